@@ -1,0 +1,180 @@
+/**
+ * The data the SAML core works on. Plain, serialisable objects: stores persist them as JSON, the admin API
+ * returns them, the core reads them. No behaviour lives here.
+ */
+
+/** A PEM private key and the PEM certificate that carries its public half. */
+export interface KeyPair {
+  privateKeyPem: string;
+  certificatePem: string;
+}
+
+/** Who the SP is, for one connection. URLs are absolute. */
+export interface SpIdentity {
+  entityId: string;
+  acsUrl: string;
+  sloUrl: string;
+  metadataUrl: string;
+  /** Signs AuthnRequests, LogoutRequests/Responses and the SP metadata. */
+  signing: KeyPair;
+  /** Decrypts EncryptedAssertions. May be the same pair as `signing`. */
+  encryption: KeyPair;
+}
+
+export type SamlBinding = 'redirect' | 'post' | 'soap' | 'artifact';
+
+export const BINDING_URIS = {
+  redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
+  post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
+  soap: 'urn:oasis:names:tc:SAML:2.0:bindings:SOAP',
+  artifact: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact',
+} as const satisfies Record<SamlBinding, string>;
+
+export interface IdpEndpoint {
+  binding: SamlBinding;
+  location: string;
+  /** SingleLogoutService ResponseLocation, when it differs from Location. */
+  responseLocation?: string;
+}
+
+/** One IdP signing certificate, as trusted by a connection. */
+export interface IdpCertificate {
+  pem: string;
+  /** SHA-256 over the DER, upper-case hex with colons (the form IdP consoles show). */
+  fingerprintSha256: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export type PresetName = 'okta' | 'entra' | 'adfs' | 'google' | 'keycloak' | 'generic';
+export const PRESET_NAMES: readonly PresetName[] = ['okta', 'entra', 'adfs', 'google', 'keycloak', 'generic'];
+
+/** The local user fields an assertion can fill. */
+export type MappedField = 'email' | 'firstName' | 'lastName' | 'displayName' | 'groups' | 'externalId';
+
+/** For each local field, the attribute names to try in order (exact, case-sensitive SAML attribute Names). */
+export type AttributeMapping = Partial<Record<MappedField, string[]>>;
+
+/** Which element's signature the connection demands. */
+export type SignatureRequirement =
+  /** The Assertion itself must be signed (the default: Entra, ADFS and Google sign only the assertion). */
+  | 'assertion'
+  /** A Response signature that covers the assertion is enough; an assertion signature is also accepted. */
+  | 'response-or-assertion'
+  /** Both the Response and the Assertion must be signed. */
+  | 'response-and-assertion';
+
+/** Per-connection security policy. Every relaxation is a named, visible switch. */
+export interface ConnectionPolicy {
+  wantSigned: SignatureRequirement;
+  /**
+   * Accept RSA-SHA1 signatures and SHA-1 digests.
+   * @deprecated-style warning: SHA-1 is broken for collision resistance; enable only for an IdP (old ADFS trusts)
+   * that cannot be switched to SHA-256, and plan to turn it off.
+   */
+  allowSha1: boolean;
+  /** Accept IdP-initiated (unsolicited) responses. Off by default: they carry no InResponseTo to bind to. */
+  allowIdpInitiated: boolean;
+  /** Tolerated clock difference, in seconds, applied to every NotBefore / NotOnOrAfter. Default 120. */
+  clockSkewSeconds: number;
+  /** Refuse assertions that arrive unencrypted. Off by default. */
+  requireEncryptedAssertion: boolean;
+  /** Sign AuthnRequests (and logout messages). On by default. */
+  signAuthnRequests: boolean;
+  /** Extra Issuer values accepted on logout messages (Entra signs LogoutResponses as login.microsoftonline.com). */
+  logoutIssuerAliases: string[];
+}
+
+export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
+  wantSigned: 'assertion',
+  allowSha1: false,
+  allowIdpInitiated: false,
+  clockSkewSeconds: 120,
+  requireEncryptedAssertion: false,
+  signAuthnRequests: true,
+  logoutIssuerAliases: [],
+});
+
+/** A configured IdP: one per customer. */
+export interface Connection {
+  id: string;
+  displayName: string;
+  idpEntityId: string;
+  ssoEndpoints: IdpEndpoint[];
+  sloEndpoints: IdpEndpoint[];
+  signingCertificates: IdpCertificate[];
+  nameIdFormats: string[];
+  /** The NameID format to ask for in AuthnRequests; omitted from the request when unset. */
+  requestedNameIdFormat?: string;
+  wantAuthnRequestsSigned: boolean;
+  preset: PresetName;
+  /** Per-connection overrides on top of the preset. */
+  attributeMapping: AttributeMapping;
+  policy: ConnectionPolicy;
+  /** Overrides the SP entity ID for this connection (some IdPs want one per tenant). */
+  spEntityId?: string;
+  metadataXml?: string;
+  metadataUrl?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A NameID exactly as the IdP sent it; logout must echo all of it. */
+export interface NameId {
+  value: string;
+  format?: string;
+  nameQualifier?: string;
+  spNameQualifier?: string;
+}
+
+/** The facts taken from a response that passed every check. Only signed content reaches this object. */
+export interface ValidatedAssertion {
+  responseId: string;
+  assertionId: string;
+  issuer: string;
+  inResponseTo?: string;
+  nameId: NameId;
+  sessionIndex?: string;
+  /** AuthnStatement SessionNotOnOrAfter, if the IdP set one. */
+  sessionNotOnOrAfter?: Date;
+  authnInstant?: Date;
+  authnContextClassRef?: string;
+  /** Repeated <Attribute> elements with one Name are merged; every value is kept. */
+  attributes: Record<string, string[]>;
+  /** The latest time after which this assertion must no longer be accepted (for the replay cache). */
+  notOnOrAfter: Date;
+  /** Which certificate verified which element. */
+  signature: { signedElements: ('response' | 'assertion')[]; certificateFingerprint: string; algorithm: string };
+  wasEncrypted: boolean;
+}
+
+/** A local user as the built-in user store keeps it. */
+export interface UserRecord {
+  id: string;
+  connectionId: string;
+  nameId: string;
+  nameIdFormat?: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  displayName?: string;
+  groups: string[];
+  externalId?: string;
+  attributes: Record<string, string[]>;
+  createdAt: string;
+  updatedAt: string;
+  lastLoginAt: string;
+}
+
+/** The profile the mapping produces, before it becomes a user record. */
+export interface MappedProfile {
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  displayName?: string;
+  groups: string[];
+  externalId?: string;
+  /** Mapping remarks for the admin (e.g. "email taken from UPN"), never shown to end users. */
+  warnings: string[];
+}

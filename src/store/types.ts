@@ -1,0 +1,105 @@
+/**
+ * Storage interfaces. Each is small on purpose: one adapter per backend (memory, SQLite, later PostgreSQL and
+ * Redis) implements it, and one contract suite (test/store/*.contract.ts) runs against every adapter.
+ *
+ * Times are `Date` objects in and out; adapters store them however suits the backend.
+ */
+import type { Connection, NameId, UserRecord } from '../core/types.ts';
+
+export interface ConnectionStore {
+  get(id: string): Promise<Connection | undefined>;
+  list(): Promise<Connection[]>;
+  /** Insert or replace by id. */
+  put(connection: Connection): Promise<void>;
+  /** Returns false when there was nothing to delete. */
+  delete(id: string): Promise<boolean>;
+}
+
+/** Facts needed to create or update a user after a successful sign-in. */
+export interface UserUpsert {
+  connectionId: string;
+  nameId: string;
+  nameIdFormat?: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  displayName?: string;
+  groups: string[];
+  externalId?: string;
+  attributes: Record<string, string[]>;
+}
+
+export interface UserStore {
+  /** Users are keyed by (connectionId, nameId), never by email alone: two IdPs may assert the same address. */
+  upsert(user: UserUpsert, now: Date): Promise<UserRecord>;
+  get(id: string): Promise<UserRecord | undefined>;
+  findByNameId(connectionId: string, nameId: string): Promise<UserRecord | undefined>;
+  list(options?: { connectionId?: string }): Promise<UserRecord[]>;
+}
+
+export interface SessionRecord {
+  /** The session's lookup key: a hash of the cookie value, never the cookie value itself. */
+  id: string;
+  userId: string;
+  connectionId: string;
+  nameId: NameId;
+  sessionIndex?: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface SessionStore {
+  create(session: SessionRecord): Promise<void>;
+  /** Returns undefined for unknown or expired sessions. */
+  get(id: string, now: Date): Promise<SessionRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+  /**
+   * Every live session of a connection matching the NameID value and, when given, one of the session indexes.
+   * This is how IdP-initiated logout finds sessions without the browser's cookie.
+   */
+  findByNameId(
+    connectionId: string,
+    nameIdValue: string,
+    sessionIndexes: string[] | undefined,
+    now: Date,
+  ): Promise<SessionRecord[]>;
+  /** Removes expired sessions; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+/** An AuthnRequest we sent and have not yet seen answered. */
+export interface PendingRequest {
+  requestId: string;
+  connectionId: string;
+  /** Binds the request to the browser that started it (a random value kept in a cookie). */
+  browserKey: string;
+  returnTo: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface RequestIdStore {
+  save(request: PendingRequest): Promise<void>;
+  /** Reads without consuming: a response that later fails validation must not burn the ID. */
+  peek(requestId: string, now: Date): Promise<PendingRequest | undefined>;
+  /** Atomically removes and returns the request; undefined when it was already consumed or has expired. */
+  consume(requestId: string, now: Date): Promise<PendingRequest | undefined>;
+}
+
+export interface ReplayCache {
+  /**
+   * Atomically records `key` until `expiresAt`. Returns true the first time, false when the key was already
+   * recorded and has not expired: the caller must then refuse the message as a replay.
+   */
+  remember(key: string, expiresAt: Date, now: Date): Promise<boolean>;
+}
+
+/** Everything the SP needs from storage, chosen once from DATABASE_URL / REDIS_URL. */
+export interface Stores {
+  connections: ConnectionStore;
+  users: UserStore;
+  sessions: SessionStore;
+  requests: RequestIdStore;
+  replay: ReplayCache;
+  close(): Promise<void>;
+}
