@@ -82,6 +82,12 @@ export interface RequestIdStore {
   save(request: PendingRequest): Promise<void>;
   /** Reads without consuming: a response that later fails validation must not burn the ID. */
   peek(requestId: string, now: Date): Promise<PendingRequest | undefined>;
+  /**
+   * The live requests a browser started for a connection (several tabs may each have one). The ACS passes
+   * their IDs to the validator as the only acceptable InResponseTo values, so a response issued to another
+   * browser is refused even when its request ID is genuine.
+   */
+  listForBrowser(browserKey: string, connectionId: string, now: Date): Promise<PendingRequest[]>;
   /** Atomically removes and returns the request; undefined when it was already consumed or has expired. */
   consume(requestId: string, now: Date): Promise<PendingRequest | undefined>;
 }
