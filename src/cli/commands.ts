@@ -1,0 +1,71 @@
+/** The command table and the shared plumbing of the CLI. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, type ResolvedConfig } from '../config.ts';
+import { loadSpKeys } from '../server.ts';
+import { ServiceProvider } from '../sp/service-provider.ts';
+import { openStores } from '../store/index.ts';
+import { connectionsCommand } from './commands/connections.ts';
+import { initCommand } from './commands/init.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { metadataCommand } from './commands/metadata.ts';
+import { serveCommand } from './commands/serve.ts';
+import { usersCommand } from './commands/users.ts';
+
+export type Command = (args: string[]) => Promise<number>;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const COMMANDS: Record<string, Command> = {
+  init: initCommand,
+  serve: serveCommand,
+  metadata: metadataCommand,
+  connections: connectionsCommand,
+  users: usersCommand,
+  inspect: inspectCommand,
+};
+
+export function usage(): string {
+  return `Usage: saml-sp <command> [options]
+
+  init                                   generate SP keys and certificates into certs/ (idempotent)
+  serve [--dev-idp]                      start the server (DEV_IDP=on also enables the embedded IdP)
+  metadata [--connection ID] [--out FILE]
+                                         print or write the signed SP metadata
+  connections add --id ID (--metadata FILE | --metadata-url URL) [--preset NAME] [--display-name NAME]
+                  [--idp-entity-id ID] [--allow-idp-initiated]
+  connections list | show ID | remove ID | refresh ID
+  inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
+  users list [--connection ID]           the provisioned users
+
+Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
+Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.
+`;
+}
+
+/** parseArgs with our usage error on unknown flags. */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = true) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Config, stores and the SP, as the server would have them. */
+export async function openContext(options: { devIdpDefault?: boolean } = {}): Promise<{
+  config: ResolvedConfig;
+  sp: ServiceProvider;
+  close: () => Promise<void>;
+}> {
+  const config = loadConfig(process.env, options);
+  const keys = await loadSpKeys(config);
+  const stores = await openStores({ databaseUrl: config.databaseUrl });
+  const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
+  return { config, sp, close: () => stores.close() };
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,88 @@
+/**
+ * Environment -> resolved, frozen configuration. The only place that reads process.env (CONTRACT.md lists the
+ * variables). Everything below this file receives plain options.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SP_ENTITY_ID: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).default('sqlite:data/saml-sp.db'),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('saml_sp_session'),
+  REDIS_URL: z.string().optional(),
+  ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  SP_KEY_FILE: z.string().optional(),
+  SP_CERT_FILE: z.string().optional(),
+  SP_ENCRYPTION_KEY_FILE: z.string().optional(),
+  SP_ENCRYPTION_CERT_FILE: z.string().optional(),
+  DEV_IDP: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
+  CERTS_DIR: z.string().default('certs'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export interface ResolvedConfig {
+  port: number;
+  host: string;
+  baseUrl: string;
+  spEntityId: string;
+  databaseUrl: string;
+  sessionCookieName: string;
+  redisUrl?: string;
+  adminToken?: string;
+  certsDir: string;
+  keyFiles: { signingKey: string; signingCert: string; encryptionKey: string; encryptionCert: string };
+  devIdp: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Thrown when the environment is invalid; the CLI prints it and exits 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Validates the environment. `devIdpDefault` is true under `npm start` (CONTRACT.md: on under npm start, off
+ * otherwise); DEV_IDP wins when set.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, options: { devIdpDefault?: boolean; cwd?: string } = {}): ResolvedConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  const cwd = options.cwd ?? process.cwd();
+  const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const certsDir = path.resolve(cwd, e.CERTS_DIR);
+  const inCerts = (name: string) => path.join(certsDir, name);
+  const devIdp = e.DEV_IDP === undefined ? (options.devIdpDefault ?? false) : ['on', 'true', '1'].includes(e.DEV_IDP);
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl,
+    spEntityId: e.SP_ENTITY_ID ?? baseUrl,
+    databaseUrl: e.DATABASE_URL,
+    sessionCookieName: e.SESSION_COOKIE_NAME,
+    ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
+    certsDir,
+    keyFiles: {
+      signingKey: e.SP_KEY_FILE ? path.resolve(cwd, e.SP_KEY_FILE) : inCerts('sp-signing.key.pem'),
+      signingCert: e.SP_CERT_FILE ? path.resolve(cwd, e.SP_CERT_FILE) : inCerts('sp-signing.cert.pem'),
+      encryptionKey: e.SP_ENCRYPTION_KEY_FILE
+        ? path.resolve(cwd, e.SP_ENCRYPTION_KEY_FILE)
+        : inCerts('sp-encryption.key.pem'),
+      encryptionCert: e.SP_ENCRYPTION_CERT_FILE
+        ? path.resolve(cwd, e.SP_ENCRYPTION_CERT_FILE)
+        : inCerts('sp-encryption.cert.pem'),
+    },
+    devIdp,
+    logLevel: e.LOG_LEVEL,
+  });
+}

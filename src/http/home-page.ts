@@ -1,0 +1,43 @@
+/** The demo home page: who is signed in, and a sign-in link per connection. */
+import express, { type Router } from 'express';
+import type { ServiceProvider } from '../sp/service-provider.ts';
+import { currentSession } from './current-session.ts';
+import { html, page } from './html.ts';
+import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
+
+export function homePage(sp: ServiceProvider, options: { sessionCookieName?: string; title?: string } = {}): Router {
+  const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
+  const title = options.title ?? 'saml-sp-kit';
+  const router = express.Router();
+  router.get('/', async (req, res) => {
+    const [current, connections] = await Promise.all([
+      currentSession(sp, req, cookieName),
+      sp.stores.connections.list(),
+    ]);
+    const who = current
+      ? html`<p>Signed in as <strong>${current.user.displayName ?? current.user.email ?? current.user.nameId}</strong>
+  (${current.user.email}) through <code>${current.session.connectionId}</code>.</p>
+<table>
+  <tr><th>NameID</th><td><code>${current.session.nameId.value}</code></td></tr>
+  <tr><th>Groups</th><td>${current.user.groups.join(', ')}</td></tr>
+</table>
+<p><a href="/me">Your profile as JSON</a> · <a href="/logout">Sign out</a></p>`
+      : html`<p>Nobody is signed in.</p>`;
+    const links = connections.map(
+      (c) =>
+        html`<li><a class="button" href="${sp.routePrefix}/${encodeURIComponent(c.id)}/login?returnTo=/">Sign in with ${c.displayName}</a>
+  <span class="muted">(<code>${c.id}</code>, <a href="${sp.routePrefix}/${encodeURIComponent(c.id)}/metadata">SP metadata</a>)</span></li>`,
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(
+      page(
+        title,
+        html`<h1>${title}</h1>
+${who}
+<h2>Connections</h2>
+${connections.length ? html`<ul>${links}</ul>` : html`<p>No connections yet. Add one with <code>saml-sp connections add</code>.</p>`}`,
+      ),
+    );
+  });
+  return router;
+}

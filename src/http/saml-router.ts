@@ -1,0 +1,126 @@
+/**
+ * The SAML endpoints as an Express router, thin by design: read the request, call the ServiceProvider, write
+ * the answer. Mount it where the ServiceProvider's routePrefix says (default '/saml'):
+ *
+ * @example
+ * ```ts
+ * const sp = new ServiceProvider({ baseUrl, entityId, keys, stores });
+ * app.use('/saml', samlRouter(sp));
+ * ```
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { SamlSpError } from '../core/errors.ts';
+import { renderAutoPostForm } from '../core/request/post-form.ts';
+import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
+import { newToken, looksLikeToken } from '../sp/tokens.ts';
+import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { sendSamlError } from './errors.ts';
+import { type Logger, silentLogger } from './logger.ts';
+
+export const DEFAULT_SESSION_COOKIE = 'saml_sp_session';
+
+export interface SamlRouterOptions {
+  /** Cookie that holds the session token. Two apps on one host need two names (cookies ignore ports). */
+  sessionCookieName?: string;
+  logger?: Logger;
+  /** Largest accepted form body in bytes (the base64 SAMLResponse plus RelayState). Default 512 KiB. */
+  maxBodyBytes?: number;
+  /**
+   * Replaces the default after a successful sign-in (set the session cookie, 303 to returnTo). Use it to
+   * bridge into your own session system.
+   */
+  onSignIn?: (result: SignInResult, req: Request, res: Response) => void | Promise<void>;
+}
+
+/** Creates the router with GET /:id/metadata, GET /:id/login and POST /:id/acs. */
+export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {}): Router {
+  const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
+  const bindingCookie = `${cookieName}_req`;
+  const logger = options.logger ?? silentLogger;
+  const secure = sp.baseUrl.startsWith('https:');
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: options.maxBodyBytes ?? 512 * 1024, parameterLimit: 10 });
+
+  router.get('/:connectionId/metadata', async (req, res) => {
+    try {
+      const xml = await sp.metadata(req.params.connectionId);
+      res.type('application/samlmetadata+xml').send(xml);
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'metadata' });
+    }
+  });
+
+  router.get('/:connectionId/login', async (req, res) => {
+    try {
+      let browserKey = readCookie(req, bindingCookie);
+      if (!looksLikeToken(browserKey)) {
+        browserKey = newToken();
+        res.cookie(bindingCookie, browserKey, requestBindingCookieOptions(secure));
+      }
+      const start = await sp.startLogin(req.params.connectionId, { returnTo: req.query.returnTo, browserKey });
+      res.setHeader('Cache-Control', 'no-store');
+      if (start.binding === 'redirect') {
+        res.redirect(302, start.url);
+        return;
+      }
+      res.type('html').send(renderAutoPostForm({ action: start.action, fields: start.fields }));
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'login', connectionId: req.params.connectionId });
+    }
+  });
+
+  router.post('/:connectionId/acs', (req, res, next) => {
+    form(req, res, (err?: unknown) => {
+      if (err) {
+        sendSamlError(req, res, bodyError(err), logger, { route: 'acs', connectionId: req.params.connectionId });
+        return;
+      }
+      next();
+    });
+  });
+  router.post('/:connectionId/acs', async (req, res) => {
+    const connectionId = req.params.connectionId;
+    try {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const result = await sp.acs(connectionId, {
+        samlResponse: body.SAMLResponse,
+        relayState: body.RelayState,
+        browserKey: readCookie(req, bindingCookie),
+      });
+      logger.info('saml.signed_in', {
+        connectionId,
+        userId: result.user.id,
+        nameId: result.assertion.nameId.value,
+        assertionId: result.assertion.assertionId,
+        certificate: result.assertion.signature.certificateFingerprint,
+        warnings: result.profile.warnings,
+      });
+      if (options.onSignIn) {
+        await options.onSignIn(result, req, res);
+        return;
+      }
+      const maxAge = result.session.expiresAt.getTime() - Date.now();
+      res.cookie(cookieName, result.sessionToken, sessionCookieOptions(secure, Math.max(0, maxAge)));
+      res.redirect(303, result.returnTo);
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'acs', connectionId });
+    }
+  });
+
+  return router;
+}
+
+/** body-parser's errors, in our vocabulary. */
+function bodyError(err: unknown): SamlSpError {
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.too.large') {
+    return new SamlSpError('SAML_MESSAGE_TOO_LARGE', 'The POST body is larger than the ACS accepts.', {
+      hint: 'A genuine SAML response is a few kilobytes. If your IdP sends very large responses (thousands of groups), raise maxBodyBytes.',
+      status: 413,
+    });
+  }
+  return new SamlSpError('SAML_MALFORMED', 'The POST body could not be read as a form.', {
+    hint: 'The IdP must use the HTTP-POST binding (application/x-www-form-urlencoded).',
+    cause: err,
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * Wiring: config -> keys -> stores -> ServiceProvider -> routes. The demo server is assembled from the same
+ * public pieces an integrator mounts in their own app (samlRouter, accountRoutes), plus the demo home page and,
+ * under `npm start`, the embedded development IdP with its ready connection `dev`.
+ */
+import type { Server } from 'node:http';
+import path from 'node:path';
+import express, { type Express } from 'express';
+import type { ResolvedConfig } from './config.ts';
+import { buildSpMetadata } from './core/metadata/sp-metadata.ts';
+import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
+import { accountRoutes } from './http/account-routes.ts';
+import { homePage } from './http/home-page.ts';
+import { createLogger, type Logger } from './http/logger.ts';
+import { samlRouter } from './http/saml-router.ts';
+import { connectionFromMetadata } from './sp/connections.ts';
+import { loadOrCreateKeyPair } from './sp/key-files.ts';
+import { ServiceProvider } from './sp/service-provider.ts';
+import { openStores } from './store/index.ts';
+import type { Stores } from './store/types.ts';
+
+export const DEV_CONNECTION_ID = 'dev';
+
+export interface AppServer {
+  app: Express;
+  sp: ServiceProvider;
+  stores: Stores;
+  devIdp?: DevIdp;
+  logger: Logger;
+  /** Starts listening; resolves with the bound address (port 0 picks a free one). */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+/** Loads the SP's signing and encryption keys, generating them on first start. */
+export async function loadSpKeys(config: ResolvedConfig, logger?: Logger) {
+  const signing = await loadOrCreateKeyPair(
+    { key: config.keyFiles.signingKey, cert: config.keyFiles.signingCert },
+    'saml-sp-kit SP signing',
+  );
+  const encryption = await loadOrCreateKeyPair(
+    { key: config.keyFiles.encryptionKey, cert: config.keyFiles.encryptionCert },
+    'saml-sp-kit SP encryption',
+  );
+  if (signing.created || encryption.created) logger?.info('sp.keys_generated', { dir: config.certsDir });
+  return { signing: signing.pair, encryption: encryption.pair };
+}
+
+/** Builds the demo/product server from a resolved configuration. */
+export async function createAppServer(config: ResolvedConfig, options: { logger?: Logger } = {}): Promise<AppServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const keys = await loadSpKeys(config, logger);
+  const stores = await openStores({ databaseUrl: config.databaseUrl });
+  const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    res.setHeader('X-Frame-Options', 'DENY');
+    next();
+  });
+
+  let devIdp: DevIdp | undefined;
+  if (config.devIdp) {
+    devIdp = await mountDevIdp(app, config, sp, logger);
+  }
+
+  app.use(homePage(sp, { sessionCookieName: config.sessionCookieName }));
+  app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName }));
+
+  let server: Server | undefined;
+  return {
+    app,
+    sp,
+    stores,
+    ...(devIdp ? { devIdp } : {}),
+    logger,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        const s = app.listen(port, host);
+        s.once('error', reject);
+        s.once('listening', () => {
+          server = s;
+          const address = s.address();
+          const bound = typeof address === 'object' && address ? address.port : port;
+          logger.info('server.listening', { url: config.baseUrl, host, port: bound });
+          resolve({ port: bound, url: config.baseUrl });
+        });
+      });
+    },
+    async close() {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections?.();
+      }
+      await stores.close();
+    },
+  };
+}
+
+/**
+ * The embedded IdP lives at BASE_URL/idp with its own key (certs/dev-idp.*), and the connection `dev` is
+ * (re)created from its metadata at every start, so a changed key never leaves a stale trust behind.
+ */
+async function mountDevIdp(app: Express, config: ResolvedConfig, sp: ServiceProvider, logger: Logger): Promise<DevIdp> {
+  const { pair } = await loadOrCreateKeyPair(
+    { key: path.join(config.certsDir, 'dev-idp.key.pem'), cert: path.join(config.certsDir, 'dev-idp.cert.pem') },
+    'saml-sp-kit development IdP',
+  );
+  const devIdp = createDevIdp({
+    baseUrl: `${config.baseUrl}/idp`,
+    signing: pair,
+    serviceProviders: async () => {
+      const connections = await sp.stores.connections.list();
+      const devConnections = connections.filter((c) => c.idpEntityId === devIdp.entityId);
+      return devConnections.map((c) => buildSpMetadata(sp.spIdentity(c)));
+    },
+  });
+  app.use('/idp', devIdp.router);
+  const now = new Date();
+  const existing = await sp.stores.connections.get(DEV_CONNECTION_ID);
+  const connection = connectionFromMetadata(
+    {
+      id: DEV_CONNECTION_ID,
+      displayName: 'Development IdP (embedded)',
+      metadataXml: devIdp.metadataXml(),
+      preset: 'keycloak',
+      ...(existing ? { attributeMapping: existing.attributeMapping, policy: existing.policy } : {}),
+    },
+    now,
+  );
+  await sp.stores.connections.put(existing ? { ...connection, createdAt: existing.createdAt } : connection);
+  logger.info('dev_idp.ready', { metadata: `${config.baseUrl}/idp/metadata`, connection: DEV_CONNECTION_ID, users: ['alice', 'bob'] });
+  return devIdp;
+}

@@ -1,0 +1,264 @@
+/**
+ * The SP as an application service: connections + core + stores. HTTP-free, so the Express router, the
+ * passport strategy, the CLI and tests all drive the same object.
+ *
+ * The ACS sequence is the security-relevant part and reads top to bottom in `acs()`:
+ * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
+ * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
+ */
+import { SamlSpError } from '../core/errors.ts';
+import { mapAttributes } from '../core/mapping/map-attributes.ts';
+import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
+import {
+  buildAuthnRequest,
+  chooseSsoBinding,
+  encodePostRequest,
+  encodeRedirectRequest,
+} from '../core/request/authn-request.ts';
+import { validateResponse } from '../core/response/validate-response.ts';
+import type { Connection, KeyPair, MappedProfile, SpIdentity, UserRecord, ValidatedAssertion } from '../core/types.ts';
+import type { SessionRecord, Stores } from '../store/types.ts';
+import { safeReturnTo } from './return-to.ts';
+import { newToken, tokenKey } from './tokens.ts';
+
+export interface SignInFacts {
+  connection: Connection;
+  assertion: ValidatedAssertion;
+  profile: MappedProfile;
+}
+
+export interface ServiceProviderOptions {
+  /** External base URL, e.g. https://app.example.com. ACS/SLO/metadata URLs derive from it. */
+  baseUrl: string;
+  /** The SP entity ID (a connection may override it). */
+  entityId: string;
+  keys: { signing: KeyPair; encryption: KeyPair };
+  stores: Stores;
+  /** Where the SAML routes are mounted under baseUrl. Default '/saml'. */
+  routePrefix?: string;
+  /** Upper bound of a local session, in seconds (the IdP's SessionNotOnOrAfter may shorten it). Default 8 h. */
+  sessionTtlSeconds?: number;
+  /** How long an AuthnRequest stays answerable, in seconds. Default 10 min. */
+  requestTtlSeconds?: number;
+  /** Injectable clock for tests. */
+  now?: () => Date;
+  /**
+   * Bring your own user store: called after each successful sign-in instead of the built-in user store.
+   * Return the local user; its `id` is kept in the session.
+   */
+  findOrCreateUser?: (facts: SignInFacts) => Promise<UserRecord>;
+}
+
+export type LoginStart =
+  | { binding: 'redirect'; requestId: string; url: string }
+  | { binding: 'post'; requestId: string; action: string; fields: Record<string, string> };
+
+export interface SignInResult {
+  user: UserRecord;
+  /** The cookie value; the store keeps only its hash. */
+  sessionToken: string;
+  session: SessionRecord;
+  returnTo: string;
+  assertion: ValidatedAssertion;
+  profile: MappedProfile;
+}
+
+const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
+const DEFAULT_REQUEST_TTL_SECONDS = 600;
+
+export class ServiceProvider {
+  readonly baseUrl: string;
+  readonly entityId: string;
+  readonly routePrefix: string;
+  readonly stores: Stores;
+  readonly #keys: { signing: KeyPair; encryption: KeyPair };
+  readonly #sessionTtlMs: number;
+  readonly #requestTtlMs: number;
+  readonly #now: () => Date;
+  readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
+
+  constructor(options: ServiceProviderOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.entityId = options.entityId;
+    this.routePrefix = `/${(options.routePrefix ?? '/saml').replace(/^\/+|\/+$/g, '')}`;
+    this.stores = options.stores;
+    this.#keys = options.keys;
+    this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
+    this.#requestTtlMs = (options.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS) * 1000;
+    this.#now = options.now ?? (() => new Date());
+    this.#findOrCreateUser = options.findOrCreateUser;
+  }
+
+  /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
+  spIdentity(connection: Pick<Connection, 'id' | 'spEntityId'>): SpIdentity {
+    const base = `${this.baseUrl}${this.routePrefix}/${encodeURIComponent(connection.id)}`;
+    return {
+      entityId: connection.spEntityId ?? this.entityId,
+      acsUrl: `${base}/acs`,
+      sloUrl: `${base}/slo`,
+      metadataUrl: `${base}/metadata`,
+      signing: this.#keys.signing,
+      encryption: this.#keys.encryption,
+    };
+  }
+
+  /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
+  async connection(connectionId: string): Promise<Connection> {
+    const connection = await this.stores.connections.get(connectionId);
+    if (!connection) {
+      throw new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${connectionId}".`, {
+        hint: 'Check the connection id in the URL, or create the connection (admin page, API or `saml-sp connections add`).',
+        status: 404,
+      });
+    }
+    return connection;
+  }
+
+  /** Signed SP metadata for a connection. */
+  async metadata(connectionId: string): Promise<string> {
+    const connection = await this.connection(connectionId);
+    return buildSpMetadata(this.spIdentity(connection));
+  }
+
+  /**
+   * Starts SP-initiated SSO: builds a signed AuthnRequest for the binding the IdP offers and records the
+   * request ID against this browser.
+   */
+  async startLogin(connectionId: string, input: { returnTo?: unknown; browserKey: string }): Promise<LoginStart> {
+    const connection = await this.connection(connectionId);
+    const sp = this.spIdentity(connection);
+    const now = this.#now();
+    const { binding } = chooseSsoBinding(connection);
+    const request = buildAuthnRequest({ sp, connection, binding, now });
+    const returnTo = safeReturnTo(input.returnTo);
+    await this.stores.requests.save({
+      requestId: request.id,
+      connectionId,
+      browserKey: input.browserKey,
+      returnTo,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.#requestTtlMs),
+    });
+    // RelayState carries only the already-sanitised path; the authoritative returnTo is the stored one.
+    if (binding === 'redirect') {
+      const url = encodeRedirectRequest({ xml: request.xml, destination: request.destination, relayState: returnTo, sp, connection });
+      return { binding, requestId: request.id, url };
+    }
+    const form = encodePostRequest({ xml: request.xml, destination: request.destination, relayState: returnTo, sp, connection });
+    return { binding, requestId: request.id, action: form.action, fields: form.fields };
+  }
+
+  /** Assertion Consumer Service: validates a SAMLResponse and, only if every check passes, signs the user in. */
+  async acs(
+    connectionId: string,
+    input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
+  ): Promise<SignInResult> {
+    if (typeof input.samlResponse !== 'string' || input.samlResponse.length === 0) {
+      throw new SamlSpError('SAML_MESSAGE_MISSING', 'The POST body has no SAMLResponse field.', {
+        hint: 'The IdP must POST the response to this ACS URL with the HTTP-POST binding.',
+      });
+    }
+    const connection = await this.connection(connectionId);
+    const sp = this.spIdentity(connection);
+    const now = this.#now();
+    const pending = input.browserKey
+      ? await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)
+      : [];
+
+    const assertion = await validateResponse(input.samlResponse, {
+      connection,
+      sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
+      now,
+      expectedRequestIds: pending.map((p) => p.requestId),
+    });
+
+    const firstUse = await this.stores.replay.remember(
+      `assertion:${connectionId}:${assertion.assertionId}`,
+      assertion.notOnOrAfter,
+      now,
+    );
+    if (!firstUse) {
+      throw new SamlSpError('SAML_REPLAYED', `Assertion ${assertion.assertionId} was already used to sign in.`, {
+        hint: 'Each assertion is accepted once. A browser "back" button or a captured response being re-posted causes this; sign in again.',
+        details: { assertionId: assertion.assertionId },
+      });
+    }
+    let returnTo = safeReturnTo(input.relayState);
+    if (assertion.inResponseTo !== undefined) {
+      const consumed = await this.stores.requests.consume(assertion.inResponseTo, now);
+      if (!consumed || consumed.browserKey !== input.browserKey || consumed.connectionId !== connectionId) {
+        throw new SamlSpError('SAML_REPLAYED', `Request ${assertion.inResponseTo} was already answered.`, {
+          hint: 'Each AuthnRequest can be answered once. Start the sign-in again.',
+          details: { inResponseTo: assertion.inResponseTo },
+        });
+      }
+      returnTo = consumed.returnTo;
+    }
+
+    const profile = mapAttributes({
+      attributes: assertion.attributes,
+      nameId: assertion.nameId,
+      preset: connection.preset,
+      overrides: connection.attributeMapping,
+    });
+    const user = await this.#provision({ connection, assertion, profile }, now);
+    const sessionToken = newToken();
+    const session: SessionRecord = {
+      id: tokenKey(sessionToken),
+      userId: user.id,
+      connectionId,
+      nameId: assertion.nameId,
+      ...(assertion.sessionIndex !== undefined ? { sessionIndex: assertion.sessionIndex } : {}),
+      createdAt: now,
+      expiresAt: this.#sessionExpiry(now, assertion.sessionNotOnOrAfter),
+    };
+    await this.stores.sessions.create(session);
+    return { user, sessionToken, session, returnTo, assertion, profile };
+  }
+
+  /** The session and user behind a session cookie value, if it is live. */
+  async session(sessionToken: string): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
+    const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
+    if (!session) return undefined;
+    return { session, user: await this.stores.users.get(session.userId) };
+  }
+
+  /** Ends one local session. */
+  async endSession(sessionToken: string): Promise<boolean> {
+    return this.stores.sessions.delete(tokenKey(sessionToken));
+  }
+
+  async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
+    if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
+    const { connection, assertion, profile } = facts;
+    return this.stores.users.upsert(
+      {
+        connectionId: connection.id,
+        nameId: assertion.nameId.value,
+        ...(assertion.nameId.format !== undefined ? { nameIdFormat: assertion.nameId.format } : {}),
+        ...definedOnly({
+          email: profile.email,
+          firstName: profile.firstName,
+          lastName: profile.lastName,
+          displayName: profile.displayName,
+          externalId: profile.externalId,
+        }),
+        groups: profile.groups,
+        attributes: assertion.attributes,
+      },
+      now,
+    );
+  }
+
+  #sessionExpiry(now: Date, sessionNotOnOrAfter: Date | undefined): Date {
+    const cap = now.getTime() + this.#sessionTtlMs;
+    const idpLimit = sessionNotOnOrAfter?.getTime() ?? Number.POSITIVE_INFINITY;
+    return new Date(Math.min(cap, idpLimit));
+  }
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(values: T): Partial<Record<keyof T, string>> {
+  const out: Partial<Record<keyof T, string>> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k as keyof T] = v;
+  return out;
+}
