@@ -1,0 +1,8 @@
+/** Express adapters: mount these in your app. */
+export { type AccountRoutesOptions, accountRoutes, meJson } from './account-routes.ts';
+export { type CurrentSession, currentSession } from './current-session.ts';
+export { sendSamlError } from './errors.ts';
+export { homePage } from './home-page.ts';
+export { createLogger, type Logger, silentLogger } from './logger.ts';
+export { SamlSpStrategy, type SamlSpStrategyOptions } from './passport-strategy.ts';
+export { DEFAULT_SESSION_COOKIE, type SamlRouterOptions, samlRouter } from './saml-router.ts';
