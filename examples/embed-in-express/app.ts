@@ -52,9 +52,8 @@ export async function createExampleApp(options: ExampleOptions) {
       myUsers.set(key, user);
       return user;
     },
+    getUser: async (id) => [...myUsers.values()].find((u) => u.id === id),
   });
-  // The built-in session store still resolves the cookie to the user id; give it your users.
-  stores.users.get = async (id) => [...myUsers.values()].find((u) => u.id === id);
 
   await stores.connections.put(
     connectionFromMetadata({ id: 'acme', displayName: 'ACME Corp', metadataXml: options.idpMetadataXml, preset: 'keycloak' }, new Date()),

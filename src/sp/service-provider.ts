@@ -6,7 +6,7 @@
  * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
  * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
  */
-import { SamlSpError } from '../core/errors.ts';
+import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
 import {
@@ -47,6 +47,8 @@ export interface ServiceProviderOptions {
    * Return the local user; its `id` is kept in the session.
    */
   findOrCreateUser?: (facts: SignInFacts) => Promise<UserRecord>;
+  /** With `findOrCreateUser`: loads one of your users by the id it returned (sessions keep only the id). */
+  getUser?: (id: string) => Promise<UserRecord | undefined>;
 }
 
 export type LoginStart =
@@ -76,6 +78,7 @@ export class ServiceProvider {
   readonly #requestTtlMs: number;
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
+  readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -87,6 +90,10 @@ export class ServiceProvider {
     this.#requestTtlMs = (options.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS) * 1000;
     this.#now = options.now ?? (() => new Date());
     this.#findOrCreateUser = options.findOrCreateUser;
+    if (options.findOrCreateUser && !options.getUser) {
+      throw new InvalidOptionError('ServiceProvider: findOrCreateUser needs getUser too, so that sessions can load your users.');
+    }
+    this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -220,7 +227,7 @@ export class ServiceProvider {
   async session(sessionToken: string): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
     const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
     if (!session) return undefined;
-    return { session, user: await this.stores.users.get(session.userId) };
+    return { session, user: await this.#getUser(session.userId) };
   }
 
   /** Ends one local session. */
