@@ -1,0 +1,121 @@
+/**
+ * A Map whose entries expire, with a hard cap on its size. The request-ID store and the replay cache are
+ * written by anonymous traffic (every `/login` adds a request ID), so they must stay bounded under a flood.
+ *
+ * No timers: expired entries are dropped when read, and swept in one pass when the map reaches its cap. If
+ * the sweep frees too little, the oldest entries (in insertion order) go until a tenth of the cap is free, so
+ * a flood costs one O(n) pass per n/10 writes rather than one per write.
+ */
+import { InvalidOptionError } from '../../core/errors.ts';
+
+/** The default cap: about 100k entries of a few hundred bytes each stays in the tens of megabytes. */
+export const DEFAULT_MAX_ENTRIES = 100_000;
+
+interface Entry<V> {
+  value: V;
+  /** Epoch milliseconds; the entry is dead when `now >= expiresAt`. */
+  expiresAt: number;
+}
+
+export interface ExpiringMapOptions<V> {
+  /** Hard cap on the number of entries (default {@link DEFAULT_MAX_ENTRIES}). */
+  maxEntries?: number;
+  /** Called for every entry removed by expiry, eviction or `take`, so callers can keep side indexes right. */
+  onRemove?: (key: string, value: V) => void;
+}
+
+/**
+ * A capped, expiring key-value map. All operations are synchronous, so a `take` is atomic within the process.
+ *
+ * @example
+ * ```ts
+ * const seen = new ExpiringMap<true>({ maxEntries: 10_000 });
+ * seen.set('id-1', true, new Date(Date.now() + 60_000), new Date());
+ * seen.take('id-1', new Date()); // true, and gone
+ * ```
+ */
+export class ExpiringMap<V> {
+  readonly maxEntries: number;
+  readonly #entries = new Map<string, Entry<V>>();
+  readonly #onRemove: ((key: string, value: V) => void) | undefined;
+
+  constructor(options: ExpiringMapOptions<V> = {}) {
+    const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidOptionError(`maxEntries must be a positive integer, got ${String(max)}`);
+    }
+    this.maxEntries = max;
+    this.#onRemove = options.onRemove;
+  }
+
+  /** How many entries are held, expired ones included until they are swept. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The live value for `key`, or undefined; an expired entry is removed on the way. */
+  get(key: string, now: Date): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (now.getTime() >= entry.expiresAt) {
+      this.#remove(key, entry);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  /** Removes `key` and returns its value if it was live. */
+  take(key: string, now: Date): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#remove(key, entry);
+    return now.getTime() >= entry.expiresAt ? undefined : entry.value;
+  }
+
+  /** Inserts or replaces `key`; makes room first when the map is at its cap. */
+  set(key: string, value: V, expiresAt: Date, now: Date): void {
+    const previous = this.#entries.get(key);
+    if (previous !== undefined) {
+      this.#remove(key, previous);
+    } else if (this.#entries.size >= this.maxEntries) {
+      this.#makeRoom(now);
+    }
+    this.#entries.set(key, { value, expiresAt: expiresAt.getTime() });
+  }
+
+  /** Every live entry, in insertion order. */
+  *values(now: Date): IterableIterator<V> {
+    const t = now.getTime();
+    for (const entry of this.#entries.values()) if (t < entry.expiresAt) yield entry.value;
+  }
+
+  /** Removes every expired entry; returns how many. */
+  purgeExpired(now: Date): number {
+    const t = now.getTime();
+    let removed = 0;
+    for (const [key, entry] of this.#entries) {
+      if (t >= entry.expiresAt) {
+        this.#remove(key, entry);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  #makeRoom(now: Date): void {
+    this.purgeExpired(now);
+    const target = this.maxEntries - Math.max(1, Math.floor(this.maxEntries / 10));
+    if (this.#entries.size <= target) return;
+    // Still full of live entries: a flood. Drop the oldest, which are also the closest to expiring when
+    // lifetimes are similar, so the least useful entries go first.
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size <= target) break;
+      this.#remove(key, entry);
+    }
+  }
+
+  #remove(key: string, entry: Entry<V>): void {
+    this.#entries.delete(key);
+    this.#onRemove?.(key, entry.value);
+  }
+}

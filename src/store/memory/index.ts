@@ -1,0 +1,38 @@
+/** All five stores in process memory: `DATABASE_URL=memory:`, tests, and the default caches beside SQLite. */
+import type { Stores } from '../types.ts';
+import { MemoryConnectionStore } from './connections.ts';
+import { MemoryReplayCache } from './replay.ts';
+import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
+import { MemorySessionStore } from './sessions.ts';
+import { MemoryUserStore } from './users.ts';
+
+export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
+export type { MemoryCacheOptions } from './requests.ts';
+export {
+  MemoryConnectionStore,
+  MemoryReplayCache,
+  MemoryRequestIdStore,
+  MemorySessionStore,
+  MemoryUserStore,
+};
+
+/**
+ * Every store in memory. Nothing survives a restart; no timer is started, so nothing keeps the process alive.
+ *
+ * @example
+ * ```ts
+ * const stores = createMemoryStores({ requests: { maxEntries: 10_000 } });
+ * ```
+ */
+export function createMemoryStores(
+  options: { requests?: MemoryCacheOptions; replay?: MemoryCacheOptions } = {},
+): Stores {
+  return {
+    connections: new MemoryConnectionStore(),
+    users: new MemoryUserStore(),
+    sessions: new MemorySessionStore(),
+    requests: new MemoryRequestIdStore(options.requests),
+    replay: new MemoryReplayCache(options.replay),
+    close: async () => {},
+  };
+}

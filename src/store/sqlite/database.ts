@@ -1,0 +1,51 @@
+/** Opening the one SQLite file every SQLite store shares. */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { migrate } from './migrations.ts';
+
+/** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens (creating it and its parent directories when missing) and migrates the database at `file`, an
+ * absolute path or `':memory:'`. WAL lets readers run beside the single writer; `synchronous=NORMAL` is the
+ * usual WAL pairing (durable against application crashes, may lose the last commits on power loss).
+ *
+ * @example
+ * ```ts
+ * const db = openSqliteDatabase('/var/lib/saml-sp/saml-sp.db');
+ * ```
+ */
+export function openSqliteDatabase(file: string): DatabaseSync {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** Reads a TEXT column that the schema declares NOT NULL. */
+export function text(value: unknown): string {
+  if (typeof value !== 'string')
+    throw new TypeError(`Expected a TEXT value from SQLite, got ${typeof value}`);
+  return value;
+}
+
+/** Reads a nullable TEXT column, mapping NULL to undefined. */
+export function optionalText(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : text(value);
+}
+
+/** Reads an INTEGER column holding epoch milliseconds. */
+export function date(value: unknown): Date {
+  if (typeof value !== 'number')
+    throw new TypeError(`Expected an INTEGER value from SQLite, got ${typeof value}`);
+  return new Date(value);
+}

@@ -1,0 +1,51 @@
+/** Every SQLite store on one database file. */
+import { MemoryReplayCache, MemoryRequestIdStore } from '../memory/index.ts';
+import type { Stores } from '../types.ts';
+import { SqliteConnectionStore } from './connections.ts';
+import { openSqliteDatabase } from './database.ts';
+import { SqliteReplayCache } from './replay.ts';
+import { SqliteRequestIdStore } from './requests.ts';
+import { SqliteSessionStore } from './sessions.ts';
+import { SqliteUserStore } from './users.ts';
+
+export { openSqliteDatabase } from './database.ts';
+export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
+export {
+  SqliteConnectionStore,
+  SqliteReplayCache,
+  SqliteRequestIdStore,
+  SqliteSessionStore,
+  SqliteUserStore,
+};
+
+export interface SqliteStoresOptions {
+  /**
+   * Where request IDs and the replay cache live. `'memory'` (the default) is fastest; `'database'` keeps them
+   * in the file so a single instance restarted mid-login still accepts the answer and still refuses replays.
+   */
+  caches?: 'memory' | 'database';
+}
+
+/**
+ * Opens `file` (an absolute path, or `':memory:'`), migrates it and returns the stores on it.
+ * `close()` closes the database.
+ *
+ * @example
+ * ```ts
+ * const stores = openSqliteStores('/var/lib/saml-sp/saml-sp.db', { caches: 'database' });
+ * ```
+ */
+export function openSqliteStores(file: string, options: SqliteStoresOptions = {}): Stores {
+  const db = openSqliteDatabase(file);
+  const inDatabase = options.caches === 'database';
+  return {
+    connections: new SqliteConnectionStore(db),
+    users: new SqliteUserStore(db),
+    sessions: new SqliteSessionStore(db),
+    requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
+    replay: inDatabase ? new SqliteReplayCache(db) : new MemoryReplayCache(),
+    close: async () => {
+      if (db.isOpen) db.close();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The SQLite schema, as ordered numbered migrations, and the runner that applies them.
+ *
+ * Each migration runs in its own IMMEDIATE transaction together with its row in `schema_migrations`, so a
+ * failure leaves no half-built schema, and two processes starting at once cannot both apply one: the second
+ * waits for the write lock (busy_timeout), then sees the version recorded and skips it.
+ * Never edit a migration that has shipped; add the next number.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The schema, oldest first. Times are epoch milliseconds where the code compares them, ISO text otherwise. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'connections, users, sessions',
+    sql: `
+      CREATE TABLE connections (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL,
+        name_id TEXT NOT NULL,
+        name_id_format TEXT,
+        email TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        display_name TEXT,
+        groups TEXT NOT NULL,
+        external_id TEXT,
+        attributes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_login_at TEXT NOT NULL,
+        UNIQUE (connection_id, name_id)
+      ) STRICT;
+      CREATE INDEX users_email ON users (email);
+
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        name_id TEXT NOT NULL,
+        name_id_value TEXT NOT NULL,
+        session_index TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX sessions_name_id ON sessions (connection_id, name_id_value, session_index);
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'pending requests and replay cache',
+    sql: `
+      CREATE TABLE pending_requests (
+        request_id TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL,
+        browser_key TEXT NOT NULL,
+        return_to TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX pending_requests_browser ON pending_requests (browser_key, connection_id);
+      CREATE INDEX pending_requests_expires_at ON pending_requests (expires_at);
+
+      CREATE TABLE replay_cache (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX replay_cache_expires_at ON replay_cache (expires_at);
+    `,
+  },
+];
+
+/**
+ * Applies every migration not yet recorded in `schema_migrations`, in order. Idempotent.
+ * Returns the versions it applied (empty when the schema was current).
+ *
+ * @example
+ * ```ts
+ * const db = new DatabaseSync('data/saml-sp.db');
+ * migrate(db); // [1, 2] the first time, [] afterwards
+ * ```
+ */
+export function migrate(db: DatabaseSync, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  assertOrdered(migrations);
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  ) STRICT`);
+  const isApplied = db.prepare('SELECT 1 AS applied FROM schema_migrations WHERE version = ?');
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (isApplied.get(migration.version) !== undefined) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Checked again under the write lock: another process may have applied it while we waited.
+      if (isApplied.get(migration.version) === undefined) {
+        db.exec(migration.sql);
+        record.run(migration.version, migration.name, new Date().toISOString());
+        applied.push(migration.version);
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw new Error(`SQLite migration ${migration.version} (${migration.name}) failed`, { cause: error });
+    }
+  }
+  return applied;
+}
+
+/** The versions recorded in `schema_migrations`, ascending. */
+export function appliedVersions(db: DatabaseSync): number[] {
+  const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+  return rows.map((row) => Number(row.version));
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  let previous = 0;
+  for (const { version } of migrations) {
+    if (!Number.isInteger(version) || version <= previous) {
+      throw new Error(
+        `Migrations must have strictly increasing positive integer versions; ${version} follows ${previous}`,
+      );
+    }
+    previous = version;
+  }
+}

@@ -1,0 +1,58 @@
+/** The ConnectionStore contract: every adapter must pass it. */
+import { describe, expect, it } from 'vitest';
+import type { ConnectionStore } from '../../src/store/types.ts';
+import { buildConnection, type Factory, useStore } from './harness.ts';
+
+export function connectionStoreContract(name: string, factory: Factory<ConnectionStore>): void {
+  describe(`ConnectionStore contract: ${name}`, () => {
+    const store = useStore(factory);
+
+    it('round-trips a connection with every optional field', async () => {
+      const connection = buildConnection({
+        requestedNameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+        spEntityId: 'https://sp.test/acme',
+        metadataXml: '<EntityDescriptor/>',
+        metadataUrl: 'https://idp.acme.test/metadata',
+        sloEndpoints: [
+          { binding: 'post', location: 'https://idp.acme.test/slo', responseLocation: 'https://x/r' },
+        ],
+      });
+      await store().put(connection);
+      expect(await store().get('acme')).toEqual(connection);
+    });
+
+    it('put replaces by id', async () => {
+      await store().put(buildConnection());
+      await store().put(buildConnection({ displayName: 'Acme Renamed', preset: 'entra' }));
+      const all = await store().list();
+      expect(all).toHaveLength(1);
+      expect(all[0]?.displayName).toBe('Acme Renamed');
+      expect(all[0]?.preset).toBe('entra');
+    });
+
+    it('lists by id', async () => {
+      for (const id of ['globex', 'acme', 'initech']) await store().put(buildConnection({ id }));
+      expect((await store().list()).map((c) => c.id)).toEqual(['acme', 'globex', 'initech']);
+    });
+
+    it('delete reports whether there was a connection', async () => {
+      await store().put(buildConnection());
+      expect(await store().delete('acme')).toBe(true);
+      expect(await store().delete('acme')).toBe(false);
+      expect(await store().get('acme')).toBeUndefined();
+      expect(await store().list()).toEqual([]);
+    });
+
+    it('returns copies: mutating a result does not change the store', async () => {
+      const connection = buildConnection();
+      await store().put(connection);
+      connection.displayName = 'changed after put';
+      const read = await store().get('acme');
+      if (read === undefined) throw new Error('missing');
+      read.signingCertificates.length = 0;
+      const again = await store().get('acme');
+      expect(again?.displayName).toBe('Acme Corp');
+      expect(again?.signingCertificates).toHaveLength(1);
+    });
+  });
+}

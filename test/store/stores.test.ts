@@ -1,0 +1,51 @@
+/** Runs every store contract against every adapter: memory, and SQLite on a temporary file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createMemoryStores } from '../../src/store/memory/index.ts';
+import { openSqliteStores } from '../../src/store/sqlite/index.ts';
+import type { Stores } from '../../src/store/types.ts';
+import { connectionStoreContract } from './connections.contract.ts';
+import type { Factory } from './harness.ts';
+import { replayCacheContract } from './replay.contract.ts';
+import { requestIdStoreContract } from './requests.contract.ts';
+import { sessionStoreContract } from './sessions.contract.ts';
+import { userStoreContract } from './users.contract.ts';
+
+interface Backend {
+  name: string;
+  open(): { stores: Stores; cleanup(): void };
+}
+
+const backends: Backend[] = [
+  { name: 'memory', open: () => ({ stores: createMemoryStores(), cleanup: () => {} }) },
+  {
+    name: 'sqlite (file)',
+    open: () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'saml-sp-store-'));
+      const stores = openSqliteStores(path.join(dir, 'test.db'), { caches: 'database' });
+      return { stores, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+];
+
+function factory<K extends Exclude<keyof Stores, 'close'>>(backend: Backend, key: K): Factory<Stores[K]> {
+  return async () => {
+    const { stores, cleanup } = backend.open();
+    return {
+      store: stores[key],
+      close: async () => {
+        await stores.close();
+        cleanup();
+      },
+    };
+  };
+}
+
+for (const backend of backends) {
+  connectionStoreContract(backend.name, factory(backend, 'connections'));
+  userStoreContract(backend.name, factory(backend, 'users'));
+  sessionStoreContract(backend.name, factory(backend, 'sessions'));
+  requestIdStoreContract(backend.name, factory(backend, 'requests'));
+  replayCacheContract(backend.name, factory(backend, 'replay'));
+}
