@@ -26,6 +26,11 @@ export class MemoryReplayCache implements ReplayCache {
     );
   }
 
+  /** Keys held, expired ones included until swept (for metrics and tests). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
   async remember(key: string, expiresAt: Date, now: Date): Promise<boolean> {
     if (this.#keys.get(key, now) !== undefined) return false;
     this.#keys.set(key, true, expiresAt, now);

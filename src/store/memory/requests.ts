@@ -33,6 +33,11 @@ export class MemoryRequestIdStore implements RequestIdStore {
     });
   }
 
+  /** Entries held, expired ones included until swept (for metrics and tests). */
+  get size(): number {
+    return this.#requests.size;
+  }
+
   async save(request: PendingRequest): Promise<void> {
     // Expiry is judged against the request's own creation time: the caller gives no `now` here.
     this.#requests.set(request.requestId, structuredClone(request), request.expiresAt, request.createdAt);
