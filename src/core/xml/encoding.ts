@@ -1,0 +1,76 @@
+/**
+ * The HTTP-Redirect binding's message encoding (SAML bindings §3.4.4.1): DEFLATE (raw, RFC 1951, no zlib
+ * header), then base64. Inflating is where a zip bomb would explode, so the output size is capped inside zlib
+ * itself rather than checked after the fact.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { SamlSpError } from '../errors.ts';
+import { DEFAULT_MAX_XML_BYTES } from './parse.ts';
+
+/**
+ * Deflates (raw) and base64-encodes an XML message for the HTTP-Redirect binding. The result still needs URL
+ * encoding as a query value.
+ *
+ * @example
+ * ```ts
+ * const value = deflateAndEncode(authnRequestXml); // 'fZJBb9swDIX/iuF7...'
+ * ```
+ */
+export function deflateAndEncode(xml: string): string {
+  return deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64');
+}
+
+/** Options of {@link decodeAndInflate}. */
+export interface DecodeAndInflateOptions {
+  /** Limit on the inflated XML, in bytes. Default {@link DEFAULT_MAX_XML_BYTES}. */
+  maxBytes?: number;
+  /** Names the message in error messages ("SAMLRequest", "LogoutResponse"). */
+  what?: string;
+}
+
+/**
+ * Reverses {@link deflateAndEncode}: base64-decodes and inflates an HTTP-Redirect message into XML text.
+ * The value must already be URL-decoded (as query parsers return it).
+ *
+ * Throws SAML_MALFORMED for bad base64 or deflate data and SAML_MESSAGE_TOO_LARGE when the inflated text
+ * would exceed `maxBytes` (a deflate bomb expands about 1000:1).
+ *
+ * @example
+ * ```ts
+ * const xml = decodeAndInflate(String(req.query.SAMLRequest));
+ * ```
+ */
+export function decodeAndInflate(value: string, options: DecodeAndInflateOptions = {}): string {
+  const what = options.what ?? 'SAML message';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
+  const compact = value.replace(/\s+/g, '');
+  // Deflate never grows the data by more than a few bytes per 16 KiB block, so anything longer is not ours.
+  if (compact.length > Math.ceil(((maxBytes + 1024) * 4) / 3)) {
+    throw tooLarge(what, maxBytes);
+  }
+  if (compact.length === 0 || compact.length % 4 === 1 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    throw new SamlSpError('SAML_MALFORMED', `The ${what} is not valid base64.`, {
+      hint: 'The HTTP-Redirect binding carries deflated, base64-encoded XML in the query string. Check that the URL was not truncated or double-encoded.',
+    });
+  }
+  let inflated: Buffer;
+  try {
+    inflated = inflateRawSync(Buffer.from(compact, 'base64'), { maxOutputLength: maxBytes });
+  } catch (cause) {
+    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(what, maxBytes, cause);
+    throw new SamlSpError('SAML_MALFORMED', `The ${what} is not DEFLATE-compressed data.`, {
+      hint: 'The HTTP-Redirect binding requires raw DEFLATE (RFC 1951). A plain-base64 message usually means the sender used the HTTP-POST encoding on a redirect URL.',
+      cause,
+    });
+  }
+  return inflated.toString('utf8');
+}
+
+function tooLarge(what: string, maxBytes: number, cause?: unknown): SamlSpError {
+  return new SamlSpError('SAML_MESSAGE_TOO_LARGE', `The ${what} inflates to more than ${maxBytes} bytes.`, {
+    hint: 'A genuine redirect-binding message is a few kilobytes. This looks like a compression bomb; if it is not, raise the limit.',
+    details: { maxBytes },
+    status: 413,
+    cause,
+  });
+}
