@@ -3,6 +3,7 @@
  * documents with template strings, so every interpolated value must pass through {@link escapeXml}.
  */
 import { randomBytes } from 'node:crypto';
+import { InvalidOptionError } from '../errors.ts';
 
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',
@@ -24,7 +25,7 @@ const ENTITIES: Record<string, string> = {
 export function escapeXml(value: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters XML 1.0 forbids.
   if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(value)) {
-    throw new TypeError('The value contains a control character that XML cannot carry.');
+    throw new InvalidOptionError('The value contains a control character that XML cannot carry.');
   }
   // Tab, CR and LF in attributes would be normalised to spaces by the reader; keep them as character references.
   return value.replace(/[&<>"']/g, (c) => ENTITIES[c]!).replace(/[\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
