@@ -55,7 +55,9 @@ export interface SessionStore {
   delete(id: string): Promise<boolean>;
   /**
    * Every live session of a connection matching the NameID value and, when given, one of the session indexes.
-   * This is how IdP-initiated logout finds sessions without the browser's cookie.
+   * This is how IdP-initiated logout finds sessions without the browser's cookie. `undefined` and an empty list
+   * both mean "no SessionIndex filter" (a LogoutRequest without `<SessionIndex>` ends every session of the
+   * NameID); results come oldest first.
    */
   findByNameId(
     connectionId: string,

@@ -83,12 +83,6 @@ export class ExpiringMap<V> {
     this.#entries.set(key, { value, expiresAt: expiresAt.getTime() });
   }
 
-  /** Every live entry, in insertion order. */
-  *values(now: Date): IterableIterator<V> {
-    const t = now.getTime();
-    for (const entry of this.#entries.values()) if (t < entry.expiresAt) yield entry.value;
-  }
-
   /** Removes every expired entry; returns how many. */
   purgeExpired(now: Date): number {
     const t = now.getTime();
