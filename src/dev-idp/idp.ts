@@ -1,0 +1,154 @@
+/**
+ * createDevIdp: resolves the options once, then wires samlify, the SP directory, the stores and the router.
+ */
+import type { Router } from 'express';
+import { InvalidOptionError } from '../core/errors.ts';
+import type { KeyPair } from '../core/types.ts';
+import { buildIdpMetadata, type DevIdpIdentity, idpEndpoints, idpEntitySettings } from './metadata.ts';
+import { buildLoginResponse, newSamlId, type ResponseIssuer, type ResponseOverrides } from './response.ts';
+import { createDevIdpRouter } from './router.ts';
+import { configuredSamlify, type DevIdpSignatureAlgorithm, SIGNATURE_ALGORITHMS } from './samlify.ts';
+import { createServiceProviderDirectory, type ServiceProviderSource } from './service-providers.ts';
+import { IdpSessionStore, PendingRequestStore } from './sessions.ts';
+import { DEV_IDP_USERS, type DevIdpUser, findUser } from './users.ts';
+
+/** How to run the development IdP. */
+export interface DevIdpOptions {
+  /** Absolute URL where the router is mounted, e.g. http://localhost:3000/idp. The entityID is `${baseUrl}/metadata`. */
+  baseUrl: string;
+  /** The IdP's signing key and certificate. */
+  signing: KeyPair;
+  /** The accounts that can sign in (default DEV_IDP_USERS). */
+  users?: readonly DevIdpUser[];
+  /** SPs this IdP serves, as their SP metadata XML (samlify reads it: an independent parser); called on every lookup so SPs can be added later. */
+  serviceProviders: ServiceProviderSource;
+  /** Sign with this algorithm; default rsa-sha256 (NOT samlify's historical sha1 default). */
+  signatureAlgorithm?: DevIdpSignatureAlgorithm;
+  /** Lifetime of each assertion (Conditions and SubjectConfirmationData NotOnOrAfter), in seconds. Default 300. */
+  assertionLifetimeSeconds?: number;
+}
+
+/** A running development IdP. */
+export interface DevIdp {
+  /** Mount with `app.use('/idp', idp.router)`, at the path of `baseUrl`. */
+  router: Router;
+  entityId: string;
+  /** IdP metadata: SSO Redirect+POST, SLO Redirect+POST, signing cert, NameIDFormats, WantAuthnRequestsSigned=true. */
+  metadataXml(): string;
+  /** Build a SAMLResponse (base64) for tests and for the login flow; overrides let tests forge bad responses. */
+  issueResponse(input: {
+    spEntityId: string;
+    username: string;
+    inResponseTo?: string;
+    overrides?: ResponseOverrides;
+  }): Promise<{ samlResponse: string; acsUrl: string }>;
+}
+
+/**
+ * Creates the embedded development IdP, built on samlify so that signing in against it tests the SP against a
+ * second, independent SAML implementation.
+ *
+ * @example
+ * ```ts
+ * const idp = createDevIdp({
+ *   baseUrl: 'http://localhost:3000/idp',
+ *   signing: { privateKeyPem, certificatePem },
+ *   serviceProviders: async () => [await spMetadataXml()],
+ * });
+ * app.use('/idp', idp.router);
+ * ```
+ */
+export function createDevIdp(options: DevIdpOptions): DevIdp {
+  const identity = resolveIdentity(options);
+  const issuer: ResponseIssuer = {
+    identity,
+    signatureAlgorithm: resolveAlgorithm(options.signatureAlgorithm),
+    assertionLifetimeSeconds: resolveLifetime(options.assertionLifetimeSeconds),
+  };
+  if (typeof options.serviceProviders !== 'function') {
+    throw new InvalidOptionError(
+      'devIdp: serviceProviders must be a function returning SP metadata XML documents',
+      'ERR_INVALID_ARG_TYPE',
+    );
+  }
+  const users = options.users ?? DEV_IDP_USERS;
+  const directory = createServiceProviderDirectory(options.serviceProviders);
+  const metadataXml = buildIdpMetadata(identity);
+  const router = createDevIdpRouter({
+    issuer,
+    metadataXml,
+    users,
+    requests: {
+      directory,
+      idp: configuredSamlify().IdentityProvider(idpEntitySettings(identity)),
+      ssoUrl: idpEndpoints(identity.baseUrl).sso,
+    },
+    sessions: new IdpSessionStore(),
+    pending: new PendingRequestStore(),
+  });
+
+  return {
+    router,
+    entityId: identity.entityId,
+    metadataXml: () => metadataXml,
+    async issueResponse({ spEntityId, username, inResponseTo, overrides }) {
+      const sp = await directory.find(spEntityId);
+      if (!sp)
+        throw new InvalidOptionError(`devIdp.issueResponse: no SP with entityID ${spEntityId} is registered`);
+      const user = findUser(users, username);
+      if (!user) throw new InvalidOptionError(`devIdp.issueResponse: no user named ${username}`);
+      const acsUrl = sp.acsUrls[0] as string;
+      const samlResponse = await buildLoginResponse(issuer, {
+        sp,
+        user,
+        acsUrl,
+        sessionIndex: newSamlId(),
+        ...(inResponseTo === undefined ? {} : { inResponseTo }),
+        ...(overrides === undefined ? {} : { overrides }),
+      });
+      return { samlResponse, acsUrl };
+    },
+  };
+}
+
+function resolveIdentity(options: DevIdpOptions): DevIdpIdentity {
+  let url: URL;
+  try {
+    url = new URL(options.baseUrl);
+  } catch {
+    throw new InvalidOptionError(
+      `devIdp: baseUrl must be an absolute URL, got ${JSON.stringify(options.baseUrl)}`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidOptionError(`devIdp: baseUrl must be http(s), got ${options.baseUrl}`);
+  }
+  if (url.search || url.hash)
+    throw new InvalidOptionError('devIdp: baseUrl must not carry a query or fragment');
+  const { privateKeyPem, certificatePem } = options.signing ?? {};
+  if (!privateKeyPem?.includes('PRIVATE KEY') || !certificatePem?.includes('CERTIFICATE')) {
+    throw new InvalidOptionError('devIdp: signing must hold a PEM private key and a PEM certificate');
+  }
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  return { baseUrl, entityId: `${baseUrl}/metadata`, signing: { privateKeyPem, certificatePem } };
+}
+
+function resolveAlgorithm(value: DevIdpSignatureAlgorithm | undefined): DevIdpSignatureAlgorithm {
+  if (value === undefined) return 'rsa-sha256';
+  if (!Object.hasOwn(SIGNATURE_ALGORITHMS, value)) {
+    throw new InvalidOptionError(
+      `devIdp: signatureAlgorithm must be rsa-sha256 or rsa-sha1, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function resolveLifetime(value: number | undefined): number {
+  if (value === undefined) return 300;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionError(
+      `devIdp: assertionLifetimeSeconds must be a positive number, got ${String(value)}`,
+    );
+  }
+  return value;
+}

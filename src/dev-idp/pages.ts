@@ -1,0 +1,118 @@
+/**
+ * The dev IdP's HTML: plain pages that work without JavaScript and without external assets. Every interpolated
+ * value goes through `escapeHtml`.
+ */
+import type { DevIdpUser } from './users.ts';
+
+/** Escapes text for HTML content and double-quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] as string);
+}
+
+// Named entities (and &#39;, which HTML 4 lacks a name for): the forms every client-side decoder knows.
+const HTML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+const STYLE = [
+  'body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}',
+  'label{display:block;margin:.75rem 0 .25rem}input[type=text],input[type=password]{width:100%;padding:.4rem}',
+  'button{margin-top:1rem;padding:.5rem 1.25rem}.error{color:#a00}.hint{color:#555;font-size:.9rem}',
+  'code{background:#f3f3f3;padding:0 .2rem}',
+].join('');
+
+function page(title: string, body: string, scriptNonce?: string, script?: string): string {
+  const scriptTag = script && scriptNonce ? `<script nonce="${scriptNonce}">${script}</script>` : '';
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width,initial-scale=1">',
+    `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>`,
+    body,
+    scriptTag,
+    '</body></html>',
+  ].join('');
+}
+
+/** What the login form shows and carries. */
+export interface LoginPageInput {
+  action: string;
+  pendingId: string;
+  spEntityId: string;
+  users: readonly DevIdpUser[];
+  username?: string;
+  error?: string;
+}
+
+/** The login form: POST to `action` with `username`, `password` and the pending request's id. */
+export function loginPage(input: LoginPageInput): string {
+  const hint = input.users
+    .map((u) => `<li><code>${escapeHtml(u.username)}</code> / <code>${escapeHtml(u.password)}</code></li>`)
+    .join('');
+  return page(
+    'Sign in: development IdP',
+    [
+      '<h1>Development IdP</h1>',
+      `<p>Sign in to continue to <strong>${escapeHtml(input.spEntityId)}</strong>.</p>`,
+      input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : '',
+      `<form method="post" action="${escapeHtml(input.action)}">`,
+      `<input type="hidden" name="pending" value="${escapeHtml(input.pendingId)}">`,
+      '<label for="username">Username</label>',
+      `<input type="text" id="username" name="username" autocomplete="username" autofocus required value="${escapeHtml(input.username ?? '')}">`,
+      '<label for="password">Password</label>',
+      '<input type="password" id="password" name="password" autocomplete="current-password" required>',
+      '<button type="submit">Sign in</button></form>',
+      `<p class="hint">Test users (development only):</p><ul class="hint">${hint}</ul>`,
+    ].join(''),
+  );
+}
+
+/** The HTTP-POST binding's auto-submitting form; a <noscript> button covers browsers without JavaScript. */
+export function autoPostPage(input: {
+  acsUrl: string;
+  samlResponse: string;
+  relayState?: string;
+  nonce: string;
+}): string {
+  const relay =
+    input.relayState === undefined
+      ? ''
+      : `<input type="hidden" name="RelayState" value="${escapeHtml(input.relayState)}">`;
+  return page(
+    'Signing in…',
+    [
+      `<form method="post" action="${escapeHtml(input.acsUrl)}">`,
+      `<input type="hidden" name="SAMLResponse" value="${escapeHtml(input.samlResponse)}">`,
+      relay,
+      '<noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript>',
+      '</form>',
+    ].join(''),
+    input.nonce,
+    'document.forms[0].submit();',
+  );
+}
+
+/** A refusal or failure page. `code` is a stable SamlErrorCode when there is one. */
+export function errorPage(title: string, message: string, code?: string): string {
+  return page(
+    `${title}: development IdP`,
+    [
+      `<h1>${escapeHtml(title)}</h1>`,
+      `<p>${escapeHtml(message)}</p>`,
+      code ? `<p class="hint">Code: <code>${escapeHtml(code)}</code></p>` : '',
+    ].join(''),
+  );
+}
+
+/** Shown after the IdP session has ended. */
+export function loggedOutPage(wasSignedIn: boolean): string {
+  return page(
+    'Signed out: development IdP',
+    wasSignedIn
+      ? '<h1>Signed out</h1><p>Your development IdP session has ended. The next sign-in asks for a password.</p>'
+      : '<h1>Not signed in</h1><p>There was no development IdP session in this browser.</p>',
+  );
+}

@@ -1,0 +1,222 @@
+/**
+ * The dev IdP's HTTP surface, an Express router mounted at the path of `baseUrl`:
+ *
+ *   GET  /metadata        IdP metadata
+ *   GET  /sso, POST /sso  AuthnRequest (Redirect / POST binding) -> login form, or straight back with a session
+ *   POST /login           username + password -> auto-posting SAMLResponse form
+ *   GET  /logout          ends the IdP session (local only)
+ *   GET, POST /slo        the SingleLogoutService advertised in metadata; a local logout for now
+ */
+import { randomBytes } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { isSamlSpError } from '../core/errors.ts';
+import { idpEndpoints } from './metadata.ts';
+import { autoPostPage, errorPage, loggedOutPage, loginPage } from './pages.ts';
+import { type AuthnRequestMessage, type ReadAuthnRequestContext, readAuthnRequest } from './request.ts';
+import { buildLoginResponse, type ResponseIssuer } from './response.ts';
+import type { IdpSession, IdpSessionStore, PendingRequestStore } from './sessions.ts';
+import { checkCredentials, type DevIdpUser, findUser } from './users.ts';
+
+/** The cookie that carries the IdP session id. */
+export const SESSION_COOKIE = 'idp_session';
+
+/** Everything the router works with; createDevIdp wires it. */
+export interface DevIdpRouterDeps {
+  issuer: ResponseIssuer;
+  metadataXml: string;
+  users: readonly DevIdpUser[];
+  requests: ReadAuthnRequestContext;
+  sessions: IdpSessionStore;
+  pending: PendingRequestStore;
+}
+
+/** What a response is about to answer: a verified AuthnRequest, live or taken back from the pending store. */
+interface Answer {
+  spEntityId: string;
+  requestId: string;
+  acsUrl: string;
+  relayState?: string;
+}
+
+/** Builds the router. Mount it where `baseUrl` points, e.g. `app.use('/idp', router)`. */
+export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
+  const { issuer, users, sessions, pending } = deps;
+  const baseUrl = issuer.identity.baseUrl;
+  const urls = idpEndpoints(baseUrl);
+  const cookieOptions = {
+    httpOnly: true,
+    // Lax: the session rides along on the top-level GET of a Redirect-binding AuthnRequest from another site,
+    // never on cross-site subrequests. (A cross-site POST-binding request therefore always shows the form.)
+    sameSite: 'lax' as const,
+    path: new URL(baseUrl).pathname || '/',
+    secure: baseUrl.startsWith('https:'),
+  };
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '512kb' });
+
+  router.get('/metadata', (_req, res) => {
+    res.type('application/samlmetadata+xml').send(deps.metadataXml);
+  });
+
+  router.get('/sso', async (req, res) => {
+    await handleAuthnRequest(req, res, { binding: 'redirect', rawQuery: rawQueryOf(req) });
+  });
+
+  router.post('/sso', form, async (req, res) => {
+    const body = bodyOf(req);
+    await handleAuthnRequest(req, res, {
+      binding: 'post',
+      samlRequest: body.SAMLRequest,
+      relayState: body.RelayState,
+    });
+  });
+
+  router.post('/login', form, async (req, res) => {
+    const now = new Date();
+    const body = bodyOf(req);
+    const waiting = pending.get(body.pending, now);
+    if (!waiting) {
+      sendPage(
+        res,
+        400,
+        errorPage(
+          'Sign-in expired',
+          'This sign-in request is unknown or has expired. Start again from the application.',
+        ),
+      );
+      return;
+    }
+    const user = checkCredentials(users, body.username ?? '', body.password ?? '');
+    if (!user) {
+      const page = loginPage({
+        action: urls.login,
+        pendingId: waiting.id,
+        spEntityId: waiting.spEntityId,
+        users,
+        username: body.username ?? '',
+        error: 'Wrong username or password.',
+      });
+      sendPage(res, 401, page);
+      return;
+    }
+    pending.delete(waiting.id);
+    // A password sign-in always gets a fresh session id: an id planted in the browser beforehand is worthless.
+    sessions.end(cookieOf(req));
+    const session = sessions.create(user.username, now);
+    res.cookie(SESSION_COOKIE, session.id, cookieOptions);
+    await answerWithResponse(res, session, waiting);
+  });
+
+  const logout = (req: Request, res: Response): void => {
+    // SAML Single Logout (issue: IdP-side SLO) starts here: `ended.participants` lists each SP with the NameID
+    // and SessionIndex its LogoutRequest must carry. Until then this is a local logout.
+    const ended = sessions.end(cookieOf(req));
+    res.clearCookie(SESSION_COOKIE, cookieOptions);
+    sendPage(res, 200, loggedOutPage(ended !== undefined));
+  };
+  router.get('/logout', logout);
+  router.get('/slo', logout);
+  router.post('/slo', form, logout);
+
+  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (isSamlSpError(err)) {
+      sendPage(res, err.status, errorPage('Request refused', err.message, err.code));
+      return;
+    }
+    console.error('dev IdP: unexpected error', err);
+    sendPage(res, 500, errorPage('Development IdP error', err instanceof Error ? err.message : String(err)));
+  });
+
+  async function handleAuthnRequest(
+    req: Request,
+    res: Response,
+    message: AuthnRequestMessage,
+  ): Promise<void> {
+    const now = new Date();
+    const accepted = await readAuthnRequest(message, deps.requests);
+    const answer: Answer = {
+      spEntityId: accepted.sp.entityId,
+      requestId: accepted.requestId,
+      acsUrl: accepted.acsUrl,
+    };
+    if (accepted.relayState !== undefined) answer.relayState = accepted.relayState;
+    const session = sessions.get(cookieOf(req), now);
+    if (session && !accepted.forceAuthn) {
+      await answerWithResponse(res, session, answer);
+      return;
+    }
+    const waiting = pending.save(answer, now);
+    sendPage(
+      res,
+      200,
+      loginPage({ action: urls.login, pendingId: waiting.id, spEntityId: answer.spEntityId, users }),
+    );
+  }
+
+  async function answerWithResponse(res: Response, session: IdpSession, answer: Answer): Promise<void> {
+    const now = new Date();
+    const sp = await deps.requests.directory.find(answer.spEntityId);
+    const user = findUser(users, session.username);
+    if (!sp || !user) {
+      sendPage(
+        res,
+        400,
+        errorPage('Cannot sign in', 'The application or the user is no longer known to the IdP.'),
+      );
+      return;
+    }
+    const participant = sessions.join(session, sp.entityId, user.email, now);
+    const samlResponse = await buildLoginResponse(issuer, {
+      sp,
+      user,
+      acsUrl: answer.acsUrl,
+      inResponseTo: answer.requestId,
+      sessionIndex: participant.sessionIndex,
+      authnInstant: session.authnInstant,
+    });
+    const nonce = randomBytes(16).toString('base64');
+    const page = autoPostPage({ acsUrl: answer.acsUrl, samlResponse, nonce, ...relayStateOf(answer) });
+    sendPage(res, 200, page, `script-src 'nonce-${nonce}'`);
+  }
+
+  return router;
+}
+
+function relayStateOf(answer: Answer): { relayState?: string } {
+  return answer.relayState === undefined ? {} : { relayState: answer.relayState };
+}
+
+function sendPage(res: Response, status: number, html: string, extraCsp?: string): void {
+  const csp = ["default-src 'none'", "style-src 'unsafe-inline'", "frame-ancestors 'none'"];
+  if (extraCsp) csp.push(extraCsp);
+  res
+    .status(status)
+    .set({ 'Cache-Control': 'no-store', 'Content-Security-Policy': csp.join('; ') })
+    .type('html');
+  res.send(html);
+}
+
+/** The query string exactly as the browser sent it: Redirect-binding signatures cover its original encoding. */
+function rawQueryOf(req: Request): string {
+  const q = req.originalUrl.indexOf('?');
+  return q < 0 ? '' : req.originalUrl.slice(q + 1);
+}
+
+/** String fields of a urlencoded body; anything else (arrays from repeated fields, no body) reads as absent. */
+function bodyOf(req: Request): Record<string, string | undefined> {
+  const body: unknown = req.body;
+  const out: Record<string, string | undefined> = {};
+  if (body && typeof body === 'object') {
+    for (const [key, value] of Object.entries(body)) if (typeof value === 'string') out[key] = value;
+  }
+  return out;
+}
+
+/** The `idp_session` cookie, read without a cookie-parser dependency. */
+function cookieOf(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

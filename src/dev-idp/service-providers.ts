@@ -1,0 +1,110 @@
+/**
+ * The SPs the development IdP serves, known only from their SP metadata XML. samlify reads that metadata, not our
+ * own metadata code: if the SP's metadata builder emits something another implementation cannot read, sign-in
+ * against the dev IdP fails, which is exactly what we want to learn early.
+ */
+import type { ServiceProviderInstance } from 'samlify';
+import { BINDING_URIS } from '../core/types.ts';
+import { configuredSamlify } from './samlify.ts';
+
+/** One SP as the dev IdP sees it, read from its metadata. */
+export interface KnownServiceProvider {
+  entityId: string;
+  /** HTTP-POST AssertionConsumerService URLs, the default one first. */
+  acsUrls: string[];
+  /** AuthnRequestsSigned="true" in the SP metadata: unsigned requests from this SP are refused. */
+  authnRequestsSigned: boolean;
+  /** The SP's encryption certificate (base64 DER), when its metadata has one. */
+  encryptionCertificate?: string;
+  /** samlify's entity for the SP, used to verify its AuthnRequests. */
+  entity: ServiceProviderInstance;
+}
+
+/** Where the dev IdP finds its SPs: the SP metadata documents, re-read on every lookup so SPs can come and go. */
+export type ServiceProviderSource = () => Promise<string[]> | string[];
+
+/** Looks SPs up by entityID. */
+export interface ServiceProviderDirectory {
+  find(entityId: string): Promise<KnownServiceProvider | undefined>;
+}
+
+interface SamlifyEndpoint {
+  binding?: string;
+  location?: string;
+  isDefault?: string;
+  index?: string;
+}
+
+/**
+ * A directory over `source`. Parsed metadata is cached by its exact text, so re-reading an unchanged list costs a
+ * map lookup; documents samlify cannot read are skipped with one warning each.
+ */
+export function createServiceProviderDirectory(source: ServiceProviderSource): ServiceProviderDirectory {
+  let cache = new Map<string, KnownServiceProvider | Error>();
+  return {
+    async find(entityId) {
+      const documents = await source();
+      const next = new Map<string, KnownServiceProvider | Error>();
+      for (const xml of documents) {
+        let entry = cache.get(xml) ?? next.get(xml);
+        if (!entry) {
+          entry = readServiceProvider(xml);
+          if (entry instanceof Error)
+            console.warn(`dev IdP: skipping unreadable SP metadata: ${entry.message}`);
+        }
+        next.set(xml, entry);
+      }
+      cache = next;
+      for (const entry of next.values()) {
+        if (!(entry instanceof Error) && entry.entityId === entityId) return entry;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Reads one SP metadata document with samlify; an Error when it is unusable for the dev IdP. */
+export function readServiceProvider(xml: string): KnownServiceProvider | Error {
+  let entity: ServiceProviderInstance;
+  try {
+    entity = configuredSamlify().ServiceProvider({ metadata: xml });
+  } catch (cause) {
+    return new Error(`samlify could not read it (${cause instanceof Error ? cause.message : String(cause)})`);
+  }
+  const meta = entity.entityMeta;
+  const entityId = meta.getEntityID();
+  if (typeof entityId !== 'string' || entityId === '') return new Error('it has no entityID');
+  // Called without a binding, samlify returns every ACS endpoint (its typings only declare the one-binding form,
+  // which keeps the *last* match rather than the default one).
+  const allAcs = (meta.getAssertionConsumerService as (binding?: string) => unknown).call(meta);
+  const acsUrls = postAcsUrls(allAcs);
+  if (acsUrls.length === 0) return new Error(`${entityId} has no HTTP-POST AssertionConsumerService`);
+  const encryption: unknown = meta.getX509Certificate('encryption');
+  const sp: KnownServiceProvider = {
+    entityId,
+    acsUrls,
+    authnRequestsSigned: meta.isAuthnRequestSigned(),
+    entity,
+  };
+  // Several encryption keys (a rollover) are legal; the first is as good as any for a dev IdP.
+  const encryptionCertificate = Array.isArray(encryption) ? encryption[0] : encryption;
+  if (typeof encryptionCertificate === 'string' && encryptionCertificate !== '') {
+    sp.encryptionCertificate = encryptionCertificate;
+  }
+  return sp;
+}
+
+/** POST ACS locations in the order SAML metadata says to prefer them: isDefault, then lowest index, then order. */
+function postAcsUrls(raw: unknown): string[] {
+  const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as SamlifyEndpoint[];
+  return list
+    .map((e, position) => ({ e, position }))
+    .filter(({ e }) => e.binding === BINDING_URIS.post && typeof e.location === 'string')
+    .sort(
+      (a, b) =>
+        Number(b.e.isDefault === 'true') - Number(a.e.isDefault === 'true') ||
+        Number(a.e.index ?? Number.MAX_SAFE_INTEGER) - Number(b.e.index ?? Number.MAX_SAFE_INTEGER) ||
+        a.position - b.position,
+    )
+    .map(({ e }) => e.location as string);
+}
