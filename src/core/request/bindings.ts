@@ -1,0 +1,97 @@
+/**
+ * The two front-channel bindings for messages the SP sends (AuthnRequest, LogoutRequest, LogoutResponse).
+ *
+ * HTTP-Redirect: deflate + base64 in the query string; the signature is detached (SigAlg + Signature over the
+ * query octets), never inside the XML. HTTP-POST: plain base64 of the XML in a form field; the signature is
+ * enveloped in the XML, right after <Issuer>. The POST value is NOT deflated: bindings §3.5.4 says base64 only,
+ * and IdPs such as SimpleSAMLphp cannot read a deflated POST message (node-saml 5.1 sends one).
+ */
+import { InvalidOptionError } from '../errors.ts';
+import { deflateAndEncode } from '../xml/encoding.ts';
+import { NS } from '../xml/namespaces.ts';
+import { parseXml } from '../xml/parse.ts';
+import { type SigningAlgorithm, signRedirectQuery, signXml } from '../xml/sign.ts';
+
+/** The SP key that signs an outgoing message. */
+export interface MessageSigning {
+  privateKeyPem: string;
+  certificatePem: string;
+  /** Default 'rsa-sha256'. */
+  algorithm?: SigningAlgorithm;
+}
+
+/** An outgoing protocol message and where it goes. */
+export interface OutgoingMessage {
+  /** The IdP endpoint (SingleSignOnService / SingleLogoutService Location). */
+  location: string;
+  key: 'SAMLRequest' | 'SAMLResponse';
+  xml: string;
+  relayState?: string;
+  /** Sign the message; unsigned when absent. */
+  signing?: MessageSigning;
+}
+
+/**
+ * Builds the HTTP-Redirect URL for a message. A Location that already has a query string (Google's
+ * `?idpid=…`) keeps it; our parameters are appended with '&'. A fragment is dropped: browsers never send it.
+ *
+ * @example
+ * ```ts
+ * const url = redirectBindingUrl({ location, key: 'SAMLRequest', xml, relayState, signing: sp.signing });
+ * ```
+ */
+export function redirectBindingUrl(message: OutgoingMessage): string {
+  const location = httpUrl(message.location).split('#')[0]!;
+  const value = deflateAndEncode(message.xml);
+  const query = message.signing
+    ? signRedirectQuery({
+        key: message.key,
+        value,
+        privateKeyPem: message.signing.privateKeyPem,
+        ...(message.relayState ? { relayState: message.relayState } : {}),
+        ...(message.signing.algorithm ? { algorithm: message.signing.algorithm } : {}),
+      })
+    : `${message.key}=${encodeURIComponent(value)}${
+        message.relayState ? `&RelayState=${encodeURIComponent(message.relayState)}` : ''
+      }`;
+  const separator = !location.includes('?') ? '?' : /[?&]$/.test(location) ? '' : '&';
+  return `${location}${separator}${query}`;
+}
+
+/**
+ * Builds the HTTP-POST form for a message: the XML gets an enveloped signature after its <Issuer> (when
+ * `signing` is set) and is base64-encoded without deflate.
+ *
+ * @example
+ * ```ts
+ * const { action, fields } = postBindingForm({ location, key: 'SAMLRequest', xml, signing: sp.signing });
+ * ```
+ */
+export function postBindingForm(message: OutgoingMessage): {
+  action: string;
+  fields: Record<string, string>;
+} {
+  const action = httpUrl(message.location);
+  let xml = message.xml;
+  if (message.signing) {
+    const referenceId = parseXml(xml, { what: 'outgoing message' }).documentElement!.getAttribute('ID') ?? '';
+    xml = signXml(xml, {
+      privateKeyPem: message.signing.privateKeyPem,
+      certificatePem: message.signing.certificatePem,
+      referenceId,
+      insertAfter: { ns: NS.assertion, localName: 'Issuer' },
+      ...(message.signing.algorithm ? { algorithm: message.signing.algorithm } : {}),
+    });
+  }
+  const fields: Record<string, string> = { [message.key]: Buffer.from(xml, 'utf8').toString('base64') };
+  if (message.relayState) fields.RelayState = message.relayState;
+  return { action, fields };
+}
+
+function httpUrl(location: string): string {
+  const url = URL.parse(location);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new InvalidOptionError(`The endpoint "${location}" is not an absolute http(s) URL.`);
+  }
+  return location;
+}
