@@ -33,7 +33,7 @@ export interface SamlSpStrategyOptions {
 }
 
 export class SamlSpStrategy extends Strategy {
-  override name: string;
+  name: string;
   readonly #sp: ServiceProvider;
   readonly #cookie: string;
   readonly #connectionId: (req: Request) => string | undefined;
@@ -44,7 +44,10 @@ export class SamlSpStrategy extends Strategy {
     this.#sp = sp;
     this.name = options.name ?? 'saml-sp-kit';
     this.#cookie = options.requestCookieName ?? 'saml_sp_req';
-    this.#connectionId = options.connectionId ?? ((req) => req.params?.connectionId);
+    this.#connectionId = options.connectionId ?? ((req) => {
+      const id = req.params?.connectionId;
+      return typeof id === 'string' ? id : undefined;
+    });
     this.#toUser = options.toUser ?? ((result) => result.user);
   }
 

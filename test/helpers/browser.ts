@@ -72,9 +72,10 @@ export class TestBrowser {
     });
     for (const line of response.headers.getSetCookie()) {
       const parsed = parseSetCookie(line);
+      if (!parsed.name) continue;
       const hostJar = this.cookies.get(target.hostname) ?? new Map<string, string>();
       const expired = parsed.maxAge !== undefined ? parsed.maxAge <= 0 : parsed.expires !== undefined && parsed.expires.getTime() <= Date.now();
-      if (expired || parsed.value === '') hostJar.delete(parsed.name);
+      if (expired || !parsed.value) hostJar.delete(parsed.name);
       else hostJar.set(parsed.name, parsed.value);
       this.cookies.set(target.hostname, hostJar);
     }
