@@ -5,6 +5,8 @@
  */
 import type { ServiceProviderInstance } from 'samlify';
 import { BINDING_URIS } from '../core/types.ts';
+import { NS } from '../core/xml/namespaces.ts';
+import { childElements, parseXml } from '../core/xml/parse.ts';
 import { configuredSamlify } from './samlify.ts';
 
 /** One SP as the dev IdP sees it, read from its metadata. */
@@ -65,6 +67,14 @@ export function createServiceProviderDirectory(source: ServiceProviderSource): S
 
 /** Reads one SP metadata document with samlify; an Error when it is unusable for the dev IdP. */
 export function readServiceProvider(xml: string): KnownServiceProvider | Error {
+  let encryptionCertificate: string | undefined;
+  try {
+    encryptionCertificate = encryptionCertificateOf(xml);
+  } catch (cause) {
+    return new Error(
+      `it is not safe, well-formed XML (${cause instanceof Error ? cause.message : String(cause)})`,
+    );
+  }
   let entity: ServiceProviderInstance;
   try {
     entity = configuredSamlify().ServiceProvider({ metadata: xml });
@@ -79,19 +89,35 @@ export function readServiceProvider(xml: string): KnownServiceProvider | Error {
   const allAcs = (meta.getAssertionConsumerService as (binding?: string) => unknown).call(meta);
   const acsUrls = postAcsUrls(allAcs);
   if (acsUrls.length === 0) return new Error(`${entityId} has no HTTP-POST AssertionConsumerService`);
-  const encryption: unknown = meta.getX509Certificate('encryption');
   const sp: KnownServiceProvider = {
     entityId,
     acsUrls,
     authnRequestsSigned: meta.isAuthnRequestSigned(),
     entity,
   };
-  // Several encryption keys (a rollover) are legal; the first is as good as any for a dev IdP.
-  const encryptionCertificate = Array.isArray(encryption) ? encryption[0] : encryption;
-  if (typeof encryptionCertificate === 'string' && encryptionCertificate !== '') {
-    sp.encryptionCertificate = encryptionCertificate;
-  }
+  if (encryptionCertificate) sp.encryptionCertificate = encryptionCertificate;
   return sp;
+}
+
+/**
+ * The first certificate of a KeyDescriptor with use="encryption" or no use. Read here rather than through samlify,
+ * which treats a lone `use="signing"` certificate as an encryption key too.
+ */
+function encryptionCertificateOf(xml: string): string | undefined {
+  const root = parseXml(xml, { what: 'SP metadata' }).documentElement;
+  if (!root) return undefined;
+  for (const descriptor of childElements(root, NS.metadata, 'SPSSODescriptor')) {
+    for (const key of childElements(descriptor, NS.metadata, 'KeyDescriptor')) {
+      const use = key.getAttribute('use');
+      if (use && use !== 'encryption') continue;
+      const info = childElements(key, NS.dsig, 'KeyInfo')[0];
+      const data = info && childElements(info, NS.dsig, 'X509Data')[0];
+      const cert = data && childElements(data, NS.dsig, 'X509Certificate')[0];
+      const text = cert?.textContent?.replace(/\s+/g, '');
+      if (text) return text;
+    }
+  }
+  return undefined;
 }
 
 /** POST ACS locations in the order SAML metadata says to prefer them: isDefault, then lowest index, then order. */

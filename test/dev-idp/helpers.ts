@@ -206,7 +206,7 @@ export function attributesOf(doc: Document): Record<string, string[]> {
 
 /**
  * Runs xmlsec1 (an implementation independent of samlify and xml-crypto). `--decrypt` with the SP key, or
- * `--verify` of the signature selected by `signatureOf` ("Assertion" or "Response") against `certificatePem`.
+ * `--verify` of the Assertion's or the Response's signature against `certificatePem`.
  */
 export async function xmlsec1(
   xml: string,
@@ -228,7 +228,10 @@ export async function xmlsec1(
         `--id-attr:ID`,
         `${ns}:${action.verify}`,
         '--node-xpath',
-        `/*[local-name()='Response']${action.verify === 'Assertion' ? "/*[local-name()='Assertion']" : ''}/*[local-name()='Signature']`,
+        // `//` for the assertion: after `--decrypt` it sits inside the EncryptedAssertion element.
+        action.verify === 'Assertion'
+          ? "//*[local-name()='Assertion']/*[local-name()='Signature']"
+          : "/*[local-name()='Response']/*[local-name()='Signature']",
         '--pubkey-cert-pem',
         key,
         file,
