@@ -1,6 +1,6 @@
 /**
- * The dev IdP's HTML: plain pages that work without JavaScript and without external assets. Every interpolated
- * value goes through `escapeHtml`.
+ * The dev IdP's HTML: plain pages that need no JavaScript and no external assets. Every interpolated value goes
+ * through `escapeHtml`. The auto-posting response form is the shared one in core/request/post-form.ts.
  */
 import type { DevIdpUser } from './users.ts';
 
@@ -25,14 +25,12 @@ const STYLE = [
   'code{background:#f3f3f3;padding:0 .2rem}',
 ].join('');
 
-function page(title: string, body: string, scriptNonce?: string, script?: string): string {
-  const scriptTag = script && scriptNonce ? `<script nonce="${scriptNonce}">${script}</script>` : '';
+function page(title: string, body: string): string {
   return [
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width,initial-scale=1">',
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>`,
     body,
-    scriptTag,
     '</body></html>',
   ].join('');
 }
@@ -67,31 +65,6 @@ export function loginPage(input: LoginPageInput): string {
       '<button type="submit">Sign in</button></form>',
       `<p class="hint">Test users (development only):</p><ul class="hint">${hint}</ul>`,
     ].join(''),
-  );
-}
-
-/** The HTTP-POST binding's auto-submitting form; a <noscript> button covers browsers without JavaScript. */
-export function autoPostPage(input: {
-  acsUrl: string;
-  samlResponse: string;
-  relayState?: string;
-  nonce: string;
-}): string {
-  const relay =
-    input.relayState === undefined
-      ? ''
-      : `<input type="hidden" name="RelayState" value="${escapeHtml(input.relayState)}">`;
-  return page(
-    'Signing in…',
-    [
-      `<form method="post" action="${escapeHtml(input.acsUrl)}">`,
-      `<input type="hidden" name="SAMLResponse" value="${escapeHtml(input.samlResponse)}">`,
-      relay,
-      '<noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript>',
-      '</form>',
-    ].join(''),
-    input.nonce,
-    'document.forms[0].submit();',
   );
 }
 

@@ -7,11 +7,11 @@
  *   GET  /logout          ends the IdP session (local only)
  *   GET, POST /slo        the SingleLogoutService advertised in metadata; a local logout for now
  */
-import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isSamlSpError } from '../core/errors.ts';
+import { AUTO_POST_SCRIPT_HASH, renderAutoPostForm } from '../core/request/post-form.ts';
 import { idpEndpoints } from './metadata.ts';
-import { autoPostPage, errorPage, loggedOutPage, loginPage } from './pages.ts';
+import { errorPage, loggedOutPage, loginPage } from './pages.ts';
 import { type AuthnRequestMessage, type ReadAuthnRequestContext, readAuthnRequest } from './request.ts';
 import { buildLoginResponse, type ResponseIssuer } from './response.ts';
 import type { IdpSession, IdpSessionStore, PendingRequestStore } from './sessions.ts';
@@ -174,16 +174,16 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
       sessionIndex: participant.sessionIndex,
       authnInstant: session.authnInstant,
     });
-    const nonce = randomBytes(16).toString('base64');
-    const page = autoPostPage({ acsUrl: answer.acsUrl, samlResponse, nonce, ...relayStateOf(answer) });
-    sendPage(res, 200, page, `script-src 'nonce-${nonce}'`);
+    // The same auto-post page the SP uses for its requests: it refuses a non-http(s) ACS URL from hostile metadata.
+    const page = renderAutoPostForm({
+      action: answer.acsUrl,
+      fields: { SAMLResponse: samlResponse, RelayState: answer.relayState },
+      title: 'Signing in…',
+    });
+    sendPage(res, 200, page, `script-src ${AUTO_POST_SCRIPT_HASH}`);
   }
 
   return router;
-}
-
-function relayStateOf(answer: Answer): { relayState?: string } {
-  return answer.relayState === undefined ? {} : { relayState: answer.relayState };
 }
 
 function sendPage(res: Response, status: number, html: string, extraCsp?: string): void {
