@@ -91,7 +91,10 @@ describe('the dev IdP in Chromium', () => {
     await page.fill('#password', 'bob-pass');
     await page.click('button[type=submit]');
     expect(page.url()).toBe(`${origin}/idp/login`);
-    await Promise.all([page.waitForURL(`${origin}/acs`, { timeout: 10_000 }), page.click('button[type=submit]')]);
+    await Promise.all([
+      page.waitForURL(`${origin}/acs`, { timeout: 10_000 }),
+      page.click('button[type=submit]'),
+    ]);
     expect(received.map((r) => r.RelayState)).toEqual(['/nojs']);
     await context.close();
   });
