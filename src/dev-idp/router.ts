@@ -123,6 +123,16 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
       sendPage(res, err.status, errorPage('Request refused', err.message, err.code));
       return;
     }
+    // Body-parser refusals (413 too large, 400 bad encoding) carry their own 4xx status.
+    const status = (err as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendPage(
+        res,
+        status,
+        errorPage('Request refused', err instanceof Error ? err.message : 'Bad request.'),
+      );
+      return;
+    }
     console.error('dev IdP: unexpected error', err);
     sendPage(res, 500, errorPage('Development IdP error', err instanceof Error ? err.message : String(err)));
   });

@@ -265,6 +265,11 @@ describe('AuthnRequests the dev IdP refuses', () => {
     await expectRefused(redirectUrl(sso, xml, { key: KEYS.sp }), 'SAML_DESTINATION_MISMATCH');
   });
 
+  it('refuses an oversized POST body with 413, not a server error', async () => {
+    const page = await new TestBrowser().post(sso, { SAMLRequest: 'A'.repeat(600_000) });
+    expect(page.status).toBe(413);
+  });
+
   it('refuses a query without SAMLRequest', async () => {
     await expectRefused(`${sso}?RelayState=x`, 'SAML_MESSAGE_MISSING');
   });
