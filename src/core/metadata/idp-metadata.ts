@@ -1,0 +1,216 @@
+/**
+ * Reading an IdP's metadata into the facts a connection needs: entity ID, SSO/SLO endpoints, signing
+ * certificates, NameID formats.
+ *
+ * Real metadata is messier than the schema: Keycloak wraps its one entity in an EntitiesDescriptor, Entra
+ * starts with a BOM and adds WS-Federation RoleDescriptors (with their own keys), ADFS puts an SPSSODescriptor
+ * next to the IDPSSODescriptor, federations ship aggregates of many IdPs. Only the SAML 2.0 IDPSSODescriptor of
+ * the chosen entity is read; everything else is ignored. This module does not verify a metadata signature.
+ */
+import type { Element } from '@xmldom/xmldom';
+import { describeCertificate } from '../keys.ts';
+import { BINDING_URIS, type IdpCertificate, type IdpEndpoint, type SamlBinding } from '../types.ts';
+import { NS } from '../xml/namespaces.ts';
+import { childElements, parseXml } from '../xml/parse.ts';
+import { collectEntities, idpDescriptor, metadataInvalid, selectEntity } from './entities.ts';
+
+/** Metadata of one IdP is a few to a few dozen kilobytes; small federation aggregates fit in a megabyte. */
+export const DEFAULT_MAX_METADATA_BYTES = 1024 * 1024;
+
+/** Options of {@link parseIdpMetadata}. */
+export interface ParseIdpMetadataOptions {
+  /** Which entity to read when the document holds several (an EntitiesDescriptor aggregate). */
+  idpEntityId?: string;
+  /** When given, an expired `validUntil` is refused and expired certificates produce warnings. */
+  now?: Date;
+  /** Size limit in bytes. Default {@link DEFAULT_MAX_METADATA_BYTES}. */
+  maxBytes?: number;
+}
+
+/** The facts read from IdP metadata. */
+export interface ParsedIdpMetadata {
+  entityId: string;
+  ssoEndpoints: IdpEndpoint[];
+  sloEndpoints: IdpEndpoint[];
+  signingCertificates: IdpCertificate[];
+  nameIdFormats: string[];
+  wantAuthnRequestsSigned: boolean;
+  /** The earliest validUntil of the entity, its descriptor and enclosing EntitiesDescriptors (ISO). */
+  validUntil?: string;
+  /** The innermost cacheDuration (an xs:duration such as PT24H), as written. */
+  cacheDuration?: string;
+  /** Things an admin should know that do not prevent using the metadata. */
+  warnings: string[];
+}
+
+const BINDING_BY_URI = new Map<string, SamlBinding>(
+  Object.entries(BINDING_URIS).map(([name, uri]) => [uri, name as SamlBinding]),
+);
+
+/**
+ * Parses IdP metadata (an EntityDescriptor, or an EntitiesDescriptor aggregate, nested or not). The XML passes
+ * the safe parser first (size limit, no DTD, BOM stripped).
+ *
+ * Throws SAML_METADATA_INVALID (with a hint for the admin) when the document has no usable IdP: no
+ * IDPSSODescriptor, several IdPs and no `idpEntityId` (then `details.entities` lists them), no signing
+ * certificate, no HTTP-Redirect/POST SSO endpoint, or an expired `validUntil`. Parse-level problems keep their
+ * own codes (SAML_MALFORMED, SAML_DTD_FORBIDDEN, SAML_MESSAGE_TOO_LARGE).
+ *
+ * @example
+ * ```ts
+ * const idp = parseIdpMetadata(xml, { now: new Date() });
+ * idp.signingCertificates.map((c) => c.fingerprintSha256);
+ * ```
+ */
+export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions = {}): ParsedIdpMetadata {
+  const doc = parseXml(xml, {
+    what: 'IdP metadata',
+    maxBytes: options.maxBytes ?? DEFAULT_MAX_METADATA_BYTES,
+  });
+  const entity = selectEntity(collectEntities(doc.documentElement!), options.idpEntityId);
+  const warnings: string[] = [];
+  const descriptor = idpDescriptor(entity, warnings);
+
+  const signingCertificates = signingCertificatesOf(descriptor, entity.entityId, options.now, warnings);
+  const ssoEndpoints = endpoints(descriptor, 'SingleSignOnService', warnings);
+  if (!ssoEndpoints.some((e) => e.binding === 'redirect' || e.binding === 'post')) {
+    throw metadataInvalid(
+      `The IdP "${entity.entityId}" has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding.`,
+      'The SP sends the browser to the IdP with HTTP-Redirect or HTTP-POST. Export the metadata of the SAML application again, or check that SAML SSO is enabled for it.',
+      { entityId: entity.entityId, bindings: ssoEndpoints.map((e) => e.binding) },
+    );
+  }
+  const sloEndpoints = endpoints(descriptor, 'SingleLogoutService', warnings);
+  if (sloEndpoints.length === 0) {
+    warnings.push(
+      'The IdP lists no SingleLogoutService: sign-out will be local to this SP (no SAML single logout).',
+    );
+  }
+  const nameIdFormats = [
+    ...new Set(
+      childElements(descriptor, NS.metadata, 'NameIDFormat').map((e) => e.textContent?.trim() ?? ''),
+    ),
+  ].filter((format) => format !== '');
+  const wantSigned = descriptor.getAttribute('WantAuthnRequestsSigned');
+
+  const chain = [...entity.ancestors, entity.element, descriptor];
+  const validUntil = effectiveValidUntil(chain, warnings);
+  if (validUntil && options.now && validUntil.getTime() <= options.now.getTime()) {
+    throw metadataInvalid(
+      `The IdP metadata expired at ${validUntil.toISOString()} (its validUntil).`,
+      'Download fresh metadata from the IdP. Metadata past its validUntil must not be trusted: its keys may have been replaced.',
+      { entityId: entity.entityId, validUntil: validUntil.toISOString(), now: options.now.toISOString() },
+    );
+  }
+  const cacheDuration = chain
+    .map((el) => el.getAttribute('cacheDuration'))
+    .filter((value): value is string => !!value)
+    .at(-1);
+
+  return {
+    entityId: entity.entityId,
+    ssoEndpoints,
+    sloEndpoints,
+    signingCertificates,
+    nameIdFormats,
+    wantAuthnRequestsSigned: wantSigned === 'true' || wantSigned === '1',
+    ...(validUntil ? { validUntil: validUntil.toISOString() } : {}),
+    ...(cacheDuration ? { cacheDuration } : {}),
+    warnings,
+  };
+}
+
+function signingCertificatesOf(
+  descriptor: Element,
+  entityId: string,
+  now: Date | undefined,
+  warnings: string[],
+): IdpCertificate[] {
+  const found = new Map<string, IdpCertificate>();
+  for (const keyDescriptor of childElements(descriptor, NS.metadata, 'KeyDescriptor')) {
+    const use = keyDescriptor.getAttribute('use');
+    // No `use` means the key serves both purposes (metadata §2.4.1.1).
+    if (use && use !== 'signing') continue;
+    const certs = childElements(keyDescriptor, NS.dsig, 'KeyInfo')
+      .flatMap((info) => childElements(info, NS.dsig, 'X509Data'))
+      .flatMap((data) => childElements(data, NS.dsig, 'X509Certificate'));
+    if (certs.length === 0)
+      warnings.push('A signing KeyDescriptor carries no X509Certificate; it was skipped.');
+    for (const el of certs) {
+      let cert: IdpCertificate;
+      try {
+        cert = describeCertificate(el.textContent ?? '');
+      } catch (cause) {
+        throw metadataInvalid(
+          'A signing certificate in the IdP metadata is not a valid X.509 certificate.',
+          'The metadata was probably truncated or edited by hand. Export it from the IdP again.',
+          { entityId },
+          cause,
+        );
+      }
+      if (found.has(cert.fingerprintSha256)) continue;
+      found.set(cert.fingerprintSha256, cert);
+      if (now && Date.parse(cert.notAfter) <= now.getTime()) {
+        warnings.push(
+          `Signing certificate ${cert.fingerprintSha256} (${cert.subject}) expired at ${cert.notAfter}. IdPs often keep old certificates listed during rollover; make sure the IdP signs with a current one.`,
+        );
+      } else if (now && Date.parse(cert.notBefore) > now.getTime()) {
+        warnings.push(`Signing certificate ${cert.fingerprintSha256} is not valid before ${cert.notBefore}.`);
+      }
+    }
+  }
+  if (found.size === 0) {
+    throw metadataInvalid(
+      `The IdP "${entityId}" publishes no signing certificate.`,
+      'The SP must know the IdP signing certificate to verify assertions. Export metadata that includes a <KeyDescriptor use="signing"> (or without "use") with an X509Certificate.',
+      { entityId },
+    );
+  }
+  return [...found.values()];
+}
+
+function endpoints(descriptor: Element, name: string, warnings: string[]): IdpEndpoint[] {
+  const out: IdpEndpoint[] = [];
+  for (const el of childElements(descriptor, NS.metadata, name)) {
+    const bindingUri = el.getAttribute('Binding') ?? '';
+    const binding = BINDING_BY_URI.get(bindingUri);
+    if (!binding) {
+      warnings.push(`${name} with binding ${bindingUri || '(none)'} is not supported and was skipped.`);
+      continue;
+    }
+    const location = el.getAttribute('Location') ?? '';
+    const responseLocation = el.getAttribute('ResponseLocation') || undefined;
+    // These URLs end up in redirects and form actions: anything but http(s) would be a script injection.
+    if (!isHttpUrl(location) || (responseLocation !== undefined && !isHttpUrl(responseLocation))) {
+      warnings.push(`${name} "${location}" is not an absolute http(s) URL and was skipped.`);
+      continue;
+    }
+    out.push({ binding, location, ...(responseLocation ? { responseLocation } : {}) });
+  }
+  return out;
+}
+
+function isHttpUrl(value: string): boolean {
+  const url = URL.parse(value);
+  return url !== null && (url.protocol === 'https:' || url.protocol === 'http:');
+}
+
+/** xs:dateTime; a value without a zone is read as UTC (the schema leaves it undefined; SAML says UTC). */
+const XS_DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
+
+function effectiveValidUntil(chain: Element[], warnings: string[]): Date | undefined {
+  let earliest: Date | undefined;
+  for (const el of chain) {
+    const raw = el.getAttribute('validUntil');
+    if (!raw) continue;
+    const value = raw.trim();
+    const match = XS_DATE_TIME.exec(value);
+    const date = match ? new Date(match[2] ? value : `${value}Z`) : undefined;
+    if (!date || Number.isNaN(date.getTime())) {
+      warnings.push(`validUntil "${raw}" is not an xs:dateTime and was ignored.`);
+      continue;
+    }
+    if (!earliest || date < earliest) earliest = date;
+  }
+  return earliest;
+}
