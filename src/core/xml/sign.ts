@@ -76,6 +76,10 @@ export function signXml(xml: string, options: SignXmlOptions): string {
   if (root.getAttribute('ID') !== referenceId) {
     throw new InvalidOptionError(`signXml: the root element's ID is not "${referenceId}".`);
   }
+  // Both land in an XPath literal too.
+  if (insertAfter && (!/^[A-Za-z_][\w.-]*$/.test(insertAfter.localName) || /['"]/.test(insertAfter.ns))) {
+    throw new InvalidOptionError('signXml: insertAfter must name an element by NCName and namespace URI.');
+  }
   if (insertAfter && childElements(root, insertAfter.ns, insertAfter.localName).length === 0) {
     throw new InvalidOptionError(
       `signXml: the root element has no <${insertAfter.localName}> child to sign after.`,
@@ -192,7 +196,7 @@ export function verifyRedirectQuery(
   if (rawSigAlg === undefined) throw structure('The query has a Signature but no SigAlg.');
   const algorithm = formDecode(rawSigAlg);
   const hash = hashFor(algorithm, options.allowSha1);
-  // Base64 '+' is sometimes left unencoded and then reads as a space.
+  // Base64 '+' is sometimes left unencoded and then reads as a space (here and in the message value).
   const signature = Buffer.from(formDecode(rawSignature).replace(/ /g, '+'), 'base64');
 
   const rawRelay = raw.get('RelayState');
@@ -201,7 +205,7 @@ export function verifyRedirectQuery(
   if (rawRelay === '') variants.push(octetString(key, rawMessage, undefined, rawSigAlg));
 
   const relayState = rawRelay === undefined ? undefined : formDecode(rawRelay);
-  const message = { key, value: formDecode(rawMessage) } as const;
+  const message = { key, value: formDecode(rawMessage).replace(/ /g, '+') } as const;
   for (const pem of certificatesPem) {
     const cert = new X509Certificate(normalizeCertificatePem(pem));
     for (const octets of variants) {

@@ -85,6 +85,7 @@ describe('signXml', () => {
     expect(() => signed({ referenceId: '_other' })).toThrow(misuse);
     expect(() => signed({ referenceId: "_req1' or '1'='1" })).toThrow(misuse);
     expect(() => signed({ insertAfter: { ns: NS.assertion, localName: 'Subject' } })).toThrow(misuse);
+    expect(() => signed({ insertAfter: { ns: "x' or '1'='1", localName: 'Issuer' } })).toThrow(misuse);
     expect(() => signed({ certificatePem: rogue.certificatePem })).toThrow(misuse);
     expect(() => signed({ privateKeyPem: 'nope' })).toThrow(misuse);
     // @ts-expect-error: SHA-1 is not a signing option.
@@ -152,6 +153,16 @@ describe('HTTP-Redirect signatures', () => {
     );
     const raw = `${octets}&Signature=${encodeURIComponent(signature)}`;
     expect(verifyRedirectQuery(raw, certs, { allowSha1: false }).ok).toBe(true);
+  });
+
+  it('reads an unencoded base64 "+" as "+", not as a space', () => {
+    const plus = 'ab+c/d==';
+    const octets = `SAMLResponse=${plus}&SigAlg=${encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')}`;
+    const signature = sign('sha256', Buffer.from(octets), createPrivateKey(sp.privateKeyPem)).toString(
+      'base64',
+    );
+    const result = verifyRedirectQuery(`${octets}&Signature=${signature}`, certs, { allowSha1: false });
+    expect(result).toMatchObject({ ok: true, message: { key: 'SAMLResponse', value: plus } });
   });
 
   it('answers ok: false for an untrusted key or any changed parameter', () => {
