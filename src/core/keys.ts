@@ -141,36 +141,11 @@ export function describeCertificate(pem: string): IdpCertificate {
 }
 
 /**
- * Loads @peculiar/x509 on first use. Its dependency tsyringe refuses to load without a `Reflect.getMetadata`
- * polyfill (normally the `reflect-metadata` package, which is not installed). @peculiar/x509 never uses
- * constructor injection, so a tiny per-target metadata map is all tsyringe needs. It is installed only when no
- * polyfill is present, and only when a key is generated, so verifying messages never touches the global.
+ * Loads @peculiar/x509 on first use. Its dependency tsyringe needs the `reflect-metadata` polyfill, which sets a
+ * global; loading both only when a key is generated keeps message verification free of it.
  */
 async function loadX509(): Promise<typeof import('@peculiar/x509')> {
-  const reflect = Reflect as unknown as Record<string, unknown>;
-  if (typeof reflect.getMetadata !== 'function') {
-    const store = new WeakMap<object, Map<unknown, unknown>>();
-    const own = (target: object, create: boolean) => {
-      let map = store.get(target);
-      if (!map && create) {
-        map = new Map();
-        store.set(target, map);
-      }
-      return map;
-    };
-    const getOwnMetadata = (key: unknown, target: object) => own(target, false)?.get(key);
-    const getMetadata = (key: unknown, target: object): unknown => {
-      for (let t: object | null = target; t; t = Object.getPrototypeOf(t)) {
-        const map = own(t, false);
-        if (map?.has(key)) return map.get(key);
-      }
-      return undefined;
-    };
-    const defineMetadata = (key: unknown, value: unknown, target: object) => {
-      own(target, true)!.set(key, value);
-    };
-    Object.assign(reflect, { getMetadata, getOwnMetadata, defineMetadata });
-  }
+  await import('reflect-metadata');
   return import('@peculiar/x509');
 }
 
