@@ -1,0 +1,57 @@
+/**
+ * Step 16: bind the response to a request this browser started (SAML profiles §4.1.4.3). The caller passes the
+ * request IDs it has outstanding for this browser and connection, peeked and not consumed: consuming happens
+ * only after every check passed, so a forged response cannot burn a genuine request ID (node-saml #438).
+ */
+import { SamlSpError } from '../errors.ts';
+
+/** Inputs of {@link checkInResponseTo}. */
+export interface InResponseToInput {
+  /** Response@InResponseTo (signed only when the Response is). */
+  response?: string;
+  /** SubjectConfirmationData@InResponseTo of the accepted bearer confirmation (signed with the assertion). */
+  confirmation?: string;
+  expectedRequestIds: readonly string[];
+  allowIdpInitiated: boolean;
+}
+
+/**
+ * Returns the request ID the response answers, or undefined for an allowed unsolicited response.
+ *
+ * @example
+ * ```ts
+ * const requestId = checkInResponseTo({ response: 'id1', confirmation: 'id1', expectedRequestIds: ['id1'], allowIdpInitiated: false });
+ * ```
+ */
+export function checkInResponseTo(input: InResponseToInput): string | undefined {
+  const { response, confirmation } = input;
+  if (response !== undefined && confirmation !== undefined && response !== confirmation) {
+    throw new SamlSpError(
+      'SAML_IN_RESPONSE_TO_UNKNOWN',
+      `The Response answers ${response} but its assertion answers ${confirmation}.`,
+      {
+        hint: 'The Response and its assertion name different requests: the assertion was taken from another response.',
+        details: { response, confirmation },
+      },
+    );
+  }
+  const inResponseTo = confirmation ?? response;
+  if (inResponseTo === undefined) {
+    if (input.allowIdpInitiated) return undefined;
+    throw new SamlSpError('SAML_UNSOLICITED', 'The response answers no request (IdP-initiated sign-in).', {
+      hint: 'IdP-initiated sign-in (an Okta dashboard or My Apps tile, ADFS idpinitiatedsignon) is off for this connection. Start sign-in from the application, or enable allowIdpInitiated for this connection if IdP-initiated login is intended.',
+      details: { allowIdpInitiated: false },
+    });
+  }
+  if (!input.expectedRequestIds.includes(inResponseTo)) {
+    throw new SamlSpError(
+      'SAML_IN_RESPONSE_TO_UNKNOWN',
+      `The response answers request ${inResponseTo}, which this browser has not started.`,
+      {
+        hint: 'The request is unknown, expired or already used. Usual causes: the sign-in took longer than the request lifetime, it was started in another browser, the IdP re-sent an old response, or several SP instances do not share a store (set REDIS_URL).',
+        details: { inResponseTo, outstandingRequests: input.expectedRequestIds.length },
+      },
+    );
+  }
+  return inResponseTo;
+}
