@@ -21,6 +21,9 @@ import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
 import { childElements, singleChild, textOf } from '../xml/parse.ts';
 
+/** The element a signature sits on: a SAML message part, or an IdP metadata document's root. */
+export type SignedElementName = 'Response' | 'Assertion' | 'EntityDescriptor' | 'EntitiesDescriptor';
+
 /** The parts of a ds:Signature element read before any cryptography. */
 export interface SignatureParts {
   signedInfo: Element;
@@ -54,7 +57,7 @@ export const SHA1_HINT =
  * const { signedInfo, signatureValue } = readSignatureParts(signatureEl, 'Assertion');
  * ```
  */
-export function readSignatureParts(signature: Element, what: 'Response' | 'Assertion'): SignatureParts {
+export function readSignatureParts(signature: Element, what: SignedElementName): SignatureParts {
   const signedInfo = singleChild(signature, NS.dsig, 'SignedInfo');
   const value = textOf(singleChild(signature, NS.dsig, 'SignatureValue'));
   if (!signedInfo || !value) throw malformed(what, 'The signature has no SignedInfo or no SignatureValue.');
@@ -92,7 +95,7 @@ export function readSignatureParts(signature: Element, what: 'Response' | 'Asser
 export function checkSignedInfo(
   signedInfo: Element,
   signed: Element,
-  what: 'Response' | 'Assertion',
+  what: SignedElementName,
   policy: { allowSha1: boolean },
 ): SignedInfoFacts {
   const methodUri = singleChild(signedInfo, NS.dsig, 'SignatureMethod')?.getAttribute('Algorithm') ?? '';

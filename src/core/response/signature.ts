@@ -22,7 +22,7 @@ import { fingerprintOfBase64Der, type TrustedCertificate } from '../crypto/key-c
 import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
 import { parseXml, singleChild } from '../xml/parse.ts';
-import { checkSignedInfo, readSignatureParts } from './signature-shape.ts';
+import { checkSignedInfo, readSignatureParts, type SignedElementName } from './signature-shape.ts';
 
 /** A signature that verified, and what it covers. */
 export interface VerifiedSignature {
@@ -38,7 +38,7 @@ export interface VerifiedSignature {
 export interface VerifySignatureInput {
   /** The Response or Assertion whose direct ds:Signature child is verified. */
   element: Element;
-  what: 'Response' | 'Assertion';
+  what: SignedElementName;
   certificates: readonly TrustedCertificate[];
   allowSha1: boolean;
 }
