@@ -21,8 +21,14 @@ import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
 import { childElements, singleChild, textOf } from '../xml/parse.ts';
 
-/** The element a signature sits on: a SAML message part, or an IdP metadata document's root. */
-export type SignedElementName = 'Response' | 'Assertion' | 'EntityDescriptor' | 'EntitiesDescriptor';
+/** The element a signature sits on: a SAML message part, a logout message, or an IdP metadata document's root. */
+export type SignedElementName =
+  | 'Response'
+  | 'Assertion'
+  | 'LogoutRequest'
+  | 'LogoutResponse'
+  | 'EntityDescriptor'
+  | 'EntitiesDescriptor';
 
 /** The parts of a ds:Signature element read before any cryptography. */
 export interface SignatureParts {
