@@ -49,6 +49,24 @@ export function findSignature(element: Element): Element | undefined {
 }
 
 /**
+ * Verifies the element's enveloped signature if it has one; undefined when it is unsigned (whether that is
+ * acceptable is for signature-policy.ts to say). A signature that is present but bad always throws.
+ *
+ * @example
+ * ```ts
+ * const verified = verifyIfSigned({ element: response, what: 'Response', certificates, allowSha1: false });
+ * ```
+ */
+export function verifyIfSigned(
+  input: Omit<VerifySignatureInput, 'certificates'> & { certificates: () => readonly TrustedCertificate[] },
+): VerifiedSignature | undefined {
+  const signature = findSignature(input.element);
+  return signature
+    ? verifyEnvelopedSignature(signature, { ...input, certificates: input.certificates() })
+    : undefined;
+}
+
+/**
  * Verifies `signature`, the enveloped ds:Signature child of `input.element`, against the trusted certificates.
  *
  * @example

@@ -12,29 +12,20 @@
  * Replay protection and consuming the request ID are the caller's job, after this succeeds: the result
  * carries assertionId, notOnOrAfter and inResponseTo for that.
  */
-import type { Element } from '@xmldom/xmldom';
-import { type TrustedCertificate, trustedCertificate } from '../crypto/key-cache.ts';
-import { InvalidOptionError, SamlSpError } from '../errors.ts';
-import {
-  type Connection,
-  type ConnectionPolicy,
-  DEFAULT_POLICY,
-  type SignatureRequirement,
-  type ValidatedAssertion,
-} from '../types.ts';
-import { NS } from '../xml/namespaces.ts';
-import { DEFAULT_MAX_XML_BYTES, parseXml, singleChild } from '../xml/parse.ts';
+import type { Connection, ValidatedAssertion } from '../types.ts';
+import { parseXml } from '../xml/parse.ts';
 import { readAttributes } from './attributes.ts';
 import { checkAudience } from './audience.ts';
 import { checkAuthnStatement } from './authn-statement.ts';
 import { Checklist, type CheckTrace, RESPONSE_CHECKS } from './checklist.ts';
 import { checkConditionsWindow } from './conditions.ts';
 import { decodeResponse } from './decode.ts';
-import { decryptAssertion } from './decrypt.ts';
 import { checkDestination } from './destination.ts';
 import { checkInResponseTo } from './in-response-to.ts';
 import { checkIssuer } from './issuer.ts';
-import { findSignature, verifyEnvelopedSignature } from './signature.ts';
+import { assertionIn, locateAssertion } from './locate-assertion.ts';
+import { resolveOptions, trustedCertificates } from './options.ts';
+import { verifyIfSigned } from './signature.ts';
 import { checkSignaturePolicy } from './signature-policy.ts';
 import { checkStatus } from './status.ts';
 import { checkResponseStructure, requireVersionAndId } from './structure.ts';
@@ -53,7 +44,7 @@ export interface ValidateResponseOptions {
   now: Date;
   /** Request IDs outstanding for this browser and connection: peeked, not consumed, by the caller. */
   expectedRequestIds: readonly string[];
-  /** Limit on the decoded XML, in bytes. Default {@link DEFAULT_MAX_XML_BYTES}. */
+  /** Limit on the decoded XML, in bytes. Default DEFAULT_MAX_XML_BYTES (256 KiB). */
   maxBytes?: number;
   /** When given, each check pushes its outcome here (`saml-sp inspect` prints them). */
   trace?: CheckTrace[];
@@ -95,22 +86,17 @@ export async function validateResponse(
     (issuer) => (issuer ? undefined : 'no Response Issuer (optional)'),
   );
 
-  // Certificates are parsed only now, so a broken connection does not mask a malformed message.
-  let certificates: TrustedCertificate[] | undefined;
-  const trusted = (): TrustedCertificate[] => (certificates ??= trustedCertificates(connection));
+  // Certificates are parsed at the first signature, so a broken connection does not mask a malformed message.
+  const certificates = once(() => trustedCertificates(connection));
   const signedResponse = checks.runOptional(
     'response-signature',
-    () => {
-      const signature = findSignature(structure.response);
-      return signature
-        ? verifyEnvelopedSignature(signature, {
-            element: structure.response,
-            what: 'Response',
-            certificates: trusted(),
-            allowSha1: policy.allowSha1,
-          })
-        : undefined;
-    },
+    () =>
+      verifyIfSigned({
+        element: structure.response,
+        what: 'Response',
+        certificates,
+        allowSha1: policy.allowSha1,
+      }),
     'the Response is not signed',
     (v) => `verified with ${v.certificateFingerprint}`,
   );
@@ -119,23 +105,23 @@ export async function validateResponse(
 
   const located = checks.run(
     'decrypt',
-    () => locateAssertion(responseView, structure.assertion, { policy, sp, maxBytes }),
+    () =>
+      locateAssertion(responseView, structure.assertion, {
+        policy,
+        decryptionKeyPem: sp.decryptionKeyPem,
+        maxBytes,
+      }),
     (l) => (l.wasEncrypted ? 'decrypted' : 'not encrypted'),
   );
-
   const signedAssertion = checks.runOptional(
     'assertion-signature',
-    () => {
-      const signature = findSignature(located.assertion);
-      return signature
-        ? verifyEnvelopedSignature(signature, {
-            element: located.assertion,
-            what: 'Assertion',
-            certificates: trusted(),
-            allowSha1: policy.allowSha1,
-          })
-        : undefined;
-    },
+    () =>
+      verifyIfSigned({
+        element: located.assertion,
+        what: 'Assertion',
+        certificates,
+        allowSha1: policy.allowSha1,
+      }),
     'the Assertion is not signed',
     (v) => `verified with ${v.certificateFingerprint}`,
   );
@@ -190,136 +176,19 @@ export async function validateResponse(
   };
 }
 
-/** The assertion as found: the original element, or the root of the decrypted document. */
-interface LocatedAssertion {
-  assertion: Element;
-  wasEncrypted: boolean;
-}
-
-function locateAssertion(
-  responseView: Element,
-  originalAssertion: Element | undefined,
-  context: { policy: ConnectionPolicy; sp: ValidateResponseOptions['sp']; maxBytes: number },
-): LocatedAssertion {
-  const encrypted = singleChild(responseView, NS.assertion, 'EncryptedAssertion');
-  if (encrypted) {
-    const assertion = decryptAssertion(encrypted, {
-      keyPem: context.sp.decryptionKeyPem,
-      maxBytes: context.maxBytes,
-    });
-    return { assertion, wasEncrypted: true };
-  }
-  if (!originalAssertion) {
-    throw new SamlSpError('SAML_ASSERTION_MISSING', 'The Response carries no assertion.', {
-      hint: 'A successful SAML Response must carry one assertion; the IdP sent none.',
-    });
-  }
-  if (context.policy.requireEncryptedAssertion) {
-    throw new SamlSpError(
-      'SAML_ASSERTION_MISSING',
-      'The Response carries no encrypted assertion, and this connection requires one.',
-      {
-        hint: 'Turn on assertion encryption in the IdP with the SP encryption certificate from the SP metadata, or turn off requireEncryptedAssertion for this connection.',
-        details: { requireEncryptedAssertion: true },
-      },
-    );
-  }
-  // The original element, not the signed Response's copy: its signature is verified in its own document,
-  // where it keeps its full namespace context (an InclusiveNamespaces prefix may be declared on the root).
-  return { assertion: originalAssertion, wasEncrypted: false };
-}
-
-function assertionIn(response: Element): Element {
-  const assertion = singleChild(response, NS.assertion, 'Assertion');
-  if (!assertion) {
-    throw new SamlSpError('SAML_ASSERTION_MISSING', 'The signed Response carries no assertion.', {
-      hint: 'A successful SAML Response must carry one assertion; the IdP sent none.',
-    });
-  }
-  return assertion;
-}
-
 /**
  * How long the replay cache must remember the assertion: the earliest NotOnOrAfter that applies, plus the
  * skew, because the checks accept the assertion up to that instant.
  */
+function once<T>(fn: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => {
+    value ??= { v: fn() };
+    return value.v;
+  };
+}
+
 function replayHorizon(conditions: Date | undefined, confirmation: Date, clock: Clock): Date {
   const earliest = conditions && conditions < confirmation ? conditions : confirmation;
   return new Date(earliest.getTime() + clock.skewSeconds * 1000);
-}
-
-const REQUIREMENTS: readonly SignatureRequirement[] = [
-  'assertion',
-  'response-or-assertion',
-  'response-and-assertion',
-];
-
-function resolveOptions(options: ValidateResponseOptions) {
-  if (!options || typeof options !== 'object')
-    throw new InvalidOptionError('validateResponse: options are required.', 'ERR_INVALID_ARG_TYPE');
-  const { connection, sp, now } = options;
-  if (!connection || typeof connection.idpEntityId !== 'string') {
-    throw new InvalidOptionError(
-      'validateResponse: options.connection must be a Connection.',
-      'ERR_INVALID_ARG_TYPE',
-    );
-  }
-  if (!sp || typeof sp.entityId !== 'string' || !sp.entityId || typeof sp.acsUrl !== 'string' || !sp.acsUrl) {
-    throw new InvalidOptionError('validateResponse: options.sp needs a non-empty entityId and acsUrl.');
-  }
-  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
-    throw new InvalidOptionError(
-      'validateResponse: options.now must be a valid Date.',
-      'ERR_INVALID_ARG_TYPE',
-    );
-  }
-  if (
-    !Array.isArray(options.expectedRequestIds) ||
-    !options.expectedRequestIds.every((id) => typeof id === 'string')
-  ) {
-    throw new InvalidOptionError(
-      'validateResponse: options.expectedRequestIds must be an array of strings.',
-      'ERR_INVALID_ARG_TYPE',
-    );
-  }
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-    throw new InvalidOptionError(
-      `validateResponse: options.maxBytes must be a positive integer, got ${maxBytes}.`,
-    );
-  }
-  // Stored connections may predate a policy field: fill gaps from the defaults, then validate.
-  const policy: ConnectionPolicy = { ...DEFAULT_POLICY, ...connection.policy };
-  if (!REQUIREMENTS.includes(policy.wantSigned)) {
-    throw new InvalidOptionError(
-      `validateResponse: policy.wantSigned must be one of ${REQUIREMENTS.join(', ')}.`,
-    );
-  }
-  const skew = policy.clockSkewSeconds;
-  if (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0 || skew > 86_400) {
-    throw new InvalidOptionError(
-      `validateResponse: policy.clockSkewSeconds must be 0..86400 seconds, got ${skew}.`,
-    );
-  }
-  if (!connection.idpEntityId) {
-    throw new SamlSpError('SAML_CONNECTION_INVALID', `Connection ${connection.id} has no IdP entity ID.`, {
-      hint: 'Re-import the IdP metadata for this connection.',
-      status: 500,
-    });
-  }
-  return { connection, sp, policy, maxBytes, clock: { now, skewSeconds: skew } satisfies Clock };
-}
-
-function trustedCertificates(connection: Connection): TrustedCertificate[] {
-  if (!Array.isArray(connection.signingCertificates) || connection.signingCertificates.length === 0) {
-    throw new SamlSpError(
-      'SAML_CONNECTION_INVALID',
-      `Connection ${connection.id} trusts no IdP signing certificate.`,
-      {
-        hint: 'Import the IdP metadata (or paste its signing certificate) so that the connection has a certificate to verify with.',
-        status: 500,
-      },
-    );
-  }
-  return connection.signingCertificates.map((c) => trustedCertificate(c.pem));
 }
