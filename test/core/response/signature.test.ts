@@ -312,3 +312,56 @@ it('a key pair generated at run time cannot be mistaken for a trusted one', asyn
   });
   await expectRejected(samlResponse, 'SAML_SIGNATURE_INVALID');
 });
+
+describe('InclusiveNamespaces (Okta signs with PrefixList="xs")', () => {
+  // xs is declared on the Response root, used only inside an attribute value, and listed in the PrefixList:
+  // exclusive c14n must render the inherited declaration, or the digest cannot match.
+  async function signedWithPrefixList(): Promise<string> {
+    const xml = (
+      await buildResponseXml({
+        sign: 'none',
+        attributes: [{ name: 'age', values: [{ value: '42', type: 'xs:integer' }] }],
+      })
+    )
+      .replace(' xmlns:xs="http://www.w3.org/2001/XMLSchema"', '')
+      .replace('<samlp:Response ', '<samlp:Response xmlns:xs="http://www.w3.org/2001/XMLSchema" ');
+    const signer = new SignedXml({
+      privateKey: testKey('idp').keyPem,
+      publicCert: testKey('idp').certPem,
+      signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    const assertionXpath = "//*[local-name(.)='Assertion']";
+    signer.addReference({
+      xpath: assertionXpath,
+      transforms: [
+        'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+        'http://www.w3.org/2001/10/xml-exc-c14n#',
+      ],
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+      inclusiveNamespacesPrefixList: ['xs'],
+    });
+    signer.computeSignature(xml, {
+      prefix: 'ds',
+      location: { reference: `${assertionXpath}/*[local-name(.)='Issuer']`, action: 'after' },
+    });
+    return signer.getSignedXml();
+  }
+
+  it('accepts an assertion signed with a PrefixList naming a namespace declared on the Response', async () => {
+    const xml = await signedWithPrefixList();
+    expect(xml).toContain('PrefixList="xs"');
+    const result = await validateResponse(encodeResponse(xml), buildValidateOptions());
+    expect(result.attributes.age).toEqual(['42']);
+  });
+
+  it('still detects tampering on that path', async () => {
+    const xml = (await signedWithPrefixList()).replace('>42<', '>43<');
+    await expectRejected(encodeResponse(xml), 'SAML_SIGNATURE_INVALID');
+  });
+});
+
+it('refuses two signatures on one element', async () => {
+  const xml = (await buildResponseXml()).replace(/(<ds:Signature[\s\S]*?<\/ds:Signature>)/, '$1$1');
+  await expectRejected(encodeResponse(xml), 'SAML_STRUCTURE_INVALID');
+});

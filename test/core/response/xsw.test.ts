@@ -147,7 +147,9 @@ describe('XSW variants are refused', () => {
       evil.insertBefore(first(signed, NS.dsig, 'Signature'), first(evil, NS.assertion, 'Subject'));
       signed.parentNode!.replaceChild(evil, signed);
     });
-    await expectRejected(encodeResponse(xml), 'SAML_SIGNATURE_INVALID');
+    const error = await expectRejected(encodeResponse(xml), 'SAML_SIGNATURE_INVALID');
+    // Caught by the Reference check, before any cryptography (the digest would also fail).
+    expect(error.details).toMatchObject({ referenceUri: `#${SIGNED_ID}`, elementId: '_evil' });
   });
 
   it('c14n comment truncation: a comment in the NameID does not shorten what is read', async () => {
