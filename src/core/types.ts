@@ -2,6 +2,7 @@
  * The data the SAML core works on. Plain, serialisable objects: stores persist them as JSON, the admin API
  * returns them, the core reads them. No behaviour lives here.
  */
+import type { MetadataStatus } from './connection-state.ts';
 
 /** A PEM private key and the PEM certificate that carries its public half. */
 export interface KeyPair {
@@ -45,6 +46,10 @@ export interface IdpCertificate {
   subject: string;
   notBefore: string;
   notAfter: string;
+  /** When refreshed metadata first listed this certificate (ISO). Kept across refreshes for rollover. */
+  firstSeenAt?: string;
+  /** When the IdP metadata last listed it; an older value means it is kept only for a rollover grace period. */
+  lastSeenAt?: string;
 }
 
 export type PresetName = 'okta' | 'entra' | 'adfs' | 'google' | 'keycloak' | 'generic';
@@ -116,6 +121,10 @@ export interface Connection {
   spEntityId?: string;
   metadataXml?: string;
   metadataUrl?: string;
+  /** Pinned certificates that must have signed the metadata (checked on import and on every refresh). */
+  metadataSigningCertificates?: IdpCertificate[];
+  /** Where the metadata came from and how its last refresh went (src/sp/connection-service.ts). */
+  metadataStatus?: MetadataStatus;
   createdAt: string;
   updatedAt: string;
 }
@@ -145,7 +154,11 @@ export interface ValidatedAssertion {
   /** The latest time after which this assertion must no longer be accepted (for the replay cache). */
   notOnOrAfter: Date;
   /** Which certificate verified which element. */
-  signature: { signedElements: ('response' | 'assertion')[]; certificateFingerprint: string; algorithm: string };
+  signature: {
+    signedElements: ('response' | 'assertion')[];
+    certificateFingerprint: string;
+    algorithm: string;
+  };
   wasEncrypted: boolean;
 }
 

@@ -5,7 +5,9 @@
  * Real metadata is messier than the schema: Keycloak wraps its one entity in an EntitiesDescriptor, Entra
  * starts with a BOM and adds WS-Federation RoleDescriptors (with their own keys), ADFS puts an SPSSODescriptor
  * next to the IDPSSODescriptor, federations ship aggregates of many IdPs. Only the SAML 2.0 IDPSSODescriptor of
- * the chosen entity is read; everything else is ignored. This module does not verify a metadata signature.
+ * the chosen entity is read; everything else is ignored, but recorded in `facts` for the vendor lint
+ * (lint.ts). With `options.signature`, the metadata's own signature must verify against a pinned certificate
+ * (metadata-signature.ts) and only the signed bytes are read.
  */
 import type { Element } from '@xmldom/xmldom';
 import { describeCertificate } from '../keys.ts';
@@ -13,6 +15,11 @@ import { BINDING_URIS, type IdpCertificate, type IdpEndpoint, type SamlBinding }
 import { NS } from '../xml/namespaces.ts';
 import { childElements, parseXml } from '../xml/parse.ts';
 import { collectEntities, idpDescriptor, metadataInvalid, selectEntity } from './entities.ts';
+import {
+  describeMetadataSignature,
+  type MetadataSignatureOptions,
+  verifyMetadataSignature,
+} from './metadata-signature.ts';
 
 /** Metadata of one IdP is a few to a few dozen kilobytes; small federation aggregates fit in a megabyte. */
 export const DEFAULT_MAX_METADATA_BYTES = 1024 * 1024;
@@ -25,6 +32,25 @@ export interface ParseIdpMetadataOptions {
   now?: Date;
   /** Size limit in bytes. Default {@link DEFAULT_MAX_METADATA_BYTES}. */
   maxBytes?: number;
+  /** Require the metadata to be signed by one of these pinned certificates (see metadata-signature.ts). */
+  signature?: MetadataSignatureOptions;
+}
+
+/** What the document looked like around the IdP role: read by the vendor lint, never trusted for anything. */
+export interface MetadataFacts {
+  /** The text started with a UTF-8 byte-order mark (Entra ID does this). */
+  byteOrderMark: boolean;
+  /** How many EntityDescriptors the document holds (more than one: an aggregate). */
+  entityCount: number;
+  /**
+   * The entity's other roles: `xsi:type` of each RoleDescriptor (WS-Federation in Entra and ADFS metadata) and
+   * the local name of other role descriptors (an SPSSODescriptor next to the IdP one in ADFS).
+   */
+  otherRoles: string[];
+  /** The signature on the document root, or on the entity inside an aggregate (unverified facts). */
+  signed: boolean;
+  signatureAlgorithm?: string;
+  digestAlgorithm?: string;
 }
 
 /** The facts read from IdP metadata. */
@@ -41,6 +67,11 @@ export interface ParsedIdpMetadata {
   cacheDuration?: string;
   /** Things an admin should know that do not prevent using the metadata. */
   warnings: string[];
+  /** The subset of `warnings` that does not depend on `now` (certificate expiry is re-checked by the lint). */
+  notes: string[];
+  facts: MetadataFacts;
+  /** Present when `options.signature` was given and the signature verified. */
+  signature?: { certificateFingerprint: string; algorithm: string };
 }
 
 const BINDING_BY_URI = new Map<string, SamlBinding>(
@@ -67,11 +98,24 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
     what: 'IdP metadata',
     maxBytes: options.maxBytes ?? DEFAULT_MAX_METADATA_BYTES,
   });
-  const entity = selectEntity(collectEntities(doc.documentElement!), options.idpEntityId);
+  const documentRoot = doc.documentElement!;
+  let root = documentRoot;
+  let signature: ParsedIdpMetadata['signature'];
+  if (options.signature) {
+    const verified = verifyMetadataSignature(root, options.signature);
+    root = verified.root;
+    signature = { certificateFingerprint: verified.certificateFingerprint, algorithm: verified.algorithm };
+  }
+  const entities = collectEntities(root);
+  const entity = selectEntity(entities, options.idpEntityId);
   const warnings: string[] = [];
   const descriptor = idpDescriptor(entity, warnings);
 
-  const signingCertificates = signingCertificatesOf(descriptor, entity.entityId, options.now, warnings);
+  const certificateWarnings: string[] = [];
+  const signingCertificates = signingCertificatesOf(descriptor, entity.entityId, options.now, {
+    notes: warnings,
+    clock: certificateWarnings,
+  });
   const ssoEndpoints = endpoints(descriptor, 'SingleSignOnService', warnings);
   if (!ssoEndpoints.some((e) => e.binding === 'redirect' || e.binding === 'post')) {
     throw metadataInvalid(
@@ -106,6 +150,8 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
     .map((el) => el.getAttribute('cacheDuration'))
     .filter((value): value is string => !!value)
     .at(-1);
+  // Read from the document as received: the signed copy no longer carries its own Signature.
+  const rootSignature = describeMetadataSignature(documentRoot);
 
   return {
     entityId: entity.entityId,
@@ -116,15 +162,38 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
     wantAuthnRequestsSigned: wantSigned === 'true' || wantSigned === '1',
     ...(validUntil ? { validUntil: validUntil.toISOString() } : {}),
     ...(cacheDuration ? { cacheDuration } : {}),
-    warnings,
+    warnings: [...certificateWarnings, ...warnings],
+    notes: warnings,
+    facts: {
+      byteOrderMark: xml.charCodeAt(0) === 0xfeff,
+      entityCount: entities.length,
+      otherRoles: otherRolesOf(entity.element, descriptor),
+      ...(rootSignature.signed ? rootSignature : describeMetadataSignature(entity.element)),
+    },
+    ...(signature ? { signature } : {}),
   };
+}
+
+/** The entity's role descriptors other than the IDPSSODescriptor in use, named for an admin. */
+function otherRolesOf(entity: Element, used: Element): string[] {
+  const roles: string[] = [];
+  for (let n = entity.firstChild; n; n = n.nextSibling) {
+    const el = n as Element;
+    if (n.nodeType !== 1 || el === used || el.namespaceURI !== NS.metadata) continue;
+    if (el.localName === 'RoleDescriptor') {
+      roles.push(el.getAttributeNS(NS.xsi, 'type') || 'RoleDescriptor');
+    } else if (el.localName?.endsWith('Descriptor') && el.localName !== 'KeyDescriptor') {
+      roles.push(el.localName);
+    }
+  }
+  return roles;
 }
 
 function signingCertificatesOf(
   descriptor: Element,
   entityId: string,
   now: Date | undefined,
-  warnings: string[],
+  warnings: { notes: string[]; clock: string[] },
 ): IdpCertificate[] {
   const found = new Map<string, IdpCertificate>();
   for (const keyDescriptor of childElements(descriptor, NS.metadata, 'KeyDescriptor')) {
@@ -135,7 +204,7 @@ function signingCertificatesOf(
       .flatMap((info) => childElements(info, NS.dsig, 'X509Data'))
       .flatMap((data) => childElements(data, NS.dsig, 'X509Certificate'));
     if (certs.length === 0)
-      warnings.push('A signing KeyDescriptor carries no X509Certificate; it was skipped.');
+      warnings.notes.push('A signing KeyDescriptor carries no X509Certificate; it was skipped.');
     for (const el of certs) {
       let cert: IdpCertificate;
       try {
@@ -151,11 +220,13 @@ function signingCertificatesOf(
       if (found.has(cert.fingerprintSha256)) continue;
       found.set(cert.fingerprintSha256, cert);
       if (now && Date.parse(cert.notAfter) <= now.getTime()) {
-        warnings.push(
+        warnings.clock.push(
           `Signing certificate ${cert.fingerprintSha256} (${cert.subject}) expired at ${cert.notAfter}. IdPs often keep old certificates listed during rollover; make sure the IdP signs with a current one.`,
         );
       } else if (now && Date.parse(cert.notBefore) > now.getTime()) {
-        warnings.push(`Signing certificate ${cert.fingerprintSha256} is not valid before ${cert.notBefore}.`);
+        warnings.clock.push(
+          `Signing certificate ${cert.fingerprintSha256} is not valid before ${cert.notBefore}.`,
+        );
       }
     }
   }
