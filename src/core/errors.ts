@@ -35,6 +35,8 @@ export const SAML_ERROR_CODES = {
   SAML_IN_RESPONSE_TO_UNKNOWN: 'InResponseTo names no outstanding request of this browser.',
   SAML_UNSOLICITED: 'An IdP-initiated (unsolicited) response arrived and the connection does not allow them.',
   SAML_REPLAYED: 'This assertion or message was already used.',
+  // Single Logout.
+  SAML_LOGOUT_FAILED: 'The IdP reported that Single Logout failed; the local session ended anyway.',
   // Configuration and lookup.
   SAML_CONNECTION_NOT_FOUND: 'No connection with this id exists.',
   SAML_CONNECTION_INVALID: 'The connection is not usable as configured.',
