@@ -230,6 +230,11 @@ export class ServiceProvider {
     return { session, user: await this.#getUser(session.userId) };
   }
 
+  /** The SP's clock (injectable through `options.now`): the logout module and other services share it. */
+  now(): Date {
+    return this.#now();
+  }
+
   /** Ends one local session. */
   async endSession(sessionToken: string): Promise<boolean> {
     return this.stores.sessions.delete(tokenKey(sessionToken));
