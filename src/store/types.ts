@@ -5,6 +5,9 @@
  * Times are `Date` objects in and out; adapters store them however suits the backend.
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
+import type { ConnectionHealthStore } from './connection-health.ts';
+
+export type * from './connection-health.ts';
 
 export interface ConnectionStore {
   get(id: string): Promise<Connection | undefined>;
@@ -109,5 +112,10 @@ export interface Stores {
   sessions: SessionStore;
   requests: RequestIdStore;
   replay: ReplayCache;
+  /**
+   * Last sign-in success and failure per connection (admin page). Optional so that a backend can ship
+   * without it: the server then keeps health in process memory (lost on restart, not shared).
+   */
+  connectionHealth?: ConnectionHealthStore;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 /** All five stores in process memory: `DATABASE_URL=memory:`, tests, and the default caches beside SQLite. */
 import type { Stores } from '../types.ts';
+import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryReplayCache } from './replay.ts';
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
@@ -9,6 +10,7 @@ import { MemoryUserStore } from './users.ts';
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
 export type { MemoryCacheOptions } from './requests.ts';
 export {
+  MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
@@ -33,6 +35,7 @@ export function createMemoryStores(
     sessions: new MemorySessionStore(),
     requests: new MemoryRequestIdStore(options.requests),
     replay: new MemoryReplayCache(options.replay),
+    connectionHealth: new MemoryConnectionHealthStore(),
     close: async () => {},
   };
 }

@@ -1,6 +1,7 @@
 /** Every SQLite store on one database file. */
 import { MemoryReplayCache, MemoryRequestIdStore } from '../memory/index.ts';
 import type { Stores } from '../types.ts';
+import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { SqliteReplayCache } from './replay.ts';
@@ -11,6 +12,7 @@ import { SqliteUserStore } from './users.ts';
 export { openSqliteDatabase } from './database.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
@@ -44,6 +46,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     sessions: new SqliteSessionStore(db),
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
     replay: inDatabase ? new SqliteReplayCache(db) : new MemoryReplayCache(),
+    connectionHealth: new SqliteConnectionHealthStore(db),
     close: async () => {
       if (db.isOpen) db.close();
     },

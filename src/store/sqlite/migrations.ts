@@ -80,6 +80,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX replay_cache_expires_at ON replay_cache (expires_at);
     `,
   },
+  {
+    version: 3,
+    name: 'connection health',
+    sql: `
+      CREATE TABLE connection_health (
+        connection_id TEXT PRIMARY KEY,
+        success_count INTEGER NOT NULL DEFAULT 0,
+        failure_count INTEGER NOT NULL DEFAULT 0,
+        last_success_at INTEGER,
+        last_success_name_id TEXT,
+        last_success_user_id TEXT,
+        last_failure_at INTEGER,
+        last_failure_code TEXT,
+        last_failure_message TEXT,
+        last_failure_hint TEXT
+      ) STRICT;
+    `,
+  },
 ];
 
 /**
