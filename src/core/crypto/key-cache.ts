@@ -20,6 +20,7 @@ export interface TrustedCertificate {
 const MAX_ENTRIES = 1000;
 const certificates = new Map<string, TrustedCertificate>();
 const privateKeys = new Map<string, KeyObject>();
+const keyInfoFingerprints = new Map<string, string>();
 
 function remember<T>(cache: Map<string, T>, key: string, value: T): T {
   if (cache.size >= MAX_ENTRIES) cache.clear();
@@ -78,10 +79,14 @@ export function trustedCertificate(pem: string): TrustedCertificate {
  * ```
  */
 export function fingerprintOfBase64Der(base64: string): string {
+  const cached = keyInfoFingerprints.get(base64);
+  if (cached) return cached;
   const hex = createHash('sha256')
     .update(Buffer.from(base64.replace(/\s+/g, ''), 'base64'))
     .digest('hex');
-  return hex.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  const fingerprint = hex.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  // KeyInfo is attacker-controlled: only certificate-sized values are cached, and the entry cap bounds the map.
+  return base64.length <= 8192 ? remember(keyInfoFingerprints, base64, fingerprint) : fingerprint;
 }
 
 /**
