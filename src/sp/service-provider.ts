@@ -49,7 +49,17 @@ export interface ServiceProviderOptions {
   findOrCreateUser?: (facts: SignInFacts) => Promise<UserRecord>;
   /** With `findOrCreateUser`: loads one of your users by the id it returned (sessions keep only the id). */
   getUser?: (id: string) => Promise<UserRecord | undefined>;
+  /**
+   * Told about every ACS outcome (the admin page's per-connection health, your metrics). Awaited, but its
+   * errors are swallowed: recording an outcome never changes it.
+   */
+  onSignInResult?: (event: SignInEvent) => void | Promise<void>;
 }
+
+/** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
+export type SignInEvent =
+  | { ok: true; connectionId: string; at: Date; result: SignInResult }
+  | { ok: false; connectionId: string; at: Date; error: unknown };
 
 export type LoginStart =
   | { binding: 'redirect'; requestId: string; url: string }
@@ -79,6 +89,7 @@ export class ServiceProvider {
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
+  readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -94,6 +105,7 @@ export class ServiceProvider {
       throw new InvalidOptionError('ServiceProvider: findOrCreateUser needs getUser too, so that sessions can load your users.');
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
+    this.#onSignInResult = options.onSignInResult;
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -157,6 +169,27 @@ export class ServiceProvider {
 
   /** Assertion Consumer Service: validates a SAMLResponse and, only if every check passes, signs the user in. */
   async acs(
+    connectionId: string,
+    input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
+  ): Promise<SignInResult> {
+    if (!this.#onSignInResult) return this.#acs(connectionId, input);
+    let event: SignInEvent;
+    try {
+      const result = await this.#acs(connectionId, input);
+      event = { ok: true, connectionId, at: this.#now(), result };
+    } catch (error) {
+      event = { ok: false, connectionId, at: this.#now(), error };
+    }
+    try {
+      await this.#onSignInResult(event);
+    } catch {
+      // Recording an outcome must never change it.
+    }
+    if (!event.ok) throw event.error;
+    return event.result;
+  }
+
+  async #acs(
     connectionId: string,
     input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
   ): Promise<SignInResult> {
