@@ -13,6 +13,12 @@ export interface InResponseToInput {
   confirmation?: string;
   expectedRequestIds: readonly string[];
   allowIdpInitiated: boolean;
+  /**
+   * The verified assertion's ID, copied into the error details: this check runs after every signature and
+   * claim check, so a caller can look it up in its replay cache and report a re-posted response as
+   * SAML_REPLAYED rather than as an unknown request (its request ID was consumed by the first use).
+   */
+  assertionId?: string;
 }
 
 /**
@@ -31,7 +37,7 @@ export function checkInResponseTo(input: InResponseToInput): string | undefined 
       `The Response answers ${response} but its assertion answers ${confirmation}.`,
       {
         hint: 'The Response and its assertion name different requests: the assertion was taken from another response.',
-        details: { response, confirmation },
+        details: { response, confirmation, assertionId: input.assertionId },
       },
     );
   }
@@ -40,7 +46,7 @@ export function checkInResponseTo(input: InResponseToInput): string | undefined 
     if (input.allowIdpInitiated) return undefined;
     throw new SamlSpError('SAML_UNSOLICITED', 'The response answers no request (IdP-initiated sign-in).', {
       hint: 'IdP-initiated sign-in (an Okta dashboard or My Apps tile, ADFS idpinitiatedsignon) is off for this connection. Start sign-in from the application, or enable allowIdpInitiated for this connection if IdP-initiated login is intended.',
-      details: { allowIdpInitiated: false },
+      details: { allowIdpInitiated: false, assertionId: input.assertionId },
     });
   }
   if (!input.expectedRequestIds.includes(inResponseTo)) {
@@ -49,7 +55,11 @@ export function checkInResponseTo(input: InResponseToInput): string | undefined 
       `The response answers request ${inResponseTo}, which this browser has not started.`,
       {
         hint: 'The request is unknown, expired or already used. Usual causes: the sign-in took longer than the request lifetime, it was started in another browser, the IdP re-sent an old response, or several SP instances do not share a store (set REDIS_URL).',
-        details: { inResponseTo, outstandingRequests: input.expectedRequestIds.length },
+        details: {
+          inResponseTo,
+          outstandingRequests: input.expectedRequestIds.length,
+          assertionId: input.assertionId,
+        },
       },
     );
   }

@@ -149,6 +149,7 @@ export async function validateResponse(
         confirmation: subject.confirmationInResponseTo,
         expectedRequestIds: options.expectedRequestIds,
         allowIdpInitiated: policy.allowIdpInitiated,
+        assertionId,
       }),
     (id) => (id ? undefined : 'unsolicited response, allowed by policy'),
   );

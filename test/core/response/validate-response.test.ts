@@ -276,7 +276,11 @@ describe('validateResponse: InResponseTo', () => {
       await buildResponse({ inResponseTo: '_someone-elses-request' }),
       'SAML_IN_RESPONSE_TO_UNKNOWN',
     );
-    expect(error.details).toMatchObject({ inResponseTo: '_someone-elses-request' });
+    // The assertion ID is verified by then: the caller can tell a re-posted response (replay) from a stray one.
+    expect(error.details).toMatchObject({
+      inResponseTo: '_someone-elses-request',
+      assertionId: '_assert-2b8e4f6a0c1d3e5f7a9b',
+    });
   });
 
   it('refuses any InResponseTo when no request is outstanding', async () => {
