@@ -18,8 +18,19 @@ export function toSamlError(err: unknown): SamlSpError {
   });
 }
 
-/** Answers a rejected request: JSON when the client accepts JSON, else an HTML page. Logs the details. */
-export function sendSamlError(req: Request, res: Response, err: unknown, logger: Logger, context: Record<string, unknown> = {}): void {
+/**
+ * Answers a rejected request: JSON when the client accepts JSON, else an HTML page. Logs the details.
+ * `pageOptions.title` names what failed on the HTML page (default "Sign-in failed").
+ */
+export function sendSamlError(
+  req: Request,
+  res: Response,
+  err: unknown,
+  logger: Logger,
+  context: Record<string, unknown> = {},
+  pageOptions: { title?: string } = {},
+): void {
+  const title = pageOptions.title ?? 'Sign-in failed';
   const error = toSamlError(err);
   const traceId = randomUUID();
   logger.warn('saml.rejected', {
@@ -29,7 +40,9 @@ export function sendSamlError(req: Request, res: Response, err: unknown, logger:
     hint: error.hint,
     details: error.details,
     ...context,
-    ...(error.status >= 500 ? { cause: String(error.cause instanceof Error ? error.cause.stack : error.cause) } : {}),
+    ...(error.status >= 500
+      ? { cause: String(error.cause instanceof Error ? error.cause.stack : error.cause) }
+      : {}),
   });
   res.status(error.status);
   res.setHeader('Cache-Control', 'no-store');
@@ -40,8 +53,8 @@ export function sendSamlError(req: Request, res: Response, err: unknown, logger:
   }
   res.type('html').send(
     page(
-      'Sign-in failed',
-      html`<h1>Sign-in failed</h1>
+      title,
+      html`<h1>${title}</h1>
 <div class="error"><p><strong>${error.code}</strong>: ${error.message}</p>
 <p>${error.hint}</p></div>
 <p class="muted">Trace ID <code>${traceId}</code>: give it to your administrator; the server log has the details.</p>
