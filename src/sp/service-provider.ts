@@ -210,19 +210,10 @@ export class ServiceProvider {
       sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
-    });
+    }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));
 
-    const firstUse = await this.stores.replay.remember(
-      `assertion:${connectionId}:${assertion.assertionId}`,
-      assertion.notOnOrAfter,
-      now,
-    );
-    if (!firstUse) {
-      throw new SamlSpError('SAML_REPLAYED', `Assertion ${assertion.assertionId} was already used to sign in.`, {
-        hint: 'Each assertion is accepted once. A browser "back" button or a captured response being re-posted causes this; sign in again.',
-        details: { assertionId: assertion.assertionId },
-      });
-    }
+    const firstUse = await this.stores.replay.remember(replayKey(connectionId, assertion.assertionId), assertion.notOnOrAfter, now);
+    if (!firstUse) throw replayed(assertion.assertionId);
     let returnTo = safeReturnTo(input.relayState);
     if (assertion.inResponseTo !== undefined) {
       const consumed = await this.stores.requests.consume(assertion.inResponseTo, now);
@@ -273,6 +264,20 @@ export class ServiceProvider {
     return this.stores.sessions.delete(tokenKey(sessionToken));
   }
 
+  /**
+   * A re-posted response fails the InResponseTo check first (its request was consumed by the first use). The
+   * validator reports the verified assertion ID with that failure; when the replay cache knows it, the honest
+   * code is SAML_REPLAYED. Recording with an expiry of `now` is a pure lookup: a live entry answers false.
+   */
+  async #explainReplay(err: unknown, connectionId: string, now: Date): Promise<never> {
+    if (err instanceof SamlSpError && err.code === 'SAML_IN_RESPONSE_TO_UNKNOWN' && typeof err.details.assertionId === 'string') {
+      const assertionId = err.details.assertionId;
+      const unseen = await this.stores.replay.remember(replayKey(connectionId, assertionId), now, now);
+      if (!unseen) throw replayed(assertionId, err);
+    }
+    throw err;
+  }
+
   async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
     if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
     const { connection, assertion, profile } = facts;
@@ -300,6 +305,18 @@ export class ServiceProvider {
     const idpLimit = sessionNotOnOrAfter?.getTime() ?? Number.POSITIVE_INFINITY;
     return new Date(Math.min(cap, idpLimit));
   }
+}
+
+function replayKey(connectionId: string, assertionId: string): string {
+  return `assertion:${connectionId}:${assertionId}`;
+}
+
+function replayed(assertionId: string, cause?: unknown): SamlSpError {
+  return new SamlSpError('SAML_REPLAYED', `Assertion ${assertionId} was already used to sign in.`, {
+    hint: 'Each assertion is accepted once. A browser "back" button or a captured response being re-posted causes this; sign in again.',
+    details: { assertionId },
+    cause,
+  });
 }
 
 function definedOnly<T extends Record<string, string | undefined>>(values: T): Partial<Record<keyof T, string>> {
