@@ -16,6 +16,7 @@ import { newToken, looksLikeToken } from '../sp/tokens.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { sloRouter } from './slo-router.ts';
 
 export const DEFAULT_SESSION_COOKIE = 'saml_sp_session';
 
@@ -32,7 +33,7 @@ export interface SamlRouterOptions {
   onSignIn?: (result: SignInResult, req: Request, res: Response) => void | Promise<void>;
 }
 
-/** Creates the router with GET /:id/metadata, GET /:id/login and POST /:id/acs. */
+/** Creates the router with GET /:id/metadata, GET /:id/login, POST /:id/acs and GET|POST /:id/slo. */
 export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {}): Router {
   const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
   const bindingCookie = `${cookieName}_req`;
@@ -68,6 +69,15 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       sendSamlError(req, res, err, logger, { route: 'login', connectionId: req.params.connectionId });
     }
   });
+
+  // GET and POST /:connectionId/slo: Single Logout (Redirect, POST and SOAP bindings).
+  router.use(
+    sloRouter(sp, {
+      sessionCookieName: cookieName,
+      logger,
+      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    }),
+  );
 
   router.post('/:connectionId/acs', (req, res, next) => {
     form(req, res, (err?: unknown) => {
