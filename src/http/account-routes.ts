@@ -1,20 +1,33 @@
 /**
- * GET /me and GET|POST /logout (CONTRACT.md). Logout here ends the local session; SAML Single Logout towards
- * the IdP plugs in through `options.beforeLocalLogout` (the logout module).
+ * GET /me and GET|POST /logout (CONTRACT.md). Logout ends the local session at once and, when the user's
+ * connection has an SLO endpoint, sends the IdP a signed LogoutRequest (src/sp/logout-service.ts); the IdP's
+ * LogoutResponse comes back to /saml/:connectionId/slo. Without an SLO endpoint the user is told that only the
+ * local session ended.
  */
 import express, { type Request, type Response, type Router } from 'express';
+import { LogoutService } from '../sp/logout-service.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
-import { safeReturnTo } from '../sp/return-to.ts';
-import { sessionCookieOptions } from './cookies.ts';
+import { looksLikeToken } from '../sp/tokens.ts';
+import { browserKeyCookieName, ensureBrowserKey } from './browser-key.ts';
+import { readCookie, sessionCookieOptions } from './cookies.ts';
 import { currentSession } from './current-session.ts';
+import { sendSamlError } from './errors.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import { sendLogoutNotice } from './logout-pages.ts';
 import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
+import { sendOutgoing } from './slo-router.ts';
 
 export interface AccountRoutesOptions {
   sessionCookieName?: string;
+  logger?: Logger;
+  /** Share one LogoutService with the SLO endpoint (same options). Default: a new one. */
+  logout?: LogoutService;
 }
 
 /** The JSON shape of GET /me. */
-export function meJson(current: NonNullable<Awaited<ReturnType<typeof currentSession>>>): Record<string, unknown> {
+export function meJson(
+  current: NonNullable<Awaited<ReturnType<typeof currentSession>>>,
+): Record<string, unknown> {
   const { user, session } = current;
   return {
     id: user.id,
@@ -49,11 +62,47 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
     res.json(meJson(current));
   });
 
+  const logoutService = options.logout ?? new LogoutService(sp);
+  const logger = options.logger ?? silentLogger;
   const logout = async (req: Request, res: Response) => {
-    const current = await currentSession(sp, req, cookieName);
-    if (current) await sp.endSession(current.token);
+    res.setHeader('Cache-Control', 'no-store');
+    const token = readCookie(req, cookieName);
+    // Cleared first: whatever happens next, this browser is signed out here.
     res.clearCookie(cookieName, sessionCookieOptions(secure));
-    res.redirect(303, safeReturnTo(req.query.returnTo));
+    try {
+      const start = await logoutService.startLogout({
+        ...(looksLikeToken(token) ? { sessionToken: token } : {}),
+        returnTo: req.query.returnTo,
+        browserKey: ensureBrowserKey(req, res, browserKeyCookieName(cookieName), secure),
+      });
+      switch (start.kind) {
+        case 'no-session':
+          res.redirect(303, start.returnTo);
+          return;
+        case 'local':
+          logger.info('saml.logout_local', { connectionId: start.connectionId, reason: start.reason });
+          if (start.reason === 'connection-gone') {
+            res.redirect(303, start.returnTo);
+            return;
+          }
+          sendLogoutNotice(req, res, {
+            kind: 'local',
+            returnTo: start.returnTo,
+            connectionId: start.connectionId,
+          });
+          return;
+        case 'slo':
+          logger.info('saml.logout_started', {
+            connectionId: start.connectionId,
+            requestId: start.requestId,
+            binding: start.message.binding,
+          });
+          sendOutgoing(res, start.message);
+          return;
+      }
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'logout' }, { title: 'Sign-out failed' });
+    }
   };
   router.get('/logout', logout);
   router.post('/logout', logout);
