@@ -69,7 +69,7 @@ export async function createAppServer(config: ResolvedConfig, options: { logger?
 
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName }));
   app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
-  app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName }));
+  app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
 
   let server: Server | undefined;
   return {
