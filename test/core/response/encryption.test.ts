@@ -26,6 +26,20 @@ describe('encrypted assertions', () => {
     expect(result).toMatchObject({ wasEncrypted: true, signature: { signedElements: ['response'] } });
   });
 
+  it('checks a Response signature before decrypting (altered ciphertext never reaches the SP key)', async () => {
+    const options = buildValidateOptions({ policy: { wantSigned: 'response-or-assertion' } });
+    const samlResponse = await buildResponse({
+      sign: 'response',
+      encrypt: { algorithm: 'cbc' },
+      tamper: (xml) =>
+        xml.replace(
+          /(<xenc:CipherData>\s*<xenc:CipherValue>)(.)(.)/,
+          (_m, open: string, a: string, b: string) => `${open}${b}${a}`,
+        ),
+    });
+    await expectRejected(samlResponse, 'SAML_SIGNATURE_INVALID', options);
+  });
+
   it('still verifies the signature inside the encrypted assertion', async () => {
     await expectRejected(
       await buildResponse({ signingKey: 'idp-rogue', encrypt: {} }),
