@@ -32,33 +32,35 @@ export interface SamlSpStrategyOptions {
   toUser?: (result: SignInResult) => unknown;
 }
 
+// Passport calls authenticate() on Object.create(strategy), a fresh object per request: ECMAScript #private
+// members are not reachable through that prototype chain, so this class keeps TypeScript-private fields.
 export class SamlSpStrategy extends Strategy {
   name: string;
-  readonly #sp: ServiceProvider;
-  readonly #cookie: string;
-  readonly #connectionId: (req: Request) => string | undefined;
-  readonly #toUser: (result: SignInResult) => unknown;
+  private readonly sp: ServiceProvider;
+  private readonly cookie: string;
+  private readonly connectionId: (req: Request) => string | undefined;
+  private readonly toUser: (result: SignInResult) => unknown;
 
   constructor(sp: ServiceProvider, options: SamlSpStrategyOptions = {}) {
     super();
-    this.#sp = sp;
+    this.sp = sp;
     this.name = options.name ?? 'saml-sp-kit';
-    this.#cookie = options.requestCookieName ?? 'saml_sp_req';
-    this.#connectionId = options.connectionId ?? ((req) => {
+    this.cookie = options.requestCookieName ?? 'saml_sp_req';
+    this.connectionId = options.connectionId ?? ((req) => {
       const id = req.params?.connectionId;
       return typeof id === 'string' ? id : undefined;
     });
-    this.#toUser = options.toUser ?? ((result) => result.user);
+    this.toUser = options.toUser ?? ((result) => result.user);
   }
 
   override authenticate(req: Request): void {
-    const connectionId = this.#connectionId(req);
+    const connectionId = this.connectionId(req);
     if (!connectionId) {
       this.error(new TypeError('SamlSpStrategy: no connection id (route parameter :connectionId or options.connectionId)'));
       return;
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const work = req.method === 'POST' && typeof body.SAMLResponse === 'string' ? this.#acs(req, connectionId, body) : this.#login(req, connectionId);
+    const work = req.method === 'POST' && typeof body.SAMLResponse === 'string' ? this.acs(req, connectionId, body) : this.login(req, connectionId);
     work.catch((err: unknown) => {
       const error = toSamlError(err);
       if (error.status >= 500) this.error(error);
@@ -66,14 +68,14 @@ export class SamlSpStrategy extends Strategy {
     });
   }
 
-  async #login(req: Request, connectionId: string): Promise<void> {
-    const secure = this.#sp.baseUrl.startsWith('https:');
-    let browserKey = readCookie(req, this.#cookie);
+  private async login(req: Request, connectionId: string): Promise<void> {
+    const secure = this.sp.baseUrl.startsWith('https:');
+    let browserKey = readCookie(req, this.cookie);
     if (!looksLikeToken(browserKey)) {
       browserKey = newToken();
-      req.res?.cookie(this.#cookie, browserKey, requestBindingCookieOptions(secure));
+      req.res?.cookie(this.cookie, browserKey, requestBindingCookieOptions(secure));
     }
-    const start = await this.#sp.startLogin(connectionId, { returnTo: req.query?.returnTo, browserKey });
+    const start = await this.sp.startLogin(connectionId, { returnTo: req.query?.returnTo, browserKey });
     if (start.binding === 'redirect') {
       this.redirect(start.url);
       return;
@@ -82,14 +84,14 @@ export class SamlSpStrategy extends Strategy {
     this.pass();
   }
 
-  async #acs(req: Request, connectionId: string, body: Record<string, unknown>): Promise<void> {
-    const result = await this.#sp.acs(connectionId, {
+  private async acs(req: Request, connectionId: string, body: Record<string, unknown>): Promise<void> {
+    const result = await this.sp.acs(connectionId, {
       samlResponse: body.SAMLResponse,
       relayState: body.RelayState,
-      browserKey: readCookie(req, this.#cookie),
+      browserKey: readCookie(req, this.cookie),
     });
     // The ServiceProvider also created its own session record; passport keeps its own, so end ours.
-    await this.#sp.endSession(result.sessionToken);
-    this.success(this.#toUser(result), { returnTo: result.returnTo, connectionId });
+    await this.sp.endSession(result.sessionToken);
+    this.success(this.toUser(result), { returnTo: result.returnTo, connectionId });
   }
 }
