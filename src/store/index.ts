@@ -1,10 +1,13 @@
 /**
- * Choosing the storage backend from DATABASE_URL. This is the one place that maps a URL to adapters: a new
- * backend (PostgreSQL, Redis caches) slots in as one more branch of {@link parseDatabaseUrl} and {@link openStores}.
+ * Choosing the storage backends from DATABASE_URL and REDIS_URL. This is the one place that maps URLs to
+ * adapters: {@link parseDatabaseUrl} and {@link parseRedisUrl} read them, {@link openStores} opens them.
  */
 import path from 'node:path';
 import { InvalidOptionError } from '../core/errors.ts';
 import { createMemoryStores } from './memory/index.ts';
+import { openPostgresStores } from './postgres/index.ts';
+import { redactUrl } from './redact.ts';
+import { openRedisStores } from './redis/index.ts';
 import { openSqliteStores } from './sqlite/index.ts';
 import type { Stores } from './types.ts';
 
@@ -13,15 +16,28 @@ export type * from './types.ts';
 export interface OpenStoresOptions {
   /**
    * `'sqlite:PATH'` (relative to the working directory, or absolute; parent directories are created),
-   * `'sqlite::memory:'` for a throwaway SQLite database, or `'memory:'` for everything in process memory.
-   * `postgres://` is recognised but not supported yet.
+   * `'sqlite::memory:'` for a throwaway SQLite database, `'memory:'` for everything in process memory, or
+   * `'postgres://user:password@host:5432/db'` (also `postgresql://`) for PostgreSQL, which several instances
+   * can share.
    */
   databaseUrl: string;
   /**
-   * Where request IDs and the replay cache live with SQLite: `'memory'` (the default, "in-process caches") or
-   * `'database'` (they survive a restart of a single instance). Ignored for `memory:`.
+   * `'redis://…'` or `'rediss://…'` (TLS): request IDs, the replay cache and sessions then live in Redis,
+   * shared by every instance, while connections and users stay in the database. Unset: they stay beside the
+   * database (see `caches`).
+   */
+  redisUrl?: string | undefined;
+  /**
+   * Without Redis, where request IDs and the replay cache live: `'memory'` ("in-process caches": one
+   * instance only) or `'database'` (they survive a restart, and PostgreSQL shares them between instances).
+   * Defaults to `'memory'` for SQLite and `'database'` for PostgreSQL. Ignored for `memory:`.
    */
   caches?: 'memory' | 'database';
+  /**
+   * Called with connection errors that belong to no request (an idle PostgreSQL connection dropped, Redis
+   * reconnecting). Defaults to `process.emitWarning`.
+   */
+  onError?: (error: Error) => void;
 }
 
 /** A parsed DATABASE_URL. */
@@ -51,36 +67,81 @@ export function parseDatabaseUrl(databaseUrl: string, cwd: string = process.cwd(
   }
   if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url };
   throw new InvalidOptionError(
-    `DATABASE_URL must start with "sqlite:", "postgres://" or be "memory:"; got "${redact(url)}"`,
+    `DATABASE_URL must start with "sqlite:", "postgres://" or be "memory:"; got "${redactUrl(url)}"`,
   );
 }
 
 /**
- * Opens the stores DATABASE_URL names: connections, users and sessions in SQLite, request IDs and the replay
- * cache in memory unless `caches: 'database'`; or all five in memory for `memory:`.
+ * Checks REDIS_URL without connecting: `redis://` or `rediss://` (TLS). Returns it trimmed.
  *
  * @example
  * ```ts
- * const stores = await openStores({ databaseUrl: 'sqlite:data/saml-sp.db' });
+ * parseRedisUrl('redis://cache.internal:6379/0'); // 'redis://cache.internal:6379/0'
+ * ```
+ */
+export function parseRedisUrl(redisUrl: string): string {
+  const url = redisUrl.trim();
+  if (/^rediss?:\/\/./i.test(url)) return url;
+  throw new InvalidOptionError(
+    `REDIS_URL must start with "redis://" or "rediss://"; got "${redactUrl(url)}"`,
+  );
+}
+
+/**
+ * Opens the stores the URLs name:
+ * - `memory:`: all five in memory;
+ * - `sqlite:PATH`: connections, users and sessions in SQLite, request IDs and the replay cache in memory
+ *   unless `caches: 'database'`;
+ * - `postgres://`: connections, users and sessions in PostgreSQL, request IDs and the replay cache too
+ *   unless `caches: 'memory'`;
+ * - with `redisUrl`, whatever the database: request IDs, the replay cache and sessions in Redis.
+ *
+ * `close()` closes the database (ends the PostgreSQL pool) and the Redis client.
+ *
+ * @example
+ * ```ts
+ * const stores = await openStores({ databaseUrl: 'postgres://sp@db/sp', redisUrl: 'redis://cache:6379' });
  * try { await stores.connections.list(); } finally { await stores.close(); }
  * ```
  */
 export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   const target = parseDatabaseUrl(options.databaseUrl);
-  switch (target.kind) {
-    case 'memory':
-      return createMemoryStores();
-    case 'sqlite':
-      return openSqliteStores(target.file, { caches: options.caches ?? 'memory' });
-    case 'postgres':
-      throw new InvalidOptionError(
-        'PostgreSQL is not supported yet: support lands with the connections issue. ' +
-          'Use DATABASE_URL=sqlite:PATH (one instance) for now.',
-      );
+  const redisUrl = options.redisUrl === undefined ? undefined : parseRedisUrl(options.redisUrl);
+  const onError = options.onError === undefined ? {} : { onError: options.onError };
+  const database = await openDatabase(target, {
+    ...onError,
+    ...(options.caches ? { caches: options.caches } : {}),
+  });
+  if (redisUrl === undefined) return database;
+  let redis: Awaited<ReturnType<typeof openRedisStores>>;
+  try {
+    redis = await openRedisStores(redisUrl, onError);
+  } catch (error) {
+    await database.close();
+    throw error;
   }
+  return {
+    connections: database.connections,
+    users: database.users,
+    sessions: redis.sessions,
+    requests: redis.requests,
+    replay: redis.replay,
+    close: async () => {
+      await Promise.all([redis.close(), database.close()]);
+    },
+  };
 }
 
-/** Hides a password in a URL-like string before it reaches an error message or a log. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+function openDatabase(
+  target: DatabaseTarget,
+  options: { caches?: 'memory' | 'database'; onError?: (error: Error) => void },
+): Promise<Stores> {
+  switch (target.kind) {
+    case 'memory':
+      return Promise.resolve(createMemoryStores());
+    case 'sqlite':
+      return Promise.resolve(openSqliteStores(target.file, { caches: options.caches ?? 'memory' }));
+    case 'postgres':
+      return openPostgresStores(target.url, options);
+  }
 }

@@ -89,12 +89,26 @@ describe('openStores', () => {
     await stores.close(); // closing twice is harmless
   });
 
-  it('postgres:// fails clearly until its adapter lands', async () => {
-    await expect(openStores({ databaseUrl: 'postgres://localhost/sp' })).rejects.toThrow(
-      /PostgreSQL is not supported yet.*connections issue/,
-    );
-    await expect(openStores({ databaseUrl: 'postgresql://localhost/sp' })).rejects.toBeInstanceOf(
-      InvalidOptionError,
-    );
+  it('an unreachable PostgreSQL or Redis fails the open at once, with the password redacted', async () => {
+    // Port 1 on loopback refuses connections: nothing is started, and nothing waits for a timeout.
+    for (const options of [
+      { databaseUrl: 'postgres://sp:hunter2@127.0.0.1:1/sp' },
+      { databaseUrl: 'postgresql://sp:hunter2@127.0.0.1:1/sp' },
+      { databaseUrl: 'memory:', redisUrl: 'redis://:hunter2@127.0.0.1:1' },
+    ]) {
+      const error = await openStores(options).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/(PostgreSQL|Redis) at \S+:\*\*\*@127\.0\.0\.1:1/);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('rejects a REDIS_URL that is not redis:// or rediss:// before opening anything', async () => {
+    await expect(
+      openStores({ databaseUrl: 'memory:', redisUrl: 'http://cache:6379' }),
+    ).rejects.toBeInstanceOf(InvalidOptionError);
   });
 });

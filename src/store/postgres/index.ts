@@ -1,0 +1,55 @@
+/** Every PostgreSQL store on one connection pool: the backend for several instances behind a load balancer. */
+import { MemoryReplayCache, MemoryRequestIdStore } from '../memory/index.ts';
+import type { Stores } from '../types.ts';
+import { PostgresConnectionStore } from './connections.ts';
+import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
+import { PostgresReplayCache } from './replay.ts';
+import { PostgresRequestIdStore } from './requests.ts';
+import { PostgresSessionStore } from './sessions.ts';
+import { PostgresUserStore } from './users.ts';
+
+export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
+export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
+export {
+  PostgresConnectionStore,
+  PostgresReplayCache,
+  PostgresRequestIdStore,
+  PostgresSessionStore,
+  PostgresUserStore,
+};
+
+export interface PostgresStoresOptions extends PostgresPoolOptions {
+  /**
+   * Where request IDs and the replay cache live. `'database'` (the default) shares them between instances,
+   * so a login may start on one and finish on another, and a replay is refused by all. `'memory'` suits a
+   * single instance only.
+   */
+  caches?: 'memory' | 'database';
+}
+
+/**
+ * Connects to `url` (`postgres://` or `postgresql://`), migrates the schema and returns the stores on one
+ * pool. `close()` ends the pool.
+ *
+ * @example
+ * ```ts
+ * const stores = await openPostgresStores('postgres://saml:secret@db.internal/saml_sp');
+ * try { await stores.connections.list(); } finally { await stores.close(); }
+ * ```
+ */
+export async function openPostgresStores(url: string, options: PostgresStoresOptions = {}): Promise<Stores> {
+  const pool = await openPostgresPool(url, options);
+  const inDatabase = (options.caches ?? 'database') === 'database';
+  let closed: Promise<void> | undefined;
+  return {
+    connections: new PostgresConnectionStore(pool),
+    users: new PostgresUserStore(pool),
+    sessions: new PostgresSessionStore(pool),
+    requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
+    replay: inDatabase ? new PostgresReplayCache(pool) : new MemoryReplayCache(),
+    close: () => {
+      closed ??= endPool(pool);
+      return closed;
+    },
+  };
+}

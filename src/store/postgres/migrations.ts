@@ -1,0 +1,201 @@
+/**
+ * The PostgreSQL schema, as ordered numbered migrations, and the runner that applies them.
+ *
+ * Each migration runs in its own transaction together with its row in `schema_migrations`, so a failure
+ * leaves no half-built schema (PostgreSQL DDL is transactional). Every transaction first takes one
+ * transaction-scoped advisory lock, so instances starting at once queue up: the first applies a migration,
+ * the others wait, then see its row and skip it. The lock goes with the transaction, so a crashed instance
+ * cannot leave it held. Never edit a migration that has shipped; add the next number.
+ */
+import type { Pool, PoolClient } from 'pg';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** One or more statements, run in one transaction. */
+  sql: string;
+}
+
+/**
+ * The advisory lock every migration transaction takes, as the (int4, int4) pair: 'SAML' in ASCII, then 1.
+ * Advisory locks are per database, so only saml-sp-kit instances on the same database wait on each other.
+ */
+const LOCK = [0x53414d4c, 1] as const;
+
+/**
+ * The schema, oldest first; the numbering matches the SQLite adapter's. Times are `timestamptz`; connections,
+ * groups, attributes and NameIDs are `jsonb`. `seq` columns keep insertion order where the API promises it.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'connections, users, sessions',
+    sql: `
+      CREATE TABLE connections (
+        id text PRIMARY KEY,
+        data jsonb NOT NULL CHECK (jsonb_typeof(data) = 'object')
+      );
+
+      CREATE TABLE users (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        connection_id text NOT NULL,
+        name_id text NOT NULL,
+        name_id_format text,
+        email text,
+        first_name text,
+        last_name text,
+        display_name text,
+        groups jsonb NOT NULL CHECK (jsonb_typeof(groups) = 'array'),
+        external_id text,
+        attributes jsonb NOT NULL CHECK (jsonb_typeof(attributes) = 'object'),
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        last_login_at timestamptz NOT NULL,
+        UNIQUE (connection_id, name_id)
+      );
+      CREATE INDEX users_email ON users (email);
+
+      CREATE TABLE sessions (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        user_id text NOT NULL,
+        connection_id text NOT NULL,
+        name_id jsonb NOT NULL,
+        name_id_value text NOT NULL,
+        session_index text,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX sessions_name_id ON sessions (connection_id, name_id_value, session_index);
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'pending requests and replay cache',
+    sql: `
+      CREATE TABLE pending_requests (
+        request_id text PRIMARY KEY,
+        connection_id text NOT NULL,
+        browser_key text NOT NULL,
+        return_to text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX pending_requests_browser ON pending_requests (browser_key, connection_id);
+      CREATE INDEX pending_requests_expires_at ON pending_requests (expires_at);
+
+      CREATE TABLE replay_cache (
+        key text PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX replay_cache_expires_at ON replay_cache (expires_at);
+    `,
+  },
+];
+
+const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+/**
+ * Applies every migration not yet recorded in `schema_migrations`, in order, each in its own transaction
+ * under the advisory lock. Idempotent, and safe to run from several instances at once. Returns the versions
+ * this call applied (empty when the schema was current).
+ *
+ * @example
+ * ```ts
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool); // [1, 2] the first time, [] afterwards
+ * ```
+ */
+export async function migrate(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  assertOrdered(migrations);
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    // One short locked transaction creates the bookkeeping table and reads what is applied; at steady
+    // state that is all a startup costs.
+    const done = await locked(client, async () => {
+      await client.query(CREATE_SCHEMA_MIGRATIONS);
+      return new Set(await versions(client));
+    });
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue;
+      try {
+        const ran = await locked(client, async () => {
+          // Checked again under the lock: another instance may have applied it while we waited.
+          const { rowCount } = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [
+            migration.version,
+          ]);
+          if (rowCount !== 0) return false;
+          await client.query(migration.sql);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+            migration.version,
+            migration.name,
+          ]);
+          return true;
+        });
+        if (ran) applied.push(migration.version);
+      } catch (error) {
+        throw new Error(`PostgreSQL migration ${migration.version} (${migration.name}) failed`, {
+          cause: error,
+        });
+      }
+    }
+    return applied;
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // A connection that saw an error may be mid-transaction or broken: destroy it rather than pool it.
+    client.release(failed);
+  }
+}
+
+/** The versions recorded in `schema_migrations`, ascending. */
+export async function appliedVersions(pool: Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    return await versions(client);
+  } finally {
+    client.release();
+  }
+}
+
+async function versions(client: PoolClient): Promise<number[]> {
+  const { rows } = await client.query<{ version: number }>(
+    'SELECT version FROM schema_migrations ORDER BY version',
+  );
+  return rows.map((row) => row.version);
+}
+
+/** Runs `work` in a transaction that holds the migration lock; rolls back when it throws. */
+async function locked<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...LOCK]);
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  let previous = 0;
+  for (const { version } of migrations) {
+    if (!Number.isInteger(version) || version <= previous) {
+      throw new Error(
+        `Migrations must have strictly increasing positive integer versions; ${version} follows ${previous}`,
+      );
+    }
+    previous = version;
+  }
+}

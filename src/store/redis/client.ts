@@ -1,0 +1,215 @@
+/**
+ * The Redis client the Redis stores share: node-redis with our Lua scripts registered, and the key layout.
+ *
+ * Every script checks expiry against the caller's `now` and sets a relative TTL (`expiresAt - now`), never
+ * an absolute `PEXPIREAT`: the application's clock is the one the SAML checks use, and Redis only needs the
+ * TTL to free memory. Scripts touch several keys, so this targets a single Redis (or a primary with
+ * replicas), not Redis Cluster.
+ */
+import { type CommandParser, createClient, defineScript } from '@redis/client';
+import { redactUrl } from '../redact.ts';
+
+/**
+ * `remember`: KEYS = [replay key]; ARGV = [expiresAt ms, now ms, ttl ms]. Returns 1 when the key was new or
+ * its stored expiry had passed (then records it), 0 while it is live. A refused replay leaves the first
+ * expiry as it was.
+ */
+const REMEMBER = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+    local stored = redis.call('GET', KEYS[1])
+    if stored and tonumber(stored) > tonumber(ARGV[2]) then return 0 end
+    if tonumber(ARGV[3]) <= 0 then
+      redis.call('DEL', KEYS[1])
+    else
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+    end
+    return 1`,
+  parseCommand(parser: CommandParser, key: string, expiresAt: number, now: number, ttl: number) {
+    parser.pushKey(key);
+    parser.push(String(expiresAt), String(now), String(ttl));
+  },
+  transformReply: (reply: unknown) => reply === 1,
+});
+
+/**
+ * `saveRequest`: KEYS = [request key, browser index]; ARGV = [json, ttl ms, request id, createdAt ms, cap].
+ * Stores the request with its TTL and indexes it under its browser in a sorted set (score: createdAt) whose
+ * TTL covers its longest-lived member. The index keeps at most `cap` members, dropping the oldest, so one
+ * browser key flooded with logins cannot make `listForBrowser` read without bound.
+ */
+const SAVE_REQUEST = defineScript({
+  NUMBER_OF_KEYS: 2,
+  SCRIPT: `
+    local ttl = tonumber(ARGV[2])
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+    redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+    local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+    if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1) end
+    if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+    return 1`,
+  parseCommand(
+    parser: CommandParser,
+    requestKey: string,
+    browserKey: string,
+    json: string,
+    ttl: number,
+    requestId: string,
+    createdAt: number,
+    cap: number,
+  ) {
+    parser.pushKeys([requestKey, browserKey]);
+    parser.push(json, String(ttl), requestId, String(createdAt), String(cap));
+  },
+  transformReply: (reply: unknown) => reply,
+});
+
+/**
+ * `createSession`: KEYS = [session hash, NameID index, expiry index]; ARGV = [id, ttl ms, createdAt ms,
+ * expiresAt ms, field, value, ...]. Replaces the hash, sets its TTL, adds the id to the (connection, NameID)
+ * index (score: createdAt, TTL covering its longest member) and to the expiry index (score: expiresAt) that
+ * `purgeExpired` reads. The expiry index has no TTL of its own, so each create also drops the entries that
+ * had expired by `createdAt`: their hashes are gone already (Redis expired them), and the index stays near
+ * the live set even when nobody calls `purgeExpired`.
+ */
+const CREATE_SESSION = defineScript({
+  NUMBER_OF_KEYS: 3,
+  SCRIPT: `
+    local ttl = tonumber(ARGV[2])
+    redis.call('DEL', KEYS[1])
+    redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+    redis.call('PEXPIRE', KEYS[1], ttl)
+    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+    if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[3])
+    redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+    return 1`,
+  parseCommand(
+    parser: CommandParser,
+    keys: [string, string, string],
+    id: string,
+    ttl: number,
+    createdAt: number,
+    expiresAt: number,
+    fields: string[],
+  ) {
+    parser.pushKeys(keys);
+    parser.push(id, String(ttl), String(createdAt), String(expiresAt), ...fields);
+  },
+  transformReply: (reply: unknown) => reply,
+});
+
+const SCRIPTS = { remember: REMEMBER, saveRequest: SAVE_REQUEST, createSession: CREATE_SESSION };
+
+function create(url: string, onError: (error: Error) => void, onReady: () => void) {
+  let ready = false;
+  const client = createClient({
+    url,
+    scripts: SCRIPTS,
+    // Fail a command at once while Redis is unreachable rather than queueing it: a login should get an
+    // error page, not hang until Redis returns.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 5_000,
+      // Before the first connection, give up at once so a wrong REDIS_URL fails at startup; afterwards keep
+      // reconnecting with a capped backoff.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        ready ? Math.min(50 * 2 ** retries, 2_000) : cause,
+    },
+  });
+  // Before the first connection, connect() rejects with the same error: report it once, there.
+  client.on('error', (error: Error) => {
+    if (ready) onError(error);
+  });
+  client.on('ready', () => {
+    ready = true;
+    onReady();
+  });
+  return client;
+}
+
+/** A connected node-redis client with the stores' scripts registered (`remember`, `saveRequest`, ...). */
+export type RedisStoreClient = ReturnType<typeof create>;
+
+export interface RedisClientOptions {
+  /**
+   * Called with connection errors (Redis restarted, network cut). node-redis reconnects by itself; without a
+   * listener such an error would crash the process, so the default reports it with `process.emitWarning`,
+   * once per outage.
+   */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Connects to `url` (`redis://` or `rediss://` for TLS; user, password and database number as usual in the
+ * URL). Fails fast, with the password redacted, when Redis cannot be reached.
+ *
+ * @example
+ * ```ts
+ * const client = await openRedisClient('redis://:secret@cache.internal:6379/0');
+ * ```
+ */
+export async function openRedisClient(
+  url: string,
+  options: RedisClientOptions = {},
+): Promise<RedisStoreClient> {
+  const warner = warnOncePerOutage();
+  const client = create(url, options.onError ?? warner.report, warner.reset);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.destroy();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Connecting to Redis at ${redactUrl(url)} failed: ${reason}`, { cause: error });
+  }
+  return client;
+}
+
+/** Redis key names, all under one prefix so several deployments (or tests) can share a server. */
+export class RedisKeys {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  request(requestId: string): string {
+    return `${this.prefix}request:${requestId}`;
+  }
+
+  requestsOfBrowser(browserKey: string): string {
+    return `${this.prefix}requests-by-browser:${browserKey}`;
+  }
+
+  replay(key: string): string {
+    return `${this.prefix}replay:${key}`;
+  }
+
+  session(id: string): string {
+    return `${this.prefix}session:${id}`;
+  }
+
+  /** JSON keeps the two parts apart whatever characters they hold. */
+  sessionsOfNameId(connectionId: string, nameIdValue: string): string {
+    return `${this.prefix}sessions-by-name-id:${JSON.stringify([connectionId, nameIdValue])}`;
+  }
+
+  sessionsByExpiry(): string {
+    return `${this.prefix}sessions-by-expiry`;
+  }
+}
+
+/** A reconnecting client reports the same error every attempt; one warning per outage is enough. */
+function warnOncePerOutage(): { report(error: Error): void; reset(): void } {
+  let last = '';
+  return {
+    report(error) {
+      if (error.message === last) return;
+      last = error.message;
+      process.emitWarning(`Redis: ${error.message}`, { code: 'SAML_SP_STORE_REDIS' });
+    },
+    reset() {
+      last = '';
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/** The Redis stores: request IDs, the replay cache and sessions, shared by every instance of a deployment. */
+import type { Stores } from '../types.ts';
+import { openRedisClient, type RedisClientOptions, RedisKeys, type RedisStoreClient } from './client.ts';
+import { RedisReplayCache } from './replay.ts';
+import { RedisRequestIdStore, type RedisRequestIdStoreOptions } from './requests.ts';
+import { RedisSessionStore } from './sessions.ts';
+
+export { openRedisClient, type RedisClientOptions, RedisKeys, type RedisStoreClient } from './client.ts';
+export { DEFAULT_MAX_REQUESTS_PER_BROWSER, type RedisRequestIdStoreOptions } from './requests.ts';
+export { RedisReplayCache, RedisRequestIdStore, RedisSessionStore };
+
+/** The prefix of every key the stores write, unless `keyPrefix` says otherwise. */
+export const DEFAULT_KEY_PREFIX = 'saml-sp:';
+
+export interface RedisStoresOptions extends RedisClientOptions, RedisRequestIdStoreOptions {
+  /** Prefix of every key (default {@link DEFAULT_KEY_PREFIX}): lets several deployments share one Redis. */
+  keyPrefix?: string;
+}
+
+/** The state that must be shared between instances; connections and users stay in the database. */
+export interface RedisStores extends Pick<Stores, 'requests' | 'replay' | 'sessions'> {
+  client: RedisStoreClient;
+  /** Closes the client, letting commands already sent finish. Closing twice is harmless. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to `url` (`redis://` or `rediss://`) and returns the request-ID store, the replay cache and the
+ * session store on one client.
+ *
+ * @example
+ * ```ts
+ * const redis = await openRedisStores('redis://cache.internal:6379/0', { keyPrefix: 'acme-sp:' });
+ * try { await redis.replay.remember('assertion:_a1', notOnOrAfter, new Date()); } finally { await redis.close(); }
+ * ```
+ */
+export async function openRedisStores(url: string, options: RedisStoresOptions = {}): Promise<RedisStores> {
+  const client = await openRedisClient(url, options);
+  const keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  let closed: Promise<void> | undefined;
+  return {
+    client,
+    requests: new RedisRequestIdStore(client, keys, options),
+    replay: new RedisReplayCache(client, keys),
+    sessions: new RedisSessionStore(client, keys),
+    close: () => {
+      closed ??= closeClient(client);
+      return closed;
+    },
+  };
+}
+
+async function closeClient(client: RedisStoreClient): Promise<void> {
+  if (!client.isOpen) return;
+  // Mid-reconnect there is nothing to drain, and close() would wait for a server that may not come back.
+  if (client.isReady) await client.close();
+  else client.destroy();
+}
