@@ -9,7 +9,7 @@
  *
  * Options: BENCH_SECONDS (per contender per round, default 1.5), BENCH_ROUNDS (default 4).
  */
-import { createPrivateKey, createPublicKey, createHash, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import * as samlify from 'samlify';
 import { validateResponse } from '../src/core/response/validate-response.ts';
@@ -39,11 +39,25 @@ interface Sample {
 
 async function main(): Promise<void> {
   const scenarios = [
-    { label: 'assertion signed (Entra/ADFS/Google default)', options: { sign: 'assertion' as const }, responseSigned: false },
-    { label: 'response and assertion signed (Okta default)', options: { sign: 'both' as const }, responseSigned: true },
-    { label: 'encrypted assertion (AES-256-GCM, RSA-OAEP)', options: { encrypt: { algorithm: 'aes256-gcm' as const } }, responseSigned: false },
+    {
+      label: 'assertion signed (Entra/ADFS/Google default)',
+      options: { sign: 'assertion' as const },
+      responseSigned: false,
+    },
+    {
+      label: 'response and assertion signed (Okta default)',
+      options: { sign: 'both' as const },
+      responseSigned: true,
+    },
+    {
+      label: 'encrypted assertion (AES-256-GCM, RSA-OAEP)',
+      options: { encrypt: { algorithm: 'aes256-gcm' as const } },
+      responseSigned: false,
+    },
   ];
-  console.log(`node ${process.version}, ${SECONDS}s x ${ROUNDS} rounds per contender, ${POOL} distinct responses\n`);
+  console.log(
+    `node ${process.version}, ${SECONDS}s x ${ROUNDS} rounds per contender, ${POOL} distinct responses\n`,
+  );
   for (const scenario of scenarios) {
     const now = new Date();
     const pool = await Promise.all(
@@ -57,7 +71,9 @@ async function main(): Promise<void> {
         await c.validate(pool[0]!);
         contenders.push(c);
       } catch (err) {
-        console.log(`  ${c.name.padEnd(22)} not timed: it did not accept this response, which the other two accept (${err instanceof Error ? err.message : String(err)})`);
+        console.log(
+          `  ${c.name.padEnd(22)} not timed: it did not accept this response, which the other two accept (${err instanceof Error ? err.message : String(err)})`,
+        );
       }
     }
     report(await measure(contenders, pool));
@@ -89,9 +105,12 @@ function makeContenders(responseSigned: boolean, encrypted: boolean): Contender[
   const samlifyIdp = samlify.IdentityProvider({
     entityID: IDP_ENTITY_ID,
     signingCert: idp.certPem,
-    singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: 'https://idp.example.com/sso' }],
-    singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: 'https://idp.example.com/slo' }],
-    wantMessageSigned: responseSigned,
+    singleSignOnService: [
+      { Binding: samlify.Constants.namespace.binding.redirect, Location: 'https://idp.example.com/sso' },
+    ],
+    singleLogoutService: [
+      { Binding: samlify.Constants.namespace.binding.redirect, Location: 'https://idp.example.com/slo' },
+    ],
   });
   const samlifySp = samlify.ServiceProvider({
     entityID: SP_ENTITY_ID,
@@ -102,9 +121,18 @@ function makeContenders(responseSigned: boolean, encrypted: boolean): Contender[
     clockDrifts: [-120_000, 120_000],
   });
   return [
-    { name: 'saml-sp-kit', validate: (r) => validateResponse(r, { ...ours, expectedRequestIds: [REQUEST_ID] }) },
-    { name: '@node-saml/node-saml', validate: (r) => nodeSaml.validatePostResponseAsync({ SAMLResponse: r }) },
-    { name: 'samlify', validate: (r) => samlifySp.parseLoginResponse(samlifyIdp, 'post', { body: { SAMLResponse: r } }) },
+    {
+      name: 'saml-sp-kit',
+      validate: (r) => validateResponse(r, { ...ours, expectedRequestIds: [REQUEST_ID] }),
+    },
+    {
+      name: '@node-saml/node-saml',
+      validate: (r) => nodeSaml.validatePostResponseAsync({ SAMLResponse: r }),
+    },
+    {
+      name: 'samlify',
+      validate: (r) => samlifySp.parseLoginResponse(samlifyIdp, 'post', { body: { SAMLResponse: r } }),
+    },
   ];
 }
 
@@ -133,7 +161,13 @@ function report(samples: Map<string, Sample>): void {
   const rows = [...samples].map(([name, s]) => {
     const sorted = [...s.latenciesMs].sort((a, b) => a - b);
     const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-    return { name, opsPerSec: (s.latenciesMs.length / s.elapsedMs) * 1000, p50: pct(0.5), p99: pct(0.99), n: sorted.length };
+    return {
+      name,
+      opsPerSec: (s.latenciesMs.length / s.elapsedMs) * 1000,
+      p50: pct(0.5),
+      p99: pct(0.99),
+      n: sorted.length,
+    };
   });
   const reference = rows.find((r) => r.name === '@node-saml/node-saml')?.opsPerSec ?? Number.NaN;
   for (const r of rows) {
@@ -157,7 +191,9 @@ function baseline(): void {
     verify('sha256', data, pub, signature);
     n++;
   }
-  console.log(`## floor: SHA-256 + RSA-2048 verify: ${((n / (performance.now() - start)) * 1000).toFixed(0)} ops/s`);
+  console.log(
+    `## floor: SHA-256 + RSA-2048 verify: ${((n / (performance.now() - start)) * 1000).toFixed(0)} ops/s`,
+  );
 }
 
 await main();

@@ -50,7 +50,10 @@ export class ConfigError extends Error {
  * Validates the environment. `devIdpDefault` is true under `npm start` (CONTRACT.md: on under npm start, off
  * otherwise); DEV_IDP wins when set.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, options: { devIdpDefault?: boolean; cwd?: string } = {}): ResolvedConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  options: { devIdpDefault?: boolean; cwd?: string } = {},
+): ResolvedConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -61,7 +64,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { devIdpDefault?: bo
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const certsDir = path.resolve(cwd, e.CERTS_DIR);
   const inCerts = (name: string) => path.join(certsDir, name);
-  const devIdp = e.DEV_IDP === undefined ? (options.devIdpDefault ?? false) : ['on', 'true', '1'].includes(e.DEV_IDP);
+  const devIdp =
+    e.DEV_IDP === undefined ? (options.devIdpDefault ?? false) : ['on', 'true', '1'].includes(e.DEV_IDP);
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,

@@ -13,21 +13,31 @@
  * app.use(accountRoutes(sp));
  * ```
  */
-export { type ResolvedConfig, loadConfig } from './config.ts';
+export { loadConfig, type ResolvedConfig } from './config.ts';
 export * from './core/errors.ts';
-export { generateKeyPair, describeCertificate } from './core/keys.ts';
+export { describeCertificate, generateKeyPair } from './core/keys.ts';
 export { mapAttributes } from './core/mapping/map-attributes.ts';
 export { PRESETS } from './core/mapping/presets.ts';
 export { parseIdpMetadata } from './core/metadata/idp-metadata.ts';
 export { buildSpMetadata } from './core/metadata/sp-metadata.ts';
-export { RESPONSE_CHECKS, type ValidateResponseOptions, validateResponse } from './core/response/validate-response.ts';
+export {
+  RESPONSE_CHECKS,
+  type ValidateResponseOptions,
+  validateResponse,
+} from './core/response/validate-response.ts';
 export * from './core/types.ts';
 export * from './http/index.ts';
 export { createAppServer, loadSpKeys } from './server.ts';
-export { connectionFromMetadata } from './sp/connections.ts';
 export { connectionView } from './sp/connection-view.ts';
+export { connectionFromMetadata } from './sp/connections.ts';
 export { loadOrCreateKeyPair } from './sp/key-files.ts';
 export { safeReturnTo } from './sp/return-to.ts';
-export { type LoginStart, ServiceProvider, type ServiceProviderOptions, type SignInFacts, type SignInResult } from './sp/service-provider.ts';
+export {
+  type LoginStart,
+  ServiceProvider,
+  type ServiceProviderOptions,
+  type SignInFacts,
+  type SignInResult,
+} from './sp/service-provider.ts';
 export { openStores } from './store/index.ts';
 export type * from './store/types.ts';

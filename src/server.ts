@@ -47,10 +47,17 @@ export async function loadSpKeys(config: ResolvedConfig, logger?: Logger) {
 }
 
 /** Builds the demo/product server from a resolved configuration. */
-export async function createAppServer(config: ResolvedConfig, options: { logger?: Logger } = {}): Promise<AppServer> {
+export async function createAppServer(
+  config: ResolvedConfig,
+  options: { logger?: Logger } = {},
+): Promise<AppServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const keys = await loadSpKeys(config, logger);
-  const stores = await openStores({ databaseUrl: config.databaseUrl });
+  const stores = await openStores({
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    onError: (error) => logger.warn('store.connection_error', { message: error.message }),
+  });
   const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
 
   const app = express();
@@ -106,9 +113,17 @@ export async function createAppServer(config: ResolvedConfig, options: { logger?
  * The embedded IdP lives at BASE_URL/idp with its own key (certs/dev-idp.*), and the connection `dev` is
  * (re)created from its metadata at every start, so a changed key never leaves a stale trust behind.
  */
-async function mountDevIdp(app: Express, config: ResolvedConfig, sp: ServiceProvider, logger: Logger): Promise<DevIdp> {
+async function mountDevIdp(
+  app: Express,
+  config: ResolvedConfig,
+  sp: ServiceProvider,
+  logger: Logger,
+): Promise<DevIdp> {
   const { pair } = await loadOrCreateKeyPair(
-    { key: path.join(config.certsDir, 'dev-idp.key.pem'), cert: path.join(config.certsDir, 'dev-idp.cert.pem') },
+    {
+      key: path.join(config.certsDir, 'dev-idp.key.pem'),
+      cert: path.join(config.certsDir, 'dev-idp.cert.pem'),
+    },
     'saml-sp-kit development IdP',
   );
   const devIdp = createDevIdp({
@@ -134,6 +149,10 @@ async function mountDevIdp(app: Express, config: ResolvedConfig, sp: ServiceProv
     now,
   );
   await sp.stores.connections.put(existing ? { ...connection, createdAt: existing.createdAt } : connection);
-  logger.info('dev_idp.ready', { metadata: `${config.baseUrl}/idp/metadata`, connection: DEV_CONNECTION_ID, users: ['alice', 'bob'] });
+  logger.info('dev_idp.ready', {
+    metadata: `${config.baseUrl}/idp/metadata`,
+    connection: DEV_CONNECTION_ID,
+    users: ['alice', 'bob'],
+  });
   return devIdp;
 }

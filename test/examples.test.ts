@@ -11,8 +11,8 @@ import { generateKeyPair } from '../src/core/keys.ts';
 import { buildSpMetadata } from '../src/core/metadata/sp-metadata.ts';
 import { createDevIdp, type DevIdp } from '../src/dev-idp/index.ts';
 import { SamlSpStrategy } from '../src/http/passport-strategy.ts';
-import { ServiceProvider } from '../src/sp/service-provider.ts';
 import { connectionFromMetadata } from '../src/sp/connections.ts';
+import { ServiceProvider } from '../src/sp/service-provider.ts';
 import { openStores } from '../src/store/index.ts';
 import { parseForm, TestBrowser } from './helpers/browser.ts';
 import { freePort } from './helpers/server.ts';
@@ -75,8 +75,15 @@ describe('SamlSpStrategy (passport)', () => {
     const baseUrl = `http://localhost:${port}`;
     const stores = await openStores({ databaseUrl: 'memory:' });
     const signing = await generateKeyPair({ commonName: 'passport example SP' });
-    const sp = new ServiceProvider({ baseUrl, entityId: `${baseUrl}/passport-sp`, keys: { signing, encryption: signing }, stores });
-    await stores.connections.put(connectionFromMetadata({ id: 'acme', metadataXml: idp.metadataXml(), preset: 'keycloak' }, new Date()));
+    const sp = new ServiceProvider({
+      baseUrl,
+      entityId: `${baseUrl}/passport-sp`,
+      keys: { signing, encryption: signing },
+      stores,
+    });
+    await stores.connections.put(
+      connectionFromMetadata({ id: 'acme', metadataXml: idp.metadataXml(), preset: 'keycloak' }, new Date()),
+    );
     spMetadata.push(buildSpMetadata(sp.spIdentity({ id: 'acme' })));
 
     passport.use(new SamlSpStrategy(sp));
@@ -89,9 +96,16 @@ describe('SamlSpStrategy (passport)', () => {
       passport.authenticate('saml-sp-kit', { session: false, failWithError: true }),
       (req, res) => res.json({ user: req.user }),
     );
-    app.use((err: { status?: number; message: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(err.status ?? 500).json({ error: err.message });
-    });
+    app.use(
+      (
+        err: { status?: number; message: string },
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(err.status ?? 500).json({ error: err.message });
+      },
+    );
     await listen(app, port);
 
     const b = new TestBrowser();

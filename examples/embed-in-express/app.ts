@@ -25,7 +25,10 @@ export interface ExampleOptions {
 /** The whole integration: a ServiceProvider, a connection, two routers and your own user table. */
 export async function createExampleApp(options: ExampleOptions) {
   const stores = await openStores({ databaseUrl: 'memory:' });
-  const keys = { signing: await generateKeyPair({ commonName: 'example SP' }), encryption: await generateKeyPair({ commonName: 'example SP enc' }) };
+  const keys = {
+    signing: await generateKeyPair({ commonName: 'example SP' }),
+    encryption: await generateKeyPair({ commonName: 'example SP enc' }),
+  };
 
   // Your own user table: saml-sp-kit hands you verified, mapped facts and you decide what a user is.
   const myUsers = new Map<string, UserRecord>();
@@ -56,7 +59,10 @@ export async function createExampleApp(options: ExampleOptions) {
   });
 
   await stores.connections.put(
-    connectionFromMetadata({ id: 'acme', displayName: 'ACME Corp', metadataXml: options.idpMetadataXml, preset: 'keycloak' }, new Date()),
+    connectionFromMetadata(
+      { id: 'acme', displayName: 'ACME Corp', metadataXml: options.idpMetadataXml, preset: 'keycloak' },
+      new Date(),
+    ),
   );
 
   const app = express();
@@ -64,7 +70,13 @@ export async function createExampleApp(options: ExampleOptions) {
   app.use(accountRoutes(sp, { sessionCookieName: 'example_session' }));
   app.get('/', async (req, res) => {
     const current = await currentSession(sp, req, 'example_session');
-    res.type('text').send(current ? `Hello ${current.user.displayName ?? current.user.email}` : 'Hello stranger: /saml/acme/login');
+    res
+      .type('text')
+      .send(
+        current
+          ? `Hello ${current.user.displayName ?? current.user.email}`
+          : 'Hello stranger: /saml/acme/login',
+      );
   });
   return { app, sp, stores, myUsers };
 }

@@ -1,5 +1,5 @@
 /** The command table and the shared plumbing of the CLI. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadConfig, type ResolvedConfig } from '../config.ts';
 import { loadSpKeys } from '../server.ts';
 import { ServiceProvider } from '../sp/service-provider.ts';
@@ -45,7 +45,11 @@ Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.
 }
 
 /** parseArgs with our usage error on unknown flags. */
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = true) {
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  allowPositionals = true,
+) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (err) {
@@ -61,7 +65,7 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
 }> {
   const config = loadConfig(process.env, options);
   const keys = await loadSpKeys(config);
-  const stores = await openStores({ databaseUrl: config.databaseUrl });
+  const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
   return { config, sp, close: () => stores.close() };
 }

@@ -20,7 +20,8 @@ export const SAML_ERROR_CODES = {
   SAML_SIGNATURE_MISSING: 'The element that must be signed carries no signature.',
   SAML_SIGNATURE_INVALID: 'The signature or a digest does not verify.',
   SAML_SIGNATURE_UNTRUSTED: 'The message is signed by a key that the connection does not trust.',
-  SAML_ALGORITHM_FORBIDDEN: 'The message uses an algorithm the connection does not allow (SHA-1, rsa-1_5, ...).',
+  SAML_ALGORITHM_FORBIDDEN:
+    'The message uses an algorithm the connection does not allow (SHA-1, rsa-1_5, ...).',
   SAML_DECRYPTION_FAILED: 'The encrypted assertion could not be decrypted with the SP key.',
   // The assertion's claims.
   SAML_ASSERTION_MISSING: 'The response carries no assertion.',
@@ -98,7 +99,10 @@ export function isSamlSpError(value: unknown): value is SamlSpError {
  */
 export class InvalidOptionError extends TypeError {
   readonly code: 'ERR_INVALID_ARG_VALUE' | 'ERR_INVALID_ARG_TYPE';
-  constructor(message: string, code: 'ERR_INVALID_ARG_VALUE' | 'ERR_INVALID_ARG_TYPE' = 'ERR_INVALID_ARG_VALUE') {
+  constructor(
+    message: string,
+    code: 'ERR_INVALID_ARG_VALUE' | 'ERR_INVALID_ARG_TYPE' = 'ERR_INVALID_ARG_VALUE',
+  ) {
     super(message);
     this.code = code;
   }

@@ -14,7 +14,13 @@ export function readCookie(req: Request, name: string): string | undefined {
  * not on cross-site subresource requests), Secure whenever the app is served over https.
  */
 export function sessionCookieOptions(secure: boolean, maxAgeMs?: number): CookieOptions {
-  return { httpOnly: true, sameSite: 'lax', secure, path: '/', ...(maxAgeMs !== undefined ? { maxAge: maxAgeMs } : {}) };
+  return {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: '/',
+    ...(maxAgeMs !== undefined ? { maxAge: maxAgeMs } : {}),
+  };
 }
 
 /**

@@ -2,8 +2,8 @@
 import type { Request } from 'express';
 import type { UserRecord } from '../core/types.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
-import type { SessionRecord } from '../store/types.ts';
 import { looksLikeToken } from '../sp/tokens.ts';
+import type { SessionRecord } from '../store/types.ts';
 import { readCookie } from './cookies.ts';
 
 export interface CurrentSession {
@@ -15,7 +15,11 @@ export interface CurrentSession {
 const cache = new WeakMap<Request, Promise<CurrentSession | undefined>>();
 
 /** The live session of this request's cookie, or undefined. Junk cookies never reach the store. */
-export function currentSession(sp: ServiceProvider, req: Request, cookieName: string): Promise<CurrentSession | undefined> {
+export function currentSession(
+  sp: ServiceProvider,
+  req: Request,
+  cookieName: string,
+): Promise<CurrentSession | undefined> {
   let found = cache.get(req);
   if (!found) {
     found = load(sp, req, cookieName);
@@ -24,7 +28,11 @@ export function currentSession(sp: ServiceProvider, req: Request, cookieName: st
   return found;
 }
 
-async function load(sp: ServiceProvider, req: Request, cookieName: string): Promise<CurrentSession | undefined> {
+async function load(
+  sp: ServiceProvider,
+  req: Request,
+  cookieName: string,
+): Promise<CurrentSession | undefined> {
   const token = readCookie(req, cookieName);
   if (!looksLikeToken(token)) return undefined;
   const found = await sp.session(token);

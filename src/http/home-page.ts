@@ -5,7 +5,10 @@ import { currentSession } from './current-session.ts';
 import { html, page } from './html.ts';
 import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
 
-export function homePage(sp: ServiceProvider, options: { sessionCookieName?: string; title?: string } = {}): Router {
+export function homePage(
+  sp: ServiceProvider,
+  options: { sessionCookieName?: string; title?: string } = {},
+): Router {
   const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
   const title = options.title ?? 'saml-sp-kit';
   const router = express.Router();

@@ -18,8 +18,8 @@ import { Strategy } from 'passport-strategy';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
-import { toSamlError } from './errors.ts';
 import { readCookie, requestBindingCookieOptions } from './cookies.ts';
+import { toSamlError } from './errors.ts';
 
 export interface SamlSpStrategyOptions {
   /** Strategy name for passport.authenticate(). Default 'saml-sp-kit'. */
@@ -46,25 +46,38 @@ export class SamlSpStrategy extends Strategy {
     this.sp = sp;
     this.name = options.name ?? 'saml-sp-kit';
     this.cookie = options.requestCookieName ?? 'saml_sp_req';
-    this.connectionId = options.connectionId ?? ((req) => {
-      const id = req.params?.connectionId;
-      return typeof id === 'string' ? id : undefined;
-    });
+    this.connectionId =
+      options.connectionId ??
+      ((req) => {
+        const id = req.params?.connectionId;
+        return typeof id === 'string' ? id : undefined;
+      });
     this.toUser = options.toUser ?? ((result) => result.user);
   }
 
   override authenticate(req: Request): void {
     const connectionId = this.connectionId(req);
     if (!connectionId) {
-      this.error(new TypeError('SamlSpStrategy: no connection id (route parameter :connectionId or options.connectionId)'));
+      this.error(
+        new TypeError(
+          'SamlSpStrategy: no connection id (route parameter :connectionId or options.connectionId)',
+        ),
+      );
       return;
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const work = req.method === 'POST' && typeof body.SAMLResponse === 'string' ? this.acs(req, connectionId, body) : this.login(req, connectionId);
+    const work =
+      req.method === 'POST' && typeof body.SAMLResponse === 'string'
+        ? this.acs(req, connectionId, body)
+        : this.login(req, connectionId);
     work.catch((err: unknown) => {
       const error = toSamlError(err);
       if (error.status >= 500) this.error(error);
-      else this.fail({ message: `${error.code}: ${error.message}`, code: error.code, hint: error.hint }, error.status);
+      else
+        this.fail(
+          { message: `${error.code}: ${error.message}`, code: error.code, hint: error.hint },
+          error.status,
+        );
     });
   }
 

@@ -12,7 +12,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { SamlSpError } from '../core/errors.ts';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
-import { newToken, looksLikeToken } from '../sp/tokens.ts';
+import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
@@ -40,7 +40,11 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
   const logger = options.logger ?? silentLogger;
   const secure = sp.baseUrl.startsWith('https:');
   const router = express.Router();
-  const form = express.urlencoded({ extended: false, limit: options.maxBodyBytes ?? 512 * 1024, parameterLimit: 10 });
+  const form = express.urlencoded({
+    extended: false,
+    limit: options.maxBodyBytes ?? 512 * 1024,
+    parameterLimit: 10,
+  });
 
   router.get('/:connectionId/metadata', async (req, res) => {
     try {
@@ -58,7 +62,10 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         browserKey = newToken();
         res.cookie(bindingCookie, browserKey, requestBindingCookieOptions(secure));
       }
-      const start = await sp.startLogin(req.params.connectionId, { returnTo: req.query.returnTo, browserKey });
+      const start = await sp.startLogin(req.params.connectionId, {
+        returnTo: req.query.returnTo,
+        browserKey,
+      });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {
         res.redirect(302, start.url);
@@ -82,7 +89,10 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
   router.post('/:connectionId/acs', (req, res, next) => {
     form(req, res, (err?: unknown) => {
       if (err) {
-        sendSamlError(req, res, bodyError(err), logger, { route: 'acs', connectionId: req.params.connectionId });
+        sendSamlError(req, res, bodyError(err), logger, {
+          route: 'acs',
+          connectionId: req.params.connectionId,
+        });
         return;
       }
       next();

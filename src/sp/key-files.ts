@@ -13,9 +13,13 @@ export interface KeyFilePaths {
 }
 
 /** Loads a key pair, creating both files (and their folder) when neither exists. */
-export async function loadOrCreateKeyPair(paths: KeyFilePaths, commonName: string): Promise<{ pair: KeyPair; created: boolean }> {
+export async function loadOrCreateKeyPair(
+  paths: KeyFilePaths,
+  commonName: string,
+): Promise<{ pair: KeyPair; created: boolean }> {
   const [key, cert] = await Promise.all([readIfExists(paths.key), readIfExists(paths.cert)]);
-  if (key !== undefined && cert !== undefined) return { pair: { privateKeyPem: key, certificatePem: cert }, created: false };
+  if (key !== undefined && cert !== undefined)
+    return { pair: { privateKeyPem: key, certificatePem: cert }, created: false };
   if (key !== undefined || cert !== undefined) {
     throw new Error(
       `Only one of ${paths.key} and ${paths.cert} exists. Restore the missing file, or delete both to generate a new pair (IdPs that trust the old certificate must then be updated).`,

@@ -1,68 +1,123 @@
 /**
- * Fetching IdP metadata from a URL: a timeout, a size cap, and no redirects (a redirect to another host is the
- * classic way to make a server fetch something it should not). Scheduled refresh builds on this.
+ * Fetching IdP metadata from a URL: a timeout, a size cap, and redirects followed only within the same
+ * origin (a redirect to another host is the classic way to make a server fetch something it should not).
+ * The scheduled refresh (metadata-refresh.ts) builds on this.
  */
 import { SamlSpError } from '../core/errors.ts';
 
 export interface FetchMetadataOptions {
+  /** Whole-request timeout. Default 10 s. */
   timeoutMs?: number;
+  /** Largest accepted body. Default 5 MiB (the parser's own limit is lower; this bounds the download). */
   maxBytes?: number;
+  /** Same-origin redirects followed. Default 3. */
+  maxRedirects?: number;
   fetch?: typeof globalThis.fetch;
 }
 
-/** Downloads the metadata document at `url` as text. */
+/**
+ * Downloads the metadata document at `url` as text. Failures are SAML_METADATA_INVALID (unreachable, HTTP
+ * error, redirect elsewhere) or SAML_MESSAGE_TOO_LARGE, each with a hint.
+ *
+ * @example
+ * ```ts
+ * const xml = await fetchMetadata('https://login.microsoftonline.com/<tenant>/federationmetadata/2007-06/federationmetadata.xml?appid=<app>');
+ * ```
+ */
 export async function fetchMetadata(url: string, options: FetchMetadataOptions = {}): Promise<string> {
   const maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
   const doFetch = options.fetch ?? globalThis.fetch;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
+  const parsed = URL.parse(url);
+  if (!parsed) {
     throw metadataError(`"${url}" is not a URL.`, 'Give the absolute https:// URL of the IdP metadata.');
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw metadataError(`Metadata URLs must use https (or http for local IdPs), not ${parsed.protocol}`, 'Use the https URL the IdP publishes.');
+  let target: URL = parsed;
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+    throw metadataError(
+      `Metadata URLs must use https (or http for local IdPs), not ${target.protocol}`,
+      'Use the https URL the IdP publishes.',
+    );
   }
+  const origin = target.origin;
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 10_000);
   let response: Response;
-  try {
-    response = await doFetch(parsed, {
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
-    });
-  } catch (cause) {
-    throw metadataError(`Could not fetch ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, 'Check that the URL is reachable from this server.', cause);
-  }
-  if (response.status >= 300 && response.status < 400) {
-    throw metadataError(`${url} answered with a redirect to ${response.headers.get('location') ?? '(nowhere)'}.`, 'Redirects are not followed; configure the final metadata URL.');
+  for (let hop = 0; ; hop++) {
+    try {
+      response = await doFetch(target, {
+        redirect: 'manual',
+        signal,
+        headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
+      });
+    } catch (cause) {
+      const reason = signal.aborted ? 'timed out' : cause instanceof Error ? cause.message : String(cause);
+      throw metadataError(
+        `Could not fetch ${url}: ${reason}.`,
+        'Check that the URL is reachable from this server (DNS, firewall, proxy) and that the IdP is up.',
+        cause,
+      );
+    }
+    if (response.status < 300 || response.status >= 400) break;
+    const location = response.headers.get('location');
+    const next: URL | null = location ? URL.parse(location, target) : null;
+    await response.body?.cancel();
+    if (!next || next.origin !== origin) {
+      throw metadataError(
+        `${url} redirects to ${location ?? '(nowhere)'}, outside ${origin}.`,
+        'Redirects to another host are not followed; configure the final metadata URL.',
+      );
+    }
+    if (hop >= (options.maxRedirects ?? 3)) {
+      throw metadataError(`${url} redirects too often.`, 'Configure the final metadata URL.');
+    }
+    target = next;
   }
   if (!response.ok) {
-    throw metadataError(`${url} answered HTTP ${response.status}.`, 'Check the metadata URL (Entra: use the app-specific federation metadata URL).');
+    await response.body?.cancel();
+    throw metadataError(
+      `${url} answered HTTP ${response.status}.`,
+      'Check the metadata URL (Entra: the app-specific federation metadata URL; ADFS: /FederationMetadata/2007-06/FederationMetadata.xml).',
+    );
   }
   const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw tooLarge(url, maxBytes);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(url, maxBytes);
+  }
   const reader = response.body?.getReader();
   if (!reader) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(url, maxBytes);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw tooLarge(url, maxBytes);
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (cause) {
+    if (cause instanceof SamlSpError) throw cause;
+    throw metadataError(
+      `Reading ${url} failed: ${signal.aborted ? 'timed out' : String(cause)}.`,
+      'The IdP closed the connection or answered too slowly.',
+      cause,
+    );
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
 function tooLarge(url: string, maxBytes: number): SamlSpError {
-  return new SamlSpError('SAML_MESSAGE_TOO_LARGE', `The metadata at ${url} is larger than ${maxBytes} bytes.`, {
-    hint: 'A single IdP descriptor is a few kilobytes. For federation aggregates, download the file and pick the IdP with idpEntityId.',
-    status: 413,
-  });
+  return new SamlSpError(
+    'SAML_MESSAGE_TOO_LARGE',
+    `The metadata at ${url} is larger than ${maxBytes} bytes.`,
+    {
+      hint: 'A single IdP descriptor is a few kilobytes. For federation aggregates, download the file and pick the IdP with idpEntityId.',
+      status: 413,
+    },
+  );
 }
 
 function metadataError(message: string, hint: string, cause?: unknown): SamlSpError {

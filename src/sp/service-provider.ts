@@ -16,7 +16,14 @@ import {
   encodeRedirectRequest,
 } from '../core/request/authn-request.ts';
 import { validateResponse } from '../core/response/validate-response.ts';
-import type { Connection, KeyPair, MappedProfile, SpIdentity, UserRecord, ValidatedAssertion } from '../core/types.ts';
+import type {
+  Connection,
+  KeyPair,
+  MappedProfile,
+  SpIdentity,
+  UserRecord,
+  ValidatedAssertion,
+} from '../core/types.ts';
 import type { SessionRecord, Stores } from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -102,7 +109,9 @@ export class ServiceProvider {
     this.#now = options.now ?? (() => new Date());
     this.#findOrCreateUser = options.findOrCreateUser;
     if (options.findOrCreateUser && !options.getUser) {
-      throw new InvalidOptionError('ServiceProvider: findOrCreateUser needs getUser too, so that sessions can load your users.');
+      throw new InvalidOptionError(
+        'ServiceProvider: findOrCreateUser needs getUser too, so that sessions can load your users.',
+      );
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
@@ -143,7 +152,10 @@ export class ServiceProvider {
    * Starts SP-initiated SSO: builds a signed AuthnRequest for the binding the IdP offers and records the
    * request ID against this browser.
    */
-  async startLogin(connectionId: string, input: { returnTo?: unknown; browserKey: string }): Promise<LoginStart> {
+  async startLogin(
+    connectionId: string,
+    input: { returnTo?: unknown; browserKey: string },
+  ): Promise<LoginStart> {
     const connection = await this.connection(connectionId);
     const sp = this.spIdentity(connection);
     const now = this.#now();
@@ -160,10 +172,22 @@ export class ServiceProvider {
     });
     // RelayState carries only the already-sanitised path; the authoritative returnTo is the stored one.
     if (binding === 'redirect') {
-      const url = encodeRedirectRequest({ xml: request.xml, destination: request.destination, relayState: returnTo, sp, connection });
+      const url = encodeRedirectRequest({
+        xml: request.xml,
+        destination: request.destination,
+        relayState: returnTo,
+        sp,
+        connection,
+      });
       return { binding, requestId: request.id, url };
     }
-    const form = encodePostRequest({ xml: request.xml, destination: request.destination, relayState: returnTo, sp, connection });
+    const form = encodePostRequest({
+      xml: request.xml,
+      destination: request.destination,
+      relayState: returnTo,
+      sp,
+      connection,
+    });
     return { binding, requestId: request.id, action: form.action, fields: form.fields };
   }
 
@@ -212,7 +236,11 @@ export class ServiceProvider {
       expectedRequestIds: pending.map((p) => p.requestId),
     }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));
 
-    const firstUse = await this.stores.replay.remember(replayKey(connectionId, assertion.assertionId), assertion.notOnOrAfter, now);
+    const firstUse = await this.stores.replay.remember(
+      replayKey(connectionId, assertion.assertionId),
+      assertion.notOnOrAfter,
+      now,
+    );
     if (!firstUse) throw replayed(assertion.assertionId);
     let returnTo = safeReturnTo(input.relayState);
     if (assertion.inResponseTo !== undefined) {
@@ -248,7 +276,9 @@ export class ServiceProvider {
   }
 
   /** The session and user behind a session cookie value, if it is live. */
-  async session(sessionToken: string): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
+  async session(
+    sessionToken: string,
+  ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
     const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
     if (!session) return undefined;
     return { session, user: await this.#getUser(session.userId) };
@@ -270,7 +300,11 @@ export class ServiceProvider {
    * code is SAML_REPLAYED. Recording with an expiry of `now` is a pure lookup: a live entry answers false.
    */
   async #explainReplay(err: unknown, connectionId: string, now: Date): Promise<never> {
-    if (err instanceof SamlSpError && err.code === 'SAML_IN_RESPONSE_TO_UNKNOWN' && typeof err.details.assertionId === 'string') {
+    if (
+      err instanceof SamlSpError &&
+      err.code === 'SAML_IN_RESPONSE_TO_UNKNOWN' &&
+      typeof err.details.assertionId === 'string'
+    ) {
       const assertionId = err.details.assertionId;
       const unseen = await this.stores.replay.remember(replayKey(connectionId, assertionId), now, now);
       if (!unseen) throw replayed(assertionId, err);
@@ -319,7 +353,9 @@ function replayed(assertionId: string, cause?: unknown): SamlSpError {
   });
 }
 
-function definedOnly<T extends Record<string, string | undefined>>(values: T): Partial<Record<keyof T, string>> {
+function definedOnly<T extends Record<string, string | undefined>>(
+  values: T,
+): Partial<Record<keyof T, string>> {
   const out: Partial<Record<keyof T, string>> = {};
   for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k as keyof T] = v;
   return out;

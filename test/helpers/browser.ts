@@ -26,7 +26,11 @@ export class TestBrowser {
   }
 
   /** POST an urlencoded form without following redirects. */
-  async post(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Page> {
+  async post(
+    url: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<Page> {
     return this.request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -60,7 +64,10 @@ export class TestBrowser {
     return this.cookies.get(host)?.get(name);
   }
 
-  async request(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Page> {
+  async request(
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string },
+  ): Promise<Page> {
     const target = new URL(url);
     const jar = this.cookies.get(target.hostname);
     const cookieHeader = jar ? [...jar].map(([k, v]) => `${k}=${v}`).join('; ') : '';
@@ -74,12 +81,20 @@ export class TestBrowser {
       const parsed = parseSetCookie(line);
       if (!parsed.name) continue;
       const hostJar = this.cookies.get(target.hostname) ?? new Map<string, string>();
-      const expired = parsed.maxAge !== undefined ? parsed.maxAge <= 0 : parsed.expires !== undefined && parsed.expires.getTime() <= Date.now();
+      const expired =
+        parsed.maxAge !== undefined
+          ? parsed.maxAge <= 0
+          : parsed.expires !== undefined && parsed.expires.getTime() <= Date.now();
       if (expired || !parsed.value) hostJar.delete(parsed.name);
       else hostJar.set(parsed.name, parsed.value);
       this.cookies.set(target.hostname, hostJar);
     }
-    return { status: response.status, url: target.toString(), headers: response.headers, body: await response.text() };
+    return {
+      status: response.status,
+      url: target.toString(),
+      headers: response.headers,
+      body: await response.text(),
+    };
   }
 }
 
@@ -87,7 +102,8 @@ export class TestBrowser {
 export function parseForm(page: Page, index = 0): HtmlForm {
   const forms = [...page.body.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)];
   const match = forms[index];
-  if (!match) throw new Error(`No form #${index} on ${page.url} (status ${page.status}):\n${page.body.slice(0, 500)}`);
+  if (!match)
+    throw new Error(`No form #${index} on ${page.url} (status ${page.status}):\n${page.body.slice(0, 500)}`);
   const attrs = match[1] ?? '';
   const action = decodeEntities(/\baction="([^"]*)"/i.exec(attrs)?.[1] ?? page.url);
   const method = /\bmethod="([^"]*)"/i.exec(attrs)?.[1] ?? 'GET';

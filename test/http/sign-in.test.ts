@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAndInflate } from '../../src/core/xml/encoding.ts';
 import type { ResponseOverrides } from '../../src/dev-idp/index.ts';
-import { parseForm, TestBrowser, type Page } from '../helpers/browser.ts';
+import { type Page, parseForm, TestBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const rogue = {
@@ -24,7 +24,10 @@ afterAll(async () => {
 });
 
 /** Starts SP-initiated SSO; returns the AuthnRequest ID and the IdP's login page. */
-async function startLogin(b: TestBrowser, returnTo = '/after'): Promise<{ requestId: string; loginPage: Page }> {
+async function startLogin(
+  b: TestBrowser,
+  returnTo = '/after',
+): Promise<{ requestId: string; loginPage: Page }> {
   const start = await b.get(`${t.baseUrl}/saml/dev/login?returnTo=${encodeURIComponent(returnTo)}`);
   expect(start.status).toBe(302);
   const location = new URL(start.headers.get('location') ?? '');
@@ -59,8 +62,17 @@ function spEntityId(): string {
 }
 
 /** Posts a response to the ACS asking for JSON; asserts a refusal with `code` and no session. */
-async function expectRefused(b: TestBrowser, samlResponse: string, code: string, status = 400): Promise<void> {
-  const answer = await b.post(`${t.baseUrl}/saml/dev/acs`, { SAMLResponse: samlResponse }, { accept: 'application/json' });
+async function expectRefused(
+  b: TestBrowser,
+  samlResponse: string,
+  code: string,
+  status = 400,
+): Promise<void> {
+  const answer = await b.post(
+    `${t.baseUrl}/saml/dev/acs`,
+    { SAMLResponse: samlResponse },
+    { accept: 'application/json' },
+  );
   const body = JSON.parse(answer.body) as { error: { code: string; hint: string; traceId: string } };
   expect(body.error.code).toBe(code);
   expect(answer.status).toBe(status);
@@ -229,7 +241,11 @@ describe('the ACS refuses', () => {
     const { requestId, loginPage } = await startLogin(owner);
     const attacker = new TestBrowser();
     await startLogin(attacker);
-    const { samlResponse } = await t.server.devIdp!.issueResponse({ spEntityId: spEntityId(), username: 'bob', inResponseTo: requestId });
+    const { samlResponse } = await t.server.devIdp!.issueResponse({
+      spEntityId: spEntityId(),
+      username: 'bob',
+      inResponseTo: requestId,
+    });
     await expectRefused(attacker, samlResponse, 'SAML_IN_RESPONSE_TO_UNKNOWN');
     // The owner's genuine answer still works: the failed attempt consumed nothing.
     const acsForm = await idpLogin(owner, loginPage);
@@ -260,7 +276,9 @@ describe('the ACS refuses', () => {
   it('a DTD or entity declaration', async () => {
     const b = new TestBrowser();
     const { samlResponse } = await forged(b, {});
-    const xml = Buffer.from(samlResponse, 'base64').toString('utf8').replace(/^(<\?xml[^>]*\?>)?/, '');
+    const xml = Buffer.from(samlResponse, 'base64')
+      .toString('utf8')
+      .replace(/^(<\?xml[^>]*\?>)?/, '');
     const withDtd = `<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>${xml}`;
     await expectRefused(b, Buffer.from(withDtd).toString('base64'), 'SAML_DTD_FORBIDDEN');
   });
@@ -274,7 +292,11 @@ describe('the ACS refuses', () => {
 
   it('answers browsers with an HTML page carrying the code and hint', async () => {
     const b = new TestBrowser();
-    const answer = await b.post(`${t.baseUrl}/saml/dev/acs`, { SAMLResponse: 'not base64!' }, { accept: 'text/html' });
+    const answer = await b.post(
+      `${t.baseUrl}/saml/dev/acs`,
+      { SAMLResponse: 'not base64!' },
+      { accept: 'text/html' },
+    );
     expect(answer.status).toBe(400);
     expect(answer.headers.get('content-type')).toContain('text/html');
     expect(answer.body).toContain('SAML_MALFORMED');

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { SamlSpError } from '../../core/errors.ts';
 import { type Connection, PRESET_NAMES, type PresetName } from '../../core/types.ts';
+import { connectionView } from '../../sp/connection-view.ts';
 import { connectionFromMetadata } from '../../sp/connections.ts';
 import { fetchMetadata } from '../../sp/metadata-fetch.ts';
-import { connectionView } from '../../sp/connection-view.ts';
 import type { ServiceProvider } from '../../sp/service-provider.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
@@ -29,10 +29,14 @@ export async function connectionsCommand(args: string[]): Promise<number> {
     switch (sub) {
       case 'add': {
         if (!values.id) throw new UsageError('connections add needs --id ID');
-        if (!values.metadata === !values['metadata-url']) throw new UsageError('connections add needs exactly one of --metadata FILE or --metadata-url URL');
+        if (!values.metadata === !values['metadata-url'])
+          throw new UsageError('connections add needs exactly one of --metadata FILE or --metadata-url URL');
         const preset = parsePreset(values.preset);
-        const metadataXml = values.metadata ? await readFile(values.metadata, 'utf8') : await fetchMetadata(values['metadata-url'] as string);
-        if (await sp.stores.connections.get(values.id)) throw new UsageError(`A connection "${values.id}" already exists (remove it first).`);
+        const metadataXml = values.metadata
+          ? await readFile(values.metadata, 'utf8')
+          : await fetchMetadata(values['metadata-url'] as string);
+        if (await sp.stores.connections.get(values.id))
+          throw new UsageError(`A connection "${values.id}" already exists (remove it first).`);
         const connection = connectionFromMetadata(
           {
             id: values.id,
@@ -53,7 +57,9 @@ export async function connectionsCommand(args: string[]): Promise<number> {
         const list = await sp.stores.connections.list();
         if (values.json) printJson(list.map((c) => connectionView(sp, c)));
         else if (list.length === 0) process.stdout.write('No connections.\n');
-        else for (const c of list) process.stdout.write(`${c.id}\t${c.preset}\t${c.idpEntityId}\t${c.displayName}\n`);
+        else
+          for (const c of list)
+            process.stdout.write(`${c.id}\t${c.preset}\t${c.idpEntityId}\t${c.displayName}\n`);
         return 0;
       }
       case 'show': {
@@ -70,13 +76,27 @@ export async function connectionsCommand(args: string[]): Promise<number> {
       case 'refresh': {
         const c = await sp.connection(required(target, 'refresh'));
         if (!c.metadataUrl) {
-          throw new SamlSpError('SAML_METADATA_INVALID', `Connection "${c.id}" was created from a file, not a URL.`, {
-            hint: 'Re-create it with --metadata-url, or remove and add it again with the new file.',
-          });
+          throw new SamlSpError(
+            'SAML_METADATA_INVALID',
+            `Connection "${c.id}" was created from a file, not a URL.`,
+            {
+              hint: 'Re-create it with --metadata-url, or remove and add it again with the new file.',
+            },
+          );
         }
         const metadataXml = await fetchMetadata(c.metadataUrl);
         const fresh = connectionFromMetadata(
-          { id: c.id, displayName: c.displayName, metadataXml, metadataUrl: c.metadataUrl, idpEntityId: c.idpEntityId, preset: c.preset, attributeMapping: c.attributeMapping, policy: c.policy, ...(c.spEntityId ? { spEntityId: c.spEntityId } : {}) },
+          {
+            id: c.id,
+            displayName: c.displayName,
+            metadataXml,
+            metadataUrl: c.metadataUrl,
+            idpEntityId: c.idpEntityId,
+            preset: c.preset,
+            attributeMapping: c.attributeMapping,
+            policy: c.policy,
+            ...(c.spEntityId ? { spEntityId: c.spEntityId } : {}),
+          },
           new Date(),
         );
         await sp.stores.connections.put({ ...fresh, createdAt: c.createdAt });
@@ -116,5 +136,8 @@ function required(value: string | undefined, sub: string): string {
 }
 
 function notFound(id: string): SamlSpError {
-  return new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${id}".`, { hint: 'See `saml-sp connections list`.', status: 404 });
+  return new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${id}".`, {
+    hint: 'See `saml-sp connections list`.',
+    status: 404,
+  });
 }

@@ -7,6 +7,8 @@ export async function initCommand(args: string[]): Promise<number> {
   parse(args, {}, false);
   const config = loadConfig(process.env);
   await loadSpKeys(config);
-  process.stdout.write(`SP keys ready:\n  ${config.keyFiles.signingCert}\n  ${config.keyFiles.encryptionCert}\n`);
+  process.stdout.write(
+    `SP keys ready:\n  ${config.keyFiles.signingCert}\n  ${config.keyFiles.encryptionCert}\n`,
+  );
   return 0;
 }

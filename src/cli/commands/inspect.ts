@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { isSamlSpError } from '../../core/errors.ts';
+import { type CheckTrace, validateResponse } from '../../core/response/validate-response.ts';
 import { NS } from '../../core/xml/namespaces.ts';
 import { parseXml } from '../../core/xml/parse.ts';
-import { type CheckTrace, validateResponse } from '../../core/response/validate-response.ts';
 import { openContext, parse, UsageError } from '../commands.ts';
 
 /**
@@ -55,7 +55,8 @@ export async function inspectCommand(args: string[]): Promise<number> {
       printTrace(trace);
       if (isSamlSpError(err)) {
         process.stdout.write(`\nREJECTED ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
-        if (Object.keys(err.details).length) process.stdout.write(`  details: ${JSON.stringify(err.details)}\n`);
+        if (Object.keys(err.details).length)
+          process.stdout.write(`  details: ${JSON.stringify(err.details)}\n`);
         return 1;
       }
       throw err;

@@ -6,7 +6,9 @@ export async function usersCommand(args: string[]): Promise<number> {
   if (positionals[0] !== 'list') throw new UsageError('Usage: saml-sp users list [--connection ID] [--json]');
   const ctx = await openContext();
   try {
-    const users = await ctx.sp.stores.users.list(values.connection ? { connectionId: values.connection } : {});
+    const users = await ctx.sp.stores.users.list(
+      values.connection ? { connectionId: values.connection } : {},
+    );
     if (values.json) {
       printJson(users);
       return 0;

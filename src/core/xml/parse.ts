@@ -24,11 +24,15 @@ export function assertSafeXmlText(xml: string, options: ParseXmlOptions = {}): s
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
   const size = Buffer.byteLength(xml, 'utf8');
   if (size > maxBytes) {
-    throw new SamlSpError('SAML_MESSAGE_TOO_LARGE', `The ${what} is ${size} bytes; the limit is ${maxBytes}.`, {
-      hint: 'A genuine SAML message is a few kilobytes. If an IdP really sends more (many groups), raise the limit for this connection.',
-      details: { size, maxBytes },
-      status: 413,
-    });
+    throw new SamlSpError(
+      'SAML_MESSAGE_TOO_LARGE',
+      `The ${what} is ${size} bytes; the limit is ${maxBytes}.`,
+      {
+        hint: 'A genuine SAML message is a few kilobytes. If an IdP really sends more (many groups), raise the limit for this connection.',
+        details: { size, maxBytes },
+        status: 413,
+      },
+    );
   }
   if (DTD_PATTERN.test(xml)) {
     throw new SamlSpError('SAML_DTD_FORBIDDEN', `The ${what} contains a DOCTYPE or ENTITY declaration.`, {
@@ -82,9 +86,13 @@ export function childElements(parent: Node, ns: string, localName: string): Elem
 export function singleChild(parent: Node, ns: string, localName: string): Element | undefined {
   const found = childElements(parent, ns, localName);
   if (found.length > 1) {
-    throw new SamlSpError('SAML_STRUCTURE_INVALID', `Expected at most one <${localName}>, found ${found.length}.`, {
-      hint: 'Duplicate SAML elements are a signature-wrapping pattern; a genuine IdP never sends them.',
-    });
+    throw new SamlSpError(
+      'SAML_STRUCTURE_INVALID',
+      `Expected at most one <${localName}>, found ${found.length}.`,
+      {
+        hint: 'Duplicate SAML elements are a signature-wrapping pattern; a genuine IdP never sends them.',
+      },
+    );
   }
   return found[0];
 }
