@@ -121,8 +121,8 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     throw error;
   }
   return {
-    connections: database.connections,
-    users: database.users,
+    // Everything else (connections, users, connection health) stays in the database.
+    ...database,
     sessions: redis.sessions,
     requests: redis.requests,
     replay: redis.replay,

@@ -13,6 +13,7 @@ import {
   MIGRATIONS,
   migrate,
   openPostgresStores,
+  PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
@@ -28,6 +29,7 @@ import {
   startRedis,
   unavailable,
 } from '../helpers/db-servers.ts';
+import { connectionHealthStoreContract } from './connection-health.contract.ts';
 import { connectionStoreContract } from './connections.contract.ts';
 import { at, buildConnection, buildRequest, buildSession, buildUser, type Factory } from './harness.ts';
 import { replayCacheContract } from './replay.contract.ts';
@@ -41,7 +43,7 @@ let server: PostgresServer;
 /** One database for the contract suites, emptied before each test. */
 let contractUrl: string;
 
-const TABLES = 'connections, users, sessions, pending_requests, replay_cache';
+const TABLES = 'connections, users, sessions, pending_requests, replay_cache, connection_health';
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []) {
   const client = new pg.Client({ connectionString: url });
@@ -63,11 +65,13 @@ async function poolConnections(url: string): Promise<number> {
   return Number(rows[0]?.n);
 }
 
-function factory<K extends Exclude<keyof Stores, 'close'>>(key: K): Factory<Stores[K]> {
+function factory<K extends Exclude<keyof Stores, 'close'>>(key: K): Factory<NonNullable<Stores[K]>> {
   return async () => {
     const stores = await openPostgresStores(contractUrl);
     await query(contractUrl, `TRUNCATE ${TABLES} RESTART IDENTITY`);
-    return { store: stores[key], close: () => stores.close() };
+    const store = stores[key];
+    if (store === undefined) throw new Error(`the PostgreSQL stores must provide ${key}`);
+    return { store, close: () => stores.close() };
   };
 }
 
@@ -86,6 +90,7 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
   sessionStoreContract('postgres', factory('sessions'));
   requestIdStoreContract('postgres', factory('requests'));
   replayCacheContract('postgres', factory('replay'));
+  connectionHealthStoreContract('postgres', factory('connectionHealth'));
 
   describe('migrations', () => {
     it('are recorded once and idempotent across reopens', async () => {
@@ -329,6 +334,7 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
           expect(stores.sessions).toBeInstanceOf(PostgresSessionStore);
           expect(stores.requests).toBeInstanceOf(PostgresRequestIdStore);
           expect(stores.replay).toBeInstanceOf(PostgresReplayCache);
+          expect(stores.connectionHealth).toBeInstanceOf(PostgresConnectionHealthStore);
         } finally {
           await stores.close();
         }

@@ -19,7 +19,11 @@ import {
   RedisSessionStore,
   type RedisStores,
 } from '../../src/store/redis/index.ts';
-import { SqliteConnectionStore, SqliteUserStore } from '../../src/store/sqlite/index.ts';
+import {
+  SqliteConnectionHealthStore,
+  SqliteConnectionStore,
+  SqliteUserStore,
+} from '../../src/store/sqlite/index.ts';
 import { type RunningServer, startRedis, unavailable } from '../helpers/db-servers.ts';
 import { at, buildRequest, buildSession, type Factory } from './harness.ts';
 import { replayCacheContract } from './replay.contract.ts';
@@ -275,6 +279,7 @@ describe.skipIf(skipRedis)('Redis stores', () => {
         expect(stores.requests).toBeInstanceOf(RedisRequestIdStore);
         expect(stores.replay).toBeInstanceOf(RedisReplayCache);
         expect(stores.sessions).toBeInstanceOf(RedisSessionStore);
+        expect(stores.connectionHealth).toBeInstanceOf(SqliteConnectionHealthStore);
       } finally {
         await stores.close();
         await stores.close();

@@ -1,6 +1,7 @@
 /** Every PostgreSQL store on one connection pool: the backend for several instances behind a load balancer. */
 import { MemoryReplayCache, MemoryRequestIdStore } from '../memory/index.ts';
 import type { Stores } from '../types.ts';
+import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { PostgresReplayCache } from './replay.ts';
@@ -11,6 +12,7 @@ import { PostgresUserStore } from './users.ts';
 export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
@@ -47,6 +49,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     sessions: new PostgresSessionStore(pool),
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
     replay: inDatabase ? new PostgresReplayCache(pool) : new MemoryReplayCache(),
+    connectionHealth: new PostgresConnectionHealthStore(pool),
     close: () => {
       closed ??= endPool(pool);
       return closed;

@@ -93,6 +93,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX replay_cache_expires_at ON replay_cache (expires_at);
     `,
   },
+  {
+    version: 3,
+    name: 'connection health',
+    sql: `
+      CREATE TABLE connection_health (
+        connection_id text PRIMARY KEY,
+        success_count integer NOT NULL DEFAULT 0,
+        failure_count integer NOT NULL DEFAULT 0,
+        last_success_at timestamptz,
+        last_success_name_id text,
+        last_success_user_id text,
+        last_failure_at timestamptz,
+        last_failure_code text,
+        last_failure_message text,
+        last_failure_hint text
+      );
+    `,
+  },
 ];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
