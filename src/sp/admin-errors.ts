@@ -1,0 +1,58 @@
+/**
+ * Errors of the admin surface (API, page, CLI) that are not SAML rejections: authentication, CSRF, invalid
+ * request bodies, conflicts. They share the `{ code, message, hint }` shape of SamlSpError so that every
+ * admin answer looks the same: `{ "error": { "code", "message", "hint" } }`.
+ */
+
+/** The stable admin error codes. Adding one is fine; renaming one is a breaking change. */
+export const ADMIN_ERROR_CODES = {
+  ADMIN_TOKEN_NOT_SET: 'ADMIN_TOKEN is not configured, so the admin API and page are disabled.',
+  ADMIN_UNAUTHORIZED: 'The admin token is missing or wrong.',
+  ADMIN_CSRF_FAILED: 'The form was not submitted from this admin session.',
+  ADMIN_RATE_LIMITED: 'Too many failed sign-in attempts.',
+  ADMIN_INVALID_REQUEST: 'The request body or parameters are not valid.',
+  ADMIN_NOT_FOUND: 'No such admin route.',
+  CONNECTION_EXISTS: 'A connection with this id already exists.',
+  CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+} as const;
+
+export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;
+
+export interface AdminErrorOptions {
+  hint?: string;
+  status?: number;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * An admin request that cannot be served.
+ *
+ * @example
+ * ```ts
+ * throw new AdminError('CONNECTION_EXISTS', 'A connection "acme" already exists.', { status: 409 });
+ * ```
+ */
+export class AdminError extends Error {
+  override readonly name = 'AdminError';
+  readonly code: AdminErrorCode;
+  readonly hint: string;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: AdminErrorCode, message: string, options: AdminErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint ?? ADMIN_ERROR_CODES[code];
+    this.status = options.status ?? 400;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): { code: AdminErrorCode; message: string; hint: string } {
+    return { code: this.code, message: this.message, hint: this.hint };
+  }
+}
+
+export function isAdminError(value: unknown): value is AdminError {
+  return value instanceof AdminError;
+}

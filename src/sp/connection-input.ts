@@ -1,0 +1,121 @@
+/**
+ * The shapes the admin API, the admin page and the CLI accept for creating and changing connections, as zod
+ * schemas: one definition, validated at every edge (STYLE habit 14). Unknown keys are refused, so a typo
+ * ("allowIdpInitated") is an error instead of a silently ignored setting.
+ */
+import { z } from 'zod';
+import { PRESET_NAMES, type PresetName } from '../core/types.ts';
+import { AdminError } from './admin-errors.ts';
+
+/** Connection ids appear in URLs (/saml/:id/acs): letters, digits, '-' and '_' only. */
+export const CONNECTION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+const attributeNames = z.array(z.string().min(1).max(512)).max(20);
+
+export const attributeMappingSchema = z.strictObject({
+  email: attributeNames.optional(),
+  firstName: attributeNames.optional(),
+  lastName: attributeNames.optional(),
+  displayName: attributeNames.optional(),
+  groups: attributeNames.optional(),
+  externalId: attributeNames.optional(),
+});
+
+export const policySchema = z.strictObject({
+  wantSigned: z.enum(['assertion', 'response-or-assertion', 'response-and-assertion']).optional(),
+  allowSha1: z.boolean().optional(),
+  allowIdpInitiated: z.boolean().optional(),
+  clockSkewSeconds: z.number().int().min(0).max(3600).optional(),
+  requireEncryptedAssertion: z.boolean().optional(),
+  signAuthnRequests: z.boolean().optional(),
+  logoutIssuerAliases: z.array(z.string().min(1).max(1024)).max(10).optional(),
+});
+
+const presetSchema = z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).max(2048);
+/** Metadata text: the parser enforces the real limit; this only stops absurd bodies early. */
+const metadataText = z
+  .string()
+  .min(1)
+  .max(5 * 1024 * 1024);
+const certificateText = z.string().min(1).max(20_000);
+
+/** POST /admin/api/connections (CONTRACT.md), and the same fields from the page and the CLI. */
+export const createConnectionSchema = z
+  .strictObject({
+    id: z.string().regex(CONNECTION_ID, 'letters, digits, - and _ only (at most 63)').optional(),
+    displayName: z.string().trim().min(1).max(200).optional(),
+    metadataXml: metadataText.optional(),
+    metadataUrl: httpUrl.optional(),
+    idpEntityId: z.string().min(1).max(1024).optional(),
+    preset: presetSchema.optional(),
+    attributeMapping: attributeMappingSchema.optional(),
+    allowIdpInitiated: z.boolean().optional(),
+    policy: policySchema.optional(),
+    /** Overrides the SP entity ID for this connection (absolute URI). */
+    spEntityId: z.string().min(1).max(1024).optional(),
+    /** Gives the connection its own SP entity ID, `<base>/saml/<id>/metadata`, unique per connection. */
+    ownSpEntityId: z.boolean().optional(),
+    /** Pinned certificate(s) (PEM or base64) that must have signed the metadata. */
+    metadataSigningCertificates: z.array(certificateText).min(1).max(5).optional(),
+  })
+  .refine((v) => (v.metadataXml === undefined) !== (v.metadataUrl === undefined), {
+    message: 'give exactly one of metadataXml or metadataUrl',
+    path: ['metadataXml'],
+  })
+  .refine((v) => !(v.spEntityId && v.ownSpEntityId), {
+    message: 'give spEntityId or ownSpEntityId, not both',
+    path: ['spEntityId'],
+  });
+
+export type CreateConnectionInput = z.infer<typeof createConnectionSchema>;
+
+/** PATCH /admin/api/connections/:id. `null` clears an optional setting. */
+export const updateConnectionSchema = z
+  .strictObject({
+    displayName: z.string().trim().min(1).max(200).optional(),
+    preset: presetSchema.optional(),
+    /** Replaces the whole mapping (send {} to fall back to the preset). */
+    attributeMapping: attributeMappingSchema.optional(),
+    allowIdpInitiated: z.boolean().optional(),
+    /** Merged into the current policy. */
+    policy: policySchema.optional(),
+    /** Replaces the metadata with this document (the connection then keeps no URL unless one is given). */
+    metadataXml: metadataText.optional(),
+    /** Switches to (or changes) the metadata URL and fetches it now; null stops refreshing. */
+    metadataUrl: httpUrl.nullable().optional(),
+    idpEntityId: z.string().min(1).max(1024).optional(),
+    spEntityId: z.string().min(1).max(1024).nullable().optional(),
+    metadataSigningCertificates: z.array(certificateText).min(1).max(5).nullable().optional(),
+  })
+  .refine((v) => !(v.metadataXml !== undefined && typeof v.metadataUrl === 'string'), {
+    message: 'give metadataXml or metadataUrl, not both',
+    path: ['metadataXml'],
+  });
+
+export type UpdateConnectionInput = z.infer<typeof updateConnectionSchema>;
+
+/**
+ * Validates `value` against `schema`, or throws ADMIN_INVALID_REQUEST listing every problem by field.
+ *
+ * @example
+ * ```ts
+ * const input = parseInput(createConnectionSchema, req.body);
+ * ```
+ */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => ({
+    path: issue.path.join('.') || '(body)',
+    message: issue.message,
+  }));
+  throw new AdminError(
+    'ADMIN_INVALID_REQUEST',
+    `Invalid request: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    {
+      hint: 'See CONTRACT.md (Admin API) for the accepted fields; unknown fields are refused.',
+      details: { problems },
+    },
+  );
+}
