@@ -1,0 +1,136 @@
+/**
+ * The saml-sp command as a user runs it: a child process with Node 24, configured by the environment, on a
+ * temporary SQLite file and certs folder. Exit codes: 0 success, 1 rejected input, 2 bad usage.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildResponse, FIXED_NOW, IDP_ENTITY_ID, testKey } from '../fixtures/build-response.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+function run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [path.join(root, 'src/cli/main.ts'), ...args],
+      { cwd: dir, env },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** IdP metadata for the fixture IdP key, so fixture responses verify against the connection. */
+function fixtureIdpMetadata(): string {
+  const cert = testKey('idp').certPem.replace(/-----[^-]+-----|\s/g, '');
+  return `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${IDP_ENTITY_ID}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/saml/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-cli-'));
+  // The fixture responses are addressed to https://sp.example.com and its ACS for connection `acme`.
+  env = {
+    ...process.env,
+    BASE_URL: 'https://sp.example.com',
+    DATABASE_URL: 'sqlite:cli.db',
+    CERTS_DIR: 'certs',
+    LOG_LEVEL: 'silent',
+  };
+  await writeFile(path.join(dir, 'idp.xml'), fixtureIdpMetadata());
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('saml-sp', () => {
+  it('prints usage and exits 2 for an unknown command', async () => {
+    const result = await run(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Usage: saml-sp');
+  });
+
+  it('init generates the SP keys once', async () => {
+    const first = await run(['init']);
+    expect(first.code).toBe(0);
+    const cert = await readFile(path.join(dir, 'certs/sp-signing.cert.pem'), 'utf8');
+    expect((await run(['init'])).code).toBe(0);
+    expect(await readFile(path.join(dir, 'certs/sp-signing.cert.pem'), 'utf8')).toBe(cert);
+  });
+
+  it('metadata refuses to guess among zero connections (exit 1, with a hint)', async () => {
+    const result = await run(['metadata']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('SAML_CONNECTION_NOT_FOUND');
+    expect(result.stderr).toContain('hint:');
+  });
+
+  it('adds a connection, then writes its signed SP metadata to a file', async () => {
+    const added = await run([
+      'connections',
+      'add',
+      '--id',
+      'acme',
+      '--metadata',
+      'idp.xml',
+      '--preset',
+      'generic',
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain('https://sp.example.com/saml/acme/acs');
+    const written = await run(['metadata', '--connection', 'acme', '--out', 'out/sp.xml']);
+    expect(written.code, written.stderr).toBe(0);
+    const xml = await readFile(path.join(dir, 'out/sp.xml'), 'utf8');
+    expect(xml).toContain('entityID="https://sp.example.com"');
+    expect(xml).toContain('Location="https://sp.example.com/saml/acme/acs"');
+    expect(xml).toContain('SignatureValue');
+  });
+
+  it('inspect explains every check of an acceptable response and exits 0', async () => {
+    const response = await buildResponse({});
+    const result = await run(
+      ['inspect', '-', '--connection', 'acme', '--at', FIXED_NOW.toISOString()],
+      response,
+    );
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('ACCEPTED');
+    expect(result.stdout).toMatch(/\[ok {2}\] /);
+    expect(result.stdout).not.toContain('FAIL');
+  });
+
+  it('inspect names the failing check, its code and hint, and exits 1', async () => {
+    const response = await buildResponse({ audience: 'https://someone-else.example' });
+    const result = await run(
+      ['inspect', '-', '--connection', 'acme', '--at', FIXED_NOW.toISOString()],
+      response,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('[FAIL]');
+    expect(result.stdout).toContain('REJECTED SAML_AUDIENCE_MISMATCH');
+    expect(result.stdout).toContain('hint:');
+  });
+
+  it('inspect decodes a message without a connection', async () => {
+    const result = await run(['inspect', '-'], await buildResponse({}));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Message: <Response>');
+    expect(result.stdout).toContain(`Issuer: ${IDP_ENTITY_ID}`);
+  });
+
+  it('users list says when nobody signed in yet', async () => {
+    const result = await run(['users', 'list']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('No users yet');
+  });
+});
