@@ -3,11 +3,11 @@
  * temporary SQLite file and certs folder. Exit codes: 0 success, 1 rejected input, 2 bad usage.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildResponse, FIXED_NOW, IDP_ENTITY_ID, testKey } from '../fixtures/build-response.ts';
+import { buildResponse, FIXED_NOW, IDP_ENTITY_ID } from '../fixtures/build-response.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -27,17 +27,6 @@ function run(args: string[], input?: string): Promise<{ code: number; stdout: st
   });
 }
 
-/** IdP metadata for the fixture IdP key, so fixture responses verify against the connection. */
-function fixtureIdpMetadata(): string {
-  const cert = testKey('idp').certPem.replace(/-----[^-]+-----|\s/g, '');
-  return `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${IDP_ENTITY_ID}">
-  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/saml/sso"/>
-  </md:IDPSSODescriptor>
-</md:EntityDescriptor>`;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-cli-'));
   // The fixture responses are addressed to https://sp.example.com and its ACS for connection `acme`.
@@ -48,7 +37,8 @@ beforeAll(async () => {
     CERTS_DIR: 'certs',
     LOG_LEVEL: 'silent',
   };
-  await writeFile(path.join(dir, 'idp.xml'), fixtureIdpMetadata());
+  // metadata/sample-idp.xml is the documented sample; it trusts the fixture builder's `idp` key.
+  await copyFile(path.join(root, 'metadata/sample-idp.xml'), path.join(dir, 'idp.xml'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
