@@ -127,7 +127,7 @@ const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
  * @example
  * ```ts
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
- * await migrate(pool); // [1, 2] the first time, [] afterwards
+ * await migrate(pool); // [1, 2, 3] the first time, [] afterwards
  * ```
  */
 export async function migrate(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
@@ -160,7 +160,8 @@ export async function migrate(pool: Pool, migrations: readonly Migration[] = MIG
         });
         if (ran) applied.push(migration.version);
       } catch (error) {
-        throw new Error(`PostgreSQL migration ${migration.version} (${migration.name}) failed`, {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`PostgreSQL migration ${migration.version} (${migration.name}) failed: ${reason}`, {
           cause: error,
         });
       }
