@@ -93,6 +93,29 @@ export class IdpSessionStore {
     return session;
   }
 
+  /** Every live session of a user (one per browser they signed in with), oldest first. */
+  sessionsOf(username: string, now: Date): IdpSession[] {
+    return [...this.#sessions.values()].filter((s) => s.username === username && s.expiresAt > now);
+  }
+
+  /**
+   * The live sessions in which `spEntityId` took part under `nameId` and, when `sessionIndexes` is non-empty,
+   * with one of those SessionIndex values: how a LogoutRequest from an SP finds its session when the browser
+   * brings no IdP cookie (as Keycloak does).
+   */
+  findByParticipant(
+    spEntityId: string,
+    nameId: string,
+    sessionIndexes: readonly string[],
+    now: Date,
+  ): IdpSession[] {
+    return [...this.#sessions.values()].filter((s) => {
+      const participant = s.participants.get(spEntityId);
+      if (!participant || s.expiresAt <= now || participant.nameId !== nameId) return false;
+      return sessionIndexes.length === 0 || sessionIndexes.includes(participant.sessionIndex);
+    });
+  }
+
   /**
    * Records that `spEntityId` receives an assertion in this session and returns its participation. An SP that
    * signs in again within the same session keeps its SessionIndex, as Keycloak and ADFS do.
