@@ -4,12 +4,19 @@
 import type { Router } from 'express';
 import { InvalidOptionError } from '../core/errors.ts';
 import type { KeyPair } from '../core/types.ts';
+import {
+  type DevIdpLogoutDeps,
+  type IdpLogoutDispatch,
+  type LogoutResponseRecord,
+  type LogoutUserOptions,
+  logoutUser,
+} from './logout.ts';
 import { buildIdpMetadata, type DevIdpIdentity, idpEndpoints, idpEntitySettings } from './metadata.ts';
 import { buildLoginResponse, newSamlId, type ResponseIssuer, type ResponseOverrides } from './response.ts';
 import { createDevIdpRouter } from './router.ts';
 import { configuredSamlify, type DevIdpSignatureAlgorithm, SIGNATURE_ALGORITHMS } from './samlify.ts';
 import { createServiceProviderDirectory, type ServiceProviderSource } from './service-providers.ts';
-import { IdpSessionStore, PendingRequestStore } from './sessions.ts';
+import { type IdpSession, IdpSessionStore, PendingRequestStore } from './sessions.ts';
 import { DEV_IDP_USERS, type DevIdpUser, findUser } from './users.ts';
 
 /** How to run the development IdP. */
@@ -35,6 +42,17 @@ export interface DevIdp {
   entityId: string;
   /** IdP metadata: SSO Redirect+POST, SLO Redirect+POST, signing cert, NameIDFormats, WantAuthnRequestsSigned=true. */
   metadataXml(): string;
+  /**
+   * IdP-initiated Single Logout: ends every IdP session of `username` and sends each SP that took part one
+   * signed LogoutRequest naming the NameID and every SessionIndex it holds. Redirect and POST messages come back
+   * for a browser to carry to the SP; SOAP ones are sent here (back channel, no cookie) and carry the SP's answer.
+   * `dryRun` builds without ending or sending anything; `overrides` forge requests an SP must refuse.
+   */
+  logoutUser(username: string, options?: LogoutUserOptions): Promise<IdpLogoutDispatch[]>;
+  /** The LogoutResponses SPs sent back (front channel and SOAP), oldest first. */
+  logoutResponses(): readonly LogoutResponseRecord[];
+  /** The live IdP sessions of a user (one per browser), with the SPs that took part in each. */
+  sessionsOf(username: string): IdpSession[];
   /** Build a SAMLResponse (base64) for tests and for the login flow; overrides let tests forge bad responses. */
   issueResponse(input: {
     spEntityId: string;
@@ -74,6 +92,23 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
   const users = options.users ?? DEV_IDP_USERS;
   const directory = createServiceProviderDirectory(options.serviceProviders);
   const metadataXml = buildIdpMetadata(identity);
+  const sessions = new IdpSessionStore();
+  const logout: DevIdpLogoutDeps = {
+    issuer,
+    directory,
+    sessions,
+    read: {
+      directory,
+      // samlify verifies the SPs' logout messages: signatures are required in both directions.
+      idp: configuredSamlify().IdentityProvider({
+        ...idpEntitySettings(identity),
+        wantLogoutRequestSigned: true,
+        wantLogoutResponseSigned: true,
+      }),
+      sloUrl: idpEndpoints(identity.baseUrl).slo,
+    },
+    responses: [],
+  };
   const router = createDevIdpRouter({
     issuer,
     metadataXml,
@@ -83,14 +118,18 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
       idp: configuredSamlify().IdentityProvider(idpEntitySettings(identity)),
       ssoUrl: idpEndpoints(identity.baseUrl).sso,
     },
-    sessions: new IdpSessionStore(),
+    sessions,
     pending: new PendingRequestStore(),
+    logout,
   });
 
   return {
     router,
     entityId: identity.entityId,
     metadataXml: () => metadataXml,
+    logoutUser: (username, options = {}) => logoutUser(logout, username, options, new Date()),
+    logoutResponses: () => [...logout.responses],
+    sessionsOf: (username) => sessions.sessionsOf(username, new Date()),
     async issueResponse({ spEntityId, username, inResponseTo, overrides }) {
       const sp = await directory.find(spEntityId);
       if (!sp)

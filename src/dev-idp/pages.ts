@@ -89,3 +89,21 @@ export function loggedOutPage(wasSignedIn: boolean): string {
       : '<h1>Not signed in</h1><p>There was no development IdP session in this browser.</p>',
   );
 }
+
+/** Shown when an SP answers an IdP-initiated logout: its status, in an element tests can read. */
+export function logoutResponsePage(
+  spEntityId: string,
+  statusCodes: readonly string[],
+  verified: boolean,
+): string {
+  const success = statusCodes[0] === 'urn:oasis:names:tc:SAML:2.0:status:Success';
+  return page(
+    'Signed out: development IdP',
+    [
+      `<h1>${success ? 'Signed out' : 'Sign-out incomplete'}</h1>`,
+      `<p>${escapeHtml(spEntityId)} answered the logout request.</p>`,
+      `<p class="hint">Status: <code id="logout-status">${escapeHtml(statusCodes.join(' / '))}</code>`,
+      `${verified ? ' (signature verified)' : ' (signature not verified)'}</p>`,
+    ].join(''),
+  );
+}

@@ -5,13 +5,18 @@
  *   GET  /sso, POST /sso  AuthnRequest (Redirect / POST binding) -> login form, or straight back with a session
  *   POST /login           username + password -> auto-posting SAMLResponse form
  *   GET  /logout          ends the IdP session (local only)
- *   GET, POST /slo        the SingleLogoutService advertised in metadata; a local logout for now
+ *   GET, POST /slo        the SingleLogoutService advertised in metadata: an SP's LogoutRequest ends the IdP
+ *                         session and is answered with a signed LogoutResponse; an SP's LogoutResponse (to an
+ *                         IdP-initiated logout) is recorded and shown; with neither, a local logout
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isSamlSpError } from '../core/errors.ts';
 import { AUTO_POST_SCRIPT_HASH, renderAutoPostForm } from '../core/request/post-form.ts';
+import { answerSpLogoutRequest, type DevIdpLogoutDeps, recordSpLogoutResponse } from './logout.ts';
+import type { DevIdpLogoutMessage } from './logout-messages.ts';
+import { readSloMessage, type SloMessage } from './logout-read.ts';
 import { idpEndpoints } from './metadata.ts';
-import { errorPage, loggedOutPage, loginPage } from './pages.ts';
+import { errorPage, loggedOutPage, loginPage, logoutResponsePage } from './pages.ts';
 import { type AuthnRequestMessage, type ReadAuthnRequestContext, readAuthnRequest } from './request.ts';
 import { buildLoginResponse, type ResponseIssuer } from './response.ts';
 import type { IdpSession, IdpSessionStore, PendingRequestStore } from './sessions.ts';
@@ -28,6 +33,7 @@ export interface DevIdpRouterDeps {
   requests: ReadAuthnRequestContext;
   sessions: IdpSessionStore;
   pending: PendingRequestStore;
+  logout: DevIdpLogoutDeps;
 }
 
 /** What a response is about to answer: a verified AuthnRequest, live or taken back from the pending store. */
@@ -115,8 +121,36 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
     sendPage(res, 200, loggedOutPage(ended !== undefined));
   };
   router.get('/logout', logout);
-  router.get('/slo', logout);
-  router.post('/slo', form, logout);
+
+  const slo = async (req: Request, res: Response, message: SloMessage): Promise<void> => {
+    const now = new Date();
+    const read = await readSloMessage(message, deps.logout.read);
+    if (read.kind === 'LogoutResponse') {
+      const record = recordSpLogoutResponse(deps.logout, read, now);
+      sendPage(res, 200, logoutResponsePage(record.spEntityId, record.statusCodes, record.verified));
+      return;
+    }
+    const cookieSession = cookieOf(req);
+    const outcome = answerSpLogoutRequest(deps.logout, read, cookieSession, now);
+    if (outcome.ended.some((s) => s.id === cookieSession)) res.clearCookie(SESSION_COOKIE, cookieOptions);
+    sendLogoutMessage(res, outcome.answer);
+  };
+  router.get('/slo', async (req, res) => {
+    const rawQuery = rawQueryOf(req);
+    if (!/(^|&)SAML(Request|Response)=/.test(rawQuery)) {
+      logout(req, res);
+      return;
+    }
+    await slo(req, res, { binding: 'redirect', rawQuery });
+  });
+  router.post('/slo', form, async (req, res) => {
+    const body = bodyOf(req);
+    if (body.SAMLRequest === undefined && body.SAMLResponse === undefined) {
+      logout(req, res);
+      return;
+    }
+    await slo(req, res, { binding: 'post', fields: body });
+  });
 
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (isSamlSpError(err)) {
@@ -194,6 +228,17 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
   }
 
   return router;
+}
+
+/** Sends a front-channel logout message: a redirect, or the auto-posting form. */
+function sendLogoutMessage(res: Response, message: DevIdpLogoutMessage): void {
+  if (message.binding === 'redirect') {
+    res.set('Cache-Control', 'no-store').redirect(302, message.url);
+    return;
+  }
+  if (message.binding === 'soap') throw new Error('dev IdP: a SOAP message cannot go through the browser');
+  const page = renderAutoPostForm({ action: message.action, fields: message.fields, title: 'Signing out…' });
+  sendPage(res, 200, page, `script-src ${AUTO_POST_SCRIPT_HASH}`);
 }
 
 function sendPage(res: Response, status: number, html: string, extraCsp?: string): void {
