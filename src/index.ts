@@ -20,6 +20,21 @@ export { mapAttributes } from './core/mapping/map-attributes.ts';
 export { PRESETS } from './core/mapping/presets.ts';
 export { parseIdpMetadata } from './core/metadata/idp-metadata.ts';
 export { buildSpMetadata } from './core/metadata/sp-metadata.ts';
+export { type DecodedLogoutMessage, decodeLogoutMessage, type IncomingLogoutMessage } from './core/logout/decode.ts';
+export { encodeLogoutMessage, type OutgoingLogoutMessage } from './core/logout/encode.ts';
+export { buildLogoutRequest, chooseSloEndpoint, type SloEndpoint } from './core/logout/logout-request.ts';
+export {
+  buildLogoutResponse,
+  LOGOUT_STATUS,
+  type LogoutOutcome,
+  logoutStatusFor,
+} from './core/logout/logout-response.ts';
+export {
+  type ValidatedLogoutRequest,
+  type ValidatedLogoutResponse,
+  validateLogoutRequest,
+  validateLogoutResponse,
+} from './core/logout/validate-logout.ts';
 export {
   RESPONSE_CHECKS,
   type ValidateResponseOptions,
@@ -31,6 +46,13 @@ export { createAppServer, loadSpKeys } from './server.ts';
 export { connectionView } from './sp/connection-view.ts';
 export { connectionFromMetadata } from './sp/connections.ts';
 export { loadOrCreateKeyPair } from './sp/key-files.ts';
+export {
+  type EndSessionsResult,
+  type LogoutStart,
+  LogoutService,
+  type LogoutServiceOptions,
+  type SloResult,
+} from './sp/logout-service.ts';
 export { safeReturnTo } from './sp/return-to.ts';
 export {
   type LoginStart,

@@ -6,3 +6,4 @@ export { homePage } from './home-page.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { SamlSpStrategy, type SamlSpStrategyOptions } from './passport-strategy.ts';
 export { DEFAULT_SESSION_COOKIE, type SamlRouterOptions, samlRouter } from './saml-router.ts';
+export { type SloRouterOptions, sloRouter } from './slo-router.ts';
