@@ -16,11 +16,11 @@
 export { loadConfig, type ResolvedConfig } from './config.ts';
 export * from './core/errors.ts';
 export { describeCertificate, generateKeyPair } from './core/keys.ts';
-export { mapAttributes } from './core/mapping/map-attributes.ts';
-export { PRESETS } from './core/mapping/presets.ts';
-export { parseIdpMetadata } from './core/metadata/idp-metadata.ts';
-export { buildSpMetadata } from './core/metadata/sp-metadata.ts';
-export { type DecodedLogoutMessage, decodeLogoutMessage, type IncomingLogoutMessage } from './core/logout/decode.ts';
+export {
+  type DecodedLogoutMessage,
+  decodeLogoutMessage,
+  type IncomingLogoutMessage,
+} from './core/logout/decode.ts';
 export { encodeLogoutMessage, type OutgoingLogoutMessage } from './core/logout/encode.ts';
 export { buildLogoutRequest, chooseSloEndpoint, type SloEndpoint } from './core/logout/logout-request.ts';
 export {
@@ -35,6 +35,10 @@ export {
   validateLogoutRequest,
   validateLogoutResponse,
 } from './core/logout/validate-logout.ts';
+export { mapAttributes } from './core/mapping/map-attributes.ts';
+export { PRESETS } from './core/mapping/presets.ts';
+export { parseIdpMetadata } from './core/metadata/idp-metadata.ts';
+export { buildSpMetadata } from './core/metadata/sp-metadata.ts';
 export {
   RESPONSE_CHECKS,
   type ValidateResponseOptions,
@@ -48,9 +52,9 @@ export { connectionFromMetadata } from './sp/connections.ts';
 export { loadOrCreateKeyPair } from './sp/key-files.ts';
 export {
   type EndSessionsResult,
-  type LogoutStart,
   LogoutService,
   type LogoutServiceOptions,
+  type LogoutStart,
   type SloResult,
 } from './sp/logout-service.ts';
 export { safeReturnTo } from './sp/return-to.ts';
