@@ -1,0 +1,49 @@
+/**
+ * The admin surface, mounted at /admin: the JSON API under /admin/api (bearer token) and the web page
+ * (admin session cookie + CSRF). Both run on the same ConnectionService as the CLI.
+ *
+ * @example
+ * ```ts
+ * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, testRuns }));
+ * ```
+ */
+import express, { type Router } from 'express';
+import type { ConnectionService } from '../../sp/connection-service.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import { adminApi } from './api.ts';
+import { AdminSessions, LoginThrottle } from './auth.ts';
+import { adminPages } from './page-routes.ts';
+import { TestRuns } from './test-runs.ts';
+
+export { AdminSessions, LoginThrottle, tokenMatches } from './auth.ts';
+export { TestRuns } from './test-runs.ts';
+
+export interface AdminRouterOptions {
+  connections: ConnectionService;
+  /** ADMIN_TOKEN. Unset: the API answers 503 ADMIN_TOKEN_NOT_SET and the page says so. */
+  adminToken: string | undefined;
+  /** Receives test sign-in results; wire `testRuns.capture` into the ServiceProvider's onSignInResult. */
+  testRuns?: TestRuns;
+  logger?: Logger;
+  sessions?: AdminSessions;
+  /** Default 'saml_sp_admin'. */
+  cookieName?: string;
+}
+
+export function adminRouter(options: AdminRouterOptions): Router {
+  const logger = options.logger ?? silentLogger;
+  const router = express.Router();
+  router.use('/api', adminApi({ connections: options.connections, adminToken: options.adminToken, logger }));
+  router.use(
+    adminPages({
+      connections: options.connections,
+      adminToken: options.adminToken,
+      sessions: options.sessions ?? new AdminSessions(),
+      throttle: new LoginThrottle(),
+      testRuns: options.testRuns ?? new TestRuns(),
+      logger,
+      cookieName: options.cookieName ?? 'saml_sp_admin',
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,450 @@
+/**
+ * The admin web page (HTML, no JavaScript), mounted at /admin:
+ *
+ *   GET  /                                  sign-in form, or the connection list
+ *   POST /login, /logout                    admin session (cookie: HttpOnly, SameSite=Strict, Path=/admin)
+ *   GET  /connections/new, POST /connections  create from an uploaded file, a URL or pasted XML
+ *   GET  /connections/:id                   health, lint, SP values, per-vendor steps, IdP facts, forms
+ *   POST /connections/:id/mapping|policy|refresh|delete
+ *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
+ *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
+ *
+ * Every POST carries the session's CSRF token.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { isSamlSpError } from '../../core/errors.ts';
+import type { AttributeMapping, MappedField } from '../../core/types.ts';
+import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
+import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
+import type { ConnectionService } from '../../sp/connection-service.ts';
+import { newToken } from '../../sp/tokens.ts';
+import { readCookie } from '../cookies.ts';
+import { html } from '../html.ts';
+import type { Logger } from '../logger.ts';
+import { type AdminSession, type AdminSessions, type LoginThrottle, tokenMatches } from './auth.ts';
+import { checkCsrf } from './csrf.ts';
+import { toAdminError } from './errors.ts';
+import { formBody } from './multipart.ts';
+import { connectionDetail } from './pages/detail.ts';
+import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/forms.ts';
+import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
+import { connectionList } from './pages/list.ts';
+import { testResultPage } from './pages/test-result.ts';
+import { type TestRuns, testResultPath } from './test-runs.ts';
+
+export interface AdminPageOptions {
+  connections: ConnectionService;
+  adminToken: string | undefined;
+  sessions: AdminSessions;
+  throttle: LoginThrottle;
+  testRuns: TestRuns;
+  logger: Logger;
+  cookieName: string;
+}
+
+type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
+
+const MAPPED_FIELDS: MappedField[] = [
+  'email',
+  'firstName',
+  'lastName',
+  'displayName',
+  'groups',
+  'externalId',
+];
+
+/** Creates the page router. */
+export function adminPages(options: AdminPageOptions): Router {
+  const { connections, sessions, logger, cookieName, testRuns } = options;
+  const sp = connections.sp;
+  const secure = sp.baseUrl.startsWith('https:');
+  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure, path: '/admin' };
+  const router = express.Router();
+  const form = formBody(2 * 1024 * 1024);
+
+  const sessionOf = (req: Request) => {
+    const token = readCookie(req, cookieName);
+    return { token, session: options.adminToken ? sessions.get(token) : undefined };
+  };
+
+  /** A signed-in page; POSTs are CSRF-checked. Without a session: back to the sign-in form. */
+  const signedIn =
+    (handler: Handler) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const { session } = sessionOf(req);
+      if (!session) {
+        res.redirect(303, '/admin');
+        return;
+      }
+      try {
+        if (req.method === 'POST')
+          checkCsrf(req, session, (req.body as Record<string, unknown>)?._csrf, sp.baseUrl);
+        await handler(req, res, session);
+      } catch (err) {
+        errorPage(req, res, err, session);
+      }
+    };
+
+  const errorPage = (req: Request, res: Response, err: unknown, session?: AdminSession): void => {
+    const error = toAdminError(err);
+    (error.status >= 500 ? logger.error : logger.warn)('admin.page_refused', {
+      path: req.originalUrl.split('?')[0],
+      code: error.code,
+      message: error.message,
+      ...(error.status >= 500 ? { cause: err instanceof Error ? err.stack : String(err) } : {}),
+    });
+    const body = html`<h1>Something went wrong</h1><section class="error-box" role="alert"><p><strong>${error.code}</strong>: ${error.message}</p><p>${error.hint}</p></section>
+<p><a href="/admin">Back to the connections</a></p>`;
+    sendAdminPage(
+      res,
+      error.status,
+      adminPage('Error', body, session ? { csrfToken: session.csrfToken } : {}),
+    );
+  };
+
+  const takeFlash = (session: AdminSession) => {
+    const flash = session.flash;
+    delete session.flash;
+    return flash;
+  };
+
+  router.get('/assets/admin.css', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type('text/css').send(ADMIN_CSS);
+  });
+
+  router.get('/', async (req, res) => {
+    const { session } = sessionOf(req);
+    if (!session) {
+      const configured = !!options.adminToken;
+      sendAdminPage(
+        res,
+        configured ? 200 : 503,
+        adminPage('Sign in', loginForm({ tokenConfigured: configured })),
+      );
+      return;
+    }
+    try {
+      const views = await connections.views();
+      sendAdminPage(
+        res,
+        200,
+        adminPage('Connections', connectionList(views, sp.now()), {
+          csrfToken: session.csrfToken,
+          flash: takeFlash(session),
+        }),
+      );
+    } catch (err) {
+      errorPage(req, res, err, session);
+    }
+  });
+
+  router.post(
+    '/login',
+    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 }),
+    (req, res) => {
+      if (!options.adminToken) {
+        sendAdminPage(res, 503, adminPage('Sign in', loginForm({ tokenConfigured: false })));
+        return;
+      }
+      const client = req.ip ?? 'unknown';
+      if (options.throttle.blocked(client)) {
+        logger.warn('admin.login_throttled', { client });
+        sendAdminPage(
+          res,
+          429,
+          adminPage(
+            'Sign in',
+            loginForm({ tokenConfigured: true, error: 'Too many failed attempts. Wait a few minutes.' }),
+          ),
+        );
+        return;
+      }
+      const presented = (req.body as Record<string, unknown> | undefined)?.token;
+      if (!tokenMatches(typeof presented === 'string' ? presented : undefined, options.adminToken)) {
+        options.throttle.fail(client);
+        logger.warn('admin.login_failed', { client });
+        sendAdminPage(
+          res,
+          401,
+          adminPage('Sign in', loginForm({ tokenConfigured: true, error: 'Wrong admin token.' })),
+        );
+        return;
+      }
+      options.throttle.reset(client);
+      // A fresh session on every sign-in: a session id planted beforehand is worthless.
+      sessions.destroy(readCookie(req, cookieName));
+      const { token } = sessions.create();
+      res.cookie(cookieName, token, { ...cookieOptions, maxAge: sessions.maxAgeMs });
+      logger.info('admin.login', { client });
+      res.redirect(303, '/admin');
+    },
+  );
+
+  router.post(
+    '/logout',
+    form,
+    signedIn(async (req, res) => {
+      sessions.destroy(readCookie(req, cookieName));
+      res.clearCookie(cookieName, cookieOptions);
+      res.redirect(303, '/admin');
+    }),
+  );
+
+  router.get(
+    '/connections/new',
+    signedIn(async (_req, res, session) => {
+      sendAdminPage(
+        res,
+        200,
+        adminPage('New connection', newConnectionForm(session.csrfToken), { csrfToken: session.csrfToken }),
+      );
+    }),
+  );
+
+  router.post('/connections', form, async (req, res) => {
+    const { session } = sessionOf(req);
+    if (!session) {
+      res.redirect(303, '/admin');
+      return;
+    }
+    const fields = (req.body ?? {}) as Record<string, string>;
+    const values: NewConnectionValues = {
+      displayName: fields.displayName?.trim(),
+      id: fields.id?.trim(),
+      preset: fields.preset,
+      metadataUrl: fields.metadataUrl?.trim(),
+      idpEntityId: fields.idpEntityId?.trim(),
+      ownSpEntityId: fields.ownSpEntityId === 'on',
+    };
+    try {
+      checkCsrf(req, session, fields._csrf, sp.baseUrl);
+      const metadataXml = fields.metadataFile?.trim()
+        ? fields.metadataFile
+        : fields.metadataXml?.trim()
+          ? fields.metadataXml
+          : undefined;
+      if (!metadataXml && !values.metadataUrl) {
+        throw new AdminError('ADMIN_INVALID_REQUEST', 'No metadata given.', {
+          hint: 'Upload the IdP metadata file, give its URL, or paste it.',
+        });
+      }
+      const input = {
+        ...(values.displayName ? { displayName: values.displayName } : {}),
+        ...(values.id ? { id: values.id } : {}),
+        ...(values.preset ? { preset: values.preset } : {}),
+        ...(metadataXml ? { metadataXml } : { metadataUrl: values.metadataUrl }),
+        ...(values.idpEntityId ? { idpEntityId: values.idpEntityId } : {}),
+        ...(values.ownSpEntityId ? { ownSpEntityId: true } : {}),
+      } as CreateConnectionInput;
+      const connection = await connections.create(input);
+      logger.info('admin.connection_created', { connectionId: connection.id, via: 'page' });
+      session.flash = {
+        kind: 'ok',
+        text: `Connection "${connection.displayName}" created. Give the IdP admin the values below.`,
+      };
+      res.redirect(303, `/admin/connections/${encodeURIComponent(connection.id)}`);
+    } catch (err) {
+      if (!isAdminError(err) && !isSamlSpError(err)) {
+        errorPage(req, res, err, session);
+        return;
+      }
+      const entities = Array.isArray(err.details.entities) ? (err.details.entities as string[]) : undefined;
+      sendAdminPage(
+        res,
+        err.status >= 500
+          ? err.status
+          : err.code === 'SAML_MESSAGE_TOO_LARGE'
+            ? 413
+            : err.status === 400
+              ? 422
+              : err.status,
+        adminPage(
+          'New connection',
+          newConnectionForm(session.csrfToken, values, {
+            code: err.code,
+            message: err.message,
+            hint: err.hint,
+            ...(entities ? { entities } : {}),
+          }),
+          { csrfToken: session.csrfToken },
+        ),
+      );
+    }
+  });
+
+  router.get(
+    '/connections/:id',
+    signedIn(async (req, res, session) => {
+      const view = await connections.view(req.params.id as string);
+      sendAdminPage(
+        res,
+        200,
+        adminPage(view.displayName, connectionDetail(view, session.csrfToken, sp.now()), {
+          csrfToken: session.csrfToken,
+          flash: takeFlash(session),
+        }),
+      );
+    }),
+  );
+
+  const backToConnection = (res: Response, id: string) =>
+    res.redirect(303, `/admin/connections/${encodeURIComponent(id)}`);
+
+  router.post(
+    '/connections/:id/mapping',
+    form,
+    signedIn(async (req, res, session) => {
+      const id = req.params.id as string;
+      const fields = req.body as Record<string, string>;
+      const attributeMapping: AttributeMapping = {};
+      for (const field of MAPPED_FIELDS) {
+        const names = (fields[field] ?? '')
+          .split(/[,\n]/)
+          .map((n) => n.trim())
+          .filter(Boolean);
+        if (names.length) attributeMapping[field] = names;
+      }
+      const patch = {
+        attributeMapping,
+        ...(fields.preset ? { preset: fields.preset } : {}),
+      } as UpdateConnectionInput;
+      await flashing(session, 'Attribute mapping saved.', () => connections.update(id, patch));
+      backToConnection(res, id);
+    }),
+  );
+
+  router.post(
+    '/connections/:id/policy',
+    form,
+    signedIn(async (req, res, session) => {
+      const id = req.params.id as string;
+      const fields = req.body as Record<string, string>;
+      const patch = {
+        policy: {
+          ...(fields.wantSigned ? { wantSigned: fields.wantSigned } : {}),
+          ...(fields.clockSkewSeconds ? { clockSkewSeconds: Number(fields.clockSkewSeconds) } : {}),
+          allowIdpInitiated: fields.allowIdpInitiated === 'on',
+          allowSha1: fields.allowSha1 === 'on',
+          requireEncryptedAssertion: fields.requireEncryptedAssertion === 'on',
+        },
+      } as UpdateConnectionInput;
+      await flashing(session, 'Policy saved.', () => connections.update(id, patch));
+      backToConnection(res, id);
+    }),
+  );
+
+  router.post(
+    '/connections/:id/refresh',
+    form,
+    signedIn(async (req, res, session) => {
+      const id = req.params.id as string;
+      const outcome = await connections.refresh(id);
+      session.flash = outcome.error
+        ? {
+            kind: 'error',
+            text: `Refresh failed (${outcome.error.code}): ${outcome.error.message} The last good metadata stays in use.`,
+          }
+        : {
+            kind: 'ok',
+            text: outcome.changed
+              ? `Metadata refreshed: ${outcome.added.length} new, ${outcome.retained.length} retired and still trusted, ${outcome.dropped.length} dropped certificate(s).`
+              : 'Metadata refreshed: unchanged.',
+          };
+      backToConnection(res, id);
+    }),
+  );
+
+  router.post(
+    '/connections/:id/delete',
+    form,
+    signedIn(async (req, res, session) => {
+      const id = req.params.id as string;
+      await connections.remove(id);
+      logger.info('admin.connection_removed', { connectionId: id, via: 'page' });
+      session.flash = { kind: 'ok', text: `Connection "${id}" deleted.` };
+      res.redirect(303, '/admin');
+    }),
+  );
+
+  router.get(
+    '/connections/:id/test',
+    signedIn(async (req, res, session) => {
+      const connection = await connections.get(req.params.id as string);
+      const run = newToken();
+      if (session.testRuns.size >= 20)
+        session.testRuns.delete(session.testRuns.keys().next().value as string);
+      session.testRuns.set(run, { connectionId: connection.id, startedAt: sp.now().getTime() });
+      const returnTo = testResultPath(connection.id, run);
+      res.redirect(
+        303,
+        `${sp.routePrefix}/${encodeURIComponent(connection.id)}/login?returnTo=${encodeURIComponent(returnTo)}`,
+      );
+    }),
+  );
+
+  router.get('/connections/:id/test/result', async (req, res) => {
+    const { session } = sessionOf(req);
+    if (!session && req.query.hop === undefined && options.adminToken) {
+      // The IdP's cross-site POST started this redirect chain, so the SameSite=Strict admin cookie was held
+      // back. A same-site hop (this page reloading itself) brings it along.
+      const again = `${req.originalUrl}${req.originalUrl.includes('?') ? '&' : '?'}hop=1`;
+      sendAdminPage(
+        res,
+        200,
+        adminPage(
+          'Test sign-in',
+          html`<meta http-equiv="refresh" content="0;url=${again}"><p><a href="${again}">Show the test result</a></p>`,
+        ),
+      );
+      return;
+    }
+    if (!session) {
+      res.redirect(303, '/admin');
+      return;
+    }
+    try {
+      const run = typeof req.query.run === 'string' ? req.query.run : '';
+      const started = session.testRuns.get(run);
+      if (!started || started.connectionId !== req.params.id) {
+        throw new AdminError(
+          'ADMIN_NOT_FOUND',
+          'This test sign-in was not started from this admin session.',
+          {
+            hint: 'Start the test from the connection page.',
+            status: 404,
+          },
+        );
+      }
+      const view = await connections.view(started.connectionId);
+      sendAdminPage(
+        res,
+        200,
+        adminPage(
+          'Test sign-in',
+          testResultPage(view, testRuns.get(run, sp.now().getTime()), started.startedAt, sp.now()),
+          { csrfToken: session.csrfToken },
+        ),
+      );
+    } catch (err) {
+      errorPage(req, res, err, session);
+    }
+  });
+
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    errorPage(req, res, err, sessionOf(req).session);
+  });
+  return router;
+}
+
+/** Runs a change and leaves its outcome as the session's flash message. */
+async function flashing(session: AdminSession, ok: string, change: () => Promise<unknown>): Promise<void> {
+  try {
+    await change();
+    session.flash = { kind: 'ok', text: ok };
+  } catch (err) {
+    const error = toAdminError(err);
+    if (error.status >= 500) throw err;
+    session.flash = { kind: 'error', text: `${error.code}: ${error.message} ${error.hint}` };
+  }
+}

@@ -1,0 +1,79 @@
+/** The sign-in form and the new-connection form. */
+import { PRESET_NAMES, type PresetName } from '../../../core/types.ts';
+import { html, type SafeHtml } from '../../html.ts';
+import { csrfField } from './layout.ts';
+
+export function loginForm(options: { error?: string; tokenConfigured: boolean }): SafeHtml {
+  if (!options.tokenConfigured) {
+    return html`<h1>Admin</h1><section class="error-box"><p><strong>ADMIN_TOKEN_NOT_SET</strong>: the admin page is disabled because ADMIN_TOKEN is not set.</p>
+<p>Set ADMIN_TOKEN (at least 16 random characters) in the server environment and restart.</p></section>`;
+  }
+  return html`<h1>Sign in</h1>
+${options.error ? html`<p class="error-box" role="alert">${options.error}</p>` : ''}
+<section><form method="post" action="/admin/login">
+<label for="token">Admin token</label>
+<input type="password" id="token" name="token" autocomplete="current-password" required>
+<p class="muted small">The value of ADMIN_TOKEN in the server environment.</p>
+<button type="submit" class="primary">Sign in</button>
+</form></section>`;
+}
+
+const PRESET_LABELS: Record<PresetName, string> = {
+  okta: 'Okta',
+  entra: 'Microsoft Entra ID',
+  adfs: 'AD FS',
+  google: 'Google Workspace',
+  keycloak: 'Keycloak',
+  generic: 'Other (generic)',
+};
+
+export function presetOptions(selected: string | undefined): SafeHtml[] {
+  return PRESET_NAMES.map(
+    (p) => html`<option value="${p}"${p === selected ? html` selected` : ''}>${PRESET_LABELS[p]}</option>`,
+  );
+}
+
+export interface NewConnectionValues {
+  displayName?: string;
+  id?: string;
+  preset?: string;
+  metadataUrl?: string;
+  idpEntityId?: string;
+  ownSpEntityId?: boolean;
+}
+
+export function newConnectionForm(
+  csrfToken: string,
+  values: NewConnectionValues = {},
+  error?: { code: string; message: string; hint: string; entities?: string[] },
+): SafeHtml {
+  return html`<h1>New connection</h1>
+${
+  error
+    ? html`<div class="error-box" role="alert"><p><strong>${error.code}</strong>: ${error.message}</p><p>${error.hint}</p>
+${error.entities?.length ? html`<p>Entity IDs in the document:</p><ul>${error.entities.map((e) => html`<li><code>${e}</code></li>`)}</ul>` : ''}</div>`
+    : ''
+}
+<section><form method="post" action="/admin/connections" enctype="multipart/form-data">
+${csrfField(csrfToken)}
+<label for="displayName">Name</label>
+<input type="text" id="displayName" name="displayName" required maxlength="200" value="${values.displayName ?? ''}" placeholder="Acme Corp">
+<label for="id">Id <span class="muted">(optional; used in URLs, generated from the name)</span></label>
+<input type="text" id="id" name="id" maxlength="63" pattern="[A-Za-z0-9][A-Za-z0-9_-]*" value="${values.id ?? ''}">
+<label for="preset">IdP product</label>
+<select id="preset" name="preset">${presetOptions(values.preset ?? 'generic')}</select>
+<h2>IdP metadata</h2>
+<label for="metadataFile">Upload the metadata file</label>
+<input type="file" id="metadataFile" name="metadataFile" accept=".xml,application/xml,text/xml,application/samlmetadata+xml">
+<label for="metadataUrl">or its URL <span class="muted">(refreshed automatically; certificate rollovers need no action)</span></label>
+<input type="url" id="metadataUrl" name="metadataUrl" value="${values.metadataUrl ?? ''}" placeholder="https://idp.example.com/metadata">
+<label for="metadataXml">or paste it</label>
+<textarea id="metadataXml" name="metadataXml" rows="4"></textarea>
+<details><summary>More options</summary>
+<label for="idpEntityId">IdP entity ID <span class="muted">(to pick one IdP from an aggregate)</span></label>
+<input type="text" id="idpEntityId" name="idpEntityId" value="${values.idpEntityId ?? ''}">
+<label><input type="checkbox" name="ownSpEntityId" value="on"${values.ownSpEntityId ? html` checked` : ''}>Give this connection its own SP entity ID (needed when the same IdP already serves another connection)</label>
+</details>
+<p><button type="submit" class="primary">Create connection</button></p>
+</form></section>`;
+}
