@@ -10,13 +10,18 @@ import type { ResolvedConfig } from './config.ts';
 import { buildSpMetadata } from './core/metadata/sp-metadata.ts';
 import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
+import { adminRouter, TestRuns } from './http/admin/index.ts';
 import { homePage } from './http/home-page.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
+import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
+import { MetadataRefresher } from './sp/metadata-refresh.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
+import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { openStores } from './store/index.ts';
+import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
 import type { Stores } from './store/types.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
@@ -25,6 +30,8 @@ export interface AppServer {
   app: Express;
   sp: ServiceProvider;
   stores: Stores;
+  /** Connection management (admin API, page, refresh scheduler). */
+  connections: ConnectionService;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -58,7 +65,22 @@ export async function createAppServer(
     redisUrl: config.redisUrl,
     onError: (error) => logger.warn('store.connection_error', { message: error.message }),
   });
-  const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
+  // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
+  const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
+  const recordHealth = recordSignInHealth(health);
+  const testRuns = new TestRuns();
+  const sp = new ServiceProvider({
+    baseUrl: config.baseUrl,
+    entityId: config.spEntityId,
+    keys,
+    stores,
+    onSignInResult: async (event) => {
+      testRuns.capture(event);
+      await recordHealth(event);
+    },
+  });
+  const connections = new ConnectionService({ sp, health, logger });
+  const refresher = new MetadataRefresher({ connections, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -74,6 +96,7 @@ export async function createAppServer(
     devIdp = await mountDevIdp(app, config, sp, logger);
   }
 
+  app.use('/admin', adminRouter({ connections, adminToken: config.adminToken, testRuns, logger }));
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName }));
   app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
@@ -83,6 +106,7 @@ export async function createAppServer(
     app,
     sp,
     stores,
+    connections,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -94,11 +118,13 @@ export async function createAppServer(
           const address = s.address();
           const bound = typeof address === 'object' && address ? address.port : port;
           logger.info('server.listening', { url: config.baseUrl, host, port: bound });
+          refresher.start();
           resolve({ port: bound, url: config.baseUrl });
         });
       });
     },
     async close() {
+      await refresher.stop();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => s.close(() => resolve()));
