@@ -277,6 +277,20 @@ describe('IdP-initiated logout', () => {
     expect((await me(b)).status).toBe(401);
   });
 
+  it("as Keycloak's form-encoded back-channel POST (no cookie, BACK_CHANNEL_LOGOUT) ends the session", async () => {
+    const b = new TestBrowser();
+    await signIn(b);
+    const dispatch = await oneRequest({ binding: 'post' });
+    if (dispatch.message.binding !== 'post') throw new Error('post expected');
+    const server = new TestBrowser();
+    const answer = await server.post(dispatch.message.action, {
+      SAMLRequest: dispatch.message.fields.SAMLRequest!,
+      BACK_CHANNEL_LOGOUT: 'BACK_CHANNEL_LOGOUT',
+    });
+    expect(answer.status).toBe(200);
+    expect((await me(b)).status).toBe(401);
+  });
+
   it('without SessionIndex ends every session of the NameID', async () => {
     const b1 = new TestBrowser();
     const b2 = new TestBrowser();
