@@ -68,11 +68,16 @@ describe('the admin page in Chromium', () => {
     await page.click('summary:has-text("More options")');
     // The embedded IdP already serves `dev` under the SP-wide entity ID: this one gets its own.
     await page.check('input[name=ownSpEntityId]');
-    await Promise.all([page.waitForURL(`${t.baseUrl}/admin/connections/acme`), page.click('button:has-text("Create connection")')]);
+    await Promise.all([
+      page.waitForURL(`${t.baseUrl}/admin/connections/acme`),
+      page.click('button:has-text("Create connection")'),
+    ]);
     expect(await page.textContent('.flash')).toMatch(/created/);
     expect(await page.textContent('#sp-values')).toContain(`${t.baseUrl}/saml/acme/acs`);
     expect(await page.textContent('#sp-values')).toContain(`${t.baseUrl}/saml/acme/metadata`);
-    expect(await page.textContent('#sp-values')).toMatch(/Okta[\s\S]*Entra ID[\s\S]*AD FS[\s\S]*Google Workspace/);
+    expect(await page.textContent('#sp-values')).toMatch(
+      /Okta[\s\S]*Entra ID[\s\S]*AD FS[\s\S]*Google Workspace/,
+    );
 
     // Listed with a healthy status.
     await page.click('nav >> text=Connections');
