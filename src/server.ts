@@ -19,6 +19,7 @@ import { connectionFromMetadata } from './sp/connections.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
 import { MetadataRefresher } from './sp/metadata-refresh.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
+import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
@@ -102,6 +103,7 @@ export async function createAppServer(
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
 
   let server: Server | undefined;
+  let stopSweeper: (() => void) | undefined;
   return {
     app,
     sp,
@@ -119,11 +121,17 @@ export async function createAppServer(
           const bound = typeof address === 'object' && address ? address.port : port;
           logger.info('server.listening', { url: config.baseUrl, host, port: bound });
           refresher.start();
+          // The session registry (IdP-initiated logout looks sessions up in it) drops expired rows now and then.
+          stopSweeper = startSessionSweeper(stores.sessions, {
+            onSweep: (r) =>
+              'error' in r ? logger.warn('sessions.sweep_failed', { message: String(r.error) }) : undefined,
+          });
           resolve({ port: bound, url: config.baseUrl });
         });
       });
     },
     async close() {
+      stopSweeper?.();
       await refresher.stop();
       if (server) {
         const s = server;
