@@ -34,8 +34,11 @@ export function usage(): string {
   metadata [--connection ID] [--out FILE]
                                          print or write the signed SP metadata
   connections add --id ID (--metadata FILE | --metadata-url URL) [--preset NAME] [--display-name NAME]
-                  [--idp-entity-id ID] [--allow-idp-initiated]
-  connections list | show ID | remove ID | refresh ID
+                  [--idp-entity-id ID] [--allow-idp-initiated] [--own-sp-entity-id]
+                  [--metadata-signing-cert PEM-FILE] [--json]
+  connections list | show ID | remove ID | refresh ID [--json]
+                                         show prints health and lint findings; refresh keeps
+                                         certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
 

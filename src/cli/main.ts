@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../config.ts';
 import { isSamlSpError } from '../core/errors.ts';
+import { isAdminError } from '../sp/admin-errors.ts';
 import { COMMANDS, UsageError, usage } from './commands.ts';
 
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +24,10 @@ try {
   if (err instanceof UsageError || err instanceof ConfigError) {
     process.stderr.write(`saml-sp: ${err.message}\n\n${usage()}`);
     process.exitCode = 2;
+  } else if (isAdminError(err)) {
+    // An invalid value is bad usage; a conflict (the id exists) is a rejected input.
+    process.stderr.write(`saml-sp: ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
+    process.exitCode = err.code === 'ADMIN_INVALID_REQUEST' ? 2 : 1;
   } else if (isSamlSpError(err)) {
     process.stderr.write(`saml-sp: ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
     process.exitCode = 1;

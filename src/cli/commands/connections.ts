@@ -1,10 +1,12 @@
+/**
+ * `saml-sp connections add | list | show | remove | refresh`: connection management on the same store and the
+ * same ConnectionService as the server's admin API and page.
+ */
 import { readFile } from 'node:fs/promises';
-import { SamlSpError } from '../../core/errors.ts';
-import { type Connection, PRESET_NAMES, type PresetName } from '../../core/types.ts';
-import { connectionView } from '../../sp/connection-view.ts';
-import { connectionFromMetadata } from '../../sp/connections.ts';
-import { fetchMetadata } from '../../sp/metadata-fetch.ts';
-import type { ServiceProvider } from '../../sp/service-provider.ts';
+import { PRESET_NAMES, type PresetName } from '../../core/types.ts';
+import type { CreateConnectionInput } from '../../sp/connection-input.ts';
+import { ConnectionService } from '../../sp/connection-service.ts';
+import type { ConnectionView } from '../../sp/connection-view.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
 const SUBCOMMANDS = 'add | list | show ID | remove ID | refresh ID';
@@ -19,102 +21,103 @@ export async function connectionsCommand(args: string[]): Promise<number> {
     'display-name': { type: 'string' },
     'idp-entity-id': { type: 'string' },
     'allow-idp-initiated': { type: 'boolean' },
+    'own-sp-entity-id': { type: 'boolean' },
+    'metadata-signing-cert': { type: 'string', multiple: true },
     json: { type: 'boolean' },
   });
   const [sub, target] = positionals;
   if (!sub) throw new UsageError(`Usage: saml-sp connections ${SUBCOMMANDS}`);
+  if (!['add', 'list', 'show', 'remove', 'refresh'].includes(sub)) {
+    throw new UsageError(`Unknown subcommand "${sub}". Use: ${SUBCOMMANDS}`);
+  }
+  if (sub === 'add') {
+    if (!values.id) throw new UsageError('connections add needs --id ID');
+    if (!values.metadata === !values['metadata-url']) {
+      throw new UsageError('connections add needs exactly one of --metadata FILE or --metadata-url URL');
+    }
+  } else if (sub !== 'list' && !target) {
+    throw new UsageError(`Usage: saml-sp connections ${sub} ID`);
+  }
+  const preset = parsePreset(values.preset);
   const ctx = await openContext();
-  const { sp } = ctx;
+  const connections = new ConnectionService({ sp: ctx.sp });
   try {
     switch (sub) {
       case 'add': {
-        if (!values.id) throw new UsageError('connections add needs --id ID');
-        if (!values.metadata === !values['metadata-url'])
-          throw new UsageError('connections add needs exactly one of --metadata FILE or --metadata-url URL');
-        const preset = parsePreset(values.preset);
-        const metadataXml = values.metadata
-          ? await readFile(values.metadata, 'utf8')
-          : await fetchMetadata(values['metadata-url'] as string);
-        if (await sp.stores.connections.get(values.id))
-          throw new UsageError(`A connection "${values.id}" already exists (remove it first).`);
-        const connection = connectionFromMetadata(
-          {
-            id: values.id,
-            metadataXml,
-            preset,
-            ...(values['display-name'] ? { displayName: values['display-name'] } : {}),
-            ...(values['metadata-url'] ? { metadataUrl: values['metadata-url'] } : {}),
-            ...(values['idp-entity-id'] ? { idpEntityId: values['idp-entity-id'] } : {}),
-            ...(values['allow-idp-initiated'] ? { policy: { allowIdpInitiated: true } } : {}),
-          },
-          new Date(),
+        const pins = await Promise.all(
+          (values['metadata-signing-cert'] ?? []).map((file) => readFile(file, 'utf8')),
         );
-        await sp.stores.connections.put(connection);
-        printSummary(sp, connection.id, connection);
+        const input: CreateConnectionInput = {
+          id: values.id,
+          displayName: values['display-name'] ?? (values.id as string),
+          ...(values.metadata
+            ? { metadataXml: await readFile(values.metadata, 'utf8') }
+            : { metadataUrl: values['metadata-url'] }),
+          preset: preset ?? 'generic',
+          ...(values['idp-entity-id'] ? { idpEntityId: values['idp-entity-id'] } : {}),
+          ...(values['allow-idp-initiated'] ? { allowIdpInitiated: true } : {}),
+          ...(values['own-sp-entity-id'] ? { ownSpEntityId: true } : {}),
+          ...(pins.length ? { metadataSigningCertificates: pins } : {}),
+        };
+        const view = await connections.view(await connections.create(input));
+        if (values.json) printJson(view);
+        else printSummary(view);
         return 0;
       }
       case 'list': {
-        const list = await sp.stores.connections.list();
-        if (values.json) printJson(list.map((c) => connectionView(sp, c)));
-        else if (list.length === 0) process.stdout.write('No connections.\n');
-        else
-          for (const c of list)
-            process.stdout.write(`${c.id}\t${c.preset}\t${c.idpEntityId}\t${c.displayName}\n`);
+        const views = await connections.views();
+        if (values.json) printJson(views);
+        else if (views.length === 0) process.stdout.write('No connections.\n');
+        else {
+          for (const v of views) {
+            process.stdout.write(
+              `${v.id}\t${v.health.status}\t${v.preset}\t${v.metadata.source}\t${v.idpEntityId}\t${v.displayName}\n`,
+            );
+          }
+        }
         return 0;
       }
       case 'show': {
-        const c = await sp.connection(required(target, 'show'));
-        printJson(connectionView(sp, c));
+        const view = await connections.view(target as string);
+        if (values.json) printJson(view);
+        else printDetails(view);
         return 0;
       }
       case 'remove': {
-        const removed = await sp.stores.connections.delete(required(target, 'remove'));
-        if (!removed) throw notFound(target as string);
+        await connections.remove(target as string);
         process.stdout.write(`Removed connection "${target}".\n`);
         return 0;
       }
-      case 'refresh': {
-        const c = await sp.connection(required(target, 'refresh'));
-        if (!c.metadataUrl) {
-          throw new SamlSpError(
-            'SAML_METADATA_INVALID',
-            `Connection "${c.id}" was created from a file, not a URL.`,
-            {
-              hint: 'Re-create it with --metadata-url, or remove and add it again with the new file.',
-            },
+      default: {
+        const outcome = await connections.refresh(target as string);
+        if (values.json) {
+          printJson({
+            ...outcome,
+            error: outcome.error?.toJSON(),
+            connection: await connections.view(outcome.connection),
+          });
+        } else if (outcome.error) {
+          process.stderr.write(
+            `saml-sp: refresh of "${target}" failed: ${outcome.error.code}: ${outcome.error.message}\n  hint: ${outcome.error.hint}\n  The last good metadata (${outcome.connection.metadataStatus?.importedAt}) stays in use.\n`,
+          );
+        } else {
+          process.stdout.write(
+            `Refreshed "${target}": ${outcome.changed ? 'metadata changed' : 'unchanged'}; ` +
+              `${outcome.added.length} new, ${outcome.retained.length} kept for rollover, ${outcome.dropped.length} dropped certificate(s). ` +
+              `Trusting ${outcome.connection.signingCertificates.length} certificate(s).\n`,
           );
         }
-        const metadataXml = await fetchMetadata(c.metadataUrl);
-        const fresh = connectionFromMetadata(
-          {
-            id: c.id,
-            displayName: c.displayName,
-            metadataXml,
-            metadataUrl: c.metadataUrl,
-            idpEntityId: c.idpEntityId,
-            preset: c.preset,
-            attributeMapping: c.attributeMapping,
-            policy: c.policy,
-            ...(c.spEntityId ? { spEntityId: c.spEntityId } : {}),
-          },
-          new Date(),
-        );
-        await sp.stores.connections.put({ ...fresh, createdAt: c.createdAt });
-        printSummary(sp, c.id, fresh);
-        return 0;
+        return outcome.ok ? 0 : 1;
       }
-      default:
-        throw new UsageError(`Unknown subcommand "${sub}". Use: ${SUBCOMMANDS}`);
     }
   } finally {
     await ctx.close();
   }
 }
 
-function printSummary(sp: ServiceProvider, id: string, c: Connection): void {
-  const v = connectionView(sp, c);
+function printSummary(v: ConnectionView): void {
   process.stdout.write(
-    `Connection "${id}" (${c.preset}) trusts ${c.signingCertificates.length} certificate(s) of ${c.idpEntityId}.
+    `Connection "${v.id}" (${v.preset}) trusts ${v.signingCertificates.length} certificate(s) of ${v.idpEntityId}.
 Give the IdP admin these SP values:
   Entity ID / Audience: ${v.spEntityId}
   ACS URL (HTTP-POST):  ${v.acsUrl}
@@ -122,22 +125,59 @@ Give the IdP admin these SP values:
   SP metadata:          ${v.metadataUrl}
 `,
   );
+  printLint(v, false);
 }
 
-function parsePreset(value: string | undefined): PresetName {
-  if (value === undefined) return 'generic';
+function printDetails(v: ConnectionView): void {
+  const h = v.health;
+  const lines = [
+    `${v.displayName} (${v.id})  health: ${h.status}`,
+    `  preset: ${v.preset}`,
+    `  IdP entity ID: ${v.idpEntityId}`,
+    `  SSO: ${v.ssoEndpoints.map((e) => `${e.binding} ${e.location}`).join(', ')}`,
+    `  SLO: ${v.sloEndpoints.map((e) => `${e.binding} ${e.location}`).join(', ') || '(none)'}`,
+    'SP values for the IdP:',
+    `  Entity ID: ${v.spEntityId}`,
+    `  ACS URL:   ${v.acsUrl}`,
+    `  SLO URL:   ${v.spSloUrl}`,
+    `  Metadata:  ${v.metadataUrl}`,
+    'Signing certificates:',
+    ...v.signingCertificates.map(
+      (c) =>
+        `  ${c.fingerprintSha256}  ${c.state}${c.retired ? ' (retired, kept for rollover)' : ''}  valid ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)}  ${c.subject}`,
+    ),
+    `Metadata: ${v.metadata.source}${v.metadata.url ? ` ${v.metadata.url}` : ''}, read ${v.metadata.importedAt ?? '?'}${v.metadata.nextRefreshAt ? `, next refresh ${v.metadata.nextRefreshAt}` : ''}`,
+    ...(v.metadata.lastError
+      ? [
+          `  last refresh FAILED ${v.metadata.lastError.at}: ${v.metadata.lastError.code}: ${v.metadata.lastError.message}`,
+        ]
+      : []),
+    'Policy:',
+    `  signature required on: ${v.policy.wantSigned}; SHA-1: ${v.policy.allowSha1 ? 'allowed' : 'refused'}; IdP-initiated: ${v.policy.allowIdpInitiated ? 'allowed' : 'refused'}; clock skew: ${v.policy.clockSkewSeconds} s`,
+    'Sign-ins:',
+    `  last success: ${h.lastSignInAt ?? 'never'}${h.lastSignInNameId ? ` (${h.lastSignInNameId})` : ''}; ${h.successCount} ok, ${h.failureCount} refused`,
+    ...(h.lastFailure
+      ? [
+          `  last failure: ${h.lastFailure.at} ${h.lastFailure.code}: ${h.lastFailure.message}`,
+          `    hint: ${h.lastFailure.hint}`,
+        ]
+      : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  printLint(v, true);
+}
+
+function printLint(v: ConnectionView, withInfo: boolean): void {
+  const shown = v.lint.filter((l) => withInfo || l.severity !== 'info');
+  if (shown.length === 0) return;
+  process.stdout.write('Findings:\n');
+  for (const l of shown) {
+    process.stdout.write(`  [${l.severity}] ${l.id}: ${l.message}\n${l.hint ? `      ${l.hint}\n` : ''}`);
+  }
+}
+
+function parsePreset(value: string | undefined): PresetName | undefined {
+  if (value === undefined) return undefined;
   if ((PRESET_NAMES as readonly string[]).includes(value)) return value as PresetName;
   throw new UsageError(`Unknown preset "${value}". Choose one of: ${PRESET_NAMES.join(', ')}`);
-}
-
-function required(value: string | undefined, sub: string): string {
-  if (!value) throw new UsageError(`Usage: saml-sp connections ${sub} ID`);
-  return value;
-}
-
-function notFound(id: string): SamlSpError {
-  return new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${id}".`, {
-    hint: 'See `saml-sp connections list`.',
-    status: 404,
-  });
 }
