@@ -14,6 +14,7 @@
  * ```
  */
 export { loadConfig, type ResolvedConfig } from './config.ts';
+export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
 export * from './core/errors.ts';
 export { describeCertificate, generateKeyPair } from './core/keys.ts';
 export {
@@ -37,7 +38,24 @@ export {
 } from './core/logout/validate-logout.ts';
 export { mapAttributes } from './core/mapping/map-attributes.ts';
 export { PRESETS } from './core/mapping/presets.ts';
-export { parseIdpMetadata } from './core/metadata/idp-metadata.ts';
+export { parseXsDuration } from './core/metadata/duration.ts';
+export {
+  type MetadataFacts,
+  type ParsedIdpMetadata,
+  parseIdpMetadata,
+} from './core/metadata/idp-metadata.ts';
+export {
+  LINT_IDS,
+  type LintId,
+  type LintSeverity,
+  type LintWarning,
+  lintConnection,
+} from './core/metadata/lint.ts';
+export {
+  type MetadataSignatureOptions,
+  verifyMetadataSignature,
+} from './core/metadata/metadata-signature.ts';
+export { DEFAULT_ROLLOVER_GRACE_MS, mergeCertificates } from './core/metadata/rollover.ts';
 export { buildSpMetadata } from './core/metadata/sp-metadata.ts';
 export {
   RESPONSE_CHECKS,
@@ -47,8 +65,20 @@ export {
 export * from './core/types.ts';
 export * from './http/index.ts';
 export { createAppServer, loadSpKeys } from './server.ts';
-export { connectionView } from './sp/connection-view.ts';
-export { connectionFromMetadata } from './sp/connections.ts';
+export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
+export {
+  type CreateConnectionInput,
+  createConnectionSchema,
+  type UpdateConnectionInput,
+  updateConnectionSchema,
+} from './sp/connection-input.ts';
+export {
+  ConnectionService,
+  type ConnectionServiceOptions,
+  type RefreshOutcome,
+} from './sp/connection-service.ts';
+export { type ConnectionView, connectionView } from './sp/connection-view.ts';
+export { applyMetadata, connectionFromMetadata } from './sp/connections.ts';
 export { loadOrCreateKeyPair } from './sp/key-files.ts';
 export {
   type EndSessionsResult,
@@ -57,13 +87,17 @@ export {
   type LogoutStart,
   type SloResult,
 } from './sp/logout-service.ts';
+export { fetchMetadata } from './sp/metadata-fetch.ts';
+export { MetadataRefresher, type MetadataRefresherOptions } from './sp/metadata-refresh.ts';
 export { safeReturnTo } from './sp/return-to.ts';
 export {
   type LoginStart,
   ServiceProvider,
   type ServiceProviderOptions,
+  type SignInEvent,
   type SignInFacts,
   type SignInResult,
 } from './sp/service-provider.ts';
+export { recordSignInHealth } from './sp/sign-in-health.ts';
 export { openStores } from './store/index.ts';
 export type * from './store/types.ts';

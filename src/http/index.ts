@@ -1,5 +1,6 @@
 /** Express adapters: mount these in your app. */
 export { type AccountRoutesOptions, accountRoutes, meJson } from './account-routes.ts';
+export { type AdminRouterOptions, adminRouter, TestRuns } from './admin/index.ts';
 export { type CurrentSession, currentSession } from './current-session.ts';
 export { sendSamlError } from './errors.ts';
 export { homePage } from './home-page.ts';
