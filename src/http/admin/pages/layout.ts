@@ -87,7 +87,7 @@ button, a.button { display: inline-block; padding: .35rem .9rem; border: 1px sol
 button.primary, a.button.primary { background: #1f883d; border-color: #1f883d; color: #fff; }
 button.danger { border-color: #cf222e; color: #cf222e; }
 button.link { border: 0; background: none; padding: 0; text-decoration: underline; cursor: pointer; }
-.actions { display: flex; gap: .6rem; flex-wrap: wrap; align-items: center; }
+.actions { display: flex; gap: .6rem; flex-wrap: wrap; align-items: center; margin-bottom: 1rem; }
 .error-box { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5rem 1rem; }
 details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 ol li { margin-bottom: .3rem; }
