@@ -221,6 +221,28 @@ describe('admin page', () => {
     expect((await request(resultPath, { cookie: other.cookie })).status).toBe(404);
   });
 
+  it('creates a connection whose metadata must verify against a pasted signing certificate', async () => {
+    const { cookie, csrf } = await signIn();
+    const pem = readFileSync(new URL('../fixtures/keys/idp.cert.pem', import.meta.url), 'utf8');
+    const rogue = readFileSync(new URL('../fixtures/keys/idp-rogue.cert.pem', import.meta.url), 'utf8');
+    const submit = (id: string, certificate: string) => {
+      const form = new FormData();
+      form.set('_csrf', csrf);
+      form.set('displayName', 'ADFS');
+      form.set('id', id);
+      form.set('preset', 'adfs');
+      form.set('metadataXml', fixture('adfs-signed.xml'));
+      form.set('metadataSigningCertificate', certificate);
+      return request('/admin/connections', { method: 'POST', cookie, body: form });
+    };
+    const refused = await submit('adfs-rogue', rogue);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toContain('SAML_SIGNATURE_UNTRUSTED');
+    expect((await submit('adfs', pem)).status).toBe(303);
+    const detail = await request('/admin/connections/adfs', { cookie });
+    expect(detail.body).toContain('signature verified with pinned certificate');
+  });
+
   it('signs out, and throttles repeated wrong tokens', async () => {
     const { cookie, csrf } = await signIn();
     expect((await postForm('/admin/logout', cookie, { _csrf: csrf })).status).toBe(303);

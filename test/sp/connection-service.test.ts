@@ -270,3 +270,19 @@ describe('view and health', () => {
     expect(await service.health.get('acme')).toBeUndefined();
   });
 });
+
+describe('MetadataRefresher timers', () => {
+  it('ticks on its own once started, and stops', async () => {
+    await service.create({ id: 'acme', displayName: 'Acme', metadataUrl: URL_A });
+    clock = new Date('2027-01-02T00:00:00Z');
+    served = idpMetadataXml({ keys: ['idp', 'idp-next'] });
+    const refresher = new MetadataRefresher({ connections: service, tickMs: 10, initialDelayMs: 0 });
+    refresher.start();
+    for (let i = 0; i < 100 && (await service.get('acme')).signingCertificates.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await refresher.stop();
+    expect((await service.get('acme')).signingCertificates).toHaveLength(2);
+    expect((await service.get('acme')).metadataStatus?.nextRefreshAt).toBe('2027-01-02T06:00:00.000Z');
+  });
+});

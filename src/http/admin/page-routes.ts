@@ -236,6 +236,9 @@ export function adminPages(options: AdminPageOptions): Router {
         ...(metadataXml ? { metadataXml } : { metadataUrl: values.metadataUrl }),
         ...(values.idpEntityId ? { idpEntityId: values.idpEntityId } : {}),
         ...(values.ownSpEntityId ? { ownSpEntityId: true } : {}),
+        ...(fields.metadataSigningCertificate?.trim()
+          ? { metadataSigningCertificates: [fields.metadataSigningCertificate.trim()] }
+          : {}),
       } as CreateConnectionInput;
       const connection = await connections.create(input);
       logger.info('admin.connection_created', { connectionId: connection.id, via: 'page' });

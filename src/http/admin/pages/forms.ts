@@ -73,6 +73,8 @@ ${csrfField(csrfToken)}
 <label for="idpEntityId">IdP entity ID <span class="muted">(to pick one IdP from an aggregate)</span></label>
 <input type="text" id="idpEntityId" name="idpEntityId" value="${values.idpEntityId ?? ''}">
 <label><input type="checkbox" name="ownSpEntityId" value="on"${values.ownSpEntityId ? html` checked` : ''}>Give this connection its own SP entity ID (needed when the same IdP already serves another connection)</label>
+<label for="metadataSigningCertificate">Metadata signing certificate <span class="muted">(optional, PEM: the metadata must then be signed with it, e.g. the ADFS token-signing certificate)</span></label>
+<textarea id="metadataSigningCertificate" name="metadataSigningCertificate" rows="3"></textarea>
 </details>
 <p><button type="submit" class="primary">Create connection</button></p>
 </form></section>`;
