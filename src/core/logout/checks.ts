@@ -7,6 +7,7 @@ import type { Element } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
 import { assertNotBefore, assertNotOnOrAfter, type Clock, parseSamlTime } from '../response/timing.ts';
 import type { Connection, NameId } from '../types.ts';
+import { nameIdFromElement } from '../xml/name-id.ts';
 import { NS } from '../xml/namespaces.ts';
 import { childElements, singleChild, textOf } from '../xml/parse.ts';
 import { LOGOUT_STATUS, type LogoutOutcome } from './logout-response.ts';
@@ -194,15 +195,7 @@ export function readLogoutSubject(root: Element): { nameId: NameId; sessionIndex
       hint: 'The IdP must send the NameID it issued at sign-in.',
     });
   }
-  const nameId: NameId = { value };
-  for (const [attribute, key] of [
-    ['Format', 'format'],
-    ['NameQualifier', 'nameQualifier'],
-    ['SPNameQualifier', 'spNameQualifier'],
-  ] as const) {
-    const v = el.getAttribute(attribute);
-    if (v !== null && v !== '') nameId[key] = v;
-  }
+  const nameId = nameIdFromElement(el, value);
   const sessionIndexes = childElements(root, NS.protocol, 'SessionIndex')
     .map((s) => textOf(s) ?? '')
     .filter((s) => s !== '');

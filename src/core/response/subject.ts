@@ -6,6 +6,7 @@
 import type { Element } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
 import type { NameId } from '../types.ts';
+import { nameIdFromElement } from '../xml/name-id.ts';
 import { CM_BEARER, NS } from '../xml/namespaces.ts';
 import { childElements, singleChild, textOf } from '../xml/parse.ts';
 import { assertNotBefore, assertNotOnOrAfter, type Clock, parseSamlTime } from './timing.ts';
@@ -72,15 +73,7 @@ function readNameId(subject: Element): NameId {
       'The NameID is empty.',
       'The IdP sent an empty NameID: check the attribute it is taken from.',
     );
-  const nameId: NameId = { value };
-  for (const [attribute, key] of [
-    ['Format', 'format'],
-    ['NameQualifier', 'nameQualifier'],
-    ['SPNameQualifier', 'spNameQualifier'],
-  ] as const) {
-    const v = el.getAttribute(attribute);
-    if (v !== null && v !== '') nameId[key] = v;
-  }
+  const nameId = nameIdFromElement(el, value);
   return nameId;
 }
 
