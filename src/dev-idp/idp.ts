@@ -11,6 +11,7 @@ import {
   type LogoutUserOptions,
   logoutUser,
 } from './logout.ts';
+import { LOGOUT_PROPAGATIONS, LogoutChainStore, type LogoutPropagation } from './logout-propagation.ts';
 import { buildIdpMetadata, type DevIdpIdentity, idpEndpoints, idpEntitySettings } from './metadata.ts';
 import { buildLoginResponse, newSamlId, type ResponseIssuer, type ResponseOverrides } from './response.ts';
 import { createDevIdpRouter } from './router.ts';
@@ -33,6 +34,14 @@ export interface DevIdpOptions {
   signatureAlgorithm?: DevIdpSignatureAlgorithm;
   /** Lifetime of each assertion (Conditions and SubjectConfirmationData NotOnOrAfter), in seconds. Default 300. */
   assertionLifetimeSeconds?: number;
+  /**
+   * How a logout reaches the *other* SPs of the IdP session it ends (single logout across apps):
+   * - 'front-channel' (default): through the browser, a chain of redirects or auto-posts, one SP after another,
+   *   each answering back to the IdP's /slo; the SP that started it is answered last.
+   * - 'back-channel': a SOAP LogoutRequest from the IdP to each other SP, server to server; then the answer.
+   * - 'off': only the IdP session ends; other SPs keep their sessions until they expire.
+   */
+  logoutPropagation?: LogoutPropagation;
 }
 
 /** A running development IdP. */
@@ -89,6 +98,7 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
       'ERR_INVALID_ARG_TYPE',
     );
   }
+  const propagationMode = resolvePropagation(options.logoutPropagation);
   const users = options.users ?? DEV_IDP_USERS;
   const directory = createServiceProviderDirectory(options.serviceProviders);
   const metadataXml = buildIdpMetadata(identity);
@@ -121,6 +131,7 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
     sessions,
     pending: new PendingRequestStore(),
     logout,
+    propagation: { logout, mode: propagationMode, chains: new LogoutChainStore() },
   });
 
   return {
@@ -177,6 +188,16 @@ function resolveAlgorithm(value: DevIdpSignatureAlgorithm | undefined): DevIdpSi
   if (!Object.hasOwn(SIGNATURE_ALGORITHMS, value)) {
     throw new InvalidOptionError(
       `devIdp: signatureAlgorithm must be rsa-sha256 or rsa-sha1, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function resolvePropagation(value: LogoutPropagation | undefined): LogoutPropagation {
+  if (value === undefined) return 'front-channel';
+  if (!LOGOUT_PROPAGATIONS.includes(value)) {
+    throw new InvalidOptionError(
+      `devIdp: logoutPropagation must be one of ${LOGOUT_PROPAGATIONS.join(', ')}, got ${String(value)}`,
     );
   }
   return value;

@@ -10,6 +10,7 @@ export type {
   SoapLogoutAnswer,
 } from './logout.ts';
 export type { DevIdpLogoutBinding, DevIdpLogoutMessage, LogoutRequestOverrides } from './logout-messages.ts';
+export type { LogoutPropagation } from './logout-propagation.ts';
 export type { ResponseOverrides } from './response.ts';
 export type { DevIdpSignatureAlgorithm } from './samlify.ts';
 export type { ServiceProviderSource } from './service-providers.ts';

@@ -120,6 +120,8 @@ export interface IdpLogoutResponseInput {
   relayState?: string;
   /** Default Success. */
   statusCode?: string;
+  /** A second-level StatusCode, e.g. PartialLogout under Success when not every other SP confirmed. */
+  statusSubCode?: string;
 }
 
 /** Builds a signed LogoutResponse to `sp` with samlify. */
@@ -140,7 +142,9 @@ export function buildIdpLogoutResponse(
     `<samlp:LogoutResponse xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${id}" Version="2.0"` +
     ` IssueInstant="${new Date().toISOString()}" Destination="${e(url)}" InResponseTo="${e(input.inResponseTo)}">` +
     `<saml:Issuer>${e(issuer.identity.entityId)}</saml:Issuer>` +
-    `<samlp:Status><samlp:StatusCode Value="${e(input.statusCode ?? STATUS_SUCCESS)}"/></samlp:Status>` +
+    `<samlp:Status><samlp:StatusCode Value="${e(input.statusCode ?? STATUS_SUCCESS)}">` +
+    (input.statusSubCode ? `<samlp:StatusCode Value="${e(input.statusSubCode)}"/>` : '') +
+    '</samlp:StatusCode></samlp:Status>' +
     '</samlp:LogoutResponse>';
   const built = idp.createLogoutResponse(target, { extract: {} }, input.binding, {
     ...(input.relayState ? { relayState: input.relayState } : {}),

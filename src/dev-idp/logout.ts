@@ -8,12 +8,12 @@
  * - IdP-initiated (`logoutUser`): ends every session of a user and sends each participating SP one LogoutRequest
  *   naming the NameID and every SessionIndex it holds, over Redirect, POST (for a browser to carry) or SOAP
  *   (sent here, server to server, with no cookie).
- *
- * Propagating an SP-initiated logout to the *other* participants (issue #6) is not done yet: `otherParticipants`
- * lists who would have to be told, ready for that.
+ * - Propagation (logout-propagation.ts): the *other* SPs of the sessions an SP-initiated logout ended are told
+ *   too, through the browser (front channel) or over SOAP (back channel), before the initiator gets its answer.
  */
 import type { Element } from '@xmldom/xmldom';
 import { XMLSerializer } from '@xmldom/xmldom';
+import { LOGOUT_STATUS } from '../core/logout/logout-response.ts';
 import { NS, STATUS_SUCCESS } from '../core/xml/namespaces.ts';
 import { childElements, parseXml } from '../core/xml/parse.ts';
 import {
@@ -50,16 +50,18 @@ export interface LogoutResponseRecord {
   receivedAt: Date;
 }
 
-/** The outcome of an SP's LogoutRequest at /slo. */
+/** The sessions an SP's LogoutRequest at /slo ended. */
 export interface SpLogoutOutcome {
   ended: IdpSession[];
-  /** SPs of the ended sessions other than the requester: who issue #6 will have to notify. */
+  /** SPs of the ended sessions other than the requester: who propagation tells (logout-propagation.ts). */
   otherParticipants: SessionParticipant[];
-  answer: DevIdpLogoutMessage;
 }
 
-/** Ends the IdP session(s) an SP's LogoutRequest names and builds the signed LogoutResponse for it. */
-export function answerSpLogoutRequest(
+/**
+ * Ends the IdP session(s) an SP's LogoutRequest names: the browser's own session when its cookie came along and
+ * the SP took part in it under that NameID, else every session where the SP holds that NameID and SessionIndex.
+ */
+export function endSpLogoutSessions(
   deps: DevIdpLogoutDeps,
   request: SpLogoutRequest,
   cookieSessionId: string | undefined,
@@ -83,19 +85,30 @@ export function answerSpLogoutRequest(
   const otherParticipants = ended.flatMap((s) =>
     [...s.participants.values()].filter((p) => p.spEntityId !== request.sp.entityId),
   );
-  // Answer over the binding the request came in on, when the SP offers it.
+  return { ended, otherParticipants };
+}
+
+/**
+ * The signed LogoutResponse to an SP's LogoutRequest, over the binding the request came in on when the SP
+ * offers it. `partial`: Success / PartialLogout, when another participant did not confirm its logout.
+ */
+export function answerSpLogout(
+  deps: DevIdpLogoutDeps,
+  request: Pick<SpLogoutRequest, 'sp' | 'binding' | 'requestId' | 'relayState'>,
+  outcome: 'success' | 'partial' = 'success',
+): DevIdpLogoutMessage {
   const binding = spSloUrl(request.sp, request.binding)
     ? request.binding
     : request.binding === 'post'
       ? 'redirect'
       : 'post';
-  const answer = buildIdpLogoutResponse(deps.issuer, {
+  return buildIdpLogoutResponse(deps.issuer, {
     sp: request.sp,
     inResponseTo: request.requestId,
     binding,
     ...(request.relayState !== undefined ? { relayState: request.relayState } : {}),
+    ...(outcome === 'partial' ? { statusSubCode: LOGOUT_STATUS.partialLogout } : {}),
   });
-  return { ended, otherParticipants, answer };
 }
 
 /** Records an SP's LogoutResponse that came back through the browser. */

@@ -80,12 +80,17 @@ export function errorPage(title: string, message: string, code?: string): string
   );
 }
 
-/** Shown after the IdP session has ended. */
-export function loggedOutPage(wasSignedIn: boolean): string {
+/** Shown after the IdP session has ended; `unconfirmed` lists the SPs that did not confirm their logout. */
+export function loggedOutPage(wasSignedIn: boolean, unconfirmed: readonly string[] = []): string {
+  const partial = unconfirmed.length
+    ? `<p class="error" id="unconfirmed">These applications did not confirm that they signed you out: ${unconfirmed
+        .map((id) => `<code>${escapeHtml(id)}</code>`)
+        .join(', ')}. Close the browser to be sure.</p>`
+    : '';
   return page(
     'Signed out: development IdP',
     wasSignedIn
-      ? '<h1>Signed out</h1><p>Your development IdP session has ended. The next sign-in asks for a password.</p>'
+      ? `<h1>Signed out</h1><p>Your development IdP session has ended. The next sign-in asks for a password.</p>${partial}`
       : '<h1>Not signed in</h1><p>There was no development IdP session in this browser.</p>',
   );
 }

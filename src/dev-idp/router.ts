@@ -4,16 +4,25 @@
  *   GET  /metadata        IdP metadata
  *   GET  /sso, POST /sso  AuthnRequest (Redirect / POST binding) -> login form, or straight back with a session
  *   POST /login           username + password -> auto-posting SAMLResponse form
- *   GET  /logout          ends the IdP session (local only)
+ *   GET  /logout          ends the IdP session and tells every SP that took part (logout-propagation.ts)
  *   GET, POST /slo        the SingleLogoutService advertised in metadata: an SP's LogoutRequest ends the IdP
- *                         session and is answered with a signed LogoutResponse; an SP's LogoutResponse (to an
- *                         IdP-initiated logout) is recorded and shown; with neither, a local logout
+ *                         session, the other SPs of that session are told (front or back channel), and the SP
+ *                         is answered with a signed LogoutResponse; an SP's LogoutResponse moves a front-channel
+ *                         logout on to the next SP, or (to an IdP-initiated logout) is recorded and shown; with
+ *                         neither, the same as /logout
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isSamlSpError } from '../core/errors.ts';
 import { AUTO_POST_SCRIPT_HASH, renderAutoPostForm } from '../core/request/post-form.ts';
-import { answerSpLogoutRequest, type DevIdpLogoutDeps, recordSpLogoutResponse } from './logout.ts';
+import { type DevIdpLogoutDeps, endSpLogoutSessions, recordSpLogoutResponse } from './logout.ts';
 import type { DevIdpLogoutMessage } from './logout-messages.ts';
+import {
+  continueLogout,
+  type LogoutPropagationDeps,
+  noticesFor,
+  type PropagationStep,
+  propagateLogout,
+} from './logout-propagation.ts';
 import { readSloMessage, type SloMessage } from './logout-read.ts';
 import { idpEndpoints } from './metadata.ts';
 import { errorPage, loggedOutPage, loginPage, logoutResponsePage } from './pages.ts';
@@ -34,6 +43,7 @@ export interface DevIdpRouterDeps {
   sessions: IdpSessionStore;
   pending: PendingRequestStore;
   logout: DevIdpLogoutDeps;
+  propagation: LogoutPropagationDeps;
 }
 
 /** What a response is about to answer: a verified AuthnRequest, live or taken back from the pending store. */
@@ -113,12 +123,15 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
     await answerWithResponse(res, session, waiting);
   });
 
-  const logout = (req: Request, res: Response): void => {
-    // SAML Single Logout (issue: IdP-side SLO) starts here: `ended.participants` lists each SP with the NameID
-    // and SessionIndex its LogoutRequest must carry. Until then this is a local logout.
+  /** Sign-out at the IdP itself: ends this browser's IdP session and tells the SPs that took part. */
+  const logout = async (req: Request, res: Response): Promise<void> => {
     const ended = sessions.end(cookieOf(req));
     res.clearCookie(SESSION_COOKIE, cookieOptions);
-    sendPage(res, 200, loggedOutPage(ended !== undefined));
+    if (!ended) {
+      sendPage(res, 200, loggedOutPage(false));
+      return;
+    }
+    sendStep(res, await propagateLogout(deps.propagation, { notices: noticesFor([ended]) }, new Date()));
   };
   router.get('/logout', logout);
 
@@ -127,18 +140,24 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
     const read = await readSloMessage(message, deps.logout.read);
     if (read.kind === 'LogoutResponse') {
       const record = recordSpLogoutResponse(deps.logout, read, now);
+      const step = await continueLogout(deps.propagation, read, now);
+      if (step) {
+        sendStep(res, step);
+        return;
+      }
       sendPage(res, 200, logoutResponsePage(record.spEntityId, record.statusCodes, record.verified));
       return;
     }
     const cookieSession = cookieOf(req);
-    const outcome = answerSpLogoutRequest(deps.logout, read, cookieSession, now);
-    if (outcome.ended.some((s) => s.id === cookieSession)) res.clearCookie(SESSION_COOKIE, cookieOptions);
-    sendLogoutMessage(res, outcome.answer);
+    const { ended } = endSpLogoutSessions(deps.logout, read, cookieSession, now);
+    if (ended.some((s) => s.id === cookieSession)) res.clearCookie(SESSION_COOKIE, cookieOptions);
+    const notices = noticesFor(ended, read.sp.entityId);
+    sendStep(res, await propagateLogout(deps.propagation, { initiator: read, notices }, now));
   };
   router.get('/slo', async (req, res) => {
     const rawQuery = rawQueryOf(req);
     if (!/(^|&)SAML(Request|Response)=/.test(rawQuery)) {
-      logout(req, res);
+      await logout(req, res);
       return;
     }
     await slo(req, res, { binding: 'redirect', rawQuery });
@@ -146,7 +165,7 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
   router.post('/slo', form, async (req, res) => {
     const body = bodyOf(req);
     if (body.SAMLRequest === undefined && body.SAMLResponse === undefined) {
-      logout(req, res);
+      await logout(req, res);
       return;
     }
     await slo(req, res, { binding: 'post', fields: body });
@@ -228,6 +247,12 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
   }
 
   return router;
+}
+
+/** The next step of a logout in the browser: a message to carry, or the IdP's signed-out page. */
+function sendStep(res: Response, step: PropagationStep): void {
+  if (step.kind === 'message') sendLogoutMessage(res, step.message);
+  else sendPage(res, 200, loggedOutPage(true, step.unconfirmed));
 }
 
 /** Sends a front-channel logout message: a redirect, or the auto-posting form. */

@@ -195,8 +195,9 @@ describe('SP-initiated sign-in over the Redirect binding', () => {
     const browser = new TestBrowser();
     await signInAsAlice(browser);
     const out = await browser.get(`${running.baseUrl}/logout`);
-    expect(out.status).toBe(200);
-    expect(out.body).toContain('Signed out');
+    // Single Logout goes on to the SP that took part in the session (front channel, issue #6).
+    expect(out.status).toBe(302);
+    expect(out.headers.get('location')).toMatch(/^https:\/\/sp\.example\.test\/saml\/dev\/slo\?SAMLRequest=/);
     expect(browser.cookie('127.0.0.1', 'idp_session')).toBeUndefined();
     const { page } = await startSignIn(browser);
     expect(Object.keys(parseForm(page).fields)).toContain('password');
