@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // test/e2e/ runs against Keycloak: `npm run test:e2e` (vitest.e2e.config.ts).
+    exclude: [...configDefaults.exclude, 'test/e2e/**'],
     // Real servers (xmlsec1, HTTP) start inside tests: give them room on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 60_000,
