@@ -115,11 +115,9 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Runn
   const stop = async () => {
     if (!exited) {
       signalGroup(child, 'SIGTERM');
-      const killed = await Promise.race([exit.then(() => false), sleep(20_000).then(() => true)]);
-      if (killed) {
-        signalGroup(child, 'SIGKILL');
-        await exit;
-      }
+      const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), 20_000);
+      await exit;
+      clearTimeout(kill);
     }
     await rm(pidFile, { force: true });
   };

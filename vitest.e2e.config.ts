@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * End-to-end tests against a real Keycloak (`npm run test:e2e`). One Keycloak per run, started and stopped by
+ * test/e2e/global-setup.ts and shared by every test file; the files run one after another because each starts
+ * the SP on the port the realm was rendered for.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/e2e/**/*.test.ts'],
+    globalSetup: ['test/e2e/global-setup.ts'],
+    fileParallelism: false,
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
