@@ -3,6 +3,7 @@
  * and the tests: which apps there are, their default ports, and where each app keeps its SAML key pair.
  */
 import path from 'node:path';
+import { z } from 'zod';
 import { type KeyPair, loadOrCreateKeyPair } from '../../src/index.ts';
 
 export interface EstateAppSpec {
@@ -38,4 +39,27 @@ export function estateKeyFiles(certsDir: string, name: string): { key: string; c
 export async function loadEstateKeys(certsDir: string, name: string): Promise<KeyPair> {
   const { pair } = await loadOrCreateKeyPair(estateKeyFiles(certsDir, name), `saml-sp-kit estate: ${name}`);
   return pair;
+}
+
+const portVar = z.coerce.number().int().min(1).max(65535).optional();
+
+/** The estate's environment variables (main.ts documents them), validated once at start-up. */
+export const EstateEnv = z.object({
+  ESTATE_LOGOUT: z.enum(['front-channel', 'back-channel']).optional(),
+  ESTATE_IDP_METADATA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ESTATE_IDP_PORT: portVar,
+  ESTATE_WEBSITE_PORT: portVar,
+  ESTATE_BILLING_PORT: portVar,
+  ESTATE_HOST: z.string().min(1).optional(),
+  ESTATE_PUBLIC_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .optional(),
+  CERTS_DIR: z.string().min(1).default('certs'),
+});
+export type EstateEnvValues = z.infer<typeof EstateEnv>;
+
+/** The ports the environment asks for, by app name and `idp` (unset ones take the defaults). */
+export function estatePorts(env: EstateEnvValues): Partial<Record<string, number>> {
+  return { idp: env.ESTATE_IDP_PORT, website: env.ESTATE_WEBSITE_PORT, billing: env.ESTATE_BILLING_PORT };
 }

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { DevIdp, LogoutPropagation } from '../../src/dev-idp/index.ts';
 import { generateKeyPair, type KeyPair } from '../../src/index.ts';
 import { createEstateApp, type EstateApp } from './app.ts';
-import { ESTATE_APPS, ESTATE_IDP_PORT, loadEstateKeys } from './estate.ts';
+import { ESTATE_APPS, ESTATE_IDP_PORT, EstateEnv, estatePorts, loadEstateKeys } from './estate.ts';
 import { createEstateIdp } from './idp.ts';
 
 export interface EstateOptions {
@@ -104,21 +104,6 @@ function listen(app: { listen: (port: number, host: string) => Server }, port: n
   });
 }
 
-const portVar = z.coerce.number().int().min(1).max(65535).optional();
-const Env = z.object({
-  ESTATE_LOGOUT: z.enum(['front-channel', 'back-channel']).optional(),
-  ESTATE_IDP_METADATA_URL: z.url({ protocol: /^https?$/ }).optional(),
-  ESTATE_IDP_PORT: portVar,
-  ESTATE_WEBSITE_PORT: portVar,
-  ESTATE_BILLING_PORT: portVar,
-  ESTATE_HOST: z.string().min(1).optional(),
-  ESTATE_PUBLIC_HOST: z
-    .string()
-    .regex(/^[A-Za-z0-9.-]+$/)
-    .optional(),
-  CERTS_DIR: z.string().min(1).default('certs'),
-});
-
 /** The IdP's metadata from a URL, waiting for the IdP to come up (Keycloak takes a minute or two). */
 async function fetchMetadata(url: string, log: (line: string) => void): Promise<string> {
   const deadline = Date.now() + 300_000;
@@ -137,7 +122,7 @@ async function fetchMetadata(url: string, log: (line: string) => void): Promise<
 }
 
 async function main(): Promise<void> {
-  const parsed = Env.safeParse(process.env);
+  const parsed = EstateEnv.safeParse(process.env);
   if (!parsed.success) {
     process.stderr.write(`estate: ${z.prettifyError(parsed.error)}\n`);
     process.exit(2);
@@ -147,7 +132,7 @@ async function main(): Promise<void> {
   const estate = await startEstate({
     ...(env.ESTATE_HOST ? { host: env.ESTATE_HOST } : {}),
     ...(env.ESTATE_PUBLIC_HOST ? { publicHost: env.ESTATE_PUBLIC_HOST } : {}),
-    ports: { idp: env.ESTATE_IDP_PORT, website: env.ESTATE_WEBSITE_PORT, billing: env.ESTATE_BILLING_PORT },
+    ports: estatePorts(env),
     idp: env.ESTATE_IDP_METADATA_URL
       ? { kind: 'external', metadataXml: await fetchMetadata(env.ESTATE_IDP_METADATA_URL, log) }
       : { kind: 'embedded', logoutPropagation: env.ESTATE_LOGOUT ?? 'front-channel' },
