@@ -21,6 +21,7 @@ import { loadOrCreateKeyPair } from '../src/sp/key-files.ts';
 import { openStores } from '../src/store/index.ts';
 import { connectKeycloak } from './runner/connections.ts';
 import { ensureDistribution, findJdk } from './runner/distribution.ts';
+import { withEstateClients } from './runner/estate-clients.ts';
 import {
   ADMIN_PASSWORD,
   ADMIN_USERNAME,
@@ -42,12 +43,14 @@ export async function renderRealmForConfig(config: ResolvedConfig): Promise<stri
     },
     `Keycloak realm ${REALM} (saml-sp-kit development)`,
   );
-  return renderRealm({
+  const realm = await renderRealm({
     spBaseUrl: config.baseUrl,
     spEntityId: config.spEntityId,
     spSigningCertPem: keys.signing.certificatePem,
     realmKey,
   });
+  // examples/estate's website and billing (issue #6), with their keys in the same certs folder.
+  return withEstateClients(realm, { ...process.env, CERTS_DIR: config.certsDir });
 }
 
 async function connect(config: ResolvedConfig, descriptorUrl: string): Promise<void> {
@@ -110,6 +113,7 @@ async function start(config: ResolvedConfig): Promise<void> {
       '  Users: alice / alice-pass, bob / bob-pass',
       `  Start the SP (npm start) and sign in at ${config.baseUrl}/saml/keycloak/login`,
       `  Connections: ${KEYCLOAK_CONNECTIONS.map((c) => `${c.connectionId} (${c.preset})`).join(', ')}`,
+      `  The estate (website, billing): ESTATE_IDP_METADATA_URL=${keycloak.descriptorUrl} npm run estate`,
       'Ctrl-C stops Keycloak.',
     ].join('\n'),
   );
