@@ -3,7 +3,7 @@
  * Maven's own configured repository is used (no URL written here), unpacked once into a git-ignored cache, and a
  * JDK to run it with.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -108,18 +108,27 @@ export async function findJdk(env: NodeJS.ProcessEnv = process.env, jvmDir = '/u
   return best;
 }
 
-/** The major version from the JDK's `release` file, when the folder holds a java binary. */
+/**
+ * The major version of the JDK or JRE in `javaHome`: from its `release` file, else from `java -version`
+ * (some JRE packages ship no release file).
+ */
 async function jdkMajor(javaHome: string): Promise<number | undefined> {
-  if (!existsSync(path.join(javaHome, 'bin', 'java'))) return undefined;
+  const java = path.join(javaHome, 'bin', 'java');
+  if (!existsSync(java)) return undefined;
+  let text: string;
   try {
-    const release = await readFile(path.join(javaHome, 'release'), 'utf8');
-    const version = /^JAVA_VERSION="(\d+)(?:\.(\d+))?/m.exec(release);
-    if (!version) return undefined;
-    // Java 8 and older report "1.8".
-    return version[1] === '1' ? Number(version[2]) : Number(version[1]);
+    text = await readFile(path.join(javaHome, 'release'), 'utf8');
   } catch {
-    return undefined;
+    text = await new Promise<string>((resolve) => {
+      execFile(java, ['-version'], { timeout: 20_000 }, (_err, stdout, stderr) =>
+        resolve(`${stdout}${stderr}`),
+      );
+    });
   }
+  const version = /(?:JAVA_VERSION=|version )"(\d+)(?:\.(\d+))?/.exec(text);
+  if (!version) return undefined;
+  // Java 8 and older report "1.8".
+  return version[1] === '1' ? Number(version[2]) : Number(version[1]);
 }
 
 function run(command: string, args: string[]): Promise<void> {
