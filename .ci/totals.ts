@@ -1,19 +1,28 @@
-// Prints vitest's JSON report as the one closing line CI reads: "N passed, N failed[, N skipped]".
+// Prints vitest's JSON reports as the one closing line CI reads: "N passed, N failed[, N skipped]", summed over
+// every report named on the command line (npm test, then npm run test:e2e). A missing report counts as a failure.
 import { existsSync, readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? '.ci/results.json';
-if (!existsSync(file)) {
-  console.log('0 passed, 1 failed');
-  process.exit(0);
-}
-const report = JSON.parse(readFileSync(file, 'utf8')) as {
+interface Report {
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
   numFailedTestSuites: number;
-};
-// A test file that fails to load has no failed tests but a failed suite: count it, never hide it.
-const failed = report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
-const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`${report.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+}
+
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['.ci/results.json'];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of files) {
+  if (!existsSync(file)) {
+    failed += 1;
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  passed += report.numPassedTests;
+  // A test file that fails to load has no failed tests but a failed suite: count it, never hide it.
+  failed += report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
+  skipped += report.numPendingTests + report.numTodoTests;
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
