@@ -55,6 +55,12 @@ export const EstateEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]+$/)
     .optional(),
+  /** Run only these apps, comma-separated (one container per app); default every app. */
+  ESTATE_APPS: z
+    .string()
+    .transform((list) => list.split(',').map((name) => name.trim()))
+    .pipe(z.array(z.enum(ESTATE_APPS.map((a) => a.name) as [string, ...string[]])).min(1))
+    .optional(),
   CERTS_DIR: z.string().min(1).default('certs'),
 });
 export type EstateEnvValues = z.infer<typeof EstateEnv>;

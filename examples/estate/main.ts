@@ -8,6 +8,7 @@
  *   ESTATE_IDP_METADATA_URL=URL                 use this IdP instead of the embedded one (Keycloak: npm run
  *                                               keycloak, then …/realms/saml-sp-kit/protocol/saml/descriptor)
  *   ESTATE_IDP_PORT, ESTATE_WEBSITE_PORT, ESTATE_BILLING_PORT   ports (3000, 3001, 3002)
+ *   ESTATE_APPS=website                         run only these apps (comma-separated; an external IdP only)
  *   ESTATE_HOST                                 interface to bind (127.0.0.1; 0.0.0.0 inside a container)
  *   ESTATE_PUBLIC_HOST                          host name in the URLs browsers use (localhost)
  *   CERTS_DIR                                   where each app keeps its key pair (certs/estate-<app>.*.pem)
@@ -32,6 +33,8 @@ export interface EstateOptions {
   idp?:
     | { kind: 'embedded'; logoutPropagation?: LogoutPropagation }
     | { kind: 'external'; metadataXml: string };
+  /** Run only these apps (the links to the others stay). Default: every app. */
+  only?: readonly string[];
   /** Each app's key pair by name. Default: generated for this run. */
   keys?: (name: string) => Promise<KeyPair>;
 }
@@ -78,6 +81,7 @@ export async function startEstate(options: EstateOptions = {}): Promise<RunningE
     }
     const urls = ESTATE_APPS.map((spec) => ({ spec, url: urlOf(port(spec.name, spec.defaultPort)) }));
     for (const { spec, url } of urls) {
+      if (options.only && !options.only.includes(spec.name)) continue;
       const app = await createEstateApp({
         name: spec.name,
         title: spec.title,
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
     idp: env.ESTATE_IDP_METADATA_URL
       ? { kind: 'external', metadataXml: await fetchMetadata(env.ESTATE_IDP_METADATA_URL, log) }
       : { kind: 'embedded', logoutPropagation: env.ESTATE_LOGOUT ?? 'front-channel' },
+    ...(env.ESTATE_APPS ? { only: env.ESTATE_APPS } : {}),
     keys: (name) => loadEstateKeys(env.CERTS_DIR, name),
   });
   log(
