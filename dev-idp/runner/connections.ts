@@ -1,7 +1,7 @@
 /**
  * The SP side of the Keycloak realm: one connection per realm client (keycloak, kc-entra, kc-adfs, kc-okta),
  * created from Keycloak's SAML descriptor with the preset the client imitates. Re-running it refreshes the
- * metadata and keeps what an admin changed on the connection (attribute mapping, policy).
+ * metadata and keeps what an admin changed on the connection (attribute mapping, policy, requested NameID format).
  */
 
 import type { Connection } from '../../src/core/types.ts';
@@ -42,7 +42,15 @@ export async function connectKeycloak(options: ConnectKeycloakOptions): Promise<
       },
       now,
     );
-    const stored = existing ? { ...connection, createdAt: existing.createdAt } : connection;
+    const stored: Connection = existing
+      ? {
+          ...connection,
+          ...(existing.requestedNameIdFormat
+            ? { requestedNameIdFormat: existing.requestedNameIdFormat }
+            : {}),
+          createdAt: existing.createdAt,
+        }
+      : connection;
     await options.connections.put(stored);
     result.push(stored);
   }

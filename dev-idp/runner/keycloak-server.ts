@@ -1,11 +1,17 @@
 /**
- * Runs Keycloak natively: `kc.sh start-dev` on 127.0.0.1 over http, the realm imported at start-up from
- * data/import, an in-memory H2 database (`--db=dev-mem`, so every start is a fresh import of the current
- * template and nothing goes stale), ready when the realm's SAML descriptor answers, stopped by its PID.
+ * Runs Keycloak natively: `kc.sh start-dev` on 127.0.0.1 over http, the realm imported at start-up, an
+ * in-memory H2 database (`--db=dev-mem`, so every start is a fresh import of the current template and nothing
+ * goes stale), ready when the realm's SAML descriptor answers, stopped by its PID.
+ *
+ * Each run gets its own Keycloak home in a temporary folder: a copy of kc.sh, links to the distribution's lib,
+ * conf, providers and themes, and its own data/ (import folder, transaction logs). So `npm run keycloak` and an
+ * e2e run, or two e2e runs, can share one downloaded distribution. Only the start-up is serialised (a lock file in
+ * the distribution), because a first start writes the distribution's lib/quarkus.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REALM } from './realm.ts';
@@ -50,8 +56,7 @@ export interface RunningKeycloak {
 }
 
 /**
- * Starts Keycloak and resolves once the realm's SAML descriptor answers 200. One instance per distribution at
- * a time: the realm file goes into the distribution's data/import, and a PID file guards it.
+ * Starts Keycloak and resolves once the realm's SAML descriptor answers 200.
  *
  * @example
  * ```ts
@@ -65,20 +70,16 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Runn
   const url = (options.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const log = options.log ?? (() => {});
   const logFile = options.logFile ?? path.join(path.dirname(options.home), `keycloak-${port}.log`);
-  const pidFile = path.join(options.home, 'data', 'saml-sp-kit.pid');
-  await guardSingleInstance(pidFile);
-
-  const importDir = path.join(options.home, 'data', 'import');
-  await mkdir(importDir, { recursive: true });
-  for (const name of await readdir(importDir)) {
-    if (name.endsWith('.json')) await rm(path.join(importDir, name));
-  }
-  await writeFile(path.join(importDir, `${REALM}-realm.json`), options.realmJson);
+  const releaseLock = await acquireStartLock(options.home, options.timeoutMs ?? 240_000, log);
+  const instance = await createInstance(options.home, options.realmJson).catch(async (err: unknown) => {
+    await releaseLock();
+    throw err;
+  });
 
   const out = openSync(logFile, 'w');
   const started = Date.now();
   const child = spawn(
-    path.join(options.home, 'bin', 'kc.sh'),
+    path.join(instance, 'bin', 'kc.sh'),
     [
       'start-dev',
       '--http-host=127.0.0.1',
@@ -88,7 +89,7 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Runn
       '--import-realm',
     ],
     {
-      cwd: options.home,
+      cwd: instance,
       // Its own process group, so that stop() reaches kc.sh and the JVM it starts, and nothing else.
       detached: true,
       stdio: ['ignore', out, out],
@@ -102,8 +103,12 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Runn
   );
   closeSync(out);
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${options.home}/bin/kc.sh`);
-  await writeFile(pidFile, String(pid));
+  if (pid === undefined) {
+    await releaseLock();
+    await rm(instance, { recursive: true, force: true });
+    throw new Error(`could not start ${instance}/bin/kc.sh`);
+  }
+  await writeFile(path.join(instance, 'keycloak.pid'), String(pid));
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exit = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -119,7 +124,8 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Runn
       await exit;
       clearTimeout(kill);
     }
-    await rm(pidFile, { force: true });
+    await releaseLock();
+    await rm(instance, { recursive: true, force: true });
   };
 
   const realmUrl = `${url}/realms/${REALM}`;
@@ -127,10 +133,10 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Runn
   // Poll over 127.0.0.1 (where it listens); the public URL names localhost, which may resolve to ::1 first.
   const probeUrl = `http://127.0.0.1:${port}/realms/${REALM}/protocol/saml/descriptor`;
   const deadline = started + (options.timeoutMs ?? 240_000);
-  log(`keycloak: starting on ${url} (PID ${pid}, log ${logFile})`);
+  log(`keycloak: starting on ${url} (PID ${pid}, home ${instance}, log ${logFile})`);
   while (true) {
     if (exited) {
-      await rm(pidFile, { force: true });
+      await stop();
       throw new Error(
         `Keycloak exited (${exited.signal ?? exited.code}) before it was ready.\n${tail(logFile)}`,
       );
@@ -142,6 +148,7 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Runn
     }
     await sleep(1000);
   }
+  await releaseLock();
   const startupMs = Date.now() - started;
   log(`keycloak: ready in ${(startupMs / 1000).toFixed(1)} s at ${realmUrl}`);
   return { pid, url, realmUrl, descriptorUrl, adminConsoleUrl: `${url}/admin/`, logFile, startupMs, stop };
@@ -164,16 +171,52 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-/** Refuses to start when this distribution already runs (its import folder and H2 files are shared). */
-async function guardSingleInstance(pidFile: string): Promise<void> {
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).trim());
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-    throw new Error(
-      `Keycloak from this checkout already runs (PID ${pid}, ${pidFile}). Stop it first (Ctrl-C in its terminal, or kill ${pid}).`,
-    );
+/** A Keycloak home of its own: kc.sh copied (it derives the home from its own path), the rest linked. */
+async function createInstance(home: string, realmJson: string): Promise<string> {
+  const instance = await mkdtemp(path.join(tmpdir(), 'saml-sp-kit-keycloak-'));
+  await mkdir(path.join(instance, 'bin'));
+  await copyFile(path.join(home, 'bin', 'kc.sh'), path.join(instance, 'bin', 'kc.sh'));
+  await chmod(path.join(instance, 'bin', 'kc.sh'), 0o755);
+  for (const entry of await readdir(home)) {
+    if (entry === 'bin' || entry === 'data' || entry.startsWith('.')) continue;
+    await symlink(path.join(home, entry), path.join(instance, entry));
   }
-  await rm(pidFile, { force: true });
+  await mkdir(path.join(instance, 'data', 'import'), { recursive: true });
+  await writeFile(path.join(instance, 'data', 'import', `${REALM}-realm.json`), realmJson);
+  return instance;
+}
+
+/**
+ * Serialises start-ups on one distribution: the lock file names the Node process that holds it, and a lock
+ * whose process is gone is taken over. Resolves with the release function (safe to call twice).
+ */
+async function acquireStartLock(home: string, timeoutMs: number, log: (line: string) => void) {
+  const lock = path.join(home, '.start.lock');
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  while (true) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (!(Number.isInteger(holder) && holder > 0 && isAlive(holder))) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`Another Keycloak start (process ${holder}) holds ${lock}.`);
+      if (!told) log(`keycloak: waiting for another Keycloak start (process ${holder}) to finish`);
+      told = true;
+      await sleep(1000);
+    }
+  }
+  let held = true;
+  return async () => {
+    if (!held) return;
+    held = false;
+    await rm(lock, { force: true });
+  };
 }
 
 function isAlive(pid: number): boolean {
