@@ -116,6 +116,18 @@ async function passwordAskedAt(page: Page, app: string): Promise<boolean> {
 }
 
 describe('estate with Keycloak: one login, one logout', () => {
+  it('the realm import (npm run keycloak, docker compose) registers both apps at their default ports', async () => {
+    for (const spec of ESTATE_APPS) {
+      const clientId = `http://localhost:${spec.defaultPort}`;
+      const found = (await (await admin(`/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as {
+        frontchannelLogout: boolean;
+      }[];
+      expect(found).toEqual([
+        expect.objectContaining({ frontchannelLogout: spec.keycloakLogout === 'front-channel' }),
+      ]);
+    }
+  });
+
   it('sign-out at website ends billing’s session through Keycloak’s back channel', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
