@@ -11,13 +11,15 @@
  *   the initiator's answer goes back through the browser. No cookie of the user reaches the other SPs.
  *
  * A chain is keyed by the IDs of the LogoutRequests it sent, each waiting for one answer from one SP: only a
- * LogoutResponse signed by that SP (samlify verifies it in logout-read.ts) and naming that request moves it on,
- * once. An SP without a usable SLO endpoint, or one whose answer is not a plain Success, is "unconfirmed".
+ * LogoutResponse from that SP naming that request moves it on, once. It counts as a confirmation only when it
+ * is a plain Success signed by that SP (samlify verifies Success answers in logout-read.ts); an SP without a
+ * usable SLO endpoint, or whose answer is anything else, is "unconfirmed" and the initiator hears PartialLogout.
  */
 import { LOGOUT_STATUS } from '../core/logout/logout-response.ts';
 import { answerSpLogout, type DevIdpLogoutDeps, sendSoap } from './logout.ts';
 import { buildIdpLogoutRequest, type DevIdpLogoutMessage, spSloUrl } from './logout-messages.ts';
 import type { SpLogoutRequest, SpLogoutResponse } from './logout-read.ts';
+import type { KnownServiceProvider } from './service-providers.ts';
 import type { IdpSession } from './sessions.ts';
 
 /** How the dev IdP tells the other participants of a session that ended. */
@@ -158,13 +160,7 @@ async function nextStep(
 ): Promise<PropagationStep> {
   for (let notice = chain.queue.shift(); notice; notice = chain.queue.shift()) {
     const sp = await deps.logout.directory.find(notice.spEntityId);
-    const binding = !sp
-      ? undefined
-      : spSloUrl(sp, 'redirect')
-        ? 'redirect'
-        : spSloUrl(sp, 'post')
-          ? 'post'
-          : undefined;
+    const binding = sp && frontChannelBinding(sp);
     if (!sp || !binding) {
       chain.unconfirmed.push(notice.spEntityId);
       continue;
@@ -181,6 +177,12 @@ async function nextStep(
   if (!chain.initiator) return { kind: 'done', unconfirmed: chain.unconfirmed };
   const outcome = chain.unconfirmed.length === 0 ? 'success' : 'partial';
   return { kind: 'message', message: answerSpLogout(deps.logout, chain.initiator, outcome) };
+}
+
+/** Redirect when the SP's metadata offers it (the lighter hop), else POST; undefined without either. */
+function frontChannelBinding(sp: KnownServiceProvider): 'redirect' | 'post' | undefined {
+  if (spSloUrl(sp, 'redirect')) return 'redirect';
+  return spSloUrl(sp, 'post') ? 'post' : undefined;
 }
 
 /** Sends one SOAP LogoutRequest; true when the SP answered a signed plain Success to that request. */

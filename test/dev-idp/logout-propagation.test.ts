@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { createDevIdp, type LogoutPropagation } from '../../src/dev-idp/index.ts';
 import { LogoutChainStore, noticesFor } from '../../src/dev-idp/logout-propagation.ts';
 import { IdpSessionStore } from '../../src/dev-idp/sessions.ts';
-import { KEYS } from './helpers.ts';
+import { parseForm, TestBrowser } from '../helpers/browser.ts';
+import { authnRequestXml, KEYS, redirectUrl, requestId, spMetadataFixture, startDevIdp } from './helpers.ts';
 
 const now = new Date('2026-01-01T00:00:00Z');
 
@@ -69,5 +70,26 @@ describe('noticesFor', () => {
       },
     ]);
     expect(noticesFor([a]).map((n) => n.spEntityId)).toEqual(['https://website', 'https://billing']);
+  });
+});
+
+describe('sign-out at the IdP with an SP that has no SingleLogoutService', () => {
+  it('ends the IdP session and names the SP that could not be told', async () => {
+    const sp = 'https://no-slo.example.test/sp';
+    const running = await startDevIdp([spMetadataFixture({ entityId: sp, acsUrls: [`${sp}/acs`] })]);
+    try {
+      const browser = new TestBrowser();
+      const sso = `${running.baseUrl}/sso`;
+      const xml = authnRequestXml({ id: requestId(), issuer: sp, destination: sso });
+      const login = parseForm(await browser.get(redirectUrl(sso, xml, { key: KEYS.sp })));
+      await browser.submit(login, { username: 'alice', password: 'alice-pass' });
+      const out = await browser.get(`${running.baseUrl}/logout`);
+      expect(out.status).toBe(200);
+      expect(out.body).toContain('did not confirm');
+      expect(out.body).toContain(sp);
+      expect(running.idp.sessionsOf('alice')).toEqual([]);
+    } finally {
+      await running.close();
+    }
   });
 });
