@@ -10,6 +10,7 @@ import { SamlSpError } from '../core/errors.ts';
 import { decodeAndInflate } from '../core/xml/encoding.ts';
 import { NS, STATUS_SUCCESS } from '../core/xml/namespaces.ts';
 import { childElements, decodeBase64Xml, parseXml, textOf } from '../core/xml/parse.ts';
+import { decodedSamlParam, rawSamlParams, type SAML_QUERY_PARAMS } from '../core/xml/redirect-query.ts';
 import type { KnownServiceProvider, ServiceProviderDirectory } from './service-providers.ts';
 
 /** A message at /slo as it arrived: the raw query for Redirect (its exact bytes are signed), form fields for POST. */
@@ -143,32 +144,16 @@ interface Fields {
 }
 
 function redirectFields(rawQuery: string): Fields {
-  const raw = new Map<string, string>();
-  for (const pair of rawQuery.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (raw.has(key)) throw new SamlSpError('SAML_MALFORMED', `The query parameter ${key} appears twice.`);
-    raw.set(key, eq < 0 ? '' : pair.slice(eq + 1));
-  }
-  const decoded = (key: string): string | undefined => {
-    const value = raw.get(key);
-    if (value === undefined) return undefined;
-    try {
-      return decodeURIComponent(value.replace(/\+/g, ' '));
-    } catch (cause) {
-      throw new SamlSpError('SAML_MALFORMED', `The query parameter ${key} is not valid percent-encoding.`, {
-        cause,
-      });
-    }
-  };
+  const raw = rawSamlParams(rawQuery);
+  const decoded = (key: (typeof SAML_QUERY_PARAMS)[number]): string | undefined => decodedSamlParam(raw, key);
+
   const key = raw.has('SAMLRequest') ? 'SAMLRequest' : 'SAMLResponse';
   const value = decoded(key);
   if (!value)
     throw new SamlSpError('SAML_MESSAGE_MISSING', 'No SAMLRequest or SAMLResponse query parameter was sent.');
   const fields: Fields = {
     key,
-    value: value.replace(/ /g, '+'),
+    value,
     octetString: [key, 'RelayState', 'SigAlg']
       .filter((k) => raw.has(k))
       .map((k) => `${k}=${raw.get(k)}`)
@@ -179,7 +164,7 @@ function redirectFields(rawQuery: string): Fields {
   const signature = decoded('Signature');
   if (relayState !== undefined) fields.relayState = relayState;
   if (sigAlg !== undefined) fields.sigAlg = sigAlg;
-  if (signature !== undefined) fields.signature = signature.replace(/ /g, '+');
+  if (signature !== undefined) fields.signature = signature;
   return fields;
 }
 

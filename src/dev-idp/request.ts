@@ -15,6 +15,7 @@ import {
   parseXml,
   textOf,
 } from '../core/xml/parse.ts';
+import { decodedSamlParam, rawSamlParams, type SAML_QUERY_PARAMS } from '../core/xml/redirect-query.ts';
 import type { KnownServiceProvider, ServiceProviderDirectory } from './service-providers.ts';
 
 /** An AuthnRequest as it arrived: the raw query string for Redirect (its exact bytes are signed), form fields for POST. */
@@ -125,25 +126,9 @@ interface MessageFields {
  * parameter given twice would leave it ambiguous which value was signed.
  */
 function redirectFields(rawQuery: string): MessageFields {
-  const raw = new Map<string, string>();
-  for (const pair of rawQuery.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (raw.has(key)) throw new SamlSpError('SAML_MALFORMED', `The query parameter ${key} appears twice.`);
-    raw.set(key, eq < 0 ? '' : pair.slice(eq + 1));
-  }
-  const decoded = (key: string): string | undefined => {
-    const value = raw.get(key);
-    if (value === undefined) return undefined;
-    try {
-      return decodeURIComponent(value.replace(/\+/g, ' '));
-    } catch (cause) {
-      throw new SamlSpError('SAML_MALFORMED', `The query parameter ${key} is not valid percent-encoding.`, {
-        cause,
-      });
-    }
-  };
+  const raw = rawSamlParams(rawQuery);
+  const decoded = (key: (typeof SAML_QUERY_PARAMS)[number]): string | undefined => decodedSamlParam(raw, key);
+
   const samlRequest = decoded('SAMLRequest');
   if (!samlRequest) throw new SamlSpError('SAML_MESSAGE_MISSING', 'No SAMLRequest query parameter was sent.');
   const fields: MessageFields = {

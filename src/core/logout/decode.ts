@@ -13,6 +13,7 @@ import { SamlSpError } from '../errors.ts';
 import { decodeAndInflate } from '../xml/encoding.ts';
 import { NS } from '../xml/namespaces.ts';
 import { assertSafeXmlText, DEFAULT_MAX_XML_BYTES, decodeBase64Xml, parseXml } from '../xml/parse.ts';
+import { decodedSamlParam, rawSamlParams } from '../xml/redirect-query.ts';
 import { unwrapSoapEnvelope } from './soap.ts';
 
 /** A logout message as the HTTP adapter received it. */
@@ -60,9 +61,9 @@ export function decodeLogoutMessage(
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
   switch (message.binding) {
     case 'redirect': {
-      const params = redirectParams(message.rawQuery);
+      const params = rawSamlParams(message.rawQuery);
       const key = params.has('SAMLRequest') ? 'SAMLRequest' : 'SAMLResponse';
-      const value = params.get(key);
+      const value = decodedSamlParam(params, key);
       if (params.has('SAMLRequest') && params.has('SAMLResponse')) {
         throw structure('The query carries both SAMLRequest and SAMLResponse.');
       }
@@ -75,7 +76,7 @@ export function decodeLogoutMessage(
         root,
         rawQuery: message.rawQuery,
         redirectValue: value,
-        ...relay(params.get('RelayState')),
+        ...relay(decodedSamlParam(params, 'RelayState')),
       };
     }
     case 'post': {
@@ -148,33 +149,6 @@ function relay(value: string | undefined): { relayState?: string } {
     );
   }
   return { relayState: value };
-}
-
-/** The SAML parameters of a raw query string, form-decoded; a repeated SAML parameter is refused. */
-function redirectParams(rawQuery: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const text = rawQuery.startsWith('?') ? rawQuery.slice(1) : rawQuery;
-  for (const part of text.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const name = formDecode(eq === -1 ? part : part.slice(0, eq));
-    if (!['SAMLRequest', 'SAMLResponse', 'RelayState', 'SigAlg', 'Signature'].includes(name)) continue;
-    if (out.has(name)) throw structure(`The query repeats the ${name} parameter.`);
-    const value = formDecode(eq === -1 ? '' : part.slice(eq + 1));
-    // Base64 '+' left unencoded reads as a space; put it back (as verifyRedirectQuery does).
-    out.set(name, name === 'RelayState' ? value : value.replace(/ /g, '+'));
-  }
-  return out;
-}
-
-function formDecode(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    throw new SamlSpError('SAML_MALFORMED', 'The query string has an invalid percent-encoding.', {
-      hint: 'The URL was probably truncated or mangled on its way from the IdP.',
-    });
-  }
 }
 
 function missing(where: string): SamlSpError {

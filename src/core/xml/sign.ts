@@ -15,6 +15,7 @@ import { SignedXml } from 'xml-crypto';
 import { InvalidOptionError, SamlSpError } from '../errors.ts';
 import { normalizeCertificatePem } from '../keys.ts';
 import { childElements, parseXml } from './parse.ts';
+import { formDecode, rawSamlParams, redirectOctetString } from './redirect-query.ts';
 
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
@@ -152,8 +153,6 @@ export interface RedirectVerification {
   relayState?: string;
 }
 
-const SIGNED_PARAMS = ['SAMLRequest', 'SAMLResponse', 'RelayState', 'SigAlg', 'Signature'] as const;
-
 /**
  * Verifies an HTTP-Redirect binding signature over the raw query string as received (with or without the
  * leading `?`), trying each trusted certificate (PEM or bare base64). Returns `ok: false` when no certificate verifies it.
@@ -175,7 +174,7 @@ export function verifyRedirectQuery(
 ): RedirectVerification {
   if (certificatesPem.length === 0)
     throw new InvalidOptionError('verifyRedirectQuery: no trusted certificate given.');
-  const raw = rawParams(rawQueryString);
+  const raw = rawSamlParams(rawQueryString);
   const key = raw.has('SAMLRequest') ? 'SAMLRequest' : 'SAMLResponse';
   if (raw.has('SAMLRequest') && raw.has('SAMLResponse')) {
     throw structure('The query carries both SAMLRequest and SAMLResponse.');
@@ -200,9 +199,9 @@ export function verifyRedirectQuery(
   const signature = Buffer.from(formDecode(rawSignature).replace(/ /g, '+'), 'base64');
 
   const rawRelay = raw.get('RelayState');
-  const variants = [octetString(key, rawMessage, rawRelay, rawSigAlg)];
+  const variants = [redirectOctetString(key, rawMessage, rawRelay, rawSigAlg)];
   // An empty RelayState may or may not have been part of what the sender signed.
-  if (rawRelay === '') variants.push(octetString(key, rawMessage, undefined, rawSigAlg));
+  if (rawRelay === '') variants.push(redirectOctetString(key, rawMessage, undefined, rawSigAlg));
 
   const relayState = rawRelay === undefined ? undefined : formDecode(rawRelay);
   const message = { key, value: formDecode(rawMessage).replace(/ /g, '+') } as const;
@@ -215,35 +214,6 @@ export function verifyRedirectQuery(
     }
   }
   return { ok: false, algorithm, message, relayState };
-}
-
-function rawParams(query: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const text = query.startsWith('?') ? query.slice(1) : query;
-  for (const part of text.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const name = formDecode(eq === -1 ? part : part.slice(0, eq));
-    if (!(SIGNED_PARAMS as readonly string[]).includes(name)) continue;
-    // Two values for one signed parameter make "which one was verified" ambiguous: refuse outright.
-    if (out.has(name)) throw structure(`The query repeats the ${name} parameter.`);
-    out.set(name, eq === -1 ? '' : part.slice(eq + 1));
-  }
-  return out;
-}
-
-function octetString(key: string, message: string, relay: string | undefined, sigAlg: string): string {
-  return `${key}=${message}${relay === undefined ? '' : `&RelayState=${relay}`}&SigAlg=${sigAlg}`;
-}
-
-function formDecode(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    throw new SamlSpError('SAML_MALFORMED', 'The query string has an invalid percent-encoding.', {
-      hint: 'The URL was probably truncated or mangled on its way from the IdP.',
-    });
-  }
 }
 
 function hashFor(sigAlg: string, allowSha1: boolean): string {
