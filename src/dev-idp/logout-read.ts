@@ -10,7 +10,7 @@ import { SamlSpError } from '../core/errors.ts';
 import { decodeAndInflate } from '../core/xml/encoding.ts';
 import { NS, STATUS_SUCCESS } from '../core/xml/namespaces.ts';
 import { childElements, decodeBase64Xml, parseXml, textOf } from '../core/xml/parse.ts';
-import { decodedSamlParam, rawSamlParams, type SAML_QUERY_PARAMS } from '../core/xml/redirect-query.ts';
+import { readRedirectMessage } from '../core/xml/redirect-query.ts';
 import type { KnownServiceProvider, ServiceProviderDirectory } from './service-providers.ts';
 
 /** A message at /slo as it arrived: the raw query for Redirect (its exact bytes are signed), form fields for POST. */
@@ -55,7 +55,7 @@ export async function readSloMessage(
   ctx: ReadSloContext,
 ): Promise<SpLogoutRequest | SpLogoutResponse> {
   const fields =
-    message.binding === 'redirect' ? redirectFields(message.rawQuery) : postFields(message.fields);
+    message.binding === 'redirect' ? readRedirectMessage(message.rawQuery) : postFields(message.fields);
   const xml =
     message.binding === 'redirect'
       ? decodeAndInflate(fields.value, { what: fields.key })
@@ -141,31 +141,6 @@ interface Fields {
   signature?: string;
   /** Redirect binding: the signed octet string, in the query's original encoding. */
   octetString?: string;
-}
-
-function redirectFields(rawQuery: string): Fields {
-  const raw = rawSamlParams(rawQuery);
-  const decoded = (key: (typeof SAML_QUERY_PARAMS)[number]): string | undefined => decodedSamlParam(raw, key);
-
-  const key = raw.has('SAMLRequest') ? 'SAMLRequest' : 'SAMLResponse';
-  const value = decoded(key);
-  if (!value)
-    throw new SamlSpError('SAML_MESSAGE_MISSING', 'No SAMLRequest or SAMLResponse query parameter was sent.');
-  const fields: Fields = {
-    key,
-    value,
-    octetString: [key, 'RelayState', 'SigAlg']
-      .filter((k) => raw.has(k))
-      .map((k) => `${k}=${raw.get(k)}`)
-      .join('&'),
-  };
-  const relayState = decoded('RelayState');
-  const sigAlg = decoded('SigAlg');
-  const signature = decoded('Signature');
-  if (relayState !== undefined) fields.relayState = relayState;
-  if (sigAlg !== undefined) fields.sigAlg = sigAlg;
-  if (signature !== undefined) fields.signature = signature;
-  return fields;
 }
 
 function postFields(body: Record<string, string | undefined>): Fields {

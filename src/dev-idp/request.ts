@@ -15,7 +15,7 @@ import {
   parseXml,
   textOf,
 } from '../core/xml/parse.ts';
-import { decodedSamlParam, rawSamlParams, type SAML_QUERY_PARAMS } from '../core/xml/redirect-query.ts';
+import { readRedirectMessage } from '../core/xml/redirect-query.ts';
 import type { KnownServiceProvider, ServiceProviderDirectory } from './service-providers.ts';
 
 /** An AuthnRequest as it arrived: the raw query string for Redirect (its exact bytes are signed), form fields for POST. */
@@ -126,25 +126,10 @@ interface MessageFields {
  * parameter given twice would leave it ambiguous which value was signed.
  */
 function redirectFields(rawQuery: string): MessageFields {
-  const raw = rawSamlParams(rawQuery);
-  const decoded = (key: (typeof SAML_QUERY_PARAMS)[number]): string | undefined => decodedSamlParam(raw, key);
-
-  const samlRequest = decoded('SAMLRequest');
-  if (!samlRequest) throw new SamlSpError('SAML_MESSAGE_MISSING', 'No SAMLRequest query parameter was sent.');
-  const fields: MessageFields = {
-    samlRequest,
-    octetString: ['SAMLRequest', 'RelayState', 'SigAlg']
-      .filter((k) => raw.has(k))
-      .map((k) => `${k}=${raw.get(k)}`)
-      .join('&'),
-  };
-  const relayState = decoded('RelayState');
-  const sigAlg = decoded('SigAlg');
-  const signature = decoded('Signature');
-  if (relayState !== undefined) fields.relayState = relayState;
-  if (sigAlg !== undefined) fields.sigAlg = sigAlg;
-  if (signature !== undefined) fields.signature = signature;
-  return fields;
+  const { key, value, octetString, ...rest } = readRedirectMessage(rawQuery);
+  if (key !== 'SAMLRequest')
+    throw new SamlSpError('SAML_MESSAGE_MISSING', 'No SAMLRequest query parameter was sent.');
+  return { samlRequest: value, octetString, ...rest };
 }
 
 function postFields(message: {

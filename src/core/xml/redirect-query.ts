@@ -67,3 +67,48 @@ export function formDecode(value: string): string {
     });
   }
 }
+
+/** One redirect-binding message as received: its decoded fields and the octet string its signature covers. */
+export interface RedirectMessage {
+  key: 'SAMLRequest' | 'SAMLResponse';
+  /** The message value, decoded from the query (still base64 of deflated XML). */
+  value: string;
+  relayState?: string;
+  sigAlg?: string;
+  signature?: string;
+  /** `key=…[&RelayState=…][&SigAlg=…]` in the sender's original percent-encoding. */
+  octetString: string;
+}
+
+/**
+ * Reads a redirect-binding query into its message fields, without verifying anything: callers that verify
+ * with another library (the dev IdP hands these to samlify) need the decoded values and the signed octets.
+ */
+export function readRedirectMessage(query: string): RedirectMessage {
+  const raw = rawSamlParams(query);
+  const key = raw.has('SAMLRequest') ? 'SAMLRequest' : 'SAMLResponse';
+  const value = decodedSamlParam(raw, key);
+  if (!value) {
+    throw new SamlSpError(
+      'SAML_MESSAGE_MISSING',
+      'No SAMLRequest or SAMLResponse query parameter was sent.',
+      {
+        hint: 'The HTTP-Redirect binding sends the message as a query parameter. Check the binding configured at the IdP.',
+      },
+    );
+  }
+  const message: RedirectMessage = {
+    key,
+    value,
+    octetString: [key, 'RelayState', 'SigAlg']
+      .filter((k) => raw.has(k))
+      .map((k) => `${k}=${raw.get(k)}`)
+      .join('&'),
+  };
+  for (const name of ['RelayState', 'SigAlg', 'Signature'] as const) {
+    const v = decodedSamlParam(raw, name);
+    if (v !== undefined)
+      message[name === 'RelayState' ? 'relayState' : name === 'SigAlg' ? 'sigAlg' : 'signature'] = v;
+  }
+  return message;
+}
