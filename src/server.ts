@@ -8,6 +8,7 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
 import { buildSpMetadata } from './core/metadata/sp-metadata.ts';
+import type { Connection } from './core/types.ts';
 import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { adminRouter, TestRuns } from './http/admin/index.ts';
@@ -160,13 +161,22 @@ async function mountDevIdp(
     },
     'saml-sp-kit development IdP',
   );
+  // The IdP looks its SPs up on every request: sign each SP's metadata once per connection version, not per
+  // lookup (an RSA signature each time, and a new document ID that defeats the IdP's parse cache).
+  const metadataCache = new Map<string, { version: string; xml: string }>();
+  const spMetadataOf = (c: Connection): string => {
+    const cached = metadataCache.get(c.id);
+    if (cached?.version === c.updatedAt) return cached.xml;
+    const xml = buildSpMetadata(sp.spIdentity(c));
+    metadataCache.set(c.id, { version: c.updatedAt, xml });
+    return xml;
+  };
   const devIdp = createDevIdp({
     baseUrl: `${config.baseUrl}/idp`,
     signing: pair,
     serviceProviders: async () => {
       const connections = await sp.stores.connections.list();
-      const devConnections = connections.filter((c) => c.idpEntityId === devIdp.entityId);
-      return devConnections.map((c) => buildSpMetadata(sp.spIdentity(c)));
+      return connections.filter((c) => c.idpEntityId === devIdp.entityId).map(spMetadataOf);
     },
   });
   app.use('/idp', devIdp.router);
