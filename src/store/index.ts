@@ -22,15 +22,18 @@ export interface OpenStoresOptions {
    */
   databaseUrl: string;
   /**
-   * `'redis://…'` or `'rediss://…'` (TLS): request IDs, the replay cache and sessions then live in Redis,
-   * shared by every instance, while connections and users stay in the database. Unset: they stay beside the
-   * database (see `caches`).
+   * `'redis://…'` or `'rediss://…'` (TLS): pending request IDs and the short-lived shared state (admin
+   * sessions, test sign-in results, the admin sign-in throttle, locks) then live in Redis, shared by every
+   * instance. Sessions and the replay record stay in a durable database (SQLite file or PostgreSQL), so a
+   * Redis restart, failover or flush signs nobody out and re-opens no assertion to replay; only beside
+   * `memory:` do they live in Redis too. Unset: everything stays beside the database (see `caches`).
    */
   redisUrl?: string | undefined;
   /**
-   * Without Redis, where request IDs and the replay cache live: `'memory'` ("in-process caches": one
-   * instance only) or `'database'` (they survive a restart, and PostgreSQL shares them between instances).
-   * Defaults to `'memory'` for SQLite and `'database'` for PostgreSQL. Ignored for `memory:`.
+   * Without Redis, where pending request IDs live: `'memory'` ("in-process caches": one instance only) or
+   * `'database'` (they survive a restart, and PostgreSQL shares them between instances). Defaults to
+   * `'memory'` for SQLite and `'database'` for PostgreSQL. Ignored for `memory:`. The replay record is not a
+   * cache: it is always kept in the database (see the README, "What survives a restart").
    */
   caches?: 'memory' | 'database';
   /**
@@ -89,12 +92,12 @@ export function parseRedisUrl(redisUrl: string): string {
 
 /**
  * Opens the stores the URLs name:
- * - `memory:`: all five in memory;
- * - `sqlite:PATH`: connections, users and sessions in SQLite, request IDs and the replay cache in memory
+ * - `memory:`: everything in memory;
+ * - `sqlite:PATH`: connections, users, sessions and the replay record in SQLite, request IDs in memory
  *   unless `caches: 'database'`;
- * - `postgres://`: connections, users and sessions in PostgreSQL, request IDs and the replay cache too
- *   unless `caches: 'memory'`;
- * - with `redisUrl`, whatever the database: request IDs, the replay cache and sessions in Redis.
+ * - `postgres://`: everything in PostgreSQL, request IDs in memory if `caches: 'memory'`;
+ * - with `redisUrl`: request IDs and the shared state in Redis; sessions and the replay record stay in the
+ *   database, except beside `memory:` (nothing durable there), where they move to Redis too.
  *
  * `close()` closes the database (ends the PostgreSQL pool) and the Redis client.
  *
@@ -120,12 +123,14 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     await database.close();
     throw error;
   }
+  // Sessions and the replay record must outlive a Redis restart (issue #11): they stay in a durable database,
+  // and only `memory:`, which keeps nothing across a restart anyway, hands them to Redis.
+  const durable = target.kind !== 'memory';
   return {
-    // Everything else (connections, users, connection health) stays in the database.
+    // Connections, users and connection health always stay in the database.
     ...database,
-    sessions: redis.sessions,
     requests: redis.requests,
-    replay: redis.replay,
+    ...(durable ? {} : { sessions: redis.sessions, replay: redis.replay }),
     close: async () => {
       await Promise.all([redis.close(), database.close()]);
     },

@@ -165,15 +165,24 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
 }
 
+/** A Redis the test can also restart in place: same port, empty data (no persistence), a new PID. */
+export interface RedisServer extends RunningServer {
+  /**
+   * Kills the server by its PID (SIGKILL: nothing is saved, as in a crash or a failover to an empty
+   * replica) and starts a fresh one on the same port. Resolves once the new one answers PING; `pid` is then
+   * the new PID.
+   */
+  restart(): Promise<void>;
+}
+
 /** redis-server on a free loopback port, with no persistence. */
-export async function startRedis(): Promise<RunningServer> {
+export async function startRedis(): Promise<RedisServer> {
   const server = findRedisServer();
   if (server === undefined) throw new Error('redis-server not found');
   const started = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'saml-sp-redis-'));
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
+  const spawnOn = (port: number) =>
+    spawn(
       server,
       [
         ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -181,6 +190,9 @@ export async function startRedis(): Promise<RunningServer> {
       ],
       { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
     );
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let child = spawnOn(port);
     const url = `redis://127.0.0.1:${port}`;
     try {
       await waitUntil(child, () => canConnectTcp(port), 'Redis');
@@ -190,16 +202,23 @@ export async function startRedis(): Promise<RunningServer> {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    return {
+    const running: RedisServer = {
       url,
       port,
       pid: pidOf(child),
       startupMs: Math.round(performance.now() - started),
+      async restart() {
+        await stopChild(child, 'SIGKILL');
+        child = spawnOn(port);
+        await waitUntil(child, () => canConnectTcp(port), 'Redis');
+        running.pid = pidOf(child);
+      },
       async stop() {
         await stopChild(child, 'SIGTERM');
         rmSync(dir, { recursive: true, force: true });
       },
     };
+    return running;
   }
 }
 

@@ -6,7 +6,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionError } from '../../src/core/errors.ts';
 import { openStores, parseDatabaseUrl } from '../../src/store/index.ts';
 import { MemoryConnectionStore, MemoryRequestIdStore } from '../../src/store/memory/index.ts';
-import { SqliteConnectionStore, SqliteRequestIdStore } from '../../src/store/sqlite/index.ts';
+import {
+  SqliteConnectionStore,
+  SqliteReplayCache,
+  SqliteRequestIdStore,
+} from '../../src/store/sqlite/index.ts';
 import { buildConnection } from './harness.ts';
 
 describe('parseDatabaseUrl', () => {
@@ -68,8 +72,9 @@ describe('openStores', () => {
     try {
       expect(existsSync(path.join(dir, 'data', 'deep', 'sp.db'))).toBe(true);
       expect(stores.connections).toBeInstanceOf(SqliteConnectionStore);
-      // "In-process caches" by default.
+      // "In-process caches" by default; the replay record is not a cache and stays in the file (issue #11).
       expect(stores.requests).toBeInstanceOf(MemoryRequestIdStore);
+      expect(stores.replay).toBeInstanceOf(SqliteReplayCache);
       await stores.connections.put(buildConnection());
     } finally {
       await stores.close();

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStores } from '../../src/store/index.ts';
-import { MemoryReplayCache, MemoryRequestIdStore } from '../../src/store/memory/index.ts';
+import { MemoryRequestIdStore } from '../../src/store/memory/index.ts';
 import {
   appliedVersions,
   endPool,
@@ -20,7 +20,7 @@ import {
   PostgresSessionStore,
   PostgresUserStore,
 } from '../../src/store/postgres/index.ts';
-import { RedisReplayCache, RedisRequestIdStore, RedisSessionStore } from '../../src/store/redis/index.ts';
+import { RedisRequestIdStore } from '../../src/store/redis/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import {
   type PostgresServer,
@@ -299,10 +299,10 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
       expect(await poolConnections(url)).toBe(0);
     });
 
-    it("caches: 'memory' keeps request IDs and replay keys in the process", async () => {
+    it("caches: 'memory' keeps request IDs in the process, never the replay record", async () => {
       const stores = await openPostgresStores(contractUrl, { caches: 'memory' });
       expect(stores.requests).toBeInstanceOf(MemoryRequestIdStore);
-      expect(stores.replay).toBeInstanceOf(MemoryReplayCache);
+      expect(stores.replay).toBeInstanceOf(PostgresReplayCache);
       await stores.close();
     });
 
@@ -342,15 +342,15 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
     });
 
     it.skipIf(skipRedis)(
-      'with REDIS_URL: requests, replay and sessions in Redis, the rest in PostgreSQL',
+      'with REDIS_URL: request IDs in Redis; sessions and the replay record stay durable in PostgreSQL',
       async () => {
         const stores = await openStores({ databaseUrl: contractUrl, redisUrl: redis?.url });
         try {
           expect(stores.connections).toBeInstanceOf(PostgresConnectionStore);
           expect(stores.users).toBeInstanceOf(PostgresUserStore);
-          expect(stores.sessions).toBeInstanceOf(RedisSessionStore);
+          expect(stores.sessions).toBeInstanceOf(PostgresSessionStore);
           expect(stores.requests).toBeInstanceOf(RedisRequestIdStore);
-          expect(stores.replay).toBeInstanceOf(RedisReplayCache);
+          expect(stores.replay).toBeInstanceOf(PostgresReplayCache);
           const session = buildSession();
           await stores.sessions.create(session);
           expect(await stores.sessions.get(session.id, at(1))).toEqual(session);

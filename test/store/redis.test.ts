@@ -22,6 +22,8 @@ import {
 import {
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
+  SqliteReplayCache,
+  SqliteSessionStore,
   SqliteUserStore,
 } from '../../src/store/sqlite/index.ts';
 import { type RunningServer, startRedis, unavailable } from '../helpers/db-servers.ts';
@@ -268,7 +270,7 @@ describe.skipIf(skipRedis)('Redis stores', () => {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('keeps connections and users in SQLite, and puts requests, replay and sessions in Redis', async () => {
+    it('keeps connections, users, sessions and the replay record in SQLite, and puts requests in Redis', async () => {
       const stores = await openStores({
         databaseUrl: `sqlite:${path.join(dir, 'sp.db')}`,
         redisUrl: server.url,
@@ -277,8 +279,8 @@ describe.skipIf(skipRedis)('Redis stores', () => {
         expect(stores.connections).toBeInstanceOf(SqliteConnectionStore);
         expect(stores.users).toBeInstanceOf(SqliteUserStore);
         expect(stores.requests).toBeInstanceOf(RedisRequestIdStore);
-        expect(stores.replay).toBeInstanceOf(RedisReplayCache);
-        expect(stores.sessions).toBeInstanceOf(RedisSessionStore);
+        expect(stores.replay).toBeInstanceOf(SqliteReplayCache);
+        expect(stores.sessions).toBeInstanceOf(SqliteSessionStore);
         expect(stores.connectionHealth).toBeInstanceOf(SqliteConnectionHealthStore);
       } finally {
         await stores.close();
@@ -286,11 +288,12 @@ describe.skipIf(skipRedis)('Redis stores', () => {
       }
     });
 
-    it('works beside memory: too', async () => {
+    it('works beside memory: too, and then holds sessions and the replay cache (nothing else is shared)', async () => {
       const stores = await openStores({ databaseUrl: 'memory:', redisUrl: `  ${server.url}/1  ` });
       try {
         expect(stores.connections).toBeInstanceOf(MemoryConnectionStore);
         expect(stores.sessions).toBeInstanceOf(RedisSessionStore);
+        expect(stores.replay).toBeInstanceOf(RedisReplayCache);
         expect(await stores.replay.remember(`k-${randomUUID()}`, at(60), at(0))).toBe(true);
       } finally {
         await stores.close();

@@ -1,5 +1,5 @@
 /** Every PostgreSQL store on one connection pool: the backend for several instances behind a load balancer. */
-import { MemoryReplayCache, MemoryRequestIdStore } from '../memory/index.ts';
+import { MemoryRequestIdStore } from '../memory/index.ts';
 import type { Stores } from '../types.ts';
 import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
@@ -22,9 +22,9 @@ export {
 
 export interface PostgresStoresOptions extends PostgresPoolOptions {
   /**
-   * Where request IDs and the replay cache live. `'database'` (the default) shares them between instances,
-   * so a login may start on one and finish on another, and a replay is refused by all. `'memory'` suits a
-   * single instance only.
+   * Where pending request IDs live. `'database'` (the default) shares them between instances, so a login may
+   * start on one and finish on another. `'memory'` suits a single instance only. The replay record is always
+   * in PostgreSQL: an assertion accepted once is refused by every instance, before and after any restart.
    */
   caches?: 'memory' | 'database';
 }
@@ -48,7 +48,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     users: new PostgresUserStore(pool),
     sessions: new PostgresSessionStore(pool),
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
-    replay: inDatabase ? new PostgresReplayCache(pool) : new MemoryReplayCache(),
+    replay: new PostgresReplayCache(pool),
     connectionHealth: new PostgresConnectionHealthStore(pool),
     close: () => {
       closed ??= endPool(pool);

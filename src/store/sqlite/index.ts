@@ -1,5 +1,5 @@
 /** Every SQLite store on one database file. */
-import { MemoryReplayCache, MemoryRequestIdStore } from '../memory/index.ts';
+import { MemoryRequestIdStore } from '../memory/index.ts';
 import type { Stores } from '../types.ts';
 import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
@@ -22,8 +22,9 @@ export {
 
 export interface SqliteStoresOptions {
   /**
-   * Where request IDs and the replay cache live. `'memory'` (the default) is fastest; `'database'` keeps them
-   * in the file so a single instance restarted mid-login still accepts the answer and still refuses replays.
+   * Where pending request IDs live. `'memory'` (the default) is fastest; `'database'` keeps them in the file
+   * so a single instance restarted mid-login still accepts the answer. The replay record is always in the
+   * file: a restart must not re-open an assertion already used (an in-process cache would forget it).
    */
   caches?: 'memory' | 'database';
 }
@@ -45,7 +46,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     users: new SqliteUserStore(db),
     sessions: new SqliteSessionStore(db),
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
-    replay: inDatabase ? new SqliteReplayCache(db) : new MemoryReplayCache(),
+    replay: new SqliteReplayCache(db),
     connectionHealth: new SqliteConnectionHealthStore(db),
     close: async () => {
       if (db.isOpen) db.close();
