@@ -130,6 +130,9 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     // Connections, users and connection health always stay in the database.
     ...database,
     requests: redis.requests,
+    state: redis.state,
+    throttle: redis.throttle,
+    locks: redis.locks,
     ...(durable ? {} : { sessions: redis.sessions, replay: redis.replay }),
     close: async () => {
       await Promise.all([redis.close(), database.close()]);

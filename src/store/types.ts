@@ -6,8 +6,10 @@
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
 export type * from './connection-health.ts';
+export type * from './shared-state.ts';
 
 export interface ConnectionStore {
   get(id: string): Promise<Connection | undefined>;
@@ -117,5 +119,13 @@ export interface Stores {
    * without it: the server then keeps health in process memory (lost on restart, not shared).
    */
   connectionHealth?: ConnectionHealthStore;
+  /**
+   * Shared short-lived state (admin sessions, test sign-in results), the admin sign-in throttle and leases
+   * (one metadata refresh per connection across instances): see `shared-state.ts`. Optional for the same
+   * reason as `connectionHealth`: without them the server keeps them in process memory (one instance only).
+   */
+  state?: StateStore;
+  throttle?: ThrottleStore;
+  locks?: LockStore;
   close(): Promise<void>;
 }

@@ -35,6 +35,7 @@ import { at, buildConnection, buildRequest, buildSession, buildUser, type Factor
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
+import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
 import { userStoreContract } from './users.contract.ts';
 
 const skipPostgres = unavailable('PostgreSQL') !== undefined;
@@ -43,7 +44,8 @@ let server: PostgresServer;
 /** One database for the contract suites, emptied before each test. */
 let contractUrl: string;
 
-const TABLES = 'connections, users, sessions, pending_requests, replay_cache, connection_health';
+const TABLES =
+  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases';
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []) {
   const client = new pg.Client({ connectionString: url });
@@ -91,6 +93,9 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
   requestIdStoreContract('postgres', factory('requests'));
   replayCacheContract('postgres', factory('replay'));
   connectionHealthStoreContract('postgres', factory('connectionHealth'));
+  stateStoreContract('postgres', factory('state'));
+  throttleStoreContract('postgres', factory('throttle'));
+  lockStoreContract('postgres', factory('locks'));
 
   describe('migrations', () => {
     it('are recorded once and idempotent across reopens', async () => {

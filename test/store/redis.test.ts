@@ -31,6 +31,7 @@ import { at, buildRequest, buildSession, type Factory } from './harness.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
+import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
 
 const skipRedis = unavailable('Redis') !== undefined;
 
@@ -41,7 +42,9 @@ function open(options: { maxRequestsPerBrowser?: number } = {}): Promise<RedisSt
   return openRedisStores(server.url, { keyPrefix: `test:${randomUUID()}:`, ...options });
 }
 
-function factory<K extends 'requests' | 'replay' | 'sessions'>(key: K): Factory<RedisStores[K]> {
+function factory<K extends 'requests' | 'replay' | 'sessions' | 'state' | 'throttle' | 'locks'>(
+  key: K,
+): Factory<RedisStores[K]> {
   return async () => {
     const stores = await open();
     return { store: stores[key], close: () => stores.close() };
@@ -65,6 +68,9 @@ describe.skipIf(skipRedis)('Redis stores', () => {
   requestIdStoreContract('redis', factory('requests'));
   replayCacheContract('redis', factory('replay'));
   sessionStoreContract('redis', factory('sessions'));
+  stateStoreContract('redis', factory('state'));
+  throttleStoreContract('redis', factory('throttle'));
+  lockStoreContract('redis', factory('locks'));
 
   describe('keys and TTLs', () => {
     let stores: RedisStores;

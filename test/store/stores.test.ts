@@ -10,6 +10,7 @@ import type { Factory } from './harness.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
+import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
 import { userStoreContract } from './users.contract.ts';
 
 interface Backend {
@@ -29,11 +30,16 @@ const backends: Backend[] = [
   },
 ];
 
-function factory<K extends Exclude<keyof Stores, 'close'>>(backend: Backend, key: K): Factory<Stores[K]> {
+function factory<K extends Exclude<keyof Stores, 'close'>>(
+  backend: Backend,
+  key: K,
+): Factory<NonNullable<Stores[K]>> {
   return async () => {
     const { stores, cleanup } = backend.open();
+    const store = stores[key];
+    if (store === undefined) throw new Error(`the ${backend.name} stores must provide ${key}`);
     return {
-      store: stores[key],
+      store,
       close: async () => {
         await stores.close();
         cleanup();
@@ -48,4 +54,7 @@ for (const backend of backends) {
   sessionStoreContract(backend.name, factory(backend, 'sessions'));
   requestIdStoreContract(backend.name, factory(backend, 'requests'));
   replayCacheContract(backend.name, factory(backend, 'replay'));
+  stateStoreContract(backend.name, factory(backend, 'state'));
+  throttleStoreContract(backend.name, factory(backend, 'throttle'));
+  lockStoreContract(backend.name, factory(backend, 'locks'));
 }

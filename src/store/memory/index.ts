@@ -5,6 +5,7 @@ import { MemoryConnectionStore } from './connections.ts';
 import { MemoryReplayCache } from './replay.ts';
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
+import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';
 import { MemoryUserStore } from './users.ts';
 
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
@@ -12,9 +13,12 @@ export type { MemoryCacheOptions } from './requests.ts';
 export {
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
+  MemoryLockStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
   MemorySessionStore,
+  MemoryStateStore,
+  MemoryThrottleStore,
   MemoryUserStore,
 };
 
@@ -36,6 +40,9 @@ export function createMemoryStores(
     requests: new MemoryRequestIdStore(options.requests),
     replay: new MemoryReplayCache(options.replay),
     connectionHealth: new MemoryConnectionHealthStore(),
+    state: new MemoryStateStore(),
+    throttle: new MemoryThrottleStore(),
+    locks: new MemoryLockStore(),
     close: async () => {},
   };
 }

@@ -7,6 +7,7 @@ import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
+import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
 import { PostgresUserStore } from './users.ts';
 
 export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
@@ -14,9 +15,12 @@ export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migratio
 export {
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
+  PostgresLockStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
   PostgresSessionStore,
+  PostgresStateStore,
+  PostgresThrottleStore,
   PostgresUserStore,
 };
 
@@ -50,6 +54,9 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
     replay: new PostgresReplayCache(pool),
     connectionHealth: new PostgresConnectionHealthStore(pool),
+    state: new PostgresStateStore(pool),
+    throttle: new PostgresThrottleStore(pool),
+    locks: new PostgresLockStore(pool),
     close: () => {
       closed ??= endPool(pool);
       return closed;

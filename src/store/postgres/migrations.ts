@@ -111,6 +111,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'shared state, throttle and leases',
+    sql: `
+      CREATE TABLE shared_state (
+        key text PRIMARY KEY,
+        value text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX shared_state_expires_at ON shared_state (expires_at);
+
+      CREATE TABLE throttle (
+        key text PRIMARY KEY,
+        hits integer NOT NULL,
+        window_ends_at timestamptz NOT NULL
+      );
+      CREATE INDEX throttle_window_ends_at ON throttle (window_ends_at);
+
+      CREATE TABLE leases (
+        name text PRIMARY KEY,
+        owner text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (

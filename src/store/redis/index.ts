@@ -4,10 +4,18 @@ import { openRedisClient, type RedisClientOptions, RedisKeys, type RedisStoreCli
 import { RedisReplayCache } from './replay.ts';
 import { RedisRequestIdStore, type RedisRequestIdStoreOptions } from './requests.ts';
 import { RedisSessionStore } from './sessions.ts';
+import { RedisLockStore, RedisStateStore, RedisThrottleStore } from './shared-state.ts';
 
 export { openRedisClient, type RedisClientOptions, RedisKeys, type RedisStoreClient } from './client.ts';
 export { DEFAULT_MAX_REQUESTS_PER_BROWSER, type RedisRequestIdStoreOptions } from './requests.ts';
-export { RedisReplayCache, RedisRequestIdStore, RedisSessionStore };
+export {
+  RedisLockStore,
+  RedisReplayCache,
+  RedisRequestIdStore,
+  RedisSessionStore,
+  RedisStateStore,
+  RedisThrottleStore,
+};
 
 /** The prefix of every key the stores write, unless `keyPrefix` says otherwise. */
 export const DEFAULT_KEY_PREFIX = 'saml-sp:';
@@ -18,7 +26,9 @@ export interface RedisStoresOptions extends RedisClientOptions, RedisRequestIdSt
 }
 
 /** The state that must be shared between instances; connections and users stay in the database. */
-export interface RedisStores extends Pick<Stores, 'requests' | 'replay' | 'sessions'> {
+export interface RedisStores
+  extends Pick<Stores, 'requests' | 'replay' | 'sessions'>,
+    Required<Pick<Stores, 'state' | 'throttle' | 'locks'>> {
   client: RedisStoreClient;
   /** Closes the client, letting commands already sent finish. Closing twice is harmless. */
   close(): Promise<void>;
@@ -43,6 +53,9 @@ export async function openRedisStores(url: string, options: RedisStoresOptions =
     requests: new RedisRequestIdStore(client, keys, options),
     replay: new RedisReplayCache(client, keys),
     sessions: new RedisSessionStore(client, keys),
+    state: new RedisStateStore(client, keys),
+    throttle: new RedisThrottleStore(client, keys),
+    locks: new RedisLockStore(client, keys),
     close: () => {
       closed ??= closeClient(client);
       return closed;

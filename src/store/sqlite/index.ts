@@ -7,6 +7,7 @@ import { openSqliteDatabase } from './database.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
+import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
 import { SqliteUserStore } from './users.ts';
 
 export { openSqliteDatabase } from './database.ts';
@@ -14,9 +15,12 @@ export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migratio
 export {
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
+  SqliteLockStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
   SqliteSessionStore,
+  SqliteStateStore,
+  SqliteThrottleStore,
   SqliteUserStore,
 };
 
@@ -48,6 +52,9 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
     replay: new SqliteReplayCache(db),
     connectionHealth: new SqliteConnectionHealthStore(db),
+    state: new SqliteStateStore(db),
+    throttle: new SqliteThrottleStore(db),
+    locks: new SqliteLockStore(db),
     close: async () => {
       if (db.isOpen) db.close();
     },

@@ -98,6 +98,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'shared state, throttle and leases',
+    sql: `
+      CREATE TABLE shared_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX shared_state_expires_at ON shared_state (expires_at);
+
+      CREATE TABLE throttle (
+        key TEXT PRIMARY KEY,
+        hits INTEGER NOT NULL,
+        window_ends_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX throttle_window_ends_at ON throttle (window_ends_at);
+
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /**
