@@ -11,7 +11,7 @@ import { buildSpMetadata } from './core/metadata/sp-metadata.ts';
 import type { Connection } from './core/types.ts';
 import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
-import { adminRouter, TestRuns } from './http/admin/index.ts';
+import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
 import { homePage } from './http/home-page.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
@@ -70,15 +70,16 @@ export async function createAppServer(
   // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
   const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
   const recordHealth = recordSignInHealth(health);
-  const testRuns = new TestRuns();
+  // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
+  // database), so no load balancer needs sticky sessions for the admin page (issue #11).
+  const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
   const sp = new ServiceProvider({
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
     stores,
     onSignInResult: async (event) => {
-      testRuns.capture(event);
-      await recordHealth(event);
+      await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
   });
   const connections = new ConnectionService({ sp, health, logger });
@@ -98,7 +99,17 @@ export async function createAppServer(
     devIdp = await mountDevIdp(app, config, sp, logger);
   }
 
-  app.use('/admin', adminRouter({ connections, adminToken: config.adminToken, testRuns, logger }));
+  app.use(
+    '/admin',
+    adminRouter({
+      connections,
+      adminToken: config.adminToken,
+      testRuns,
+      sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
+      throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
+      logger,
+    }),
+  );
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName }));
   app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));

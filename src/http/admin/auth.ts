@@ -10,6 +10,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { AdminError } from '../../sp/admin-errors.ts';
 import { newToken, tokenKey } from '../../sp/tokens.ts';
+import { MemoryStateStore, MemoryThrottleStore } from '../../store/memory/shared-state.ts';
+import type { StateStore, ThrottleStore } from '../../store/shared-state.ts';
 
 /** True when `presented` equals `configured`, compared in constant time. */
 export function tokenMatches(presented: string | undefined, configured: string | undefined): boolean {
@@ -59,41 +61,59 @@ export interface AdminSession {
   flash?: { kind: 'ok' | 'error'; text: string };
 }
 
+/** An {@link AdminSession} as the state store keeps it (JSON). */
+interface StoredAdminSession extends Omit<AdminSession, 'testRuns'> {
+  testRuns: [string, { connectionId: string; startedAt: number }][];
+}
+
 export interface AdminSessionOptions {
+  /**
+   * Where sessions live. The server passes the stores' shared `state` (Redis, else the database), so an
+   * admin signed in on one instance is signed in on all, and stays signed in across a restart. Default: in
+   * process memory, capped at `maxSessions`.
+   */
+  store?: StateStore;
   /** Absolute lifetime. Default 8 h. */
   maxAgeMs?: number;
   /** Idle timeout. Default 1 h. */
   idleMs?: number;
-  /** Most sessions kept; the oldest goes first. Default 1000. */
+  /** Most sessions the default in-memory store keeps; the oldest goes first. Default 1000. */
   maxSessions?: number;
   now?: () => number;
 }
 
+const ADMIN_SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
 /**
- * Admin sessions in process memory, keyed by a hash of the cookie value (a heap dump does not hand out
- * sessions). Several instances behind a load balancer need sticky sessions for the admin page.
+ * Admin sessions in a {@link StateStore}, keyed by a hash of the cookie value (a heap dump or a database
+ * dump does not hand out sessions). `get` returns a plain object that the page changes (flash message, test
+ * runs); `save` writes those changes back, and must come before the response that leads to the next page.
+ *
+ * @example
+ * ```ts
+ * const sessions = new AdminSessions({ store: stores.state });
+ * const { token } = await sessions.create();
+ * const session = await sessions.get(token);
+ * ```
  */
 export class AdminSessions {
-  readonly #sessions = new Map<string, AdminSession>();
+  readonly #store: StateStore;
   readonly #maxAgeMs: number;
   readonly #idleMs: number;
-  readonly #max: number;
   readonly #now: () => number;
+  /** The key and the JSON last written for each session object handed out, so `save` writes only changes. */
+  readonly #written = new WeakMap<AdminSession, { key: string; json: string }>();
 
   constructor(options: AdminSessionOptions = {}) {
     this.#maxAgeMs = options.maxAgeMs ?? 8 * 3600_000;
     this.#idleMs = options.idleMs ?? 3600_000;
-    this.#max = options.maxSessions ?? 1000;
+    this.#store = options.store ?? new MemoryStateStore({ maxEntries: options.maxSessions ?? 1000 });
     this.#now = options.now ?? Date.now;
   }
 
   /** Starts a session; returns the cookie value. */
-  create(): { token: string; session: AdminSession } {
+  async create(): Promise<{ token: string; session: AdminSession }> {
     const now = this.#now();
-    if (this.#sessions.size >= this.#max) {
-      const oldest = this.#sessions.keys().next().value;
-      if (oldest !== undefined) this.#sessions.delete(oldest);
-    }
     const token = newToken();
     const session: AdminSession = {
       csrfToken: newToken(),
@@ -101,61 +121,110 @@ export class AdminSessions {
       lastSeenAt: now,
       testRuns: new Map(),
     };
-    this.#sessions.set(tokenKey(token), session);
+    await this.#write(keyOf(token), session);
     return { token, session };
   }
 
   /** The live session of a cookie value, refreshing its idle timer. */
-  get(token: string | undefined): AdminSession | undefined {
-    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    const key = tokenKey(token);
-    const session = this.#sessions.get(key);
-    if (!session) return undefined;
+  async get(token: string | undefined): Promise<AdminSession | undefined> {
+    if (!token || !ADMIN_SESSION_TOKEN.test(token)) return undefined;
+    const key = keyOf(token);
     const now = this.#now();
+    const json = await this.#store.get(key, new Date(now));
+    if (json === undefined) return undefined;
+    const stored = JSON.parse(json) as StoredAdminSession;
+    const session: AdminSession = { ...stored, testRuns: new Map(stored.testRuns) };
     if (now - session.createdAt > this.#maxAgeMs || now - session.lastSeenAt > this.#idleMs) {
-      this.#sessions.delete(key);
+      await this.#store.delete(key);
       return undefined;
     }
     session.lastSeenAt = now;
+    await this.#write(key, session);
     return session;
   }
 
-  destroy(token: string | undefined): void {
-    if (token) this.#sessions.delete(tokenKey(token));
+  /** Writes back what the page changed in a session from {@link get} or {@link create}. */
+  async save(session: AdminSession): Promise<void> {
+    const written = this.#written.get(session);
+    if (written === undefined || written.json === toJson(session)) return;
+    await this.#write(written.key, session);
+  }
+
+  async destroy(token: string | undefined): Promise<void> {
+    if (token && ADMIN_SESSION_TOKEN.test(token)) await this.#store.delete(keyOf(token));
   }
 
   get maxAgeMs(): number {
     return this.#maxAgeMs;
   }
+
+  async #write(key: string, session: AdminSession): Promise<void> {
+    const json = toJson(session);
+    const expiresAt = Math.min(session.createdAt + this.#maxAgeMs, session.lastSeenAt + this.#idleMs);
+    await this.#store.set(key, json, new Date(expiresAt + 1), new Date(this.#now()));
+    this.#written.set(session, { key, json });
+  }
+}
+
+function keyOf(token: string): string {
+  return `admin-session:${tokenKey(token)}`;
+}
+
+function toJson(session: AdminSession): string {
+  const stored: StoredAdminSession = { ...session, testRuns: [...session.testRuns] };
+  return JSON.stringify(stored);
+}
+
+export interface LoginThrottleOptions {
+  /**
+   * Where failures are counted. The server passes the stores' shared `throttle`, so a guesser spreading
+   * attempts over several instances is counted once, and a restart does not reset the count. Default: in
+   * process memory (10,000 clients at most).
+   */
+  store?: ThrottleStore;
+  /** Failures that close the window. Default 10. */
+  max?: number;
+  /** The window, opened by the first failure. Default 15 min. */
+  windowMs?: number;
+  now?: () => Date;
 }
 
 /**
- * Failed sign-ins per client address: after `max` failures in `windowMs`, further attempts are refused
- * until the window passes. Slows token guessing; a correct token is never needed to unlock.
+ * Failed sign-ins per client address: after `max` failures within `windowMs` of the first, further attempts
+ * are refused until that window has passed. Slows token guessing; a correct token is never needed to unlock.
+ *
+ * @example
+ * ```ts
+ * const throttle = new LoginThrottle({ store: stores.throttle });
+ * if (await throttle.blocked(req.ip)) return tooMany();
+ * ```
  */
 export class LoginThrottle {
-  readonly #failures = new Map<string, number[]>();
+  readonly #store: ThrottleStore;
   readonly #max: number;
   readonly #windowMs: number;
+  readonly #now: () => Date;
 
-  constructor(max = 10, windowMs = 15 * 60_000) {
-    this.#max = max;
-    this.#windowMs = windowMs;
+  constructor(options: LoginThrottleOptions = {}) {
+    this.#store = options.store ?? new MemoryThrottleStore({ maxEntries: 10_000 });
+    this.#max = options.max ?? 10;
+    this.#windowMs = options.windowMs ?? 15 * 60_000;
+    this.#now = options.now ?? (() => new Date());
   }
 
-  blocked(key: string, now = Date.now()): boolean {
-    const recent = (this.#failures.get(key) ?? []).filter((t) => now - t < this.#windowMs);
-    if (recent.length === 0) this.#failures.delete(key);
-    else this.#failures.set(key, recent);
-    return recent.length >= this.#max;
+  async blocked(client: string): Promise<boolean> {
+    return (await this.#store.count(throttleKey(client), this.#now())) >= this.#max;
   }
 
-  fail(key: string, now = Date.now()): void {
-    if (this.#failures.size > 10_000) this.#failures.clear();
-    this.#failures.set(key, [...(this.#failures.get(key) ?? []), now]);
+  async fail(client: string): Promise<void> {
+    await this.#store.hit(throttleKey(client), this.#windowMs, this.#now());
   }
 
-  reset(key: string): void {
-    this.#failures.delete(key);
+  async reset(client: string): Promise<void> {
+    await this.#store.reset(throttleKey(client));
   }
+}
+
+function throttleKey(client: string): string {
+  return `admin-login:${client}`;
 }

@@ -15,8 +15,14 @@ import { AdminSessions, LoginThrottle } from './auth.ts';
 import { adminPages } from './page-routes.ts';
 import { TestRuns } from './test-runs.ts';
 
-export { AdminSessions, LoginThrottle, tokenMatches } from './auth.ts';
-export { TestRuns } from './test-runs.ts';
+export {
+  type AdminSessionOptions,
+  AdminSessions,
+  LoginThrottle,
+  type LoginThrottleOptions,
+  tokenMatches,
+} from './auth.ts';
+export { TestRuns, type TestRunsOptions } from './test-runs.ts';
 
 export interface AdminRouterOptions {
   connections: ConnectionService;
@@ -25,7 +31,10 @@ export interface AdminRouterOptions {
   /** Receives test sign-in results; wire `testRuns.capture` into the ServiceProvider's onSignInResult. */
   testRuns?: TestRuns;
   logger?: Logger;
+  /** Admin sessions of the page. Default: in process memory; the server shares them through its stores. */
   sessions?: AdminSessions;
+  /** The page's sign-in throttle. Default: in process memory; the server shares it through its stores. */
+  throttle?: LoginThrottle;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
 }
@@ -39,7 +48,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       connections: options.connections,
       adminToken: options.adminToken,
       sessions: options.sessions ?? new AdminSessions(),
-      throttle: new LoginThrottle(),
+      throttle: options.throttle ?? new LoginThrottle(),
       testRuns: options.testRuns ?? new TestRuns(),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',

@@ -62,16 +62,16 @@ export function adminPages(options: AdminPageOptions): Router {
   const router = express.Router();
   const form = formBody(2 * 1024 * 1024);
 
-  const sessionOf = (req: Request) => {
+  const sessionOf = async (req: Request) => {
     const token = readCookie(req, cookieName);
-    return { token, session: options.adminToken ? sessions.get(token) : undefined };
+    return { token, session: options.adminToken ? await sessions.get(token) : undefined };
   };
 
   /** A signed-in page; POSTs are CSRF-checked. Without a session: back to the sign-in form. */
   const signedIn =
     (handler: Handler) =>
     async (req: Request, res: Response): Promise<void> => {
-      const { session } = sessionOf(req);
+      const { session } = await sessionOf(req);
       if (!session) {
         res.redirect(303, '/admin');
         return;
@@ -80,6 +80,8 @@ export function adminPages(options: AdminPageOptions): Router {
         if (req.method === 'POST')
           checkCsrf(req, session, (req.body as Record<string, unknown>)?._csrf, sp.baseUrl);
         await handler(req, res, session);
+        // Handlers save before answering with a redirect; this catches any change made afterwards.
+        await sessions.save(session);
       } catch (err) {
         errorPage(req, res, err, session);
       }
@@ -102,9 +104,12 @@ export function adminPages(options: AdminPageOptions): Router {
     );
   };
 
-  const takeFlash = (session: AdminSession) => {
+  /** The flash message, removed from the (shared) session so the next page does not show it again. */
+  const takeFlash = async (session: AdminSession) => {
     const flash = session.flash;
+    if (flash === undefined) return undefined;
     delete session.flash;
+    await sessions.save(session);
     return flash;
   };
 
@@ -114,7 +119,7 @@ export function adminPages(options: AdminPageOptions): Router {
   });
 
   router.get('/', async (req, res) => {
-    const { session } = sessionOf(req);
+    const { session } = await sessionOf(req);
     if (!session) {
       const configured = !!options.adminToken;
       sendAdminPage(
@@ -131,7 +136,7 @@ export function adminPages(options: AdminPageOptions): Router {
         200,
         adminPage('Connections', connectionList(views, sp.now()), {
           csrfToken: session.csrfToken,
-          flash: takeFlash(session),
+          flash: await takeFlash(session),
         }),
       );
     } catch (err) {
@@ -142,13 +147,13 @@ export function adminPages(options: AdminPageOptions): Router {
   router.post(
     '/login',
     express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 }),
-    (req, res) => {
+    async (req, res) => {
       if (!options.adminToken) {
         sendAdminPage(res, 503, adminPage('Sign in', loginForm({ tokenConfigured: false })));
         return;
       }
       const client = req.ip ?? 'unknown';
-      if (options.throttle.blocked(client)) {
+      if (await options.throttle.blocked(client)) {
         logger.warn('admin.login_throttled', { client });
         sendAdminPage(
           res,
@@ -162,7 +167,7 @@ export function adminPages(options: AdminPageOptions): Router {
       }
       const presented = (req.body as Record<string, unknown> | undefined)?.token;
       if (!tokenMatches(typeof presented === 'string' ? presented : undefined, options.adminToken)) {
-        options.throttle.fail(client);
+        await options.throttle.fail(client);
         logger.warn('admin.login_failed', { client });
         sendAdminPage(
           res,
@@ -171,10 +176,10 @@ export function adminPages(options: AdminPageOptions): Router {
         );
         return;
       }
-      options.throttle.reset(client);
+      await options.throttle.reset(client);
       // A fresh session on every sign-in: a session id planted beforehand is worthless.
-      sessions.destroy(readCookie(req, cookieName));
-      const { token } = sessions.create();
+      await sessions.destroy(readCookie(req, cookieName));
+      const { token } = await sessions.create();
       res.cookie(cookieName, token, { ...cookieOptions, maxAge: sessions.maxAgeMs });
       logger.info('admin.login', { client });
       res.redirect(303, '/admin');
@@ -185,7 +190,7 @@ export function adminPages(options: AdminPageOptions): Router {
     '/logout',
     form,
     signedIn(async (req, res) => {
-      sessions.destroy(readCookie(req, cookieName));
+      await sessions.destroy(readCookie(req, cookieName));
       res.clearCookie(cookieName, cookieOptions);
       res.redirect(303, '/admin');
     }),
@@ -203,7 +208,7 @@ export function adminPages(options: AdminPageOptions): Router {
   );
 
   router.post('/connections', form, async (req, res) => {
-    const { session } = sessionOf(req);
+    const { session } = await sessionOf(req);
     if (!session) {
       res.redirect(303, '/admin');
       return;
@@ -246,6 +251,7 @@ export function adminPages(options: AdminPageOptions): Router {
         kind: 'ok',
         text: `Connection "${connection.displayName}" created. Give the IdP admin the values below.`,
       };
+      await sessions.save(session);
       res.redirect(303, `/admin/connections/${encodeURIComponent(connection.id)}`);
     } catch (err) {
       if (!isAdminError(err) && !isSamlSpError(err)) {
@@ -285,14 +291,17 @@ export function adminPages(options: AdminPageOptions): Router {
         200,
         adminPage(view.displayName, connectionDetail(view, session.csrfToken, sp.now()), {
           csrfToken: session.csrfToken,
-          flash: takeFlash(session),
+          flash: await takeFlash(session),
         }),
       );
     }),
   );
 
-  const backToConnection = (res: Response, id: string) =>
+  /** Saves the session's flash message, then redirects to the connection page that shows it. */
+  const backToConnection = async (res: Response, id: string, session: AdminSession) => {
+    await sessions.save(session);
     res.redirect(303, `/admin/connections/${encodeURIComponent(id)}`);
+  };
 
   router.post(
     '/connections/:id/mapping',
@@ -313,7 +322,7 @@ export function adminPages(options: AdminPageOptions): Router {
         ...(fields.preset ? { preset: fields.preset } : {}),
       } as UpdateConnectionInput;
       await flashing(session, 'Attribute mapping saved.', () => connections.update(id, patch));
-      backToConnection(res, id);
+      await backToConnection(res, id, session);
     }),
   );
 
@@ -333,7 +342,7 @@ export function adminPages(options: AdminPageOptions): Router {
         },
       } as UpdateConnectionInput;
       await flashing(session, 'Policy saved.', () => connections.update(id, patch));
-      backToConnection(res, id);
+      await backToConnection(res, id, session);
     }),
   );
 
@@ -354,7 +363,7 @@ export function adminPages(options: AdminPageOptions): Router {
               ? `Metadata refreshed: ${outcome.added.length} new, ${outcome.retained.length} retired and still trusted, ${outcome.dropped.length} dropped certificate(s).`
               : 'Metadata refreshed: unchanged.',
           };
-      backToConnection(res, id);
+      await backToConnection(res, id, session);
     }),
   );
 
@@ -366,6 +375,7 @@ export function adminPages(options: AdminPageOptions): Router {
       await connections.remove(id);
       logger.info('admin.connection_removed', { connectionId: id, via: 'page' });
       session.flash = { kind: 'ok', text: `Connection "${id}" deleted.` };
+      await sessions.save(session);
       res.redirect(303, '/admin');
     }),
   );
@@ -378,6 +388,7 @@ export function adminPages(options: AdminPageOptions): Router {
       if (session.testRuns.size >= 20)
         session.testRuns.delete(session.testRuns.keys().next().value as string);
       session.testRuns.set(run, { connectionId: connection.id, startedAt: sp.now().getTime() });
+      await sessions.save(session);
       const returnTo = testResultPath(connection.id, run);
       res.redirect(
         303,
@@ -387,7 +398,7 @@ export function adminPages(options: AdminPageOptions): Router {
   );
 
   router.get('/connections/:id/test/result', async (req, res) => {
-    const { session } = sessionOf(req);
+    const { session } = await sessionOf(req);
     if (!session && req.query.hop === undefined && options.adminToken) {
       // The IdP's cross-site POST started this redirect chain, so the SameSite=Strict admin cookie was held
       // back. A same-site hop (this page reloading itself) brings it along.
@@ -425,7 +436,7 @@ export function adminPages(options: AdminPageOptions): Router {
         200,
         adminPage(
           'Test sign-in',
-          testResultPage(view, testRuns.get(run, sp.now().getTime()), started.startedAt, sp.now()),
+          testResultPage(view, await testRuns.get(run, sp.now().getTime()), started.startedAt, sp.now()),
           { csrfToken: session.csrfToken },
         ),
       );
@@ -435,7 +446,11 @@ export function adminPages(options: AdminPageOptions): Router {
   });
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    errorPage(req, res, err, sessionOf(req).session);
+    // The session lookup may be what failed (the store is down): then the page goes without it.
+    sessionOf(req).then(
+      ({ session }) => errorPage(req, res, err, session),
+      () => errorPage(req, res, err),
+    );
   });
   return router;
 }

@@ -3,9 +3,12 @@
  * accepts the response, what it received (attributes, NameID, the signature facts) and what the mapping made
  * of it are kept under that token for the admin session that started the run.
  *
- * Kept in process memory for a few minutes: this is a diagnostic view, not an audit log.
+ * Kept for a few minutes in a {@link StateStore}: the server passes the stores' shared `state`, so the result
+ * shows whichever instance the IdP's POST reached; this is a diagnostic view, not an audit log.
  */
 import type { SignInEvent } from '../../sp/service-provider.ts';
+import { MemoryStateStore } from '../../store/memory/shared-state.ts';
+import type { StateStore } from '../../store/shared-state.ts';
 
 /** What one test sign-in received and produced. */
 export interface TestRunResult {
@@ -36,54 +39,59 @@ export function testResultPath(connectionId: string, run: string): string {
   return `/admin/connections/${encodeURIComponent(connectionId)}/test/result?run=${run}`;
 }
 
+export interface TestRunsOptions {
+  /** Where results are kept. Default: in process memory (500 at most). */
+  store?: StateStore;
+  /** How long a result stays readable. Default 15 min. */
+  ttlMs?: number;
+}
+
+/**
+ * Test sign-in results by run token.
+ *
+ * @example
+ * ```ts
+ * const testRuns = new TestRuns({ store: stores.state });
+ * const sp = new ServiceProvider({ ...options, onSignInResult: testRuns.capture });
+ * ```
+ */
 export class TestRuns {
-  readonly #results = new Map<string, { result: TestRunResult; expiresAt: number }>();
+  readonly #store: StateStore;
   readonly #ttlMs: number;
 
-  constructor(ttlMs = 15 * 60_000) {
-    this.#ttlMs = ttlMs;
+  constructor(options: TestRunsOptions = {}) {
+    this.#store = options.store ?? new MemoryStateStore({ maxEntries: 500 });
+    this.#ttlMs = options.ttlMs ?? 15 * 60_000;
   }
 
   /** An `onSignInResult` handler: keeps successful sign-ins whose returnTo is a test-run result page. */
-  capture = (event: SignInEvent): void => {
+  capture = async (event: SignInEvent): Promise<void> => {
     if (!event.ok) return;
     const match = RESULT_PATH.exec(event.result.returnTo);
     if (!match || decodeURIComponent(match[1]!) !== event.connectionId) return;
     const { assertion, profile, user } = event.result;
-    this.#purge(event.at.getTime());
-    if (this.#results.size >= 500) this.#results.clear();
-    this.#results.set(match[2]!, {
-      expiresAt: event.at.getTime() + this.#ttlMs,
-      result: {
-        connectionId: event.connectionId,
-        at: event.at.toISOString(),
-        nameId: {
-          value: assertion.nameId.value,
-          ...(assertion.nameId.format ? { format: assertion.nameId.format } : {}),
-        },
-        ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
-        issuer: assertion.issuer,
-        attributes: assertion.attributes,
-        profile: { ...profile, groups: [...profile.groups], warnings: [...profile.warnings] },
-        userId: user.id,
-        signature: { ...assertion.signature, signedElements: [...assertion.signature.signedElements] },
-        wasEncrypted: assertion.wasEncrypted,
+    const result: TestRunResult = {
+      connectionId: event.connectionId,
+      at: event.at.toISOString(),
+      nameId: {
+        value: assertion.nameId.value,
+        ...(assertion.nameId.format ? { format: assertion.nameId.format } : {}),
       },
-    });
+      ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
+      issuer: assertion.issuer,
+      attributes: assertion.attributes,
+      profile: { ...profile, groups: [...profile.groups], warnings: [...profile.warnings] },
+      userId: user.id,
+      signature: { ...assertion.signature, signedElements: [...assertion.signature.signedElements] },
+      wasEncrypted: assertion.wasEncrypted,
+    };
+    const expiresAt = new Date(event.at.getTime() + this.#ttlMs);
+    await this.#store.set(`test-run:${match[2]!}`, JSON.stringify(result), expiresAt, event.at);
   };
 
   /** The result of a run, if it arrived and has not expired. */
-  get(run: string, now = Date.now()): TestRunResult | undefined {
-    const entry = this.#results.get(run);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= now) {
-      this.#results.delete(run);
-      return undefined;
-    }
-    return entry.result;
-  }
-
-  #purge(now: number): void {
-    for (const [run, entry] of this.#results) if (entry.expiresAt <= now) this.#results.delete(run);
+  async get(run: string, now = Date.now()): Promise<TestRunResult | undefined> {
+    const json = await this.#store.get(`test-run:${run}`, new Date(now));
+    return json === undefined ? undefined : (JSON.parse(json) as TestRunResult);
   }
 }
