@@ -34,6 +34,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
+  refresher: MetadataRefresher;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -83,7 +85,12 @@ export async function createAppServer(
     },
   });
   const connections = new ConnectionService({ sp, health, logger });
-  const refresher = new MetadataRefresher({ connections, logger });
+  // One refresh per connection per cycle across every instance on these stores (issue #11).
+  const refresher = new MetadataRefresher({
+    connections,
+    logger,
+    ...(stores.locks ? { locks: stores.locks } : {}),
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -121,6 +128,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    refresher,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {

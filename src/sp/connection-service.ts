@@ -349,11 +349,7 @@ export class ConnectionService {
 
   /** URL connections whose next refresh is due at `now`. */
   async dueForRefresh(now: Date = this.#now()): Promise<Connection[]> {
-    return (await this.list()).filter((c) => {
-      if (!c.metadataUrl) return false;
-      const next = c.metadataStatus?.nextRefreshAt;
-      return next === undefined || Date.parse(next) <= now.getTime();
-    });
+    return (await this.list()).filter((c) => isDueForRefresh(c, now));
   }
 
   async #newId(base: string): Promise<string> {
@@ -382,6 +378,17 @@ export class ConnectionService {
       if (this.#locks.get(id) === tail) this.#locks.delete(id);
     }
   }
+}
+
+/**
+ * Whether a connection's metadata URL is due for a refresh at `now`: the next-due time is stored with the
+ * connection (`metadataStatus.nextRefreshAt`), so the schedule survives restarts and is the same on every
+ * instance.
+ */
+export function isDueForRefresh(connection: Connection, now: Date): boolean {
+  if (!connection.metadataUrl) return false;
+  const next = connection.metadataStatus?.nextRefreshAt;
+  return next === undefined || Date.parse(next) <= now.getTime();
 }
 
 function exists(id: string): AdminError {
