@@ -169,10 +169,10 @@ export async function startPostgres(): Promise<PostgresServer> {
 export interface RedisServer extends RunningServer {
   /**
    * Kills the server by its PID (SIGKILL: nothing is saved, as in a crash or a failover to an empty
-   * replica) and starts a fresh one on the same port. Resolves once the new one answers PING; `pid` is then
-   * the new PID.
+   * replica), runs `whileDown` if given (the outage), and starts a fresh one on the same port. Resolves once
+   * the new one answers PING; `pid` is then the new PID.
    */
-  restart(): Promise<void>;
+  restart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 /** redis-server on a free loopback port, with no persistence. */
@@ -207,8 +207,9 @@ export async function startRedis(): Promise<RedisServer> {
       port,
       pid: pidOf(child),
       startupMs: Math.round(performance.now() - started),
-      async restart() {
+      async restart(whileDown) {
         await stopChild(child, 'SIGKILL');
+        await whileDown?.();
         child = spawnOn(port);
         await waitUntil(child, () => canConnectTcp(port), 'Redis');
         running.pid = pidOf(child);
