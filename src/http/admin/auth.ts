@@ -179,52 +179,83 @@ export interface LoginThrottleOptions {
   /**
    * Where failures are counted. The server passes the stores' shared `throttle`, so a guesser spreading
    * attempts over several instances is counted once, and a restart does not reset the count. Default: in
-   * process memory (10,000 clients at most).
+   * process memory (`maxClients` addresses at most).
    */
   store?: ThrottleStore;
-  /** Failures that close the window. Default 10. */
-  max?: number;
-  /** The window, opened by the first failure. Default 15 min. */
+  /** Failures one client address may have in the window. Default 10. */
+  maxPerClient?: number;
+  /**
+   * Failures all addresses together may have in the window; beyond it every attempt waits. Default 100.
+   * This is what rotating addresses (a botnet, or forged X-Forwarded-For under a too-trusting proxy setting)
+   * runs into: they buy fresh per-address buckets, never more guesses than this ceiling per window.
+   */
+  maxTotal?: number;
+  /** The window, opened by a bucket's first failure. Default 15 min. */
   windowMs?: number;
+  /** Most addresses the default in-memory store tracks; beyond it the oldest go first. Default 10,000. */
+  maxClients?: number;
   now?: () => Date;
 }
 
+/** The bucket the global ceiling counts in. Not a valid address, so no client can own it. */
+const EVERYONE = '*';
+
 /**
- * Failed sign-ins per client address: after `max` failures within `windowMs` of the first, further attempts
- * are refused until that window has passed. Slows token guessing; a correct token is never needed to unlock.
+ * Failed sign-ins per client address, and in total: after `maxPerClient` failures of one address, or
+ * `maxTotal` failures of all addresses together, within `windowMs` of the bucket's first failure, further
+ * attempts are refused until that window has passed. Slows token guessing; a correct token is never needed
+ * to unlock, and a success resets only its own address. The counts live in a {@link ThrottleStore}, shared
+ * by every instance when the server passes its stores'.
  *
  * @example
  * ```ts
  * const throttle = new LoginThrottle({ store: stores.throttle });
- * if (await throttle.blocked(req.ip)) return tooMany();
+ * if (await throttle.blocked(req.ip ?? 'unknown')) return tooMany();
  * ```
  */
 export class LoginThrottle {
   readonly #store: ThrottleStore;
-  readonly #max: number;
+  readonly #maxPerClient: number;
+  readonly #maxTotal: number;
   readonly #windowMs: number;
   readonly #now: () => Date;
 
   constructor(options: LoginThrottleOptions = {}) {
-    this.#store = options.store ?? new MemoryThrottleStore({ maxEntries: 10_000 });
-    this.#max = options.max ?? 10;
+    this.#store = options.store ?? new MemoryThrottleStore({ maxEntries: options.maxClients ?? 10_000 });
+    this.#maxPerClient = options.maxPerClient ?? 10;
+    this.#maxTotal = options.maxTotal ?? 100;
     this.#windowMs = options.windowMs ?? 15 * 60_000;
     this.#now = options.now ?? (() => new Date());
   }
 
-  async blocked(client: string): Promise<boolean> {
-    return (await this.#store.count(throttleKey(client), this.#now())) >= this.#max;
+  /** `at` (epoch ms) overrides the clock, as in tests. */
+  async blocked(client: string, at?: number): Promise<boolean> {
+    const now = at === undefined ? this.#now() : new Date(at);
+    const [total, own] = await Promise.all([
+      this.#store.count(throttleKey(EVERYONE), now),
+      this.#store.count(throttleKey(bucketOf(client)), now),
+    ]);
+    return total >= this.#maxTotal || own >= this.#maxPerClient;
   }
 
-  async fail(client: string): Promise<void> {
-    await this.#store.hit(throttleKey(client), this.#windowMs, this.#now());
+  async fail(client: string, at?: number): Promise<void> {
+    const now = at === undefined ? this.#now() : new Date(at);
+    await Promise.all([
+      this.#store.hit(throttleKey(EVERYONE), this.#windowMs, now),
+      this.#store.hit(throttleKey(bucketOf(client)), this.#windowMs, now),
+    ]);
   }
 
+  /** After a correct token: that address starts afresh; the global count does not. */
   async reset(client: string): Promise<void> {
-    await this.#store.reset(throttleKey(client));
+    await this.#store.reset(throttleKey(bucketOf(client)));
   }
 }
 
-function throttleKey(client: string): string {
-  return `admin-login:${client}`;
+function bucketOf(client: string): string {
+  return client === EVERYONE ? 'unknown' : client;
+}
+
+function throttleKey(bucket: string): string {
+  return `admin-login:${bucket}`;
 }
