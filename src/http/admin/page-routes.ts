@@ -80,11 +80,17 @@ export function adminPages(options: AdminPageOptions): Router {
         if (req.method === 'POST')
           checkCsrf(req, session, (req.body as Record<string, unknown>)?._csrf, sp.baseUrl);
         await handler(req, res, session);
-        // Handlers save before answering with a redirect; this catches any change made afterwards.
-        await sessions.save(session);
       } catch (err) {
         errorPage(req, res, err, session);
+        return;
       }
+      // Handlers save before the redirect that shows a change; this keeps one made after the answer. The
+      // answer is out by now, so a failure here can only be logged.
+      await sessions.save(session).catch((err: unknown) => {
+        logger.warn('admin.session_save_failed', {
+          message: err instanceof Error ? err.message : String(err),
+        });
+      });
     };
 
   const errorPage = (req: Request, res: Response, err: unknown, session?: AdminSession): void => {
@@ -446,6 +452,7 @@ export function adminPages(options: AdminPageOptions): Router {
   });
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
     // The session lookup may be what failed (the store is down): then the page goes without it.
     sessionOf(req).then(
       ({ session }) => errorPage(req, res, err, session),
