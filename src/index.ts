@@ -99,5 +99,12 @@ export {
   type SignInResult,
 } from './sp/service-provider.ts';
 export { recordSignInHealth } from './sp/sign-in-health.ts';
+export {
+  isStoreUnavailable,
+  STORE_UNAVAILABLE,
+  type StoreBackend,
+  StoreUnavailableError,
+} from './store/errors.ts';
 export { openStores } from './store/index.ts';
+export { StoreNotReadyError } from './store/readiness.ts';
 export type * from './store/types.ts';

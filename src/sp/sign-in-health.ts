@@ -4,6 +4,7 @@
  */
 import { isSamlSpError } from '../core/errors.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
 import type { SignInEvent } from './service-provider.ts';
 
 /**
@@ -33,6 +34,17 @@ export function recordSignInHealth(health: ConnectionHealthStore): (event: SignI
         code: error.code,
         message: error.message,
         hint: error.hint,
+      });
+      return;
+    }
+    if (isStoreUnavailable(error)) {
+      // The same code the browser got and the log shows. (Recording fails too when the store that keeps
+      // health is the one that is down; the outcome is unchanged either way.)
+      await health.recordFailure(event.connectionId, {
+        at: event.at,
+        code: error.code,
+        message: error.message,
+        hint: 'A store (database or Redis) could not be reached during this sign-in; see the server log.',
       });
       return;
     }

@@ -134,6 +134,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     throttle: redis.throttle,
     locks: redis.locks,
     ...(durable ? {} : { sessions: redis.sessions, replay: redis.replay }),
+    checks: [...(database.checks ?? []), redis.check],
     close: async () => {
       await Promise.all([redis.close(), database.close()]);
     },

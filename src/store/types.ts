@@ -6,9 +6,11 @@
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
 export type * from './connection-health.ts';
+export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
 
 export interface ConnectionStore {
@@ -127,5 +129,7 @@ export interface Stores {
   state?: StateStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
+  checks?: readonly StoreCheck[];
   close(): Promise<void>;
 }

@@ -1,9 +1,13 @@
 /** Every PostgreSQL store on one connection pool: the backend for several instances behind a load balancer. */
+import { guardStores } from '../errors.ts';
 import { MemoryRequestIdStore } from '../memory/index.ts';
+import { migrationFacts } from '../readiness.ts';
 import type { Stores } from '../types.ts';
 import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
+import { classifyPostgresError } from './errors.ts';
+import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
@@ -11,6 +15,7 @@ import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './
 import { PostgresUserStore } from './users.ts';
 
 export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
+export { classifyPostgresError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
   PostgresConnectionHealthStore,
@@ -35,7 +40,8 @@ export interface PostgresStoresOptions extends PostgresPoolOptions {
 
 /**
  * Connects to `url` (`postgres://` or `postgresql://`), migrates the schema and returns the stores on one
- * pool. `close()` ends the pool.
+ * pool. `close()` ends the pool. A call that fails because PostgreSQL cannot be reached rejects with a
+ * StoreUnavailableError (`STORE_UNAVAILABLE`).
  *
  * @example
  * ```ts
@@ -47,7 +53,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
   const pool = await openPostgresPool(url, options);
   const inDatabase = (options.caches ?? 'database') === 'database';
   let closed: Promise<void> | undefined;
-  return {
+  const stores: Stores = {
     connections: new PostgresConnectionStore(pool),
     users: new PostgresUserStore(pool),
     sessions: new PostgresSessionStore(pool),
@@ -57,9 +63,23 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    checks: [
+      {
+        name: 'database',
+        backend: 'postgres',
+        run: async () => {
+          try {
+            return migrationFacts(await appliedVersions(pool), MIGRATIONS);
+          } catch (error) {
+            throw classifyPostgresError(error) ?? error;
+          }
+        },
+      },
+    ],
     close: () => {
       closed ??= endPool(pool);
       return closed;
     },
   };
+  return guardStores(stores, classifyPostgresError);
 }

@@ -1,12 +1,16 @@
 /** The Redis stores: request IDs, the replay cache and sessions, shared by every instance of a deployment. */
+import { guardStore } from '../errors.ts';
+import type { StoreCheck } from '../readiness.ts';
 import type { Stores } from '../types.ts';
 import { openRedisClient, type RedisClientOptions, RedisKeys, type RedisStoreClient } from './client.ts';
+import { classifyRedisError } from './errors.ts';
 import { RedisReplayCache } from './replay.ts';
 import { RedisRequestIdStore, type RedisRequestIdStoreOptions } from './requests.ts';
 import { RedisSessionStore } from './sessions.ts';
 import { RedisLockStore, RedisStateStore, RedisThrottleStore } from './shared-state.ts';
 
 export { openRedisClient, type RedisClientOptions, RedisKeys, type RedisStoreClient } from './client.ts';
+export { classifyRedisError } from './errors.ts';
 export { DEFAULT_MAX_REQUESTS_PER_BROWSER, type RedisRequestIdStoreOptions } from './requests.ts';
 export {
   RedisLockStore,
@@ -30,13 +34,16 @@ export interface RedisStores
   extends Pick<Stores, 'requests' | 'replay' | 'sessions'>,
     Required<Pick<Stores, 'state' | 'throttle' | 'locks'>> {
   client: RedisStoreClient;
+  /** Readiness (`GET /readyz`): a PING. */
+  check: StoreCheck;
   /** Closes the client, letting commands already sent finish. Closing twice is harmless. */
   close(): Promise<void>;
 }
 
 /**
  * Connects to `url` (`redis://` or `rediss://`) and returns the request-ID store, the replay cache and the
- * session store on one client.
+ * session store on one client. A call that fails because Redis cannot be reached rejects with a
+ * StoreUnavailableError (`STORE_UNAVAILABLE`).
  *
  * @example
  * ```ts
@@ -50,12 +57,24 @@ export async function openRedisStores(url: string, options: RedisStoresOptions =
   let closed: Promise<void> | undefined;
   return {
     client,
-    requests: new RedisRequestIdStore(client, keys, options),
-    replay: new RedisReplayCache(client, keys),
-    sessions: new RedisSessionStore(client, keys),
-    state: new RedisStateStore(client, keys),
-    throttle: new RedisThrottleStore(client, keys),
-    locks: new RedisLockStore(client, keys),
+    requests: guardStore(new RedisRequestIdStore(client, keys, options), classifyRedisError),
+    replay: guardStore(new RedisReplayCache(client, keys), classifyRedisError),
+    sessions: guardStore(new RedisSessionStore(client, keys), classifyRedisError),
+    state: guardStore(new RedisStateStore(client, keys), classifyRedisError),
+    throttle: guardStore(new RedisThrottleStore(client, keys), classifyRedisError),
+    locks: guardStore(new RedisLockStore(client, keys), classifyRedisError),
+    check: {
+      name: 'redis',
+      backend: 'redis',
+      run: async () => {
+        try {
+          await client.ping();
+          return {};
+        } catch (error) {
+          throw classifyRedisError(error) ?? error;
+        }
+      },
+    },
     close: () => {
       closed ??= closeClient(client);
       return closed;

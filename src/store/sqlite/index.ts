@@ -1,9 +1,13 @@
 /** Every SQLite store on one database file. */
+import { guardStores } from '../errors.ts';
 import { MemoryRequestIdStore } from '../memory/index.ts';
+import { migrationFacts } from '../readiness.ts';
 import type { Stores } from '../types.ts';
 import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
+import { classifySqliteError } from './errors.ts';
+import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
@@ -11,6 +15,7 @@ import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared
 import { SqliteUserStore } from './users.ts';
 
 export { openSqliteDatabase } from './database.ts';
+export { classifySqliteError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
   SqliteConnectionHealthStore,
@@ -35,7 +40,8 @@ export interface SqliteStoresOptions {
 
 /**
  * Opens `file` (an absolute path, or `':memory:'`), migrates it and returns the stores on it.
- * `close()` closes the database.
+ * `close()` closes the database. A call that fails because the file is locked past the busy timeout, cannot
+ * be read or written, or was closed rejects with a StoreUnavailableError (`STORE_UNAVAILABLE`).
  *
  * @example
  * ```ts
@@ -45,7 +51,7 @@ export interface SqliteStoresOptions {
 export function openSqliteStores(file: string, options: SqliteStoresOptions = {}): Stores {
   const db = openSqliteDatabase(file);
   const inDatabase = options.caches === 'database';
-  return {
+  const stores: Stores = {
     connections: new SqliteConnectionStore(db),
     users: new SqliteUserStore(db),
     sessions: new SqliteSessionStore(db),
@@ -55,8 +61,22 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    checks: [
+      {
+        name: 'database',
+        backend: 'sqlite',
+        run: async () => {
+          try {
+            return migrationFacts(appliedVersions(db), MIGRATIONS);
+          } catch (error) {
+            throw classifySqliteError(error) ?? error;
+          }
+        },
+      },
+    ],
     close: async () => {
       if (db.isOpen) db.close();
     },
   };
+  return guardStores(stores, classifySqliteError);
 }
