@@ -11,6 +11,7 @@ import { looksLikeToken } from '../sp/tokens.ts';
 import { browserKeyCookieName, ensureBrowserKey } from './browser-key.ts';
 import { readCookie, sessionCookieOptions } from './cookies.ts';
 import { currentSession } from './current-session.ts';
+import { errorHandler } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { sendLogoutNotice } from './logout-pages.ts';
@@ -52,6 +53,7 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
   const secure = sp.baseUrl.startsWith('https:');
   const router = express.Router();
 
+  const logger = options.logger ?? silentLogger;
   router.get('/me', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const current = await currentSession(sp, req, cookieName);
@@ -63,7 +65,6 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
   });
 
   const logoutService = options.logout ?? new LogoutService(sp);
-  const logger = options.logger ?? silentLogger;
   const logout = async (req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store');
     const token = readCookie(req, cookieName);
@@ -106,5 +107,7 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
   };
   router.get('/logout', logout);
   router.post('/logout', logout);
+  // A store outage under /me (503 STORE_UNAVAILABLE), or any other failure, answered without internals.
+  router.use(errorHandler({ logger }));
   return router;
 }

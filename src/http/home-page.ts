@@ -2,12 +2,14 @@
 import express, { type Router } from 'express';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { currentSession } from './current-session.ts';
+import { errorHandler } from './error-response.ts';
 import { html, page } from './html.ts';
+import { type Logger, silentLogger } from './logger.ts';
 import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
 
 export function homePage(
   sp: ServiceProvider,
-  options: { sessionCookieName?: string; title?: string } = {},
+  options: { sessionCookieName?: string; title?: string; logger?: Logger } = {},
 ): Router {
   const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
   const title = options.title ?? 'saml-sp-kit';
@@ -42,5 +44,6 @@ ${connections.length ? html`<ul>${links}</ul>` : html`<p>No connections yet. Add
       ),
     );
   });
+  router.use(errorHandler({ logger: options.logger ?? silentLogger }));
   return router;
 }

@@ -2,6 +2,13 @@
 export { type AccountRoutesOptions, accountRoutes, meJson } from './account-routes.ts';
 export { type AdminRouterOptions, adminRouter, TestRuns } from './admin/index.ts';
 export { type CurrentSession, currentSession } from './current-session.ts';
+export {
+  type DescribedError,
+  describeError,
+  errorHandler,
+  notFoundHandler,
+  sendError,
+} from './error-response.ts';
 export { sendSamlError } from './errors.ts';
 export { homePage } from './home-page.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';

@@ -19,7 +19,7 @@ import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { readCookie, requestBindingCookieOptions } from './cookies.ts';
-import { toSamlError } from './errors.ts';
+import { describeError } from './error-response.ts';
 
 export interface SamlSpStrategyOptions {
   /** Strategy name for passport.authenticate(). Default 'saml-sp-kit'. */
@@ -71,8 +71,10 @@ export class SamlSpStrategy extends Strategy {
         ? this.acs(req, connectionId, body)
         : this.login(req, connectionId);
     work.catch((err: unknown) => {
-      const error = toSamlError(err);
-      if (error.status >= 500) this.error(error);
+      const error = describeError(err);
+      // A server-side failure (a store outage: StoreUnavailableError, status 503) goes to the app's error
+      // handling as it is; a rejected message fails the authentication with its code.
+      if (error.status >= 500) this.error(err instanceof Error ? err : new Error(String(err)));
       else
         this.fail(
           { message: `${error.code}: ${error.message}`, code: error.code, hint: error.hint },

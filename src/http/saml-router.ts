@@ -14,6 +14,7 @@ import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { errorHandler } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { sloRouter } from './slo-router.ts';
@@ -127,6 +128,8 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     }
   });
 
+  // Whatever escapes the handlers above is answered here, never by the host app's default error page.
+  router.use(errorHandler({ logger }));
   return router;
 }
 

@@ -22,7 +22,8 @@ import type { ServiceProvider } from '../sp/service-provider.ts';
 import { looksLikeToken } from '../sp/tokens.ts';
 import { browserKeyCookieName, browserKeyOf } from './browser-key.ts';
 import { readCookie, sessionCookieOptions } from './cookies.ts';
-import { sendSamlError, toSamlError } from './errors.ts';
+import { describeError } from './error-response.ts';
+import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { sendLogoutNotice } from './logout-pages.ts';
 
@@ -167,7 +168,7 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
       );
       return;
     }
-    const error = toSamlError(err);
+    const error = describeError(err);
     logger.warn('saml.rejected', {
       route: 'slo',
       binding: 'soap',
@@ -177,9 +178,11 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
       hint: error.hint,
       details: error.details,
     });
-    // SOAP 1.1 §6.2: a fault travels with HTTP 500. The SAML code is in the faultstring and the detail.
+    // SOAP 1.1 §6.2: a fault travels with HTTP 500. The SAML code is in the faultstring and the detail. A store
+    // outage is not a fault of the message: 503 with Retry-After tells the IdP to try again later.
+    if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     res
-      .status(500)
+      .status(error.status === 503 ? 503 : 500)
       .type(SOAP_CONTENT_TYPE)
       .send(
         '<?xml version="1.0" encoding="UTF-8"?>' +

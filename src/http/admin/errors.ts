@@ -2,16 +2,14 @@
 import type { Request, Response } from 'express';
 import { isSamlSpError } from '../../core/errors.ts';
 import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
+import { type DescribedError, describeError } from '../error-response.ts';
 import type { Logger } from '../logger.ts';
 
-/** The coded error behind any thrown value (unknown errors become a 500 without internals). */
-export function toAdminError(err: unknown): {
-  code: string;
-  message: string;
-  hint: string;
-  status: number;
-  details: Record<string, unknown>;
-} {
+/**
+ * The coded error behind any thrown value: a store outage is 503 STORE_UNAVAILABLE with a retry delay,
+ * unknown errors become a 500 INTERNAL_ERROR without internals.
+ */
+export function toAdminError(err: unknown): DescribedError {
   if (isAdminError(err) || isSamlSpError(err)) {
     return { code: err.code, message: err.message, hint: err.hint, status: err.status, details: err.details };
   }
@@ -31,13 +29,7 @@ export function toAdminError(err: unknown): {
       }),
     );
   }
-  return {
-    code: 'INTERNAL_ERROR',
-    message: 'Internal error.',
-    hint: 'See the server log.',
-    status: 500,
-    details: {},
-  };
+  return describeError(err);
 }
 
 /** Sends a JSON error answer and logs it (with the cause for 5xx). */
@@ -53,6 +45,7 @@ export function sendAdminJsonError(req: Request, res: Response, err: unknown, lo
   });
   res.status(error.status);
   res.setHeader('Cache-Control', 'no-store');
+  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   res.json({
     error: {
       code: error.code,

@@ -101,7 +101,8 @@ export function adminPages(options: AdminPageOptions): Router {
       message: error.message,
       ...(error.status >= 500 ? { cause: err instanceof Error ? err.stack : String(err) } : {}),
     });
-    const body = html`<h1>Something went wrong</h1><section class="error-box" role="alert"><p><strong>${error.code}</strong>: ${error.message}</p><p>${error.hint}</p></section>
+    if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    const body = html`<h1>${error.status === 503 ? 'Temporarily unavailable' : 'Something went wrong'}</h1><section class="error-box" role="alert"><p><strong>${error.code}</strong>: ${error.message}</p><p>${error.hint}</p></section>
 <p><a href="/admin">Back to the connections</a></p>`;
     sendAdminPage(
       res,
