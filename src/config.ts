@@ -5,6 +5,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+/** A duration in milliseconds from the environment: a whole number within [min, max]. */
+const millis = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -24,6 +28,17 @@ const envSchema = z.object({
   DEV_IDP: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
   CERTS_DIR: z.string().default('certs'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  // Slow clients are cut off by the server (Node's own defaults are 60 s and 300 s).
+  HTTP_HEADERS_TIMEOUT_MS: millis(10_000, 100, 600_000),
+  HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(5_000, 100, 3_600_000),
+  SHUTDOWN_TIMEOUT_MS: millis(10_000, 100, 600_000),
+});
+
+/** Rules across variables. */
+const checkedEnvSchema = envSchema.refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
 });
 
 export interface ResolvedConfig {
@@ -39,6 +54,10 @@ export interface ResolvedConfig {
   keyFiles: { signingKey: string; signingCert: string; encryptionKey: string; encryptionCert: string };
   devIdp: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Server-side limits on slow clients (node:http `headersTimeout`, `requestTimeout`, `keepAliveTimeout`). */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** SIGTERM/SIGINT: in-flight requests get this long to finish; the process exits by then at the latest. */
+  shutdownTimeoutMs: number;
 }
 
 /** Thrown when the environment is invalid; the CLI prints it and exits 2. */
@@ -54,7 +73,7 @@ export function loadConfig(
   env: NodeJS.ProcessEnv,
   options: { devIdpDefault?: boolean; cwd?: string } = {},
 ): ResolvedConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = checkedEnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`Invalid environment: ${problems}`);
@@ -88,5 +107,11 @@ export function loadConfig(
     },
     devIdp,
     logLevel: e.LOG_LEVEL,
+    http: Object.freeze({
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    }),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });
 }

@@ -3,7 +3,6 @@
  * public pieces an integrator mounts in their own app (samlRouter, accountRoutes), plus the demo home page and,
  * under `npm start`, the embedded development IdP with its ready connection `dev`.
  */
-import type { Server } from 'node:http';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
@@ -12,7 +11,10 @@ import type { Connection } from './core/types.ts';
 import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
+import { errorHandler, notFoundHandler } from './http/error-response.ts';
+import { healthRoutes } from './http/health.ts';
 import { homePage } from './http/home-page.ts';
+import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
 import { ConnectionService } from './sp/connection-service.ts';
@@ -40,7 +42,12 @@ export interface AppServer {
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: /readyz turns 503, the server stops accepting, in-flight requests finish (until
+   * `timeoutMs`, default SHUTDOWN_TIMEOUT_MS; then their connections are cut), background jobs stop, and the
+   * stores close (pools ended). Calling it again returns the same promise.
+   */
+  close(options?: { timeoutMs?: number }): Promise<DrainResult>;
 }
 
 /** Loads the SP's signing and encryption keys, generating them on first start. */
@@ -93,6 +100,7 @@ export async function createAppServer(
   });
 
   const app = express();
+  const http = createHttpServer(app, config.http);
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -100,6 +108,9 @@ export async function createAppServer(
     res.setHeader('X-Frame-Options', 'DENY');
     next();
   });
+
+  // Before everything else: probes must not depend on sessions, cookies or the dev IdP.
+  app.use(healthRoutes({ checks: stores.checks, draining: () => http.draining, logger }));
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
@@ -117,12 +128,16 @@ export async function createAppServer(
       logger,
     }),
   );
-  app.use(homePage(sp, { sessionCookieName: config.sessionCookieName }));
+  app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  // One answer for whatever no route handled or every route let through: never Express's default page,
+  // which shows the stack trace and file paths outside production.
+  app.use(notFoundHandler());
+  app.use(errorHandler({ logger }));
 
-  let server: Server | undefined;
   let stopSweeper: (() => void) | undefined;
+  let closing: Promise<DrainResult> | undefined;
   return {
     app,
     sp,
@@ -133,10 +148,11 @@ export async function createAppServer(
     logger,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
-        const s = app.listen(port, host);
+        const s = http.server;
         s.once('error', reject);
+        s.listen(port, host);
         s.once('listening', () => {
-          server = s;
+          s.off('error', reject);
           const address = s.address();
           const bound = typeof address === 'object' && address ? address.port : port;
           logger.info('server.listening', { url: config.baseUrl, host, port: bound });
@@ -150,15 +166,16 @@ export async function createAppServer(
         });
       });
     },
-    async close() {
-      stopSweeper?.();
-      await refresher.stop();
-      if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeAllConnections?.();
-      }
-      await stores.close();
+    close(options = {}) {
+      closing ??= (async () => {
+        const deadline = Date.now() + (options.timeoutMs ?? config.shutdownTimeoutMs);
+        stopSweeper?.();
+        // In-flight requests still need the stores: close them only once the HTTP side has drained.
+        const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
+        await stores.close();
+        return drained;
+      })();
+      return closing;
     },
   };
 }
