@@ -103,7 +103,8 @@ export function errorCode(error: unknown): string | undefined {
  * ```
  */
 export function guardStore<T extends object>(store: T, classify: StoreErrorClassifier): T {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // One wrapper per method function (not per name: a test or a decorator may replace a method later).
+  const wrappers = new WeakMap<(...args: unknown[]) => unknown, (...args: unknown[]) => unknown>();
   const translate = (error: unknown): never => {
     throw classify(error) ?? error;
   };
@@ -111,19 +112,20 @@ export function guardStore<T extends object>(store: T, classify: StoreErrorClass
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      let fn = wrapped.get(property);
-      if (fn === undefined) {
-        fn = (...args: unknown[]): unknown => {
+      const method = value as (...args: unknown[]) => unknown;
+      let wrapper = wrappers.get(method);
+      if (wrapper === undefined) {
+        wrapper = (...args: unknown[]): unknown => {
           try {
-            const result: unknown = Reflect.apply(value, target, args);
+            const result = Reflect.apply(method, target, args);
             return result instanceof Promise ? result.catch(translate) : result;
           } catch (error) {
             return translate(error);
           }
         };
-        wrapped.set(property, fn);
+        wrappers.set(method, wrapper);
       }
-      return fn;
+      return wrapper;
     },
   });
 }

@@ -36,6 +36,13 @@ export interface RunningServer {
 export interface PostgresServer extends RunningServer {
   /** Creates an empty database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /**
+   * An outage: stops the server by its PID (fast shutdown: open sessions are terminated with 57P01, then
+   * connections are refused), keeping its data. {@link resume} starts it again on the same port.
+   */
+  pause(): Promise<void>;
+  /** Starts the paused server again (same data, same port); resolves once it accepts queries. */
+  resume(): Promise<void>;
 }
 
 /** Why a server cannot run here, or undefined when it can. In CI a reason is an error, never a skip. */
@@ -119,9 +126,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw new Error(`initdb failed: ${output(error)}`, { cause: error });
   }
   // A port free a moment ago can be taken by the time postgres binds it: try a few.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
+  const spawnOn = (port: number) =>
+    spawn(
       path.join(bin, 'postgres'),
       [
         ...['-D', data, '-p', String(port), '-k', dir],
@@ -130,6 +136,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       ],
       { ...as, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let child = spawnOn(port);
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     try {
       await waitUntil(child, () => canConnect(url), 'PostgreSQL');
@@ -140,7 +149,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       throw error;
     }
     let databases = 0;
-    return {
+    const running: PostgresServer = {
       url,
       port,
       pid: pidOf(child),
@@ -156,12 +165,22 @@ export async function startPostgres(): Promise<PostgresServer> {
         }
         return `postgres://postgres@127.0.0.1:${port}/${name}`;
       },
+      async pause() {
+        await stopChild(child, 'SIGINT');
+      },
+      async resume() {
+        if (child.exitCode === null && child.signalCode === null) return;
+        child = spawnOn(port);
+        await waitUntil(child, () => canConnect(url), 'PostgreSQL');
+        running.pid = pidOf(child);
+      },
       async stop() {
         // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, end sessions, exit.
         await stopChild(child, 'SIGINT');
         rmSync(dir, { recursive: true, force: true });
       },
     };
+    return running;
   }
 }
 

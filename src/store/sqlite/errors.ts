@@ -30,7 +30,12 @@ export function classifySqliteError(error: unknown): StoreUnavailableError | und
     const reason = UNAVAILABLE_RESULT_CODES.get(errcode & 0xff);
     return reason ? new StoreUnavailableError('sqlite', { cause: error, reason }) : undefined;
   }
-  if (code === 'ERR_INVALID_STATE' && message === 'database is not open') {
+  // A closed handle (a request racing the shutdown): node:sqlite reports the database, or the statements
+  // it finalized on close.
+  if (
+    code === 'ERR_INVALID_STATE' &&
+    (message === 'database is not open' || message === 'statement has been finalized')
+  ) {
     return new StoreUnavailableError('sqlite', { cause: error, reason: 'closed' });
   }
   return undefined;
