@@ -76,12 +76,15 @@ export function describeError(err: unknown): DescribedError {
   };
 }
 
-/** The 4xx status of an http-errors style error (body-parser, Express's URL decoding), if it carries one. */
+/**
+ * The status of an http-errors style error (body-parser; the router's URL decoding, which sets `status` but
+ * not `expose`), if it carries one. Only its status is used, never its message.
+ */
 function httpStatusOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const { status, statusCode, expose } = err as { status?: unknown; statusCode?: unknown; expose?: unknown };
   const value = typeof status === 'number' ? status : statusCode;
-  return typeof value === 'number' && expose === true ? value : undefined;
+  return typeof value === 'number' && expose !== false ? value : undefined;
 }
 
 export interface SendErrorOptions {
