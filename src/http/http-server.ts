@@ -9,7 +9,7 @@
  * Drain: stop accepting, answer the requests already received (each with `Connection: close`), close idle
  * connections as they become idle, and cut whatever is left at the deadline.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Express } from 'express';
 
 export interface HttpTimeouts {
@@ -63,13 +63,11 @@ export function createHttpServer(app: Express, timeouts: HttpTimeouts): Drainabl
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
 
   let draining = false;
-  let inFlight = 0;
+  const inFlight = new Set<ServerResponse>();
   // Before the app's listener, so the header is set before any handler writes.
   server.prependListener('request', (_req, res) => {
-    inFlight++;
-    res.once('close', () => {
-      inFlight--;
-    });
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
     if (draining) res.setHeader('Connection', 'close');
   });
 
@@ -79,12 +77,15 @@ export function createHttpServer(app: Express, timeouts: HttpTimeouts): Drainabl
       return draining;
     },
     get inFlight() {
-      return inFlight;
+      return inFlight.size;
     },
     async drain(deadline) {
       const started = Date.now();
-      const atStart = inFlight;
+      const atStart = inFlight.size;
       draining = true;
+      // Answers still being prepared go out with `Connection: close`: the client opens its next connection
+      // elsewhere instead of finding this one closed under it.
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
       const closed = new Promise<void>((resolve) => {
         if (!server.listening) {
           resolve();
