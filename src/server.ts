@@ -24,6 +24,7 @@ import { MetadataRefresher } from './sp/metadata-refresh.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
+import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
 import type { Stores } from './store/types.ts';
@@ -74,7 +75,9 @@ export async function createAppServer(
   const stores = await openStores({
     databaseUrl: config.databaseUrl,
     redisUrl: config.redisUrl,
-    onError: (error) => logger.warn('store.connection_error', { message: error.message }),
+    // The code every outage answer and health record carries (src/store/errors.ts).
+    onError: (error) =>
+      logger.warn('store.connection_error', { code: STORE_UNAVAILABLE, message: error.message }),
   });
   // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
   const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
