@@ -226,6 +226,20 @@ describe.skipIf(skip)('store outages answered honestly (issue #11)', () => {
         expectHonest503(await probe.run(accept), accept, probe.name, probe.only);
       }
     }
+    // The SOAP back-channel (the IdP is the client): a SOAP fault with the code, 503 and Retry-After.
+    const soap = await new TestBrowser().request(`${baseUrl}/saml/dev/slo`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/xml; charset=utf-8',
+        soapaction: 'http://www.oasis-open.org/committees/security',
+      },
+      body: '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>',
+    });
+    expect(soap.status).toBe(503);
+    expect(soap.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(soap.body).toContain('<faultstring>STORE_UNAVAILABLE');
+    expect(soap.body).not.toMatch(LEAK);
+
     const ready = await new TestBrowser().get(`${baseUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.headers.get('retry-after')).toMatch(/^\d+$/);
