@@ -32,6 +32,11 @@ export interface DescribedError {
  * Maps any thrown value to its answer: our coded errors keep their code and status, a store outage is
  * 503 `STORE_UNAVAILABLE` with `Retry-After`, a body the parser refused is 400/413, and anything else is
  * 500 `INTERNAL_ERROR` with nothing of the original error in it.
+ *
+ * @example
+ * ```ts
+ * describeError(new StoreUnavailableError('redis')); // { status: 503, code: 'STORE_UNAVAILABLE', retryAfterSeconds: 5, ... }
+ * ```
  */
 export function describeError(err: unknown): DescribedError {
   if (isSamlSpError(err) || isAdminError(err)) {
@@ -102,6 +107,13 @@ export interface SendErrorOptions {
  * JSON, else an HTML page with the same code and trace ID. Logs the code, the details and, for 5xx, the
  * cause with its stack. Headers already sent: the connection is cut (a half-written answer must not pass
  * for a whole one).
+ *
+ * @example
+ * ```ts
+ * router.get('/things', async (req, res) => {
+ *   try { res.json(await things.list()); } catch (err) { sendError(req, res, err, { logger }); }
+ * });
+ * ```
  */
 export function sendError(
   req: Request,
@@ -183,7 +195,15 @@ export function errorHandler(options: { logger: Logger; title?: string }): Error
   };
 }
 
-/** A 404 `NOT_FOUND` in the same shape as every other error, for requests no route answered. */
+/**
+ * A 404 `NOT_FOUND` in the same shape as every other error, for requests no route answered.
+ *
+ * @example
+ * ```ts
+ * app.use(notFoundHandler());
+ * app.use(errorHandler({ logger }));
+ * ```
+ */
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {
     res.status(404);

@@ -10,6 +10,7 @@ export {
   sendError,
 } from './error-response.ts';
 export { sendSamlError } from './errors.ts';
+export { type HealthRoutesOptions, healthRoutes } from './health.ts';
 export { homePage } from './home-page.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { SamlSpStrategy, type SamlSpStrategyOptions } from './passport-strategy.ts';

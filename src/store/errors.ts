@@ -133,6 +133,11 @@ export function guardStore<T extends object>(store: T, classify: StoreErrorClass
 /**
  * Applies {@link guardStore} to every store object of a set of stores (the `Stores` of one backend), leaving
  * functions (`close`) and arrays as they are.
+ *
+ * @example
+ * ```ts
+ * return guardStores({ connections, users, sessions, requests, replay, close }, classifyPostgresError);
+ * ```
  */
 export function guardStores<T extends object>(stores: T, classify: StoreErrorClassifier): T {
   const out: Record<string, unknown> = {};

@@ -13,7 +13,14 @@ export interface StoreCheck {
   run(): Promise<Record<string, unknown>>;
 }
 
-/** The store answers, but is not ready for this code (its migrations have not all been applied). */
+/**
+ * The store answers, but is not ready for this code (its migrations have not all been applied).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof StoreNotReadyError) console.error(error.code, error.details.pending); // MIGRATIONS_PENDING [5]
+ * ```
+ */
 export class StoreNotReadyError extends Error {
   override readonly name = 'StoreNotReadyError';
   readonly code = 'MIGRATIONS_PENDING';
@@ -28,6 +35,11 @@ export class StoreNotReadyError extends Error {
 /**
  * Compares the versions a database reports as applied with the versions this code ships; throws
  * StoreNotReadyError when one is missing.
+ *
+ * @example
+ * ```ts
+ * migrationFacts([1, 2, 3], MIGRATIONS); // { migrations: { applied: 3, expected: 3 } }, or throws
+ * ```
  */
 export function migrationFacts(
   applied: readonly number[],
