@@ -67,6 +67,7 @@ export async function createAppServer(
   const stores = await openStores({
     databaseUrl: config.databaseUrl,
     redisUrl: config.redisUrl,
+    redisSentinelPassword: config.redisSentinelPassword,
     onError: (error) => logger.warn('store.connection_error', { message: error.message }),
   });
   // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
