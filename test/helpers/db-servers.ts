@@ -251,7 +251,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `ready` until it answers true; fails early when the server exits, with its last stderr lines. */
-export async function waitUntil(child: ChildProcess, ready: () => Promise<boolean>, what: string): Promise<void> {
+export async function waitUntil(
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+  what: string,
+): Promise<void> {
   let stderr = '';
   let spawnError: Error | undefined;
   child.once('error', (error) => {
