@@ -36,6 +36,14 @@ export interface RunningServer {
 export interface PostgresServer extends RunningServer {
   /** Creates an empty database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /**
+   * Stops the server (SIGINT, PostgreSQL's fast shutdown: sessions end, the data stays) without removing
+   * its data directory, so that {@link resume} can start it again on the same port: a restart in two halves,
+   * with an outage of the caller's choosing in between.
+   */
+  halt(): Promise<void>;
+  /** Starts the halted server again on the same port and data; resolves once it answers queries. */
+  resume(): Promise<void>;
 }
 
 /** Why a server cannot run here, or undefined when it can. In CI a reason is an error, never a skip. */
@@ -119,9 +127,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw new Error(`initdb failed: ${output(error)}`, { cause: error });
   }
   // A port free a moment ago can be taken by the time postgres binds it: try a few.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
+  const spawnOn = (port: number) =>
+    spawn(
       path.join(bin, 'postgres'),
       [
         ...['-D', data, '-p', String(port), '-k', dir],
@@ -130,6 +137,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       ],
       { ...as, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let child = spawnOn(port);
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     try {
       await waitUntil(child, () => canConnect(url), 'PostgreSQL');
@@ -140,7 +150,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       throw error;
     }
     let databases = 0;
-    return {
+    const running: PostgresServer = {
       url,
       port,
       pid: pidOf(child),
@@ -156,12 +166,21 @@ export async function startPostgres(): Promise<PostgresServer> {
         }
         return `postgres://postgres@127.0.0.1:${port}/${name}`;
       },
+      async halt() {
+        await stopChild(child, 'SIGINT');
+      },
+      async resume() {
+        child = spawnOn(port);
+        await waitUntil(child, () => canConnect(url), 'PostgreSQL');
+        running.pid = pidOf(child);
+      },
       async stop() {
         // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, end sessions, exit.
         await stopChild(child, 'SIGINT');
         rmSync(dir, { recursive: true, force: true });
       },
     };
+    return running;
   }
 }
 

@@ -103,6 +103,9 @@ const CREATE_SESSION = defineScript({
 
 const SCRIPTS = { remember: REMEMBER, saveRequest: SAVE_REQUEST, createSession: CREATE_SESSION };
 
+/** The longest wait between two reconnection attempts once connected (issue #11: recover within 2 s). */
+const RECONNECT_CAP_MS = 500;
+
 /** How each node connection behaves, the same whether the target is one server, a Cluster or Sentinel. */
 function nodeOptions(isReady: () => boolean) {
   return {
@@ -112,9 +115,10 @@ function nodeOptions(isReady: () => boolean) {
     socket: {
       connectTimeout: 5_000,
       // Before the first connection, give up at once so a wrong REDIS_URL fails at startup; afterwards keep
-      // reconnecting with a capped backoff.
+      // reconnecting with a backoff capped at 500 ms, so that sign-ins resume within a second of Redis's
+      // return however long it was gone (a refused TCP connect every 500 ms costs nothing).
       reconnectStrategy: (retries: number, cause: Error) =>
-        isReady() ? Math.min(50 * 2 ** retries, 2_000) : cause,
+        isReady() ? Math.min(50 * 2 ** retries, RECONNECT_CAP_MS) : cause,
     },
   } as const;
 }
