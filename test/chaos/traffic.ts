@@ -150,8 +150,11 @@ class Browser {
       }
       this.rec.record(instance.name, route, response.status, body, response.headers);
       return { status: response.status, body, headers: response.headers };
-    } catch {
-      this.rec.record(instance.name, route, 0, '');
+    } catch (error) {
+      // Keep why: a refused or reset connection (a killed instance) reads differently from a timeout.
+      const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause : error) : undefined;
+      const exchange = this.rec.record(instance.name, route, 0, '');
+      exchange.sample = cause ? `${cause.name}: ${cause.message}` : String(error);
       return undefined;
     }
   }
@@ -247,6 +250,43 @@ export async function signIn(
     cookie,
     email,
   };
+}
+
+/** An IdP-initiated response minted ahead of time, so that a probe spends no time signing. */
+export async function mintAhead(ctx: TrafficContext, email: string): Promise<string> {
+  return mint(ctx, email, null);
+}
+
+/**
+ * The recovery probe: a login (the AuthnRequest is stored), then a response minted ahead posted to the ACS
+ * (replay record, user, session), then /me, all on one instance. It measures the server, not the test's own
+ * signing, so that "within 2 s of the store's return" is about the SP.
+ */
+export async function probe(
+  ctx: TrafficContext,
+  instance: Instance,
+  samlResponse: string,
+  email: string,
+): Promise<SignInOutcome> {
+  const browser = new Browser(ctx.rec);
+  const startedAt = ctx.rec.now();
+  const done = (ok: boolean): SignInOutcome => ({
+    ok,
+    kind: 'idp',
+    instance: instance.name,
+    startedAt,
+    endedAt: ctx.rec.now(),
+    email,
+  });
+  const login = await browser.send(instance, 'login', `/saml/${CONNECTION_ID}/login?returnTo=/probe`);
+  if (login?.status !== 302) return done(false);
+  const acs = await browser.send(instance, 'acs', `/saml/${CONNECTION_ID}/acs`, {
+    form: { SAMLResponse: samlResponse },
+    accept: 'application/json',
+  });
+  if (acs?.status !== 303) return done(false);
+  const me = await browser.send(instance, 'me', '/me', { accept: 'application/json' });
+  return done(me?.status === 200);
 }
 
 /** Posts a response the ACS accepted once before; anything but a refusal is a replay accepted. */

@@ -11,6 +11,8 @@ import { loadConfig } from '../../src/config.ts';
 import {
   openRedisStores,
   RedisKeys,
+  RedisReplayCache,
+  RedisRequestIdStore,
   RedisSessionStore,
   type RedisStores,
 } from '../../src/store/redis/index.ts';
@@ -47,6 +49,14 @@ function contracts(name: string, url: () => string): void {
   sessionStoreContract(name, factoryOn(url, 'sessions'));
 }
 
+/**
+ * The server's environment with everything that changes per sign-in in Redis: beside `memory:` the request
+ * IDs, the replay cache and the sessions all live in Redis (a durable DATABASE_URL would keep some of them).
+ */
+function onlyRedis(url: string): Record<string, string> {
+  return { REDIS_URL: url, DATABASE_URL: 'memory:' };
+}
+
 interface SignedIn {
   browser: TestBrowser;
   /** The ACS form the IdP returned, kept to replay it. */
@@ -74,6 +84,8 @@ async function me(server: TestServer, browser: TestBrowser): Promise<number> {
 /** The whole flow: sign in, /me, the same response refused as a replay, sign out. */
 async function fullFlow(server: TestServer): Promise<void> {
   expect(server.server.stores.sessions).toBeInstanceOf(RedisSessionStore);
+  expect(server.server.stores.replay).toBeInstanceOf(RedisReplayCache);
+  expect(server.server.stores.requests).toBeInstanceOf(RedisRequestIdStore);
   const { browser, acsFields } = await signIn(server);
   const profile = await browser.get(`${server.baseUrl}/me`, { accept: 'application/json' });
   expect(profile.status).toBe(200);
@@ -123,7 +135,7 @@ describe.skipIf(skip)('Redis Cluster: three masters', () => {
 
   it('a deployment on REDIS_URL=redis+cluster://… signs in, refuses a replay and signs out', async () => {
     expect(loadConfig({ REDIS_URL: cluster.url }).redisUrl).toBe(cluster.url);
-    const server = await startTestServer({ REDIS_URL: cluster.url });
+    const server = await startTestServer(onlyRedis(cluster.url));
     try {
       await fullFlow(server);
     } finally {
@@ -146,7 +158,7 @@ describe.skipIf(skip)('Redis Sentinel: a primary, a replica, three Sentinels', (
   contracts('redis sentinel', () => sentinel.url);
 
   it('a deployment on REDIS_URL=redis+sentinel://…/name signs in, refuses a replay and signs out', async () => {
-    const server = await startTestServer({ REDIS_URL: sentinel.url });
+    const server = await startTestServer(onlyRedis(sentinel.url));
     try {
       await fullFlow(server);
     } finally {
@@ -156,7 +168,7 @@ describe.skipIf(skip)('Redis Sentinel: a primary, a replica, three Sentinels', (
 
   // Last in this block: it kills the primary.
   it('after kill -9 of the primary, Sentinel promotes the replica and sign-in resumes; replicated state holds', async () => {
-    const server = await startTestServer({ REDIS_URL: sentinel.url });
+    const server = await startTestServer(onlyRedis(sentinel.url));
     try {
       const before = await signIn(server);
       // Make sure the replica has everything (the session, the replay key) before the crash: WAIT returns
