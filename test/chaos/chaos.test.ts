@@ -254,7 +254,7 @@ describe.skipIf(skip)(`chaos (${profile.name} profile): two instances, PostgreSQ
       await storeOutage(
         ctx,
         'postgres',
-        () => d.postgres.halt(),
+        () => d.postgres.pause(),
         () => d.postgres.resume(),
       );
 

@@ -37,12 +37,11 @@ export interface PostgresServer extends RunningServer {
   /** Creates an empty database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
   /**
-   * Stops the server (SIGINT, PostgreSQL's fast shutdown: sessions end, the data stays) without removing
-   * its data directory, so that {@link resume} can start it again on the same port: a restart in two halves,
-   * with an outage of the caller's choosing in between.
+   * An outage: stops the server by its PID (fast shutdown: open sessions are terminated with 57P01, then
+   * connections are refused), keeping its data. {@link resume} starts it again on the same port.
    */
-  halt(): Promise<void>;
-  /** Starts the halted server again on the same port and data; resolves once it answers queries. */
+  pause(): Promise<void>;
+  /** Starts the paused server again (same data, same port); resolves once it accepts queries. */
   resume(): Promise<void>;
 }
 
@@ -166,10 +165,11 @@ export async function startPostgres(): Promise<PostgresServer> {
         }
         return `postgres://postgres@127.0.0.1:${port}/${name}`;
       },
-      async halt() {
+      async pause() {
         await stopChild(child, 'SIGINT');
       },
       async resume() {
+        if (child.exitCode === null && child.signalCode === null) return;
         child = spawnOn(port);
         await waitUntil(child, () => canConnect(url), 'PostgreSQL');
         running.pid = pidOf(child);
