@@ -1,7 +1,7 @@
 /**
  * The Redis stores on Redis as managed services run it (issue #11, item 6), on real processes this file
  * starts on 127.0.0.1: a three-master Redis Cluster, and a primary with a replica behind three Sentinels.
- * On each: the request-ID, replay and session contracts, then a whole sign-in through the real server with
+ * On each: the request-ID, replay, session and shared-state (state, throttle, locks) contracts, then a whole sign-in through the real server with
  * REDIS_URL in its Cluster or Sentinel form. Cluster refuses a script or MULTI whose keys span hash slots
  * (CROSSSLOT), so the contracts passing there is the proof of the key layout; Sentinel adds a failover.
  */
@@ -29,11 +29,12 @@ import type { Factory } from './harness.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
+import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
 
 const skip = topologyUnavailable() !== undefined;
 
 /** Each test its own key prefix, so each gets an empty store on the shared topology. */
-function factoryOn<K extends 'requests' | 'replay' | 'sessions'>(
+function factoryOn<K extends 'requests' | 'replay' | 'sessions' | 'state' | 'throttle' | 'locks'>(
   url: () => string,
   key: K,
 ): Factory<RedisStores[K]> {
@@ -47,6 +48,9 @@ function contracts(name: string, url: () => string): void {
   requestIdStoreContract(name, factoryOn(url, 'requests'));
   replayCacheContract(name, factoryOn(url, 'replay'));
   sessionStoreContract(name, factoryOn(url, 'sessions'));
+  stateStoreContract(name, factoryOn(url, 'state'));
+  throttleStoreContract(name, factoryOn(url, 'throttle'));
+  lockStoreContract(name, factoryOn(url, 'locks'));
 }
 
 /**
