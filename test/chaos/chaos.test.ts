@@ -331,8 +331,13 @@ describe.skipIf(skip)(`chaos (${profile.name} profile): two instances, PostgreSQ
     await deployment?.stop();
   });
 
-  it('no 500: no answer is a 5xx other than 503', () => {
-    const bad = rec.exchanges.filter((e) => e.status >= 500 && e.status !== 503);
+  it('no 500: the only 5xx are 503 (an outage) and the documented 502 of a refresh from a dead metadata URL', () => {
+    const bad = rec.exchanges.filter(
+      (e) =>
+        e.status >= 500 &&
+        e.status !== 503 &&
+        !(e.route === 'admin-refresh' && e.status === 502 && e.code === 'SAML_METADATA_INVALID'),
+    );
     expect(shown(bad)).toEqual([]);
   });
 
