@@ -350,7 +350,10 @@ describe.skipIf(skip)(`chaos (${profile.name} profile): two instances, PostgreSQ
       if (CHECKS.has(e.route) || e.status < 400) return false;
       const window = windowOf(e);
       if (window === undefined) return false; // judged by the next test
-      if (e.status === 503) return !(e.code === OUTAGE_CODE && e.retryAfter !== undefined);
+      // A store outage excuses a 503; a killed instance does not (the other one is whole).
+      if (e.status === 503 && window.phase !== 'kill') {
+        return !(e.code === OUTAGE_CODE && e.retryAfter !== undefined);
+      }
       return !(e.code !== undefined && CROSSED_FAULT_CODES[window.phase]?.has(e.code));
     });
     const connectionErrors = rec.exchanges.filter(
