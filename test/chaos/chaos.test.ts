@@ -458,16 +458,11 @@ function windowOf(e: Exchange): Window | undefined {
 }
 
 function phaseStart(phase: string): number | undefined {
-  return rec.exchanges.find((e) => e.phase === phase)?.at;
+  return rec.phases.find((p) => p.phase === phase)?.at;
 }
 
-function phaseOf(at: number): string | undefined {
-  let phase: string | undefined;
-  for (const e of rec.exchanges) {
-    if (e.at > at) break;
-    phase = e.phase;
-  }
-  return phase;
+function phaseOf(at: number): string {
+  return rec.phaseAt(at);
 }
 
 /** At most 15 lines of offending exchanges, and how many there were in all. */

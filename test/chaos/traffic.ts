@@ -47,6 +47,8 @@ export class Recorder {
   phase = 'start';
   readonly exchanges: Exchange[] = [];
   readonly outcomes: SignInOutcome[] = [];
+  /** When each phase began, in order. */
+  readonly phases: { phase: string; at: number }[] = [];
   readonly t0 = performance.now();
   readonly repoPath: string;
 
@@ -61,7 +63,18 @@ export class Recorder {
   /** Enters a phase; with CHAOS_TRACE set, says so on stderr at once (vitest prints console output late). */
   enter(phase: string): void {
     this.phase = phase;
+    this.phases.push({ phase, at: this.now() });
     this.mark(`phase ${phase}`);
+  }
+
+  /** The phase the run was in at `at` (ms since the start). */
+  phaseAt(at: number): string {
+    let current = 'start';
+    for (const p of this.phases) {
+      if (p.at > at) break;
+      current = p.phase;
+    }
+    return current;
   }
 
   mark(what: string): void {
