@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // test/e2e/ runs against Keycloak: `npm run test:e2e` (vitest.e2e.config.ts).
-    exclude: [...configDefaults.exclude, 'test/e2e/**'],
+    // test/e2e/ runs against Keycloak: `npm run test:e2e` (vitest.e2e.config.ts); test/chaos/ is
+    // `npm run chaos` / `chaos:short` (vitest.chaos.config.ts).
+    exclude: [...configDefaults.exclude, 'test/e2e/**', 'test/chaos/**'],
     // Real servers (xmlsec1, HTTP) start inside tests: give them room on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 60_000,

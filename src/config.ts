@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseRedisTarget } from './store/redis/target.ts';
 
 /** A duration in milliseconds from the environment: a whole number within [min, max]. */
 const millis = (fallback: number, min: number, max: number) =>
@@ -19,7 +20,20 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('saml_sp_session'),
-  REDIS_URL: z.string().optional(),
+  // One server, a Cluster or Sentinel (store/redis/target.ts reads the forms); checked here so a typo stops
+  // the start with the variable's name, before anything connects.
+  REDIS_URL: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined || value.trim() === '') return;
+      try {
+        parseRedisTarget(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      }
+    }),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   SP_KEY_FILE: z.string().optional(),
   SP_CERT_FILE: z.string().optional(),
@@ -49,6 +63,8 @@ export interface ResolvedConfig {
   databaseUrl: string;
   sessionCookieName: string;
   redisUrl?: string;
+  /** The Sentinels' own password (REDIS_SENTINEL_PASSWORD), for `redis+sentinel://` URLs. */
+  redisSentinelPassword?: string;
   adminToken?: string;
   certsDir: string;
   keyFiles: { signingKey: string; signingCert: string; encryptionKey: string; encryptionCert: string };
@@ -92,7 +108,8 @@ export function loadConfig(
     spEntityId: e.SP_ENTITY_ID ?? baseUrl,
     databaseUrl: e.DATABASE_URL,
     sessionCookieName: e.SESSION_COOKIE_NAME,
-    ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    ...(e.REDIS_URL?.trim() ? { redisUrl: e.REDIS_URL.trim() } : {}),
+    ...(e.REDIS_SENTINEL_PASSWORD ? { redisSentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
     certsDir,
     keyFiles: {

@@ -75,6 +75,7 @@ export async function createAppServer(
   const stores = await openStores({
     databaseUrl: config.databaseUrl,
     redisUrl: config.redisUrl,
+    redisSentinelPassword: config.redisSentinelPassword,
     // The code every outage answer and health record carries (src/store/errors.ts).
     onError: (error) =>
       logger.warn('store.connection_error', { code: STORE_UNAVAILABLE, message: error.message }),

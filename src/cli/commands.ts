@@ -68,7 +68,11 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
 }> {
   const config = loadConfig(process.env, options);
   const keys = await loadSpKeys(config);
-  const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  const stores = await openStores({
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    redisSentinelPassword: config.redisSentinelPassword,
+  });
   const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
   return { config, sp, close: () => stores.close() };
 }

@@ -7,7 +7,7 @@ import { InvalidOptionError } from '../core/errors.ts';
 import { createMemoryStores } from './memory/index.ts';
 import { openPostgresStores } from './postgres/index.ts';
 import { redactUrl } from './redact.ts';
-import { openRedisStores } from './redis/index.ts';
+import { openRedisStores, parseRedisTarget } from './redis/index.ts';
 import { openSqliteStores } from './sqlite/index.ts';
 import type { Stores } from './types.ts';
 
@@ -22,13 +22,17 @@ export interface OpenStoresOptions {
    */
   databaseUrl: string;
   /**
-   * `'redis://…'` or `'rediss://…'` (TLS): pending request IDs and the short-lived shared state (admin
-   * sessions, test sign-in results, the admin sign-in throttle, locks) then live in Redis, shared by every
-   * instance. Sessions and the replay record stay in a durable database (SQLite file or PostgreSQL), so a
-   * Redis restart, failover or flush signs nobody out and re-opens no assertion to replay; only beside
-   * `memory:` do they live in Redis too. Unset: everything stays beside the database (see `caches`).
+   * `'redis://…'` or `'rediss://…'` (TLS) for one server, `'redis+cluster://host:port[,host:port…]'` for a
+   * Redis Cluster, `'redis+sentinel://host:port[,host:port…]/master-name'` for a primary found through
+   * Sentinel (`rediss+…` for TLS): pending request IDs and the short-lived shared state (admin sessions, test
+   * sign-in results, the admin sign-in throttle, locks) then live in Redis, shared by every instance.
+   * Sessions and the replay record stay in a durable database (SQLite file or PostgreSQL), so a Redis
+   * restart, failover or flush signs nobody out and re-opens no assertion to replay; only beside `memory:` do
+   * they live in Redis too. Unset: everything stays beside the database (see `caches`).
    */
   redisUrl?: string | undefined;
+  /** The Sentinels' own password, when they require one (only with `redis+sentinel://`). */
+  redisSentinelPassword?: string | undefined;
   /**
    * Without Redis, where pending request IDs live: `'memory'` ("in-process caches": one instance only) or
    * `'database'` (they survive a restart, and PostgreSQL shares them between instances). Defaults to
@@ -75,7 +79,8 @@ export function parseDatabaseUrl(databaseUrl: string, cwd: string = process.cwd(
 }
 
 /**
- * Checks REDIS_URL without connecting: `redis://` or `rediss://` (TLS). Returns it trimmed.
+ * Checks REDIS_URL without connecting: `redis://` or `rediss://` (TLS), `redis+cluster://host:port[,…]` or
+ * `redis+sentinel://host:port[,…]/master-name` (see {@link parseRedisTarget}). Returns it trimmed.
  *
  * @example
  * ```ts
@@ -83,11 +88,7 @@ export function parseDatabaseUrl(databaseUrl: string, cwd: string = process.cwd(
  * ```
  */
 export function parseRedisUrl(redisUrl: string): string {
-  const url = redisUrl.trim();
-  if (/^rediss?:\/\/./i.test(url)) return url;
-  throw new InvalidOptionError(
-    `REDIS_URL must start with "redis://" or "rediss://"; got "${redactUrl(url)}"`,
-  );
+  return parseRedisTarget(redisUrl).url;
 }
 
 /**
@@ -111,6 +112,8 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   const target = parseDatabaseUrl(options.databaseUrl);
   const redisUrl = options.redisUrl === undefined ? undefined : parseRedisUrl(options.redisUrl);
   const onError = options.onError === undefined ? {} : { onError: options.onError };
+  const sentinelPassword =
+    options.redisSentinelPassword === undefined ? {} : { sentinelPassword: options.redisSentinelPassword };
   const database = await openDatabase(target, {
     ...onError,
     ...(options.caches ? { caches: options.caches } : {}),
@@ -118,7 +121,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   if (redisUrl === undefined) return database;
   let redis: Awaited<ReturnType<typeof openRedisStores>>;
   try {
-    redis = await openRedisStores(redisUrl, onError);
+    redis = await openRedisStores(redisUrl, { ...onError, ...sentinelPassword });
   } catch (error) {
     await database.close();
     throw error;

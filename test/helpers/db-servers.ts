@@ -92,7 +92,7 @@ export function findRedisServer(): string | undefined {
   return candidates.find((file) => file !== '' && isExecutable(file));
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -257,7 +257,7 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -270,7 +270,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Polls `ready` until it answers true; fails early when the server exits, with its last stderr lines. */
-async function waitUntil(child: ChildProcess, ready: () => Promise<boolean>, what: string): Promise<void> {
+export async function waitUntil(
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+  what: string,
+): Promise<void> {
   let stderr = '';
   let spawnError: Error | undefined;
   child.once('error', (error) => {
@@ -309,7 +313,7 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
-async function canConnectTcp(port: number): Promise<boolean> {
+export async function canConnectTcp(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('connect', () => {
@@ -324,7 +328,7 @@ async function canConnectTcp(port: number): Promise<boolean> {
   });
 }
 
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   // No PID: it never started (spawn failed), and may never report an exit.
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -334,7 +338,7 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<v
   clearTimeout(timeout);
 }
 
-function pidOf(child: ChildProcess): number {
+export function pidOf(child: ChildProcess): number {
   if (child.pid === undefined) throw new Error('server process has no PID');
   return child.pid;
 }

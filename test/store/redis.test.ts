@@ -8,16 +8,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import { InvalidOptionError } from '../../src/core/errors.ts';
 import { openStores, parseRedisUrl } from '../../src/store/index.ts';
 import { MemoryConnectionStore } from '../../src/store/memory/index.ts';
 import {
   openRedisStores,
+  parseRedisTarget,
   RedisKeys,
   RedisReplayCache,
   RedisRequestIdStore,
   RedisSessionStore,
   type RedisStores,
+  withHashTag,
 } from '../../src/store/redis/index.ts';
 import {
   SqliteConnectionHealthStore,
@@ -329,5 +332,102 @@ describe('parseRedisUrl', () => {
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect((error as Error).message).not.toContain('hunter2');
     }
+  });
+});
+
+describe('REDIS_URL for a Cluster or Sentinel (parseRedisTarget)', () => {
+  it('reads the seed nodes of redis+cluster://, with credentials and TLS', () => {
+    expect(parseRedisTarget('redis+cluster://10.0.0.1:7000,10.0.0.2:7001')).toEqual({
+      kind: 'cluster',
+      url: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001',
+      tls: false,
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+    });
+    expect(parseRedisTarget(' rediss+cluster://app:s%40cret@clustercfg.cache.internal:6379 ')).toMatchObject({
+      kind: 'cluster',
+      tls: true,
+      username: 'app',
+      password: 's@cret',
+      nodes: [{ host: 'clustercfg.cache.internal', port: 6379 }],
+    });
+    expect(parseRedisTarget('redis+cluster://[::1]:7000').kind).toBe('cluster');
+  });
+
+  it('reads the Sentinels, the master name and the database of redis+sentinel://', () => {
+    expect(parseRedisTarget('redis+sentinel://:pw@s1:26379,s2:26380/mymaster/2')).toEqual({
+      kind: 'sentinel',
+      url: 'redis+sentinel://:pw@s1:26379,s2:26380/mymaster/2',
+      tls: false,
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      masterName: 'mymaster',
+      database: 2,
+      password: 'pw',
+    });
+    expect(parseRedisTarget('rediss+sentinel://s1:26379/primary')).toMatchObject({
+      tls: true,
+      masterName: 'primary',
+    });
+  });
+
+  it('keeps plain redis:// and rediss:// as one server', () => {
+    expect(parseRedisTarget('redis://cache:6379/1')).toEqual({
+      kind: 'standalone',
+      url: 'redis://cache:6379/1',
+    });
+  });
+
+  it('rejects a missing port, a Sentinel URL without master name, a Cluster database, a query; never echoing a password', () => {
+    for (const bad of [
+      'redis+cluster://',
+      'redis+cluster://:hunter2@cache',
+      'redis+cluster://:hunter2@cache:6379/0',
+      'redis+cluster://cache:6379,',
+      'redis+cluster://cache:99999',
+      'redis+sentinel://:hunter2@s1:26379',
+      'redis+sentinel://:hunter2@s1:26379/',
+      'redis+sentinel://s1:26379/m/x',
+      'redis+sentinel://s1:26379/m/1/2',
+      'redis+sentinel://s1:26379/m?password=hunter2',
+      'redis+memcached://:hunter2@cache:1',
+    ]) {
+      let error: unknown;
+      try {
+        parseRedisTarget(bad);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, bad).toBeInstanceOf(InvalidOptionError);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('the environment is checked at start-up, naming REDIS_URL', () => {
+    expect(
+      loadConfig({ REDIS_URL: 'redis+sentinel://s1:26379/m', REDIS_SENTINEL_PASSWORD: 'x' }),
+    ).toMatchObject({
+      redisUrl: 'redis+sentinel://s1:26379/m',
+      redisSentinelPassword: 'x',
+    });
+    expect(() => loadConfig({ REDIS_URL: 'redis+sentinel://:hunter2@s1:26379' })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_URL: 'redis+sentinel://:hunter2@s1:26379' })).toThrow(
+      /REDIS_URL: .*master-name/,
+    );
+    expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
+  });
+
+  it('every key prefix becomes a hash tag, kept when it has one already', () => {
+    expect(withHashTag('saml-sp:')).toBe('{saml-sp}:');
+    expect(withHashTag('acme')).toBe('{acme}');
+    expect(withHashTag('{acme}:sp:')).toBe('{acme}:sp:');
+    // No `{` of a prefix may pair with a `}` in an ID: a prefix without a whole tag is wrapped.
+    expect(withHashTag('a{b:')).toBe('{a{b}:');
+    expect(withHashTag('{}:')).toBe('{{}}:');
+    expect(() => withHashTag('')).toThrow(InvalidOptionError);
   });
 });

@@ -9,9 +9,16 @@ import { RedisRequestIdStore, type RedisRequestIdStoreOptions } from './requests
 import { RedisSessionStore } from './sessions.ts';
 import { RedisLockStore, RedisStateStore, RedisThrottleStore } from './shared-state.ts';
 
-export { openRedisClient, type RedisClientOptions, RedisKeys, type RedisStoreClient } from './client.ts';
+export {
+  openRedisClient,
+  type RedisClientOptions,
+  RedisKeys,
+  type RedisStoreClient,
+  withHashTag,
+} from './client.ts';
 export { classifyRedisError } from './errors.ts';
 export { DEFAULT_MAX_REQUESTS_PER_BROWSER, type RedisRequestIdStoreOptions } from './requests.ts';
+export { parseRedisTarget, type RedisNodeAddress, type RedisTarget } from './target.ts';
 export {
   RedisLockStore,
   RedisReplayCache,
@@ -25,7 +32,10 @@ export {
 export const DEFAULT_KEY_PREFIX = 'saml-sp:';
 
 export interface RedisStoresOptions extends RedisClientOptions, RedisRequestIdStoreOptions {
-  /** Prefix of every key (default {@link DEFAULT_KEY_PREFIX}): lets several deployments share one Redis. */
+  /**
+   * Prefix of every key (default {@link DEFAULT_KEY_PREFIX}): lets several deployments share one Redis. It
+   * becomes a Redis Cluster hash tag (`acme:` → `{acme}:`), see {@link RedisKeys}.
+   */
   keyPrefix?: string;
 }
 
@@ -41,7 +51,8 @@ export interface RedisStores
 }
 
 /**
- * Connects to `url` (`redis://` or `rediss://`) and returns the request-ID store, the replay cache and the
+ * Connects to `url` (`redis://`, `rediss://`, `redis+cluster://…` or `redis+sentinel://…/master-name`, see
+ * {@link parseRedisTarget}) and returns the request-ID store, the replay cache and the
  * session store on one client. A call that fails because Redis cannot be reached rejects with a
  * StoreUnavailableError (`STORE_UNAVAILABLE`).
  *
