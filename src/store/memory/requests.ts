@@ -39,14 +39,18 @@ export class MemoryRequestIdStore implements RequestIdStore {
   }
 
   async save(request: PendingRequest): Promise<void> {
+    // The clone's strings are flat copies: the caller's may be slices of a larger string (the browser key is
+    // cut from the Cookie header, which a client can pad to many kilobytes) and would keep it alive. Index and
+    // key by the copies only, so one entry costs its own fields and no more.
+    const copy = structuredClone(request);
     // Expiry is judged against the request's own creation time: the caller gives no `now` here.
-    this.#requests.set(request.requestId, structuredClone(request), request.expiresAt, request.createdAt);
-    let ids = this.#byBrowser.get(request.browserKey);
+    this.#requests.set(copy.requestId, copy, copy.expiresAt, copy.createdAt);
+    let ids = this.#byBrowser.get(copy.browserKey);
     if (ids === undefined) {
       ids = new Set();
-      this.#byBrowser.set(request.browserKey, ids);
+      this.#byBrowser.set(copy.browserKey, ids);
     }
-    ids.add(request.requestId);
+    ids.add(copy.requestId);
   }
 
   async peek(requestId: string, now: Date): Promise<PendingRequest | undefined> {
