@@ -2,8 +2,45 @@
  * Environment -> resolved, frozen configuration. The only place that reads process.env (CONTRACT.md lists the
  * variables). Everything below this file receives plain options.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+
+/** The names Express (proxy-addr) knows for address ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: which hops may set X-Forwarded-For, so that `req.ip` (the admin sign-in throttle's key, the
+ * logs) is the client's address and not the proxy's. Unset or `false`: the socket address, whatever the
+ * headers say. A number: that many hops in front of the app. A comma-separated list of addresses, CIDR
+ * ranges or `loopback` / `linklocal` / `uniquelocal`: those proxies. `true` trusts every hop, so any client
+ * can forge its address; use it only when the proxy in front overwrites X-Forwarded-For.
+ */
+const trustProxySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const items = value.split(',').map((item) => item.trim());
+    for (const item of items) {
+      const [address = '', prefix, extra] = item.split('/');
+      const family = isIP(address);
+      const prefixOk =
+        prefix === undefined ||
+        (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32) && extra === undefined);
+      if (!PROXY_RANGE_NAMES.has(item) && (family === 0 || !prefixOk)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${item}" is not true, false, a hop count, an address, a CIDR range or loopback/linklocal/uniquelocal`,
+        });
+        return z.NEVER;
+      }
+    }
+    return items;
+  });
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -24,6 +61,7 @@ const envSchema = z.object({
   DEV_IDP: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
   CERTS_DIR: z.string().default('certs'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  TRUST_PROXY: trustProxySchema.optional(),
 });
 
 export interface ResolvedConfig {
@@ -39,6 +77,8 @@ export interface ResolvedConfig {
   keyFiles: { signingKey: string; signingCert: string; encryptionKey: string; encryptionCert: string };
   devIdp: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Express's 'trust proxy' setting, from TRUST_PROXY: false (the default) trusts no forwarding header. */
+  trustProxy: boolean | number | string[];
 }
 
 /** Thrown when the environment is invalid; the CLI prints it and exits 2. */
@@ -88,5 +128,6 @@ export function loadConfig(
     },
     devIdp,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY ?? false,
   });
 }

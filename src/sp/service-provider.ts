@@ -102,6 +102,7 @@ export class ServiceProvider {
   readonly #sessionTtlMs: number;
   readonly #requestTtlMs: number;
   readonly #maxPendingPerBrowser: number;
+  readonly #metadataCache = new Map<string, { version: string; xml: string }>();
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
@@ -159,8 +160,20 @@ export class ServiceProvider {
 
   /** Signed SP metadata for a connection. */
   async metadata(connectionId: string): Promise<string> {
-    const connection = await this.connection(connectionId);
-    return buildSpMetadata(this.spIdentity(connection));
+    return this.metadataFor(await this.connection(connectionId));
+  }
+
+  /**
+   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`):
+   * the metadata URL is public, and an RSA signature per anonymous GET is work an attacker can order for free.
+   */
+  metadataFor(connection: Connection): string {
+    const cached = this.#metadataCache.get(connection.id);
+    if (cached?.version === connection.updatedAt) return cached.xml;
+    const xml = buildSpMetadata(this.spIdentity(connection));
+    // One entry per connection that exists (unknown ids never get here), replaced when its version changes.
+    this.#metadataCache.set(connection.id, { version: connection.updatedAt, xml });
+    return xml;
   }
 
   /**
