@@ -29,6 +29,14 @@ describe('ExpiringMap', () => {
     expect(map.size).toBe(2);
   });
 
+  it('stays near its live size under a steady load, far below its cap (issue #16)', () => {
+    const map = new ExpiringMap<true>({ maxEntries: 1_000_000 });
+    // 100 writes per second, each live for 60 s: 6,000 live entries at any time.
+    for (let i = 0; i < 100_000; i++) map.set(`k${i}`, true, at(i / 100 + 60), at(i / 100));
+    expect(map.size).toBeGreaterThanOrEqual(6_000);
+    expect(map.size).toBeLessThanOrEqual(6_000 * 1.5 + 1_024);
+  });
+
   it('reports removals so side indexes stay right, and rejects a bad cap', () => {
     const removed: string[] = [];
     const map = new ExpiringMap<string>({ maxEntries: 2, onRemove: (key) => removed.push(key) });

@@ -2,7 +2,8 @@
  * A Map whose entries expire, with a hard cap on its size. The request-ID store and the replay cache are
  * written by anonymous traffic (every `/login` adds a request ID), so they must stay bounded under a flood.
  *
- * No timers: expired entries are dropped when read, and swept in one pass when the map reaches its cap. What
+ * No timers: expired entries are dropped when read, swept in one pass per n/2 writes once one has expired
+ * (so the map stays near its live size under a steady load), and swept when the map reaches its cap. What
  * happens when the sweep frees nothing is the caller's choice ({@link WhenFull}):
  * - `'evict-oldest'` (default): the oldest entries (in insertion order) go until a tenth of the cap is free,
  *   so a flood costs one O(n) pass per n/10 writes rather than one per write;
@@ -13,6 +14,9 @@ import { InvalidOptionError } from '../../core/errors.ts';
 
 /** The default cap: about 100k entries of a few hundred bytes each stays in the tens of megabytes. */
 export const DEFAULT_MAX_ENTRIES = 100_000;
+
+/** The amortised sweep never runs more often than once per this many writes. */
+const SWEEP_MIN_WRITES = 1024;
 
 interface Entry<V> {
   value: V;
@@ -49,6 +53,7 @@ export class ExpiringMap<V> {
   readonly #onRemove: ((key: string, value: V) => void) | undefined;
   /** `'refuse'` only: no entry expires before this instant, so a sweep earlier would free nothing. */
   #nextExpiryAt = Number.NEGATIVE_INFINITY;
+  #writesSinceSweep = 0;
 
   constructor(options: ExpiringMapOptions<V> = {}) {
     const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -98,6 +103,13 @@ export class ExpiringMap<V> {
     const at = expiresAt.getTime();
     this.#entries.set(key, { value, expiresAt: at });
     if (at < this.#nextExpiryAt) this.#nextExpiryAt = at;
+    // Amortised sweep: one O(n) pass per n/2 writes, and only once something has expired. Without it a map
+    // below its cap keeps every expired entry until the cap is reached (a replay cache that fills to its cap
+    // with dead keys under a steady load); with it the map holds at most about 1.5x its live entries.
+    if (++this.#writesSinceSweep >= Math.max(SWEEP_MIN_WRITES, this.#entries.size >> 1)) {
+      this.#writesSinceSweep = 0;
+      if (now.getTime() >= this.#nextExpiryAt) this.purgeExpired(now);
+    }
     return true;
   }
 
@@ -115,6 +127,7 @@ export class ExpiringMap<V> {
       }
     }
     this.#nextExpiryAt = nextExpiryAt;
+    this.#writesSinceSweep = 0;
     return removed;
   }
 
