@@ -6,7 +6,7 @@
  * - **What one entry costs.** The key is stored as the SHA-256 of the caller's key (base64url, 43 characters,
  *   a flat string of its own), never the caller's string: an assertion ID read from a document is a V8 sliced
  *   string that keeps the whole canonical assertion (about 4 KB) alive for as long as the key lives. One live
- *   entry costs about 150 bytes of heap (`npm run bench:memory` prints the measured figure).
+ *   entry costs about 160 bytes of heap (`npm run bench:memory` prints the measured figure).
  * - **How many entries.** At the cap ({@link DEFAULT_MAX_REPLAY_ENTRIES}), expired entries are swept; if every
  *   entry is still live, the new message is **refused** with SAML_REPLAY_CACHE_FULL (503) rather than an old
  *   entry forgotten. Forgetting a live key silently re-opens that assertion to replay for the rest of its
@@ -15,13 +15,25 @@
  *   above (sign-ins per second) x (assertion lifetime), or use Redis or the database for the replay cache.
  */
 import { createHash } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import { SamlSpError } from '../../core/errors.ts';
 import type { ReplayCache } from '../types.ts';
 import { ExpiringMap } from './expiring-map.ts';
 import type { MemoryCacheOptions } from './requests.ts';
 
-/** The default cap: one million live entries, about 150 MB of heap at worst. */
-export const DEFAULT_MAX_REPLAY_ENTRIES = 1_000_000;
+/** Heap bytes one live entry costs, rounded up from `npm run bench:memory` (157 B on Node 24). */
+const BYTES_PER_ENTRY = 160;
+
+/**
+ * The default cap: as many live entries as fit in an eighth of V8's heap limit (which counts the young
+ * generation as well as the old space), at most one million (160 MB) and at least 10,000. Under
+ * `--max-old-space-size=128` that is about 260,000 entries (42 MB); on a default 64-bit heap, one million. So
+ * the cache refuses before it can exhaust the heap, whatever the heap size.
+ */
+export const DEFAULT_MAX_REPLAY_ENTRIES = Math.max(
+  10_000,
+  Math.min(1_000_000, Math.floor(getHeapStatistics().heap_size_limit / 8 / BYTES_PER_ENTRY)),
+);
 
 /**
  * The fixed-size form a replay key is kept in: SHA-256 of the UTF-8 key, base64url (always 43 characters,
