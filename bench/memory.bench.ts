@@ -15,7 +15,8 @@
  *
  * Options (environment): BENCH_SIGNINS (default 100000), BENCH_CONCURRENCY (8), BENCH_CLOCK_FACTOR (60),
  * BENCH_MAX_OLD_SPACE_MB (unset: Node's default heap; 128 reproduces the issue's constrained run),
- * BENCH_REPORT_EVERY (10000). Run it with `nice` on a shared machine.
+ * BENCH_REPORT_EVERY (10000), BENCH_SERVER_ROOT (another checkout's server, for a before/after comparison).
+ * Run it with `nice` on a shared machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -38,13 +39,16 @@ const LIFETIME_SECONDS = 3600;
 const USERS = 1_000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const ROOT = path.resolve(import.meta.dirname, '..');
+/** Whose server to run: another checkout (e.g. main) for a before/after comparison. Default: this one. */
+const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
 
 async function main(): Promise<void> {
   const perEntry = measureEntryCosts();
   console.log(
     `node ${process.version}; ${SIGNINS} sign-ins, concurrency ${CONCURRENCY}, one-hour assertions, ` +
       `server clock x${FACTOR} (window = ${(LIFETIME_SECONDS / FACTOR).toFixed(0)} s real)` +
-      (MAX_OLD_SPACE_MB ? `, server --max-old-space-size=${MAX_OLD_SPACE_MB}` : ''),
+      (MAX_OLD_SPACE_MB ? `, server --max-old-space-size=${MAX_OLD_SPACE_MB}` : '') +
+      (SERVER_ROOT === ROOT ? '' : `, server from ${SERVER_ROOT}`),
   );
   console.log(
     `heap per live replay entry: ${perEntry.replay.toFixed(0)} B; per pending request: ${perEntry.request.toFixed(0)} B`,
@@ -223,7 +227,7 @@ async function startServer(dir: string, port: number, epoch: number): Promise<Be
     ...(MAX_OLD_SPACE_MB ? [`--max-old-space-size=${MAX_OLD_SPACE_MB}`] : []),
     '--import',
     path.join(ROOT, 'bench/memory/clock.ts'),
-    path.join(ROOT, 'src/cli/main.ts'),
+    path.join(SERVER_ROOT, 'src/cli/main.ts'),
     'serve',
   ];
   const child = spawn(process.execPath, args, {
