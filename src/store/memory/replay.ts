@@ -12,7 +12,8 @@
  *   entry forgotten. Forgetting a live key silently re-opens that assertion to replay for the rest of its
  *   lifetime, which an attacker who captured it can use; refusing costs availability only, announces itself
  *   (503, a stable code, an error in the log), and ends as soon as the oldest entries expire. Size the cap
- *   above (sign-ins per second) x (assertion lifetime), or use Redis or the database for the replay cache.
+ *   above (sign-ins per second) x (assertion lifetime), or run on a database (the default), which keeps the
+ *   replay record on disk.
  */
 import { createHash } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
@@ -92,7 +93,7 @@ function replayCacheFull(maxEntries: number): SamlSpError {
     'SAML_REPLAY_CACHE_FULL',
     `The replay cache holds ${maxEntries} live entries; this sign-in is refused rather than an older entry forgotten.`,
     {
-      hint: 'Raise the in-memory replay cache cap (sign-ins per second x assertion lifetime), or keep the replay cache in Redis or the database (REDIS_URL, or caches: "database"). Sign-ins resume as the oldest entries expire.',
+      hint: 'Raise the in-memory replay cache cap (sign-ins per second x assertion lifetime), or run on a database (DATABASE_URL=sqlite:… or postgres://…), which keeps the replay record on disk. Sign-ins resume as the oldest entries expire.',
       status: 503,
       details: { maxEntries },
     },
