@@ -2,6 +2,7 @@
  * Environment -> resolved, frozen configuration. The only place that reads process.env (CONTRACT.md lists the
  * variables). Everything below this file receives plain options.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseRedisTarget } from './store/redis/target.ts';
@@ -9,6 +10,42 @@ import { parseRedisTarget } from './store/redis/target.ts';
 /** A duration in milliseconds from the environment: a whole number within [min, max]. */
 const millis = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** The names Express (proxy-addr) knows for address ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: which hops may set X-Forwarded-For, so that `req.ip` (the admin sign-in throttle's key, the
+ * logs) is the client's address and not the proxy's. Unset or `false`: the socket address, whatever the
+ * headers say. A number: that many hops in front of the app. A comma-separated list of addresses, CIDR
+ * ranges or `loopback` / `linklocal` / `uniquelocal`: those proxies. `true` trusts every hop, so any client
+ * can forge its address; use it only when the proxy in front overwrites X-Forwarded-For.
+ */
+const trustProxySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const items = value.split(',').map((item) => item.trim());
+    for (const item of items) {
+      const [address = '', prefix, extra] = item.split('/');
+      const family = isIP(address);
+      const prefixOk =
+        prefix === undefined ||
+        (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32) && extra === undefined);
+      if (!PROXY_RANGE_NAMES.has(item) && (family === 0 || !prefixOk)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${item}" is not true, false, a hop count, an address, a CIDR range or loopback/linklocal/uniquelocal`,
+        });
+        return z.NEVER;
+      }
+    }
+    return items;
+  });
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -42,6 +79,7 @@ const envSchema = z.object({
   DEV_IDP: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
   CERTS_DIR: z.string().default('certs'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  TRUST_PROXY: trustProxySchema.optional(),
   // Slow clients are cut off by the server (Node's own defaults are 60 s and 300 s).
   HTTP_HEADERS_TIMEOUT_MS: millis(10_000, 100, 600_000),
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
@@ -70,6 +108,8 @@ export interface ResolvedConfig {
   keyFiles: { signingKey: string; signingCert: string; encryptionKey: string; encryptionCert: string };
   devIdp: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Express's 'trust proxy' setting, from TRUST_PROXY: false (the default) trusts no forwarding header. */
+  trustProxy: boolean | number | string[];
   /** Server-side limits on slow clients (node:http `headersTimeout`, `requestTimeout`, `keepAliveTimeout`). */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** SIGTERM/SIGINT: in-flight requests get this long to finish; the process exits by then at the latest. */
@@ -124,6 +164,7 @@ export function loadConfig(
     },
     devIdp,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY ?? false,
     http: Object.freeze({
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,

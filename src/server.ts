@@ -6,8 +6,6 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
-import { buildSpMetadata } from './core/metadata/sp-metadata.ts';
-import type { Connection } from './core/types.ts';
 import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
@@ -106,6 +104,8 @@ export async function createAppServer(
   const app = express();
   const http = createHttpServer(app, config.http);
   app.disable('x-powered-by');
+  // Whose X-Forwarded-For to believe (TRUST_PROXY): req.ip keys the admin sign-in throttle.
+  app.set('trust proxy', config.trustProxy);
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
@@ -201,22 +201,14 @@ async function mountDevIdp(
     },
     'saml-sp-kit development IdP',
   );
-  // The IdP looks its SPs up on every request: sign each SP's metadata once per connection version, not per
-  // lookup (an RSA signature each time, and a new document ID that defeats the IdP's parse cache).
-  const metadataCache = new Map<string, { version: string; xml: string }>();
-  const spMetadataOf = (c: Connection): string => {
-    const cached = metadataCache.get(c.id);
-    if (cached?.version === c.updatedAt) return cached.xml;
-    const xml = buildSpMetadata(sp.spIdentity(c));
-    metadataCache.set(c.id, { version: c.updatedAt, xml });
-    return xml;
-  };
+  // The IdP looks its SPs up on every request: sp.metadataFor signs each SP's metadata once per connection
+  // version, not per lookup (an RSA signature each time, and a new document ID that defeats the IdP's parse cache).
   const devIdp = createDevIdp({
     baseUrl: `${config.baseUrl}/idp`,
     signing: pair,
     serviceProviders: async () => {
       const connections = await sp.stores.connections.list();
-      return connections.filter((c) => c.idpEntityId === devIdp.entityId).map(spMetadataOf);
+      return connections.filter((c) => c.idpEntityId === devIdp.entityId).map((c) => sp.metadataFor(c));
     },
   });
   app.use('/idp', devIdp.router);

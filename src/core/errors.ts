@@ -36,6 +36,8 @@ export const SAML_ERROR_CODES = {
   SAML_IN_RESPONSE_TO_UNKNOWN: 'InResponseTo names no outstanding request of this browser.',
   SAML_UNSOLICITED: 'An IdP-initiated (unsolicited) response arrived and the connection does not allow them.',
   SAML_REPLAYED: 'This assertion or message was already used.',
+  SAML_REPLAY_CACHE_FULL:
+    'The in-memory replay cache is full of live entries: new sign-ins are refused until some expire.',
   // Single Logout.
   SAML_LOGOUT_FAILED: 'The IdP reported that Single Logout failed; the local session ended anyway.',
   // Configuration and lookup.

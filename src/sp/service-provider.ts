@@ -47,6 +47,12 @@ export interface ServiceProviderOptions {
   sessionTtlSeconds?: number;
   /** How long an AuthnRequest stays answerable, in seconds. Default 10 min. */
   requestTtlSeconds?: number;
+  /**
+   * How many AuthnRequests one browser may have outstanding per connection (several tabs each start one).
+   * Starting one more forgets that browser's oldest, so a browser that loops on `/login` evicts only its own
+   * requests, never another browser's. Default {@link DEFAULT_MAX_PENDING_PER_BROWSER}.
+   */
+  maxPendingRequestsPerBrowser?: number;
   /** Injectable clock for tests. */
   now?: () => Date;
   /**
@@ -84,6 +90,8 @@ export interface SignInResult {
 
 const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
 const DEFAULT_REQUEST_TTL_SECONDS = 600;
+/** The default of {@link ServiceProviderOptions.maxPendingRequestsPerBrowser}. */
+export const DEFAULT_MAX_PENDING_PER_BROWSER = 10;
 
 export class ServiceProvider {
   readonly baseUrl: string;
@@ -93,6 +101,8 @@ export class ServiceProvider {
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
   readonly #sessionTtlMs: number;
   readonly #requestTtlMs: number;
+  readonly #maxPendingPerBrowser: number;
+  readonly #metadataCache = new Map<string, { version: string; xml: string }>();
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
@@ -106,6 +116,12 @@ export class ServiceProvider {
     this.#keys = options.keys;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
     this.#requestTtlMs = (options.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS) * 1000;
+    this.#maxPendingPerBrowser = options.maxPendingRequestsPerBrowser ?? DEFAULT_MAX_PENDING_PER_BROWSER;
+    if (!Number.isInteger(this.#maxPendingPerBrowser) || this.#maxPendingPerBrowser < 1) {
+      throw new InvalidOptionError(
+        `ServiceProvider: maxPendingRequestsPerBrowser must be a positive integer, got ${String(options.maxPendingRequestsPerBrowser)}`,
+      );
+    }
     this.#now = options.now ?? (() => new Date());
     this.#findOrCreateUser = options.findOrCreateUser;
     if (options.findOrCreateUser && !options.getUser) {
@@ -144,8 +160,20 @@ export class ServiceProvider {
 
   /** Signed SP metadata for a connection. */
   async metadata(connectionId: string): Promise<string> {
-    const connection = await this.connection(connectionId);
-    return buildSpMetadata(this.spIdentity(connection));
+    return this.metadataFor(await this.connection(connectionId));
+  }
+
+  /**
+   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`):
+   * the metadata URL is public, and an RSA signature per anonymous GET is work an attacker can order for free.
+   */
+  metadataFor(connection: Connection): string {
+    const cached = this.#metadataCache.get(connection.id);
+    if (cached?.version === connection.updatedAt) return cached.xml;
+    const xml = buildSpMetadata(this.spIdentity(connection));
+    // One entry per connection that exists (unknown ids never get here), replaced when its version changes.
+    this.#metadataCache.set(connection.id, { version: connection.updatedAt, xml });
+    return xml;
   }
 
   /**
@@ -162,6 +190,7 @@ export class ServiceProvider {
     const { binding } = chooseSsoBinding(connection);
     const request = buildAuthnRequest({ sp, connection, binding, now });
     const returnTo = safeReturnTo(input.returnTo);
+    await this.#makeRoomForBrowser(input.browserKey, connectionId, now);
     await this.stores.requests.save({
       requestId: request.id,
       connectionId,
@@ -189,6 +218,19 @@ export class ServiceProvider {
       connection,
     });
     return { binding, requestId: request.id, action: form.action, fields: form.fields };
+  }
+
+  /**
+   * Keeps one browser under its cap of outstanding requests by forgetting its own oldest ones. Done here, on
+   * the store's small interface, so every backend gets the same policy. Two concurrent logins of one browser
+   * may both pass the check: the cap can be exceeded by the concurrency of a single browser, not more.
+   */
+  async #makeRoomForBrowser(browserKey: string, connectionId: string, now: Date): Promise<void> {
+    const outstanding = await this.stores.requests.listForBrowser(browserKey, connectionId, now);
+    const excess = outstanding.length - this.#maxPendingPerBrowser + 1;
+    for (const oldest of outstanding.slice(0, Math.max(0, excess))) {
+      await this.stores.requests.consume(oldest.requestId, now);
+    }
   }
 
   /** Assertion Consumer Service: validates a SAMLResponse and, only if every check passes, signs the user in. */

@@ -60,12 +60,26 @@ export function adminPages(options: AdminPageOptions): Router {
   const secure = sp.baseUrl.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure, path: '/admin' };
   const router = express.Router();
-  const form = formBody(2 * 1024 * 1024);
-
   const sessionOf = async (req: Request) => {
     const token = readCookie(req, cookieName);
     return { token, session: options.adminToken ? await sessions.get(token) : undefined };
   };
+
+  const parseForm = formBody(2 * 1024 * 1024);
+  /**
+   * Reads a form body only for a signed-in admin: without a session, the answer is the redirect to the
+   * sign-in form, before a byte of the (up to 2 MiB, multipart) body is parsed. Anonymous posts cost nothing.
+   */
+  const form = [
+    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      if (!(await sessionOf(req)).session) {
+        res.redirect(303, '/admin');
+        return;
+      }
+      next();
+    },
+    parseForm,
+  ];
 
   /** A signed-in page; POSTs are CSRF-checked. Without a session: back to the sign-in form. */
   const signedIn =
@@ -153,12 +167,14 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.post(
     '/login',
-    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 }),
-    async (req, res) => {
+    // The cheap refusals come before the body is read: no token configured, or this client (or everyone,
+    // see LoginThrottle) has failed too often.
+    async (req, res, next) => {
       if (!options.adminToken) {
         sendAdminPage(res, 503, adminPage('Sign in', loginForm({ tokenConfigured: false })));
         return;
       }
+      // req.ip honours the app's 'trust proxy' setting (TRUST_PROXY): the socket address unless configured.
       const client = req.ip ?? 'unknown';
       if (await options.throttle.blocked(client)) {
         logger.warn('admin.login_throttled', { client });
@@ -172,6 +188,11 @@ export function adminPages(options: AdminPageOptions): Router {
         );
         return;
       }
+      next();
+    },
+    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 }),
+    async (req, res) => {
+      const client = req.ip ?? 'unknown';
       const presented = (req.body as Record<string, unknown> | undefined)?.token;
       if (!tokenMatches(typeof presented === 'string' ? presented : undefined, options.adminToken)) {
         await options.throttle.fail(client);
@@ -195,7 +216,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.post(
     '/logout',
-    form,
+    ...form,
     signedIn(async (req, res) => {
       await sessions.destroy(readCookie(req, cookieName));
       res.clearCookie(cookieName, cookieOptions);
@@ -214,7 +235,7 @@ export function adminPages(options: AdminPageOptions): Router {
     }),
   );
 
-  router.post('/connections', form, async (req, res) => {
+  router.post('/connections', ...form, async (req, res) => {
     const { session } = await sessionOf(req);
     if (!session) {
       res.redirect(303, '/admin');
@@ -312,7 +333,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.post(
     '/connections/:id/mapping',
-    form,
+    ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
       const fields = req.body as Record<string, string>;
@@ -335,7 +356,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.post(
     '/connections/:id/policy',
-    form,
+    ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
       const fields = req.body as Record<string, string>;
@@ -355,7 +376,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.post(
     '/connections/:id/refresh',
-    form,
+    ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
       const outcome = await connections.refresh(id);
@@ -376,7 +397,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.post(
     '/connections/:id/delete',
-    form,
+    ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
       await connections.remove(id);

@@ -3,6 +3,9 @@ import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryReplayCache } from './replay.ts';
+
+export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
+
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
 import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';

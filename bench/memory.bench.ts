@@ -1,0 +1,289 @@
+/**
+ * `npm run bench:memory`: what a login storm costs the server's memory. Complete sign-ins over HTTP against
+ * the real server (`saml-sp serve`, SQLite, in-process request and replay caches) in a child process:
+ * GET /saml/bench/login (a pending request, a browser-key cookie) -> an IdP response to that request, posted
+ * to the ACS (validation, replay cache, user, session) -> GET /me with the session cookie.
+ *
+ * The IdP issues one-hour assertions (ADFS and Entra do), so every sign-in leaves one live replay entry for an
+ * hour. The server runs on a fast clock (BENCH_CLOCK_FACTOR, default 60: one hour passes in one real minute;
+ * bench/memory/clock.ts, loaded with --import, is the only change to the server process), so the replay
+ * window fills and turns over within the run: RSS must rise while the window fills and stay flat after.
+ *
+ * Prints the server's RSS every BENCH_REPORT_EVERY sign-ins, the RSS after 100,000 sign-ins, and the heap
+ * bytes one live replay entry and one pending request cost (measured in this process, on the stores the
+ * server uses, with keys of the server's shape).
+ *
+ * Options (environment): BENCH_SIGNINS (default 100000), BENCH_CONCURRENCY (8), BENCH_CLOCK_FACTOR (60),
+ * BENCH_MAX_OLD_SPACE_MB (unset: Node's default heap; 128 reproduces the issue's constrained run),
+ * BENCH_REPORT_EVERY (10000), BENCH_SERVER_ROOT (another checkout's server, for a before/after comparison).
+ * Run it with `nice` on a shared machine.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { inflateRawSync } from 'node:zlib';
+import { MemoryReplayCache, MemoryRequestIdStore } from '../src/store/memory/index.ts';
+import { freePort } from '../test/helpers/server.ts';
+import { warpedNow } from './memory/clock.ts';
+import { createBenchIdp } from './memory/mint.ts';
+
+const SIGNINS = Number(process.env.BENCH_SIGNINS ?? 100_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const FACTOR = Number(process.env.BENCH_CLOCK_FACTOR ?? 60);
+const MAX_OLD_SPACE_MB = process.env.BENCH_MAX_OLD_SPACE_MB;
+const REPORT_EVERY = Number(process.env.BENCH_REPORT_EVERY ?? 10_000);
+const LIFETIME_SECONDS = 3600;
+const USERS = 1_000;
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const ROOT = path.resolve(import.meta.dirname, '..');
+/** Whose server to run: another checkout (e.g. main) for a before/after comparison. Default: this one. */
+const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
+
+async function main(): Promise<void> {
+  const perEntry = measureEntryCosts();
+  console.log(
+    `node ${process.version}; ${SIGNINS} sign-ins, concurrency ${CONCURRENCY}, one-hour assertions, ` +
+      `server clock x${FACTOR} (window = ${(LIFETIME_SECONDS / FACTOR).toFixed(0)} s real)` +
+      (MAX_OLD_SPACE_MB ? `, server --max-old-space-size=${MAX_OLD_SPACE_MB}` : '') +
+      (SERVER_ROOT === ROOT ? '' : `, server from ${SERVER_ROOT}`),
+  );
+  console.log(
+    `heap per live replay entry: ${perEntry.replay.toFixed(0)} B; per pending request: ${perEntry.request.toFixed(0)} B`,
+  );
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-bench-memory-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const epoch = Date.now();
+  const now = () => warpedNow(FACTOR, epoch);
+  const server = await startServer(dir, port, epoch);
+  let failures = 0;
+  let firstFailure = '';
+  try {
+    const idp = await createBenchIdp('https://idp.bench.example/metadata', 'https://idp.bench.example/sso');
+    const created = await fetch(`${base}/admin/api/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'bench',
+        displayName: 'Memory benchmark IdP',
+        metadataXml: idp.metadataXml,
+        preset: 'generic',
+        // An RSA signature per /login is CPU, not memory; most IdPs do not ask for signed requests.
+        policy: { signAuthnRequests: false },
+      }),
+    });
+    if (created.status !== 201) throw new Error(`connection: ${created.status} ${await created.text()}`);
+    const connection = (await created.json()) as { spEntityId: string; acsUrl: string };
+    const baselineRss = await rssOf(server.child);
+    console.log(`\nserver RSS before the first sign-in: ${mb(baselineRss)}`);
+    console.log(
+      'sign-ins   real s   sign-ins/s   RSS      live window (sign-ins in the last hour of server time)',
+    );
+
+    const finishedAt: number[] = [];
+    let started = 0;
+    let done = 0;
+    const t0 = performance.now();
+    let rssAt100k: number | undefined;
+    const samples: { done: number; rss: number; live: number }[] = [];
+    let nextReport = REPORT_EVERY;
+
+    const signIn = async (n: number): Promise<void> => {
+      // 1. Start the login as a new browser: a pending request and its browser-key cookie.
+      const login = await fetch(`${base}/saml/bench/login?returnTo=/home`, { redirect: 'manual' });
+      const browserCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      const location = new URL(login.headers.get('location') ?? '');
+      const authnRequest = inflateRawSync(
+        Buffer.from(location.searchParams.get('SAMLRequest') ?? '', 'base64'),
+      ).toString('utf8');
+      const requestId = /\bID="([^"]+)"/.exec(authnRequest)?.[1];
+      if (login.status !== 302 || !requestId) throw new Error(`login: ${login.status}`);
+      // 2. The IdP answers it; the browser posts the answer to the ACS.
+      const samlResponse = idp.mint({
+        inResponseTo: requestId,
+        audience: connection.spEntityId,
+        acsUrl: connection.acsUrl,
+        nameId: `user${n % USERS}@bench.example`,
+        now: now(),
+        lifetimeSeconds: LIFETIME_SECONDS,
+      });
+      const acs = await fetch(connection.acsUrl.replace(/^https?:\/\/[^/]+/, base), {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browserCookie },
+        body: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: '/home' }).toString(),
+      });
+      const session = (acs.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${(await acs.text()).slice(0, 300)}`);
+      await acs.arrayBuffer();
+      // 3. The signed-in browser reads who it is.
+      const me = await fetch(`${base}/me`, { headers: { cookie: session, accept: 'application/json' } });
+      if (me.status !== 200) throw new Error(`me: ${me.status}`);
+      await me.arrayBuffer();
+    };
+
+    const worker = async (): Promise<void> => {
+      while (started < SIGNINS && server.exitCode() === undefined) {
+        const n = started++;
+        try {
+          await signIn(n);
+        } catch (error) {
+          failures++;
+          firstFailure ||= error instanceof Error ? error.message : String(error);
+          if (server.exitCode() !== undefined) return;
+        }
+        done++;
+        finishedAt.push(now());
+        if (done >= nextReport || done === SIGNINS) {
+          nextReport += REPORT_EVERY;
+          const rss = await rssOf(server.child);
+          const horizon = now() - LIFETIME_SECONDS * 1000;
+          while (finishedAt.length && (finishedAt[0] ?? 0) < horizon) finishedAt.shift();
+          const seconds = (performance.now() - t0) / 1000;
+          samples.push({ done, rss, live: finishedAt.length });
+          if (done === 100_000) rssAt100k = rss;
+          console.log(
+            `${String(done).padStart(8)}   ${seconds.toFixed(0).padStart(6)}   ${(done / seconds).toFixed(0).padStart(10)}   ${mb(rss).padStart(7)}  ${finishedAt.length}`,
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+
+    const exit = server.exitCode();
+    console.log('');
+    if (exit !== undefined) console.log(`SERVER DIED (exit ${exit}): ${server.tail()}`);
+    console.log(`failed sign-ins: ${failures}${firstFailure ? ` (first: ${firstFailure})` : ''}`);
+    if (rssAt100k !== undefined) console.log(`RSS after 100,000 sign-ins: ${mb(rssAt100k)}`);
+    // "Flat once the window is full": RSS over the samples taken after one full window of server time.
+    const windowSignIns = Math.max(...samples.map((s) => s.live));
+    const full = samples.filter((s) => s.done >= 2 * windowSignIns);
+    if (full.length >= 2) {
+      const rss = full.map((s) => s.rss);
+      console.log(
+        `RSS once the window is full (${full.length} samples after ${full[0]?.done} sign-ins): ` +
+          `min ${mb(Math.min(...rss))}, max ${mb(Math.max(...rss))}, last ${mb(rss.at(-1) ?? 0)}`,
+      );
+    } else {
+      console.log(
+        'the window did not fill and turn over within the run: raise BENCH_CLOCK_FACTOR or BENCH_SIGNINS',
+      );
+    }
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (failures > 0) process.exitCode = 1;
+}
+
+/** Heap bytes per entry of the in-memory replay cache and request store, with keys shaped as the SP's. */
+function measureEntryCosts(): { replay: number; request: number } {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const N = 100_000;
+  const t = Date.now();
+  const replay = new MemoryReplayCache({ maxEntries: N });
+  gc();
+  let before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < N; i++) {
+    // As the SP builds it: a template over a 41-character ID cut from a larger document.
+    const doc = `<saml:Assertion ID="_${i.toString(16).padStart(40, '0')}" Version="2.0">`;
+    void replay.remember(`assertion:bench:${doc.slice(20, 61)}`, new Date(t + 3_600_000), new Date(t));
+  }
+  gc();
+  const replayBytes = (process.memoryUsage().heapUsed - before) / N;
+  const requests = new MemoryRequestIdStore({ maxEntries: N });
+  gc();
+  before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < N; i++) {
+    void requests.save({
+      requestId: `_${i.toString(16).padStart(40, '0')}`,
+      connectionId: 'bench',
+      browserKey: `${i.toString(36).padStart(43, 'k')}`,
+      returnTo: '/home',
+      createdAt: new Date(t),
+      expiresAt: new Date(t + 600_000),
+    });
+  }
+  gc();
+  const requestBytes = (process.memoryUsage().heapUsed - before) / N;
+  if (replay.size !== N || requests.size !== N) throw new Error('entry-cost measurement lost entries');
+  return { replay: replayBytes, request: requestBytes };
+}
+
+interface BenchServer {
+  child: ChildProcess;
+  exitCode(): number | string | undefined;
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+async function startServer(dir: string, port: number, epoch: number): Promise<BenchServer> {
+  const args = [
+    ...(MAX_OLD_SPACE_MB ? [`--max-old-space-size=${MAX_OLD_SPACE_MB}`] : []),
+    '--import',
+    path.join(ROOT, 'bench/memory/clock.ts'),
+    path.join(SERVER_ROOT, 'src/cli/main.ts'),
+    'serve',
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
+      CERTS_DIR: path.join(dir, 'certs'),
+      ADMIN_TOKEN,
+      DEV_IDP: 'off',
+      LOG_LEVEL: 'warn',
+      BENCH_CLOCK_INSTALL: '1',
+      BENCH_CLOCK_FACTOR: String(FACTOR),
+      BENCH_CLOCK_EPOCH: String(epoch),
+    },
+  });
+  let output = '';
+  let exit: number | string | undefined;
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.once('exit', (code, signal) => {
+    exit = code ?? signal ?? 'unknown';
+  });
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('listening on')) {
+    if (exit !== undefined || Date.now() > deadline) throw new Error(`server did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    exitCode: () => exit,
+    tail: () => output.slice(-1500),
+    stop: async () => {
+      if (exit !== undefined) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
+/** Resident set size of a process, from /proc (Linux). */
+async function rssOf(child: ChildProcess): Promise<number> {
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
+  return kb * 1024;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(0)} MB`;
+}
+
+await main();
