@@ -56,9 +56,10 @@ const MAX_RELAY_STATE = 2048;
  */
 export function decodeLogoutMessage(
   message: IncomingLogoutMessage,
-  options: { maxBytes?: number } = {},
+  options: { maxBytes?: number; maxDepth?: number } = {},
 ): DecodedLogoutMessage {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
+  const maxDepth = options.maxDepth;
   switch (message.binding) {
     case 'redirect': {
       const params = rawSamlParams(message.rawQuery);
@@ -69,7 +70,7 @@ export function decodeLogoutMessage(
       }
       if (value === undefined || value === '') throw missing('query string');
       const xml = decodeAndInflate(value, { maxBytes, what: key });
-      const root = parseXml(xml, { maxBytes, what: kindOf(key) }).documentElement!;
+      const root = parseXml(xml, { maxBytes, maxDepth, what: kindOf(key) }).documentElement!;
       return {
         binding: 'redirect',
         kind: expectRoot(root, kindOf(key)),
@@ -99,7 +100,7 @@ export function decodeLogoutMessage(
         );
       }
       const xml = assertSafeXmlText(decodeBase64Xml(value, key), { maxBytes, what: key });
-      const root = parseXml(xml, { maxBytes, what: kindOf(key) }).documentElement!;
+      const root = parseXml(xml, { maxBytes, maxDepth, what: kindOf(key) }).documentElement!;
       return {
         binding: 'post',
         kind: expectRoot(root, kindOf(key)),
@@ -108,7 +109,7 @@ export function decodeLogoutMessage(
       };
     }
     case 'soap': {
-      const root = unwrapSoapEnvelope(message.body, { maxBytes });
+      const root = unwrapSoapEnvelope(message.body, { maxBytes, maxDepth });
       if (
         root.namespaceURI !== NS.protocol ||
         (root.localName !== 'LogoutRequest' && root.localName !== 'LogoutResponse')

@@ -14,7 +14,11 @@ export interface CheckTrace {
 /** The checks in the order validateResponse runs them (SAML core §3.2.2, profiles §4.1.4.2–4.1.4.3). */
 export const RESPONSE_CHECKS = [
   { id: 'size', title: 'The message is within the size limit and decodes (base64 or raw XML)' },
-  { id: 'parse', title: 'Well-formed XML without DOCTYPE or ENTITY declarations' },
+  {
+    id: 'parse',
+    title:
+      'Well-formed XML without DOCTYPE, ENTITY or processing instructions, nested at most maxDepth (100) deep',
+  },
   { id: 'structure', title: 'One samlp:Response root, at most one assertion, no duplicate IDs' },
   { id: 'status', title: 'The status is Success' },
   { id: 'destination', title: 'Destination is exactly this ACS URL' },

@@ -27,7 +27,7 @@ import { checkAssertionDocument } from './structure.ts';
  */
 export function decryptAssertion(
   encrypted: Element,
-  options: { keyPem: string | undefined; maxBytes: number },
+  options: { keyPem: string | undefined; maxBytes: number; maxDepth: number },
 ): Element {
   if (!options.keyPem) {
     throw new SamlSpError(
@@ -56,7 +56,11 @@ export function decryptAssertion(
   try {
     const plaintext = runDecrypt(encrypted, key);
     assertion = checkAssertionDocument(
-      parseXml(plaintext, { maxBytes: options.maxBytes, what: 'decrypted assertion' }),
+      parseXml(plaintext, {
+        maxBytes: options.maxBytes,
+        maxDepth: options.maxDepth,
+        what: 'decrypted assertion',
+      }),
     );
   } catch (cause) {
     throw new SamlSpError(

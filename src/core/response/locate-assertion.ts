@@ -29,13 +29,19 @@ export interface LocatedAssertion {
 export function locateAssertion(
   responseView: Element,
   originalAssertion: Element | undefined,
-  context: { policy: ConnectionPolicy; decryptionKeyPem: string | undefined; maxBytes: number },
+  context: {
+    policy: ConnectionPolicy;
+    decryptionKeyPem: string | undefined;
+    maxBytes: number;
+    maxDepth: number;
+  },
 ): LocatedAssertion {
   const encrypted = singleChild(responseView, NS.assertion, 'EncryptedAssertion');
   if (encrypted) {
     const assertion = decryptAssertion(encrypted, {
       keyPem: context.decryptionKeyPem,
       maxBytes: context.maxBytes,
+      maxDepth: context.maxDepth,
     });
     return { assertion, wasEncrypted: true };
   }

@@ -46,6 +46,8 @@ export interface ValidateResponseOptions {
   expectedRequestIds: readonly string[];
   /** Limit on the decoded XML, in bytes. Default DEFAULT_MAX_XML_BYTES (256 KiB). */
   maxBytes?: number;
+  /** Deepest element nesting accepted, checked while parsing. Default DEFAULT_MAX_XML_DEPTH (100), at most 1000. */
+  maxDepth?: number;
   /** When given, each check pushes its outcome here (`saml-sp inspect` prints them). */
   trace?: CheckTrace[];
 }
@@ -68,11 +70,11 @@ export async function validateResponse(
   samlResponse: string,
   options: ValidateResponseOptions,
 ): Promise<ValidatedAssertion> {
-  const { connection, sp, policy, clock, maxBytes } = resolveOptions(options);
+  const { connection, sp, policy, clock, maxBytes, maxDepth } = resolveOptions(options);
   const checks = new Checklist(options.trace);
 
   const xml = checks.run('size', () => decodeResponse(samlResponse, maxBytes));
-  const doc = checks.run('parse', () => parseXml(xml, { maxBytes, what: 'SAML response' }));
+  const doc = checks.run('parse', () => parseXml(xml, { maxBytes, maxDepth, what: 'SAML response' }));
   const structure = checks.run('structure', () => checkResponseStructure(doc));
   checks.run('status', () => checkStatus(structure.response));
   checks.run(
@@ -110,6 +112,7 @@ export async function validateResponse(
         policy,
         decryptionKeyPem: sp.decryptionKeyPem,
         maxBytes,
+        maxDepth,
       }),
     (l) => (l.wasEncrypted ? 'decrypted' : 'not encrypted'),
   );
