@@ -14,6 +14,7 @@ import { decodeAndInflate } from '../xml/encoding.ts';
 import { NS } from '../xml/namespaces.ts';
 import { assertSafeXmlText, DEFAULT_MAX_XML_BYTES, decodeBase64Xml, parseXml } from '../xml/parse.ts';
 import { decodedSamlParam, rawSamlParams } from '../xml/redirect-query.ts';
+import { checkSchemaShape } from '../xml/schema-shape.ts';
 import { unwrapSoapEnvelope } from './soap.ts';
 
 /** A logout message as the HTTP adapter received it. */
@@ -73,7 +74,7 @@ export function decodeLogoutMessage(
       const root = parseXml(xml, { maxBytes, maxDepth, what: kindOf(key) }).documentElement!;
       return {
         binding: 'redirect',
-        kind: expectRoot(root, kindOf(key)),
+        kind: expectShape(root, kindOf(key)),
         root,
         rawQuery: message.rawQuery,
         redirectValue: value,
@@ -103,7 +104,7 @@ export function decodeLogoutMessage(
       const root = parseXml(xml, { maxBytes, maxDepth, what: kindOf(key) }).documentElement!;
       return {
         binding: 'post',
-        kind: expectRoot(root, kindOf(key)),
+        kind: expectShape(root, kindOf(key)),
         root,
         ...relay(typeof RelayState === 'string' ? RelayState : undefined),
       };
@@ -116,7 +117,7 @@ export function decodeLogoutMessage(
       ) {
         throw structure(`The SOAP body holds <${root.tagName}>, not a LogoutRequest or LogoutResponse.`);
       }
-      return { binding: 'soap', kind: root.localName, root };
+      return { binding: 'soap', kind: expectShape(root, root.localName), root };
     }
   }
 }
@@ -134,6 +135,13 @@ function expectRoot(root: Element, kind: LogoutMessageKind): LogoutMessageKind {
           : 'The SLO endpoint accepts LogoutRequest (as SAMLRequest) and LogoutResponse (as SAMLResponse) only.',
     });
   }
+  return kind;
+}
+
+/** The root is the announced message, and its content has the shape the SAML schema allows. */
+function expectShape(root: Element, kind: LogoutMessageKind): LogoutMessageKind {
+  expectRoot(root, kind);
+  checkSchemaShape(root, kind);
   return kind;
 }
 

@@ -19,7 +19,11 @@ export const RESPONSE_CHECKS = [
     title:
       'Well-formed XML without DOCTYPE, ENTITY or processing instructions, nested at most maxDepth (100) deep',
   },
-  { id: 'structure', title: 'One samlp:Response root, at most one assertion, no duplicate IDs' },
+  {
+    id: 'structure',
+    title:
+      'One samlp:Response root, at most one assertion, no duplicate IDs, elements where the SAML schema allows them',
+  },
   { id: 'status', title: 'The status is Success' },
   { id: 'destination', title: 'Destination is exactly this ACS URL' },
   { id: 'response-issuer', title: 'The Response Issuer, when present, is the IdP entity ID' },
