@@ -23,7 +23,9 @@ export interface LocatedAssertion {
  *
  * @example
  * ```ts
- * const { assertion, wasEncrypted } = locateAssertion(responseView, structure.assertion, { policy, decryptionKeyPem, maxBytes });
+ * const { assertion, wasEncrypted } = locateAssertion(responseView, structure.assertion, {
+ *   policy, decryptionKeyPem, maxBytes, maxDepth, responseSigned: signedResponse !== undefined,
+ * });
  * ```
  */
 export function locateAssertion(
@@ -34,6 +36,8 @@ export function locateAssertion(
     decryptionKeyPem: string | undefined;
     maxBytes: number;
     maxDepth: number;
+    /** `responseView` is the verified Response signature's signed bytes. */
+    responseSigned: boolean;
   },
 ): LocatedAssertion {
   const encrypted = singleChild(responseView, NS.assertion, 'EncryptedAssertion');
@@ -42,6 +46,8 @@ export function locateAssertion(
       keyPem: context.decryptionKeyPem,
       maxBytes: context.maxBytes,
       maxDepth: context.maxDepth,
+      ciphertextSigned: context.responseSigned,
+      allowCbcWithoutResponseSignature: context.policy.allowCbcWithoutResponseSignature,
     });
     return { assertion, wasEncrypted: true };
   }

@@ -113,6 +113,7 @@ export async function validateResponse(
         decryptionKeyPem: sp.decryptionKeyPem,
         maxBytes,
         maxDepth,
+        responseSigned: signedResponse !== undefined,
       }),
     (l) => (l.wasEncrypted ? 'decrypted' : 'not encrypted'),
   );
