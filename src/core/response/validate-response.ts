@@ -168,7 +168,7 @@ export async function validateResponse(
     nameId: subject.nameId,
     ...authn,
     attributes,
-    notOnOrAfter: replayHorizon(window.notOnOrAfter, subject.confirmationNotOnOrAfter, clock),
+    notOnOrAfter: replayHorizon(window.notOnOrAfter, subject.latestConfirmationNotOnOrAfter, clock),
     signature: {
       signedElements: [
         ...(signedResponse ? ['response' as const] : []),
@@ -181,10 +181,6 @@ export async function validateResponse(
   };
 }
 
-/**
- * How long the replay cache must remember the assertion: the earliest NotOnOrAfter that applies, plus the
- * skew, because the checks accept the assertion up to that instant.
- */
 function once<T>(fn: () => T): () => T {
   let value: { v: T } | undefined;
   return () => {
@@ -193,7 +189,13 @@ function once<T>(fn: () => T): () => T {
   };
 }
 
-function replayHorizon(conditions: Date | undefined, confirmation: Date, clock: Clock): Date {
-  const earliest = conditions && conditions < confirmation ? conditions : confirmation;
-  return new Date(earliest.getTime() + clock.skewSeconds * 1000);
+/**
+ * How long the replay cache must remember the assertion: the latest instant any of its checks would still
+ * accept it. That is the latest bearer confirmation that could pass (not the one accepted now: when it
+ * expires, a later one still accepts the same assertion), capped by Conditions NotOnOrAfter, plus the skew
+ * every NotOnOrAfter check allows.
+ */
+function replayHorizon(conditions: Date | undefined, latestConfirmation: Date, clock: Clock): Date {
+  const last = conditions && conditions < latestConfirmation ? conditions : latestConfirmation;
+  return new Date(last.getTime() + clock.skewSeconds * 1000);
 }
