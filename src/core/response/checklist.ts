@@ -31,7 +31,11 @@ export const RESPONSE_CHECKS = [
     id: 'response-signature',
     title: 'A Response signature, when present, verifies with a trusted certificate',
   },
-  { id: 'decrypt', title: 'The assertion is found, and decrypted with allowed algorithms when encrypted' },
+  {
+    id: 'decrypt',
+    title:
+      'The assertion is found; when encrypted, decrypted with allowed algorithms only (AES-CBC under a Response signature)',
+  },
   {
     id: 'assertion-signature',
     title: 'An Assertion signature, when present, verifies with a trusted certificate',
