@@ -104,6 +104,9 @@ export function parseXml(xml: string, options: ParseXmlOptions = {}): Document {
   if (guard.refusal) throw guard.refusal;
   if (problem !== undefined) throw malformed(what, problem);
   if (!doc.documentElement) throw malformed(what, 'no root element');
+  // The hook is an xmldom option it marks internal: if an upgrade stopped honouring it, the depth limit would
+  // be gone without a sound. A document with a root element has passed through startElement at least once.
+  if (!guard.sawElement) throw new Error('parseXml: xmldom did not use the depth-limiting SAX handler.');
   return doc;
 }
 
@@ -130,6 +133,8 @@ interface ParseGuard {
   maxDepth: number;
   allowProcessingInstructions: boolean;
   refusal?: SamlSpError;
+  /** Set by the handler: proof that xmldom used it. */
+  sawElement?: true;
 }
 
 type SaxHandler = {
@@ -150,6 +155,7 @@ function guardedHandler(guard: ParseGuard): SaxHandlerClass {
 
     override startElement(...args: unknown[]): void {
       this.#depth++;
+      guard.sawElement = true;
       if (this.#depth > guard.maxDepth) stop(guard, tooDeep(guard));
       super.startElement(...args);
     }
