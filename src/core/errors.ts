@@ -14,6 +14,9 @@ export const SAML_ERROR_CODES = {
   SAML_MESSAGE_TOO_LARGE: 'The message is larger than the configured limit.',
   SAML_MALFORMED: 'The message is not valid base64 or not well-formed XML.',
   SAML_DTD_FORBIDDEN: 'The XML carries a DOCTYPE or entity declaration, which SAML never needs.',
+  SAML_XML_TOO_DEEP: 'The XML nests elements deeper than the configured limit.',
+  SAML_PROCESSING_INSTRUCTION_FORBIDDEN:
+    'The XML carries a processing instruction, which SAML messages never need.',
   SAML_STRUCTURE_INVALID: 'The document does not have the shape of the expected SAML message.',
   SAML_STATUS_NOT_SUCCESS: 'The IdP answered with a non-success status.',
   // Signatures and algorithms.

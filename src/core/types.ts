@@ -85,6 +85,13 @@ export interface ConnectionPolicy {
   clockSkewSeconds: number;
   /** Refuse assertions that arrive unencrypted. Off by default. */
   requireEncryptedAssertion: boolean;
+  /**
+   * Decrypt AES-CBC encrypted assertions even when no Response signature covers the ciphertext.
+   * Warning: unauthenticated CBC ciphertext is open to padding-oracle attacks (an attacker replays altered
+   * copies and learns the plaintext). Off by default: CBC is decrypted only under a verified Response
+   * signature. Turn on only for an IdP that can neither sign the Response nor use AES-GCM.
+   */
+  allowCbcWithoutResponseSignature: boolean;
   /** Sign AuthnRequests (and logout messages). On by default. */
   signAuthnRequests: boolean;
   /** Extra Issuer values accepted on logout messages (Entra signs LogoutResponses as login.microsoftonline.com). */
@@ -97,6 +104,7 @@ export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
   allowIdpInitiated: false,
   clockSkewSeconds: 120,
   requireEncryptedAssertion: false,
+  allowCbcWithoutResponseSignature: false,
   signAuthnRequests: true,
   logoutIssuerAliases: [],
 });

@@ -27,6 +27,7 @@ export const policySchema = z.strictObject({
   allowIdpInitiated: z.boolean().optional(),
   clockSkewSeconds: z.number().int().min(0).max(3600).optional(),
   requireEncryptedAssertion: z.boolean().optional(),
+  allowCbcWithoutResponseSignature: z.boolean().optional(),
   signAuthnRequests: z.boolean().optional(),
   logoutIssuerAliases: z.array(z.string().min(1).max(1024)).max(10).optional(),
 });

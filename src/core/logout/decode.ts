@@ -14,6 +14,7 @@ import { decodeAndInflate } from '../xml/encoding.ts';
 import { NS } from '../xml/namespaces.ts';
 import { assertSafeXmlText, DEFAULT_MAX_XML_BYTES, decodeBase64Xml, parseXml } from '../xml/parse.ts';
 import { decodedSamlParam, rawSamlParams } from '../xml/redirect-query.ts';
+import { checkSchemaShape } from '../xml/schema-shape.ts';
 import { unwrapSoapEnvelope } from './soap.ts';
 
 /** A logout message as the HTTP adapter received it. */
@@ -56,9 +57,10 @@ const MAX_RELAY_STATE = 2048;
  */
 export function decodeLogoutMessage(
   message: IncomingLogoutMessage,
-  options: { maxBytes?: number } = {},
+  options: { maxBytes?: number; maxDepth?: number } = {},
 ): DecodedLogoutMessage {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
+  const maxDepth = options.maxDepth;
   switch (message.binding) {
     case 'redirect': {
       const params = rawSamlParams(message.rawQuery);
@@ -69,10 +71,10 @@ export function decodeLogoutMessage(
       }
       if (value === undefined || value === '') throw missing('query string');
       const xml = decodeAndInflate(value, { maxBytes, what: key });
-      const root = parseXml(xml, { maxBytes, what: kindOf(key) }).documentElement!;
+      const root = parseXml(xml, { maxBytes, maxDepth, what: kindOf(key) }).documentElement!;
       return {
         binding: 'redirect',
-        kind: expectRoot(root, kindOf(key)),
+        kind: expectShape(root, kindOf(key)),
         root,
         rawQuery: message.rawQuery,
         redirectValue: value,
@@ -99,23 +101,23 @@ export function decodeLogoutMessage(
         );
       }
       const xml = assertSafeXmlText(decodeBase64Xml(value, key), { maxBytes, what: key });
-      const root = parseXml(xml, { maxBytes, what: kindOf(key) }).documentElement!;
+      const root = parseXml(xml, { maxBytes, maxDepth, what: kindOf(key) }).documentElement!;
       return {
         binding: 'post',
-        kind: expectRoot(root, kindOf(key)),
+        kind: expectShape(root, kindOf(key)),
         root,
         ...relay(typeof RelayState === 'string' ? RelayState : undefined),
       };
     }
     case 'soap': {
-      const root = unwrapSoapEnvelope(message.body, { maxBytes });
+      const root = unwrapSoapEnvelope(message.body, { maxBytes, maxDepth });
       if (
         root.namespaceURI !== NS.protocol ||
         (root.localName !== 'LogoutRequest' && root.localName !== 'LogoutResponse')
       ) {
         throw structure(`The SOAP body holds <${root.tagName}>, not a LogoutRequest or LogoutResponse.`);
       }
-      return { binding: 'soap', kind: root.localName, root };
+      return { binding: 'soap', kind: expectShape(root, root.localName), root };
     }
   }
 }
@@ -133,6 +135,13 @@ function expectRoot(root: Element, kind: LogoutMessageKind): LogoutMessageKind {
           : 'The SLO endpoint accepts LogoutRequest (as SAMLRequest) and LogoutResponse (as SAMLResponse) only.',
     });
   }
+  return kind;
+}
+
+/** The root is the announced message, and its content has the shape the SAML schema allows. */
+function expectShape(root: Element, kind: LogoutMessageKind): LogoutMessageKind {
+  expectRoot(root, kind);
+  checkSchemaShape(root, kind);
   return kind;
 }
 

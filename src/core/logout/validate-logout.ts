@@ -18,7 +18,7 @@ import { requireVersionAndId } from '../response/structure.ts';
 import type { Clock } from '../response/timing.ts';
 import { type Connection, DEFAULT_POLICY, type NameId } from '../types.ts';
 import { decodeAndInflate } from '../xml/encoding.ts';
-import { DEFAULT_MAX_XML_BYTES, parseXml } from '../xml/parse.ts';
+import { DEFAULT_MAX_XML_BYTES, DEFAULT_MAX_XML_DEPTH, MAX_XML_DEPTH_LIMIT, parseXml } from '../xml/parse.ts';
 import { verifyRedirectQuery } from '../xml/sign.ts';
 import {
   checkLogoutDestination,
@@ -43,6 +43,8 @@ export interface ValidateLogoutOptions {
   now: Date;
   /** Limit on the decoded XML, in bytes. Default {@link DEFAULT_MAX_XML_BYTES}. */
   maxBytes?: number;
+  /** Deepest element nesting accepted, checked while parsing. Default DEFAULT_MAX_XML_DEPTH (100), at most 1000. */
+  maxDepth?: number;
 }
 
 /** Which signature made a logout message trustworthy. */
@@ -103,16 +105,16 @@ export function validateLogoutRequest(
     maxAgeSeconds?: number;
   },
 ): ValidatedLogoutRequest {
-  const { connection, sp, clock, maxBytes } = resolve(options);
+  const { connection, sp, clock, maxBytes, maxDepth } = resolve(options);
   const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_LOGOUT_MAX_AGE_SECONDS;
   if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds <= 0) {
     throw new InvalidOptionError(
       `validateLogoutRequest: maxAgeSeconds must be positive, got ${maxAgeSeconds}.`,
     );
   }
-  const decoded = 'root' in message ? message : decodeLogoutMessage(message, { maxBytes });
+  const decoded = 'root' in message ? message : decodeLogoutMessage(message, { maxBytes, maxDepth });
   expectKind(decoded, 'LogoutRequest');
-  const verified = verifyLogoutSignature(decoded, connection, maxBytes);
+  const verified = verifyLogoutSignature(decoded, connection, { maxBytes, maxDepth });
   const root = verified.view;
   const id = requireVersionAndId(root, 'LogoutRequest');
   const issuer = checkLogoutIssuer(root, connection, 'LogoutRequest');
@@ -151,16 +153,16 @@ export function validateLogoutResponse(
     expectedRequestIds: readonly string[];
   },
 ): ValidatedLogoutResponse {
-  const { connection, sp, clock, maxBytes } = resolve(options);
+  const { connection, sp, clock, maxBytes, maxDepth } = resolve(options);
   if (!Array.isArray(options.expectedRequestIds)) {
     throw new InvalidOptionError(
       'validateLogoutResponse: expectedRequestIds must be an array.',
       'ERR_INVALID_ARG_TYPE',
     );
   }
-  const decoded = 'root' in message ? message : decodeLogoutMessage(message, { maxBytes });
+  const decoded = 'root' in message ? message : decodeLogoutMessage(message, { maxBytes, maxDepth });
   expectKind(decoded, 'LogoutResponse');
-  const verified = verifyLogoutSignature(decoded, connection, maxBytes);
+  const verified = verifyLogoutSignature(decoded, connection, { maxBytes, maxDepth });
   const root = verified.view;
   const id = requireVersionAndId(root, 'LogoutResponse');
   const issuer = checkLogoutIssuer(root, connection, 'LogoutResponse');
@@ -206,7 +208,7 @@ interface VerifiedLogoutMessage {
 function verifyLogoutSignature(
   decoded: DecodedLogoutMessage,
   connection: Connection,
-  maxBytes: number,
+  { maxBytes, maxDepth }: { maxBytes: number; maxDepth: number },
 ): VerifiedLogoutMessage {
   const certificates = trusted(connection);
   const allowSha1 = connection.policy?.allowSha1 ?? DEFAULT_POLICY.allowSha1;
@@ -243,6 +245,7 @@ function verifyLogoutSignature(
     }
     const view = parseXml(decodeAndInflate(result.message.value, { maxBytes, what: decoded.kind }), {
       maxBytes,
+      maxDepth,
       what: decoded.kind,
     }).documentElement!;
     return {
@@ -304,6 +307,7 @@ function resolve(options: ValidateLogoutOptions): {
   sp: ValidateLogoutOptions['sp'];
   clock: Clock;
   maxBytes: number;
+  maxDepth: number;
 } {
   if (!options || typeof options !== 'object') {
     throw new InvalidOptionError('validateLogout: options are required.', 'ERR_INVALID_ARG_TYPE');
@@ -330,5 +334,11 @@ function resolve(options: ValidateLogoutOptions): {
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
     throw new InvalidOptionError(`validateLogout: maxBytes must be a positive integer, got ${maxBytes}.`);
   }
-  return { connection, sp, clock: { now, skewSeconds: skew }, maxBytes };
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_XML_DEPTH;
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_XML_DEPTH_LIMIT) {
+    throw new InvalidOptionError(
+      `validateLogout: maxDepth must be an integer from 1 to ${MAX_XML_DEPTH_LIMIT}, got ${maxDepth}.`,
+    );
+  }
+  return { connection, sp, clock: { now, skewSeconds: skew }, maxBytes, maxDepth };
 }

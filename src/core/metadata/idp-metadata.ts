@@ -32,6 +32,8 @@ export interface ParseIdpMetadataOptions {
   now?: Date;
   /** Size limit in bytes. Default {@link DEFAULT_MAX_METADATA_BYTES}. */
   maxBytes?: number;
+  /** Deepest element nesting accepted. Default DEFAULT_MAX_XML_DEPTH (100). */
+  maxDepth?: number;
   /** Require the metadata to be signed by one of these pinned certificates (see metadata-signature.ts). */
   signature?: MetadataSignatureOptions;
 }
@@ -97,6 +99,9 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
   const doc = parseXml(xml, {
     what: 'IdP metadata',
     maxBytes: options.maxBytes ?? DEFAULT_MAX_METADATA_BYTES,
+    ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
+    // Metadata is a document an admin imports, not a message; some federations add an <?xml-stylesheet?>.
+    allowProcessingInstructions: true,
   });
   const documentRoot = doc.documentElement!;
   let root = documentRoot;

@@ -47,6 +47,7 @@ export const LINT_IDS = [
   'adfs-sha1',
   'sha1-allowed',
   'idp-initiated-allowed',
+  'cbc-without-response-signature',
   'clock-skew-large',
   'authn-requests-unsigned',
   'sp-entity-shared',
@@ -334,6 +335,15 @@ function policyFindings({ connection, spEntityId, others }: LintInput): LintWarn
         'IdP-initiated sign-in is allowed: unsolicited responses are accepted (each assertion once), without a request to bind them to.',
       ),
     );
+  }
+  if (policy.allowCbcWithoutResponseSignature) {
+    out.push({
+      id: 'cbc-without-response-signature',
+      severity: 'warning',
+      message:
+        'This connection decrypts AES-CBC encrypted assertions that no Response signature covers (allowCbcWithoutResponseSignature).',
+      hint: 'Unauthenticated CBC ciphertext is open to padding-oracle attacks. Have the IdP sign the whole Response (ADFS: Set-AdfsRelyingPartyTrust -SamlResponseSignature MessageAndAssertion) or encrypt with AES-GCM, then turn the option off.',
+    });
   }
   if (policy.clockSkewSeconds > 300) {
     out.push({

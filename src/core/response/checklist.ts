@@ -14,8 +14,16 @@ export interface CheckTrace {
 /** The checks in the order validateResponse runs them (SAML core §3.2.2, profiles §4.1.4.2–4.1.4.3). */
 export const RESPONSE_CHECKS = [
   { id: 'size', title: 'The message is within the size limit and decodes (base64 or raw XML)' },
-  { id: 'parse', title: 'Well-formed XML without DOCTYPE or ENTITY declarations' },
-  { id: 'structure', title: 'One samlp:Response root, at most one assertion, no duplicate IDs' },
+  {
+    id: 'parse',
+    title:
+      'Well-formed XML without DOCTYPE, ENTITY or processing instructions, nested at most maxDepth (100) deep',
+  },
+  {
+    id: 'structure',
+    title:
+      'One samlp:Response root, at most one assertion, no duplicate IDs, elements where the SAML schema allows them',
+  },
   { id: 'status', title: 'The status is Success' },
   { id: 'destination', title: 'Destination is exactly this ACS URL' },
   { id: 'response-issuer', title: 'The Response Issuer, when present, is the IdP entity ID' },
@@ -23,7 +31,11 @@ export const RESPONSE_CHECKS = [
     id: 'response-signature',
     title: 'A Response signature, when present, verifies with a trusted certificate',
   },
-  { id: 'decrypt', title: 'The assertion is found, and decrypted with allowed algorithms when encrypted' },
+  {
+    id: 'decrypt',
+    title:
+      'The assertion is found; when encrypted, decrypted with allowed algorithms only (AES-CBC under a Response signature)',
+  },
   {
     id: 'assertion-signature',
     title: 'An Assertion signature, when present, verifies with a trusted certificate',

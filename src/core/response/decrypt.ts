@@ -1,20 +1,42 @@
 /**
  * Step 8: find the assertion, decrypting an EncryptedAssertion with the SP key.
  *
- * Every EncryptionMethod in the EncryptedAssertion is checked against the allow list before any decryption
- * runs, so rsa-1_5 (a Bleichenbacher oracle) is refused without touching the key. Every failure after that
- * (key unwrap, padding, GCM tag, the plaintext not being XML) gives one and the same error message: a CBC
- * padding oracle (Jager & Somorovsky, 2011) needs the attacker to tell those failures apart. The specific
- * reason goes only into `details`, for the admin log.
+ * The decryptor never reads the attacker's document. The parts of the EncryptedAssertion are read strictly
+ * (encrypted-parts.ts: the XML Encryption namespace only, at the places its schema gives them), their
+ * algorithms are checked against the allow lists, and a fresh EncryptedData holding only those checked parts
+ * is what xml-encryption sees: whatever it looks up by local name, it can only find the values checked here.
+ * xml-encryption unwraps the content key with its insecure-algorithm refusal on; the content is decrypted
+ * here, with the block cipher the allow list checked, by name.
+ *
+ * AES-CBC ciphertext is malleable: an attacker who can replay an altered ciphertext and watch the outcome
+ * can decrypt it (Jager & Somorovsky, 2011). CBC is therefore decrypted only when a verified Response
+ * signature covers the ciphertext, or when the connection opts in with `allowCbcWithoutResponseSignature`.
+ *
+ * Every failure after the algorithm checks (key unwrap, padding, GCM tag, the plaintext not being XML) gives
+ * one and the same error message, so that failures cannot be told apart; the specific reason goes only into
+ * `details`, for the admin log.
  */
-import type { Element } from '@xmldom/xmldom';
+import { createDecipheriv, type KeyObject } from 'node:crypto';
+import { DOMImplementation, type Element } from '@xmldom/xmldom';
 import * as xmlenc from 'xml-encryption';
-import { blockEncryptionVerdict, keyTransportVerdict } from '../algorithms.ts';
+import { BLOCK_ENCRYPTION } from '../algorithms.ts';
 import { privateKey } from '../crypto/key-cache.ts';
 import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
-import { childElements, parseXml } from '../xml/parse.ts';
+import { parseXml } from '../xml/parse.ts';
+import { checkEncryptionAlgorithms, type EncryptedParts, readEncryptedParts } from './encrypted-parts.ts';
 import { checkAssertionDocument } from './structure.ts';
+
+/** Options of {@link decryptAssertion}. */
+export interface DecryptOptions {
+  keyPem: string | undefined;
+  maxBytes: number;
+  maxDepth: number;
+  /** A verified Response signature covers the EncryptedAssertion (it was read from the signed bytes). */
+  ciphertextSigned: boolean;
+  /** The connection's `allowCbcWithoutResponseSignature`. */
+  allowCbcWithoutResponseSignature: boolean;
+}
 
 /**
  * Checks the algorithms of an EncryptedAssertion, decrypts it and returns the root of the plaintext assertion
@@ -22,13 +44,12 @@ import { checkAssertionDocument } from './structure.ts';
  *
  * @example
  * ```ts
- * const assertion = decryptAssertion(encryptedAssertion, { keyPem: sp.decryptionKeyPem, maxBytes });
+ * const assertion = decryptAssertion(encryptedAssertion, {
+ *   keyPem: sp.decryptionKeyPem, maxBytes, maxDepth, ciphertextSigned: false, allowCbcWithoutResponseSignature: false,
+ * });
  * ```
  */
-export function decryptAssertion(
-  encrypted: Element,
-  options: { keyPem: string | undefined; maxBytes: number },
-): Element {
+export function decryptAssertion(encrypted: Element, options: DecryptOptions): Element {
   if (!options.keyPem) {
     throw new SamlSpError(
       'SAML_DECRYPTION_FAILED',
@@ -39,24 +60,19 @@ export function decryptAssertion(
       },
     );
   }
-  const data = childElements(encrypted, NS.xenc, 'EncryptedData');
-  if (data.length !== 1) {
-    throw new SamlSpError(
-      'SAML_STRUCTURE_INVALID',
-      `The EncryptedAssertion has ${data.length} EncryptedData elements.`,
-      {
-        hint: 'An EncryptedAssertion holds exactly one xenc:EncryptedData.',
-      },
-    );
-  }
-  checkEncryptionMethods(encrypted);
+  const parts = readEncryptedParts(encrypted);
+  checkEncryptionAlgorithms(parts, options);
   const key = privateKey(options.keyPem);
 
   let assertion: Element;
   try {
-    const plaintext = runDecrypt(encrypted, key);
+    const plaintext = decryptContent(parts, unwrapKey(parts, key));
     assertion = checkAssertionDocument(
-      parseXml(plaintext, { maxBytes: options.maxBytes, what: 'decrypted assertion' }),
+      parseXml(plaintext, {
+        maxBytes: options.maxBytes,
+        maxDepth: options.maxDepth,
+        what: 'decrypted assertion',
+      }),
     );
   } catch (cause) {
     throw new SamlSpError(
@@ -72,65 +88,77 @@ export function decryptAssertion(
   return assertion;
 }
 
-/** Refuses any EncryptionMethod outside the allow lists, wherever it sits in the EncryptedAssertion. */
-function checkEncryptionMethods(encrypted: Element): void {
-  let keys = 0;
-  const stack: Element[] = [encrypted];
-  while (stack.length > 0) {
-    const el = stack.pop()!;
-    for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) stack.push(n as Element);
-    if (el.localName !== 'EncryptionMethod' || el.namespaceURI !== NS.xenc) continue;
-    const parent = el.parentNode as Element;
-    const algorithm = el.getAttribute('Algorithm') ?? '';
-    const isKey = parent.localName === 'EncryptedKey';
-    if (isKey) keys++;
-    const verdict = isKey ? keyTransportVerdict(algorithm) : blockEncryptionVerdict(algorithm);
-    if (verdict.ok) continue;
-    const rsa15 = algorithm.endsWith('#rsa-1_5');
-    throw new SamlSpError(
-      'SAML_ALGORITHM_FORBIDDEN',
-      `The assertion is encrypted with ${algorithm || '(no algorithm)'}, which is not allowed.`,
-      {
-        hint: rsa15
-          ? 'RSA PKCS#1 v1.5 key transport is refused (padding-oracle attacks). Configure the IdP to use RSA-OAEP for key encryption (Shibboleth/ADFS: rsa-oaep-mgf1p).'
-          : 'Allowed: AES-128/256-GCM or AES-128/256-CBC content encryption with RSA-OAEP key transport. Change the IdP encryption settings.',
-        details: { algorithm, role: isKey ? 'key-transport' : 'content-encryption' },
-      },
-    );
-  }
-  if (keys === 0) {
-    throw new SamlSpError('SAML_DECRYPTION_FAILED', 'The encrypted assertion carries no EncryptedKey.', {
-      hint: 'The IdP must wrap the content key for the SP encryption certificate (EncryptedKey in KeyInfo).',
-    });
-  }
+/**
+ * Unwraps the content key with xml-encryption, handing it a fresh EncryptedData that holds only the checked
+ * key transport parts, with its insecure-algorithm refusal on.
+ */
+function unwrapKey(parts: EncryptedParts, key: KeyObject): Buffer {
+  const doc = new DOMImplementation().createDocument(NS.xenc, 'xenc:EncryptedData', null);
+  const root = doc.documentElement!;
+  const add = (
+    parent: Element,
+    ns: string,
+    name: string,
+    attrs: Record<string, string> = {},
+    text?: string,
+  ) => {
+    const el = doc.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    if (text !== undefined) el.appendChild(doc.createTextNode(text));
+    parent.appendChild(el);
+    return el;
+  };
+  const keyInfo = add(root, NS.dsig, 'ds:KeyInfo');
+  const encryptedKey = add(keyInfo, NS.xenc, 'xenc:EncryptedKey');
+  const method = add(encryptedKey, NS.xenc, 'xenc:EncryptionMethod', { Algorithm: parts.key.algorithm });
+  if (parts.key.digestMethod) add(method, NS.dsig, 'ds:DigestMethod', { Algorithm: parts.key.digestMethod });
+  if (parts.key.mgf) add(method, NS.xenc11, 'xenc11:MGF', { Algorithm: parts.key.mgf });
+  if (parts.key.oaepParams) add(method, NS.xenc, 'xenc:OAEPparams', {}, parts.key.oaepParams);
+  add(add(encryptedKey, NS.xenc, 'xenc:CipherData'), NS.xenc, 'xenc:CipherValue', {}, parts.key.cipherValue);
+  // xml-encryption accepts a DOM node and a KeyObject at run time (its typings say string).
+  const decryptKeyInfo = xmlenc.decryptKeyInfo as unknown as (
+    doc: Element,
+    options: { key: KeyObject; disallowDecryptionWithInsecureAlgorithm: true; warnInsecureAlgorithm: false },
+  ) => Buffer;
+  return decryptKeyInfo(root, {
+    key,
+    disallowDecryptionWithInsecureAlgorithm: true,
+    warnInsecureAlgorithm: false,
+  });
 }
 
-type DecryptWithNode = (
-  xml: Element,
-  options: {
-    key: ReturnType<typeof privateKey>;
-    disallowDecryptionWithInsecureAlgorithm: false;
-    warnInsecureAlgorithm: false;
-  },
-  callback: (error: Error | null, result: string) => void,
-) => void;
+/** Node cipher, key length and IV length of each allowed block algorithm. */
+const BLOCK_CIPHERS: Readonly<
+  Record<string, { cipher: string; keyLength: number; ivLength: number; gcm: boolean }>
+> = {
+  [BLOCK_ENCRYPTION['aes128-gcm']]: { cipher: 'aes-128-gcm', keyLength: 16, ivLength: 12, gcm: true },
+  [BLOCK_ENCRYPTION['aes256-gcm']]: { cipher: 'aes-256-gcm', keyLength: 32, ivLength: 12, gcm: true },
+  [BLOCK_ENCRYPTION['aes128-cbc']]: { cipher: 'aes-128-cbc', keyLength: 16, ivLength: 16, gcm: false },
+  [BLOCK_ENCRYPTION['aes256-cbc']]: { cipher: 'aes-256-cbc', keyLength: 32, ivLength: 16, gcm: false },
+};
 
-function runDecrypt(encrypted: Element, key: ReturnType<typeof privateKey>): string {
-  // xml-encryption accepts a DOM node and a KeyObject at run time (its typings say string); passing the node
-  // avoids serialising and re-parsing the ciphertext. Its own allow list is off because checkEncryptionMethods
-  // has already applied ours, which keeps AES-CBC (ADFS still uses it).
-  const decrypt = xmlenc.decrypt as unknown as DecryptWithNode;
-  let out: string | undefined;
-  let failure: Error | null = null;
-  decrypt(
-    encrypted,
-    { key, disallowDecryptionWithInsecureAlgorithm: false, warnInsecureAlgorithm: false },
-    (err, result) => {
-      failure = err;
-      out = result;
-    },
-  );
-  if (failure) throw failure;
-  if (typeof out !== 'string') throw new Error('xml-encryption returned no plaintext');
-  return out;
+/** Decrypts the content with the block cipher the allow list checked (XML-Enc 1.1 §5.2: IV first, GCM tag last). */
+function decryptContent(parts: EncryptedParts, contentKey: Buffer): string {
+  const spec = BLOCK_CIPHERS[parts.blockAlgorithm];
+  if (!spec) throw new Error(`no cipher for ${parts.blockAlgorithm}`);
+  if (contentKey.length !== spec.keyLength)
+    throw new Error('content key length does not match the algorithm');
+  const data = Buffer.from(parts.cipherValue, 'base64');
+  const iv = data.subarray(0, spec.ivLength);
+  if (spec.gcm) {
+    if (data.length < spec.ivLength + 16) throw new Error('ciphertext too short');
+    const decipher = createDecipheriv(spec.cipher as 'aes-256-gcm', contentKey, iv);
+    decipher.setAuthTag(data.subarray(data.length - 16));
+    return Buffer.concat([
+      decipher.update(data.subarray(spec.ivLength, data.length - 16)),
+      decipher.final(),
+    ]).toString('utf8');
+  }
+  const decipher = createDecipheriv(spec.cipher, contentKey, iv);
+  // XML-Enc padding: the last byte says how many bytes to drop; the others are arbitrary (not PKCS#7).
+  decipher.setAutoPadding(false);
+  const padded = Buffer.concat([decipher.update(data.subarray(spec.ivLength)), decipher.final()]);
+  const pad = padded.at(-1) ?? 0;
+  if (pad < 1 || pad > 16) throw new Error('padding length invalid');
+  return padded.subarray(0, padded.length - pad).toString('utf8');
 }

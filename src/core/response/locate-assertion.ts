@@ -23,19 +23,31 @@ export interface LocatedAssertion {
  *
  * @example
  * ```ts
- * const { assertion, wasEncrypted } = locateAssertion(responseView, structure.assertion, { policy, decryptionKeyPem, maxBytes });
+ * const { assertion, wasEncrypted } = locateAssertion(responseView, structure.assertion, {
+ *   policy, decryptionKeyPem, maxBytes, maxDepth, responseSigned: signedResponse !== undefined,
+ * });
  * ```
  */
 export function locateAssertion(
   responseView: Element,
   originalAssertion: Element | undefined,
-  context: { policy: ConnectionPolicy; decryptionKeyPem: string | undefined; maxBytes: number },
+  context: {
+    policy: ConnectionPolicy;
+    decryptionKeyPem: string | undefined;
+    maxBytes: number;
+    maxDepth: number;
+    /** `responseView` is the verified Response signature's signed bytes. */
+    responseSigned: boolean;
+  },
 ): LocatedAssertion {
   const encrypted = singleChild(responseView, NS.assertion, 'EncryptedAssertion');
   if (encrypted) {
     const assertion = decryptAssertion(encrypted, {
       keyPem: context.decryptionKeyPem,
       maxBytes: context.maxBytes,
+      maxDepth: context.maxDepth,
+      ciphertextSigned: context.responseSigned,
+      allowCbcWithoutResponseSignature: context.policy.allowCbcWithoutResponseSignature,
     });
     return { assertion, wasEncrypted: true };
   }

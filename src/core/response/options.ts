@@ -11,7 +11,7 @@ import {
   DEFAULT_POLICY,
   type SignatureRequirement,
 } from '../types.ts';
-import { DEFAULT_MAX_XML_BYTES } from '../xml/parse.ts';
+import { DEFAULT_MAX_XML_BYTES, DEFAULT_MAX_XML_DEPTH, MAX_XML_DEPTH_LIMIT } from '../xml/parse.ts';
 import type { Clock } from './timing.ts';
 import type { ValidateResponseOptions } from './validate-response.ts';
 
@@ -27,6 +27,7 @@ export interface ResolvedOptions {
   sp: ValidateResponseOptions['sp'];
   policy: ConnectionPolicy;
   maxBytes: number;
+  maxDepth: number;
   clock: Clock;
 }
 
@@ -72,6 +73,12 @@ export function resolveOptions(options: ValidateResponseOptions): ResolvedOption
       `validateResponse: options.maxBytes must be a positive integer, got ${maxBytes}.`,
     );
   }
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_XML_DEPTH;
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_XML_DEPTH_LIMIT) {
+    throw new InvalidOptionError(
+      `validateResponse: options.maxDepth must be an integer from 1 to ${MAX_XML_DEPTH_LIMIT}, got ${maxDepth}.`,
+    );
+  }
   // Stored connections may predate a policy field: fill gaps from the defaults, then validate.
   const policy: ConnectionPolicy = { ...DEFAULT_POLICY, ...connection.policy };
   if (!REQUIREMENTS.includes(policy.wantSigned)) {
@@ -91,7 +98,7 @@ export function resolveOptions(options: ValidateResponseOptions): ResolvedOption
       status: 500,
     });
   }
-  return { connection, sp, policy, maxBytes, clock: { now, skewSeconds: skew } };
+  return { connection, sp, policy, maxBytes, maxDepth, clock: { now, skewSeconds: skew } };
 }
 
 /**

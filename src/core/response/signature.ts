@@ -21,7 +21,7 @@ import { canonicalizeExclusive } from '../crypto/exc-c14n.ts';
 import { fingerprintOfBase64Der, type TrustedCertificate } from '../crypto/key-cache.ts';
 import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
-import { parseXml, singleChild } from '../xml/parse.ts';
+import { MAX_XML_DEPTH_LIMIT, parseXml, singleChild } from '../xml/parse.ts';
 import { checkSignedInfo, readSignatureParts, type SignedElementName } from './signature-shape.ts';
 
 /** A signature that verified, and what it covers. */
@@ -84,7 +84,12 @@ export function verifyEnvelopedSignature(signature: Element, input: VerifySignat
 
   // The exact bytes the SignatureValue covers; the Reference is read back from them, not from the DOM.
   const signedInfoBytes = canonicalizeExclusive(parts.signedInfo, { prefixList: parts.c14nPrefixes });
-  const signedInfo = parseXml(signedInfoBytes, { what: `${what} SignedInfo` }).documentElement!;
+  // The canonical forms parsed below come from a document parseXml already depth-limited (the caller's
+  // maxDepth), so the highest limit applies: it can never refuse what the message parse accepted.
+  const signedInfo = parseXml(signedInfoBytes, {
+    what: `${what} SignedInfo`,
+    maxDepth: MAX_XML_DEPTH_LIMIT,
+  }).documentElement!;
   const facts = checkSignedInfo(signedInfo, element, what, input);
 
   const keyInfoFingerprints = parts.keyInfoCertificates.map(fingerprintOfBase64Der);
@@ -116,8 +121,11 @@ export function verifyEnvelopedSignature(signature: Element, input: VerifySignat
     );
   }
 
-  const signed = parseXml(signedBytes, { what: `signed ${what}`, maxBytes: Number.MAX_SAFE_INTEGER })
-    .documentElement!;
+  const signed = parseXml(signedBytes, {
+    what: `signed ${what}`,
+    maxBytes: Number.MAX_SAFE_INTEGER,
+    maxDepth: MAX_XML_DEPTH_LIMIT,
+  }).documentElement!;
   if (signed.localName !== element.localName || signed.namespaceURI !== element.namespaceURI) {
     // Unreachable by construction; kept so that a canonicaliser change cannot turn into an accept.
     throw new SamlSpError('SAML_SIGNATURE_INVALID', `The ${what} signature covers a different element.`, {

@@ -9,6 +9,7 @@
 import type { Document, Element } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
+import { checkElementShape } from '../xml/schema-shape.ts';
 
 /** What the structure check found: the root and its single assertion, if any. */
 export interface ResponseStructure {
@@ -27,8 +28,8 @@ const XMLNS = 'http://www.w3.org/2000/xmlns/';
 
 /**
  * Checks a parsed Response document: root samlp:Response version 2.0 with an ID, at most one Assertion or
- * EncryptedAssertion in the whole document (and then as a child of the root), no nested Response, and no ID
- * value used twice.
+ * EncryptedAssertion in the whole document (and then as a child of the root), no nested Response, no ID
+ * value used twice, and the children the SAML schema allows where they stand.
  *
  * @example
  * ```ts
@@ -44,7 +45,7 @@ export function checkResponseStructure(doc: Document): ResponseStructure {
     });
   }
   const responseId = requireVersionAndId(response, 'Response');
-  const { assertions, encrypted } = walkDocument(response);
+  const { assertions, encrypted } = walkDocument(response, 'SAML response');
 
   const all = [...assertions, ...encrypted];
   if (all.length > 1) {
@@ -83,7 +84,7 @@ export function checkAssertionDocument(doc: Document): Element {
       hint: 'The IdP encrypted something other than an assertion.',
     });
   }
-  const { assertions, encrypted } = walkDocument(root);
+  const { assertions, encrypted } = walkDocument(root, 'decrypted assertion');
   if (assertions.length + encrypted.length > 1) {
     throw invalid('The decrypted assertion contains another assertion.', {
       hint: 'Nested assertions are a signature-wrapping pattern.',
@@ -108,8 +109,11 @@ export function requireVersionAndId(el: Element, what: string): string {
   return id;
 }
 
-/** One pass over every element: collects assertions and refuses nested Responses and duplicate IDs. */
-function walkDocument(root: Element): { assertions: Element[]; encrypted: Element[] } {
+/**
+ * One pass over every element: collects assertions, refuses nested Responses and duplicate IDs, and checks
+ * each element's children against the SAML schema (xml/schema-shape.ts).
+ */
+function walkDocument(root: Element, what: string): { assertions: Element[]; encrypted: Element[] } {
   const assertions: Element[] = [];
   const encrypted: Element[] = [];
   const ids = new Set<string>();
@@ -136,6 +140,7 @@ function walkDocument(root: Element): { assertions: Element[]; encrypted: Elemen
         hint: 'A nested Response is a signature-wrapping pattern; a genuine IdP never sends one.',
       });
     }
+    checkElementShape(el, what);
     for (let n = el.lastChild; n; n = n.previousSibling) if (n.nodeType === 1) stack.push(n as Element);
   }
   return { assertions, encrypted };

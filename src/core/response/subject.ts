@@ -16,13 +16,20 @@ export interface SubjectFacts {
   nameId: NameId;
   /** NotOnOrAfter of the bearer confirmation that was accepted. */
   confirmationNotOnOrAfter: Date;
-  /** InResponseTo of that confirmation, if it has one. */
+  /**
+   * The latest NotOnOrAfter among the bearer confirmations that pass now or would pass at some other instant
+   * (Recipient matches, times well-formed): until then, some confirmation could still accept the assertion,
+   * so the replay cache must remember it that long.
+   */
+  latestConfirmationNotOnOrAfter: Date;
+  /** InResponseTo of the accepted confirmation, if it has one. */
   confirmationInResponseTo?: string;
 }
 
 /**
  * Reads the NameID and accepts the first bearer SubjectConfirmation that passes; if none does, the first
- * one's failure is reported (it is usually the one the IdP meant).
+ * failure is reported (it is usually the one the IdP meant). Every bearer confirmation is read, so that the
+ * replay horizon covers the latest one that could pass, not only the one accepted now.
  *
  * @example
  * ```ts
@@ -44,14 +51,39 @@ export function checkSubject(assertion: Element, options: { acsUrl: string; cloc
     );
   }
   let firstError: unknown;
+  let accepted: BearerFacts | undefined;
+  let latest: Date | undefined;
   for (const bearer of bearers) {
+    let facts: BearerFacts;
     try {
-      return { nameId, ...checkBearer(bearer, options) };
+      facts = readBearer(bearer, options.acsUrl);
+    } catch (err) {
+      firstError ??= err;
+      continue;
+    }
+    if (latest === undefined || facts.notOnOrAfter > latest) latest = facts.notOnOrAfter;
+    if (accepted) continue;
+    try {
+      checkBearerTimes(facts, options.clock);
+      accepted = facts;
     } catch (err) {
       firstError ??= err;
     }
   }
-  throw firstError;
+  if (!accepted || latest === undefined) throw firstError;
+  return {
+    nameId,
+    confirmationNotOnOrAfter: accepted.notOnOrAfter,
+    latestConfirmationNotOnOrAfter: latest,
+    ...(accepted.inResponseTo ? { confirmationInResponseTo: accepted.inResponseTo } : {}),
+  };
+}
+
+/** A bearer confirmation addressed to this ACS, with well-formed times (not yet checked against the clock). */
+interface BearerFacts {
+  notOnOrAfter: Date;
+  notBefore?: Date;
+  inResponseTo?: string;
 }
 
 function readNameId(subject: Element): NameId {
@@ -77,21 +109,18 @@ function readNameId(subject: Element): NameId {
   return nameId;
 }
 
-function checkBearer(
-  confirmation: Element,
-  options: { acsUrl: string; clock: Clock },
-): Omit<SubjectFacts, 'nameId'> {
+function readBearer(confirmation: Element, acsUrl: string): BearerFacts {
   const data = singleChild(confirmation, NS.assertion, 'SubjectConfirmationData');
   const recipient = data?.getAttribute('Recipient') ?? undefined;
-  if (recipient !== options.acsUrl) {
+  if (recipient !== acsUrl) {
     throw new SamlSpError(
       'SAML_RECIPIENT_MISMATCH',
       recipient === undefined
         ? 'The bearer SubjectConfirmationData has no Recipient.'
-        : `The SubjectConfirmationData Recipient is ${recipient}, not ${options.acsUrl}.`,
+        : `The SubjectConfirmationData Recipient is ${recipient}, not ${acsUrl}.`,
       {
-        hint: `Set the ACS URL (Reply URL, Single sign-on URL, Recipient) of this application in the IdP to exactly ${options.acsUrl}.`,
-        details: { expected: options.acsUrl, received: recipient ?? null },
+        hint: `Set the ACS URL (Reply URL, Single sign-on URL, Recipient) of this application in the IdP to exactly ${acsUrl}.`,
+        details: { expected: acsUrl, received: recipient ?? null },
       },
     );
   }
@@ -105,17 +134,18 @@ function checkBearer(
       'SAML requires a NotOnOrAfter on bearer confirmations, limiting how long the assertion can be delivered.',
     );
   }
-  assertNotOnOrAfter(notOnOrAfter, options.clock, 'SubjectConfirmationData');
-  assertNotBefore(
-    parseSamlTime(data!.getAttribute('NotBefore'), 'SubjectConfirmationData NotBefore'),
-    options.clock,
-    'SubjectConfirmationData',
-  );
+  const notBefore = parseSamlTime(data!.getAttribute('NotBefore'), 'SubjectConfirmationData NotBefore');
   const inResponseTo = data!.getAttribute('InResponseTo');
   return {
-    confirmationNotOnOrAfter: notOnOrAfter,
-    ...(inResponseTo ? { confirmationInResponseTo: inResponseTo } : {}),
+    notOnOrAfter,
+    ...(notBefore ? { notBefore } : {}),
+    ...(inResponseTo ? { inResponseTo } : {}),
   };
+}
+
+function checkBearerTimes(facts: BearerFacts, clock: Clock): void {
+  assertNotOnOrAfter(facts.notOnOrAfter, clock, 'SubjectConfirmationData');
+  assertNotBefore(facts.notBefore, clock, 'SubjectConfirmationData');
 }
 
 function invalid(message: string, hint: string): SamlSpError {

@@ -46,6 +46,8 @@ export interface ValidateResponseOptions {
   expectedRequestIds: readonly string[];
   /** Limit on the decoded XML, in bytes. Default DEFAULT_MAX_XML_BYTES (256 KiB). */
   maxBytes?: number;
+  /** Deepest element nesting accepted, checked while parsing. Default DEFAULT_MAX_XML_DEPTH (100), at most 1000. */
+  maxDepth?: number;
   /** When given, each check pushes its outcome here (`saml-sp inspect` prints them). */
   trace?: CheckTrace[];
 }
@@ -68,11 +70,11 @@ export async function validateResponse(
   samlResponse: string,
   options: ValidateResponseOptions,
 ): Promise<ValidatedAssertion> {
-  const { connection, sp, policy, clock, maxBytes } = resolveOptions(options);
+  const { connection, sp, policy, clock, maxBytes, maxDepth } = resolveOptions(options);
   const checks = new Checklist(options.trace);
 
   const xml = checks.run('size', () => decodeResponse(samlResponse, maxBytes));
-  const doc = checks.run('parse', () => parseXml(xml, { maxBytes, what: 'SAML response' }));
+  const doc = checks.run('parse', () => parseXml(xml, { maxBytes, maxDepth, what: 'SAML response' }));
   const structure = checks.run('structure', () => checkResponseStructure(doc));
   checks.run('status', () => checkStatus(structure.response));
   checks.run(
@@ -110,6 +112,8 @@ export async function validateResponse(
         policy,
         decryptionKeyPem: sp.decryptionKeyPem,
         maxBytes,
+        maxDepth,
+        responseSigned: signedResponse !== undefined,
       }),
     (l) => (l.wasEncrypted ? 'decrypted' : 'not encrypted'),
   );
@@ -164,7 +168,7 @@ export async function validateResponse(
     nameId: subject.nameId,
     ...authn,
     attributes,
-    notOnOrAfter: replayHorizon(window.notOnOrAfter, subject.confirmationNotOnOrAfter, clock),
+    notOnOrAfter: replayHorizon(window.notOnOrAfter, subject.latestConfirmationNotOnOrAfter, clock),
     signature: {
       signedElements: [
         ...(signedResponse ? ['response' as const] : []),
@@ -177,10 +181,6 @@ export async function validateResponse(
   };
 }
 
-/**
- * How long the replay cache must remember the assertion: the earliest NotOnOrAfter that applies, plus the
- * skew, because the checks accept the assertion up to that instant.
- */
 function once<T>(fn: () => T): () => T {
   let value: { v: T } | undefined;
   return () => {
@@ -189,7 +189,13 @@ function once<T>(fn: () => T): () => T {
   };
 }
 
-function replayHorizon(conditions: Date | undefined, confirmation: Date, clock: Clock): Date {
-  const earliest = conditions && conditions < confirmation ? conditions : confirmation;
-  return new Date(earliest.getTime() + clock.skewSeconds * 1000);
+/**
+ * How long the replay cache must remember the assertion: the latest instant any of its checks would still
+ * accept it. That is the latest bearer confirmation that could pass (not the one accepted now: when it
+ * expires, a later one still accepts the same assertion), capped by Conditions NotOnOrAfter, plus the skew
+ * every NotOnOrAfter check allows.
+ */
+function replayHorizon(conditions: Date | undefined, latestConfirmation: Date, clock: Clock): Date {
+  const last = conditions && conditions < latestConfirmation ? conditions : latestConfirmation;
+  return new Date(last.getTime() + clock.skewSeconds * 1000);
 }

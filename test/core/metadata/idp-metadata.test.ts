@@ -268,11 +268,12 @@ describe('parseIdpMetadata: hostile input', () => {
     expect(() => parseIdpMetadata(padded, { maxBytes: 2048 })).toThrow(code('SAML_MESSAGE_TOO_LARGE'));
   });
 
-  it('survives deeply nested EntitiesDescriptors', () => {
-    const depth = 2000;
-    const open = '<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">'.repeat(depth);
-    const inner = buildIdpMetadata();
-    const xml = `${open}${inner}${'</EntitiesDescriptor>'.repeat(depth)}`;
-    expect(parseIdpMetadata(xml).entityId).toBe('https://idp.example.com/metadata');
+  it('reads nested EntitiesDescriptors, and refuses nesting past the depth limit with a code (issue #9)', () => {
+    const nested = (depth: number) =>
+      `${'<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">'.repeat(depth)}${buildIdpMetadata()}${'</EntitiesDescriptor>'.repeat(depth)}`;
+    expect(parseIdpMetadata(nested(20)).entityId).toBe('https://idp.example.com/metadata');
+    expect(() => parseIdpMetadata(nested(2000))).toThrow(
+      expect.objectContaining({ code: 'SAML_XML_TOO_DEEP' }) as Error,
+    );
   });
 });

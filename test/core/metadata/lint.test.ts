@@ -186,6 +186,16 @@ describe('lintConnection: endpoints, URL and policy', () => {
     expect(findings.find((f) => f.id === 'authn-requests-unsigned')?.severity).toBe('error');
   });
 
+  it('warns when AES-CBC is decrypted without a Response signature (issue #9)', () => {
+    expect(ids(base)).not.toContain('cbc-without-response-signature');
+    const policy = { ...DEFAULT_POLICY, allowCbcWithoutResponseSignature: true };
+    const finding = lintConnection({ connection: { ...base, policy }, now: NOW }).find(
+      (f) => f.id === 'cbc-without-response-signature',
+    );
+    expect(finding?.severity).toBe('warning');
+    expect(finding?.hint).toMatch(/MessageAndAssertion/);
+  });
+
   it('two connections to one IdP with one SP entity ID', () => {
     const others = [{ id: 'dev', idpEntityId: base.idpEntityId, spEntityId: 'https://sp.example' }];
     const twin = lintConnection({ connection: base, now: NOW, spEntityId: 'https://sp.example', others });

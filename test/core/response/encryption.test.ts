@@ -4,13 +4,14 @@ import { validateResponse } from '../../../src/core/response/validate-response.t
 import { buildResponse, buildValidateOptions, testKey } from '../../fixtures/build-response.ts';
 import { expectRejected } from './helpers.ts';
 
+/** AES-CBC without a Response signature needs the connection's opt-in (issue #9); see decryption-policy.test.ts. */
+const cbcOptIn = buildValidateOptions({ policy: { allowCbcWithoutResponseSignature: true } });
+
 describe('encrypted assertions', () => {
   for (const algorithm of ['aes128-gcm', 'aes256-gcm', 'aes128-cbc', 'aes256-cbc'] as const) {
     it(`decrypts ${algorithm} with RSA-OAEP key transport`, async () => {
-      const result = await validateResponse(
-        await buildResponse({ encrypt: { algorithm } }),
-        buildValidateOptions(),
-      );
+      const options = algorithm.endsWith('cbc') ? cbcOptIn : buildValidateOptions();
+      const result = await validateResponse(await buildResponse({ encrypt: { algorithm } }), options);
       expect(result.wasEncrypted).toBe(true);
       expect(result.nameId.value).toBe('alice@example.com');
       expect(result.signature.signedElements).toEqual(['assertion']);
@@ -88,7 +89,10 @@ describe('encrypted assertions', () => {
   });
 
   it('gives one message for every decryption failure (no padding oracle)', async () => {
-    const wrongKey = buildValidateOptions({ sp: { decryptionKeyPem: testKey('idp').keyPem } });
+    const wrongKey = buildValidateOptions({
+      sp: { decryptionKeyPem: testKey('idp').keyPem },
+      policy: { allowCbcWithoutResponseSignature: true },
+    });
     const a = await expectRejected(
       await buildResponse({ encrypt: { algorithm: 'cbc' } }),
       'SAML_DECRYPTION_FAILED',
@@ -103,7 +107,7 @@ describe('encrypted assertions', () => {
           (_m, open: string, head: string) => `${open}${head.split('').reverse().join('')}`,
         ),
     });
-    const b = await expectRejected(corrupt, 'SAML_DECRYPTION_FAILED');
+    const b = await expectRejected(corrupt, 'SAML_DECRYPTION_FAILED', cbcOptIn);
     const gcm = await buildResponse({
       encrypt: { algorithm: 'gcm' },
       tamper: (xml) =>
