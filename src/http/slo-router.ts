@@ -18,6 +18,7 @@ import { SOAP_CONTENT_TYPE } from '../core/logout/soap.ts';
 import { AUTO_POST_SCRIPT_HASH, renderAutoPostForm } from '../core/request/post-form.ts';
 import { escapeXml } from '../core/xml/write.ts';
 import { LogoutService, type SloResult } from '../sp/logout-service.ts';
+import { safeReturnTo } from '../sp/return-to.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { looksLikeToken } from '../sp/tokens.ts';
 import { browserKeyCookieName, browserKeyOf } from './browser-key.ts';
@@ -25,6 +26,7 @@ import { readCookie, sessionCookieOptions } from './cookies.ts';
 import { sendSamlError, toSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { sendLogoutNotice } from './logout-pages.ts';
+import { redirectToReturnTo } from './redirect.ts';
 
 export interface SloRouterOptions {
   /** The session cookie name (the browser key cookie is derived from it). Default 'saml_sp_session'. */
@@ -119,10 +121,10 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
       });
       if (response.outcome === 'success') {
         if (req.accepts(['html', 'json']) === 'json') {
-          res.json({ loggedOut: true, singleLogout: 'success', returnTo: result.returnTo });
+          res.json({ loggedOut: true, singleLogout: 'success', returnTo: safeReturnTo(result.returnTo) });
           return;
         }
-        res.redirect(303, result.returnTo);
+        redirectToReturnTo(res, result.returnTo);
         return;
       }
       sendLogoutNotice(req, res, {
