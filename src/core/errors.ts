@@ -38,6 +38,8 @@ export const SAML_ERROR_CODES = {
   SAML_REPLAYED: 'This assertion or message was already used.',
   // Single Logout.
   SAML_LOGOUT_FAILED: 'The IdP reported that Single Logout failed; the local session ended anyway.',
+  SAML_LOGOUT_CROSS_SITE:
+    'A sign-out POST came from another site without the logout token (cross-site request forgery).',
   // Configuration and lookup.
   SAML_CONNECTION_NOT_FOUND: 'No connection with this id exists.',
   SAML_CONNECTION_INVALID: 'The connection is not usable as configured.',
