@@ -89,6 +89,12 @@ export interface ConnectionPolicy {
   signAuthnRequests: boolean;
   /** Extra Issuer values accepted on logout messages (Entra signs LogoutResponses as login.microsoftonline.com). */
   logoutIssuerAliases: string[];
+  /**
+   * Accept back-channel (SOAP) logout messages that carry no Destination. Off by default: without Destination a
+   * LogoutRequest the IdP signed for another of its SPs can be replayed to this one and end sessions here.
+   * Keycloak, SimpleSAMLphp and samlify always send it; turn this on only for an IdP that does not.
+   */
+  allowSoapLogoutWithoutDestination: boolean;
 }
 
 export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
@@ -99,6 +105,7 @@ export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
   requireEncryptedAssertion: false,
   signAuthnRequests: true,
   logoutIssuerAliases: [],
+  allowSoapLogoutWithoutDestination: false,
 });
 
 /** A configured IdP: one per customer. */

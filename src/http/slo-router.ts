@@ -142,6 +142,7 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
       connectionId,
       requestId: result.request.id,
       binding: result.request.binding,
+      destination: result.request.destination ?? null,
       nameId: result.request.nameId.value,
       sessionIndexes: result.request.sessionIndexes,
       endedSessions: result.endedSessionIds.length,

@@ -50,6 +50,7 @@ export const LINT_IDS = [
   'clock-skew-large',
   'authn-requests-unsigned',
   'sp-entity-shared',
+  'soap-logout-destination-optional',
 ] as const;
 
 export type LintId = (typeof LINT_IDS)[number];
@@ -341,6 +342,15 @@ function policyFindings({ connection, spEntityId, others }: LintInput): LintWarn
       severity: 'warning',
       message: `The tolerated clock skew is ${policy.clockSkewSeconds} s.`,
       hint: 'More than five minutes lengthens the window in which a captured assertion is accepted. Fix the clocks (NTP) and lower it.',
+    });
+  }
+  if (policy.allowSoapLogoutWithoutDestination) {
+    out.push({
+      id: 'soap-logout-destination-optional',
+      severity: 'warning',
+      message:
+        'Back-channel (SOAP) logout requests without a Destination are accepted: one the IdP signed for another of its applications can end sessions here.',
+      hint: 'Set the back-channel (SOAP) logout URL of this application in the IdP so that it sends Destination (Keycloak, SimpleSAMLphp and samlify do), then turn policy.allowSoapLogoutWithoutDestination off.',
     });
   }
   if (connection.wantAuthnRequestsSigned && !policy.signAuthnRequests) {

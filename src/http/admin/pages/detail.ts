@@ -115,6 +115,7 @@ ${(['assertion', 'response-or-assertion', 'response-and-assertion'] as const).ma
 <label><input type="checkbox" name="allowIdpInitiated" value="on"${checked(p.allowIdpInitiated)}>Allow IdP-initiated sign-in</label>
 <label><input type="checkbox" name="allowSha1" value="on"${checked(p.allowSha1)}>Accept SHA-1 signatures (old ADFS trusts only)</label>
 <label><input type="checkbox" name="requireEncryptedAssertion" value="on"${checked(p.requireEncryptedAssertion)}>Require encrypted assertions</label>
+<label><input type="checkbox" name="allowSoapLogoutWithoutDestination" value="on"${checked(p.allowSoapLogoutWithoutDestination ?? false)}>Accept back-channel (SOAP) logout requests without Destination (only for an IdP that sends none)</label>
 <p><button type="submit">Save policy</button></p>
 </form></section>`;
 }
