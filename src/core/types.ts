@@ -63,9 +63,13 @@ export type AttributeMapping = Partial<Record<MappedField, string[]>>;
 
 /** Which element's signature the connection demands. */
 export type SignatureRequirement =
-  /** The Assertion itself must be signed (the default: Entra, ADFS and Google sign only the assertion). */
+  /** The Assertion itself must be signed; a Response signature alone is refused. */
   | 'assertion'
-  /** A Response signature that covers the assertion is enough; an assertion signature is also accepted. */
+  /**
+   * The default: a signed Assertion, or a signed Response that covers the assertion (SAML profiles §4.1.3.5;
+   * Keycloak's console default, Google's "Signed response"), as Shibboleth and python3-saml accept. Either is
+   * safe because only the signed bytes are read (src/core/response/validate-response.ts).
+   */
   | 'response-or-assertion'
   /** Both the Response and the Assertion must be signed. */
   | 'response-and-assertion';
@@ -98,7 +102,7 @@ export interface ConnectionPolicy {
 }
 
 export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
-  wantSigned: 'assertion',
+  wantSigned: 'response-or-assertion',
   allowSha1: false,
   allowIdpInitiated: false,
   clockSkewSeconds: 120,
