@@ -43,6 +43,8 @@ export const SAML_ERROR_CODES = {
     'The in-memory replay cache is full of live entries: new sign-ins are refused until some expire.',
   // Single Logout.
   SAML_LOGOUT_FAILED: 'The IdP reported that Single Logout failed; the local session ended anyway.',
+  SAML_LOGOUT_CROSS_SITE:
+    'A sign-out POST came from another site without the logout token (cross-site request forgery).',
   // Configuration and lookup.
   SAML_CONNECTION_NOT_FOUND: 'No connection with this id exists.',
   SAML_CONNECTION_INVALID: 'The connection is not usable as configured.',

@@ -63,9 +63,13 @@ export type AttributeMapping = Partial<Record<MappedField, string[]>>;
 
 /** Which element's signature the connection demands. */
 export type SignatureRequirement =
-  /** The Assertion itself must be signed (the default: Entra, ADFS and Google sign only the assertion). */
+  /** The Assertion itself must be signed; a Response signature alone is refused. */
   | 'assertion'
-  /** A Response signature that covers the assertion is enough; an assertion signature is also accepted. */
+  /**
+   * The default: a signed Assertion, or a signed Response that covers the assertion (SAML profiles §4.1.3.5;
+   * Keycloak's console default, Google's "Signed response"), as Shibboleth and python3-saml accept. Either is
+   * safe because only the signed bytes are read (src/core/response/validate-response.ts).
+   */
   | 'response-or-assertion'
   /** Both the Response and the Assertion must be signed. */
   | 'response-and-assertion';
@@ -96,10 +100,16 @@ export interface ConnectionPolicy {
   signAuthnRequests: boolean;
   /** Extra Issuer values accepted on logout messages (Entra signs LogoutResponses as login.microsoftonline.com). */
   logoutIssuerAliases: string[];
+  /**
+   * Accept back-channel (SOAP) logout messages that carry no Destination. Off by default: without Destination a
+   * LogoutRequest the IdP signed for another of its SPs can be replayed to this one and end sessions here.
+   * Keycloak, SimpleSAMLphp and samlify always send it; turn this on only for an IdP that does not.
+   */
+  allowSoapLogoutWithoutDestination: boolean;
 }
 
 export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
-  wantSigned: 'assertion',
+  wantSigned: 'response-or-assertion',
   allowSha1: false,
   allowIdpInitiated: false,
   clockSkewSeconds: 120,
@@ -107,6 +117,7 @@ export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
   allowCbcWithoutResponseSignature: false,
   signAuthnRequests: true,
   logoutIssuerAliases: [],
+  allowSoapLogoutWithoutDestination: false,
 });
 
 /** A configured IdP: one per customer. */

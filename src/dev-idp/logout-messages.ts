@@ -32,8 +32,8 @@ export type DevIdpLogoutMessage =
 /** Ways to bend one LogoutRequest, for tests. Each changes only what its name says. */
 export interface LogoutRequestOverrides {
   id?: string;
-  /** Destination in the XML (the message still goes to the SP's SLO URL). */
-  destination?: string;
+  /** Destination in the XML (the message still goes to the SP's SLO URL); null leaves it out. */
+  destination?: string | null;
   issuer?: string;
   /** The IdP's clock: IssueInstant. */
   issueInstant?: Date;
@@ -91,7 +91,7 @@ export function buildIdpLogoutRequest(
   const xml = logoutRequestXml({
     id,
     issueInstant: (o.issueInstant ?? new Date()).toISOString(),
-    destination: o.destination ?? url,
+    destination: o.destination === null ? undefined : (o.destination ?? url),
     issuer: o.issuer ?? issuer.identity.entityId,
     nameId: input.nameId,
     sessionIndexes: input.sessionIndexes,
@@ -211,7 +211,7 @@ function toMessage(
 function logoutRequestXml(v: {
   id: string;
   issueInstant: string;
-  destination: string;
+  destination: string | undefined;
   issuer: string;
   nameId: string;
   sessionIndexes: readonly string[];
@@ -220,7 +220,8 @@ function logoutRequestXml(v: {
   const e = escapeXml;
   return (
     `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${e(v.id)}" Version="2.0"` +
-    ` IssueInstant="${e(v.issueInstant)}" Destination="${e(v.destination)}"` +
+    ` IssueInstant="${e(v.issueInstant)}"` +
+    (v.destination === undefined ? '' : ` Destination="${e(v.destination)}"`) +
     (v.notOnOrAfter ? ` NotOnOrAfter="${e(v.notOnOrAfter)}"` : '') +
     ` Reason="urn:oasis:names:tc:SAML:2.0:logout:user">` +
     `<saml:Issuer>${e(v.issuer)}</saml:Issuer>` +

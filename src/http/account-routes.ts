@@ -3,9 +3,15 @@
  * connection has an SLO endpoint, sends the IdP a signed LogoutRequest (src/sp/logout-service.ts); the IdP's
  * LogoutResponse comes back to /saml/:connectionId/slo. Without an SLO endpoint the user is told that only the
  * local session ended.
+ *
+ * Signing out is a POST from this application (issue #9, item 6; same-origin.ts says how that is established).
+ * GET /logout changes nothing: with a session it shows a confirmation page whose button makes that POST (so a
+ * link to /logout still signs out, in one more click), and without one it goes straight to returnTo. A
+ * cross-site link or image can therefore no longer sign anyone out.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { LogoutService } from '../sp/logout-service.ts';
+import { safeReturnTo } from '../sp/return-to.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { looksLikeToken } from '../sp/tokens.ts';
 import { browserKeyCookieName, ensureBrowserKey } from './browser-key.ts';
@@ -14,7 +20,9 @@ import { currentSession } from './current-session.ts';
 import { errorHandler } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
-import { sendLogoutNotice } from './logout-pages.ts';
+import { sendLogoutConfirm, sendLogoutNotice } from './logout-pages.ts';
+import { redirectToReturnTo } from './redirect.ts';
+import { checkSameOriginPost, LOGOUT_TOKEN_FIELD, logoutToken } from './same-origin.ts';
 import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
 import { sendOutgoing } from './slo-router.ts';
 
@@ -65,7 +73,48 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
   });
 
   const logoutService = options.logout ?? new LogoutService(sp);
-  const logout = async (req: Request, res: Response) => {
+  // Only the logout token travels in the body; a form that does not parse is judged without it.
+  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
+
+  router.get('/logout', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const token = readCookie(req, cookieName);
+    const live = looksLikeToken(token) ? await sp.session(token) : undefined;
+    if (!live) {
+      res.clearCookie(cookieName, sessionCookieOptions(secure));
+      redirectToReturnTo(res, req.query.returnTo);
+      return;
+    }
+    sendLogoutConfirm(req, res, { returnTo: safeReturnTo(req.query.returnTo), token: logoutToken(token!) });
+  });
+
+  router.post('/logout', (req, res, next) => {
+    form(req, res, (err?: unknown) => {
+      if (err) req.body = {};
+      next();
+    });
+  });
+  router.post('/logout', async (req, res) => {
+    const token = readCookie(req, cookieName);
+    try {
+      const evidence = checkSameOriginPost(req, {
+        baseUrl: sp.baseUrl,
+        sessionToken: looksLikeToken(token) ? token : undefined,
+        presentedToken: (req.body as Record<string, unknown> | undefined)?.[LOGOUT_TOKEN_FIELD],
+      });
+      logger.debug('saml.logout_post', { evidence });
+    } catch (err) {
+      // The session continues: nothing is cleared for a request another site made.
+      sendSamlError(req, res, err, logger, { route: 'logout' }, { title: 'Sign-out refused' });
+      return;
+    }
+    await signOut(req, res);
+  });
+  // A store outage under /me (503 STORE_UNAVAILABLE), or any other failure, answered without internals.
+  router.use(errorHandler({ logger }));
+  return router;
+
+  async function signOut(req: Request, res: Response): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');
     const token = readCookie(req, cookieName);
     // Cleared first: whatever happens next, this browser is signed out here.
@@ -78,12 +127,12 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
       });
       switch (start.kind) {
         case 'no-session':
-          res.redirect(303, start.returnTo);
+          redirectToReturnTo(res, start.returnTo);
           return;
         case 'local':
           logger.info('saml.logout_local', { connectionId: start.connectionId, reason: start.reason });
           if (start.reason === 'connection-gone') {
-            res.redirect(303, start.returnTo);
+            redirectToReturnTo(res, start.returnTo);
             return;
           }
           sendLogoutNotice(req, res, {
@@ -104,10 +153,5 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
     } catch (err) {
       sendSamlError(req, res, err, logger, { route: 'logout' }, { title: 'Sign-out failed' });
     }
-  };
-  router.get('/logout', logout);
-  router.post('/logout', logout);
-  // A store outage under /me (503 STORE_UNAVAILABLE), or any other failure, answered without internals.
-  router.use(errorHandler({ logger }));
-  return router;
+  }
 }

@@ -5,6 +5,7 @@ import { currentSession } from './current-session.ts';
 import { errorHandler } from './error-response.ts';
 import { html, page } from './html.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { LOGOUT_TOKEN_FIELD, logoutToken } from './same-origin.ts';
 import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
 
 export function homePage(
@@ -26,7 +27,8 @@ export function homePage(
   <tr><th>NameID</th><td><code>${current.session.nameId.value}</code></td></tr>
   <tr><th>Groups</th><td>${current.user.groups.join(', ')}</td></tr>
 </table>
-<p><a href="/me">Your profile as JSON</a> · <a href="/logout">Sign out</a></p>`
+<p><a href="/me">Your profile as JSON</a></p>
+<form method="post" action="/logout?returnTo=/"><input type="hidden" name="${LOGOUT_TOKEN_FIELD}" value="${logoutToken(current.token)}"><button type="submit" id="sign-out">Sign out</button></form>`
       : html`<p>Nobody is signed in.</p>`;
     const links = connections.map(
       (c) =>

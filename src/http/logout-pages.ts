@@ -1,10 +1,13 @@
 /**
- * What the user sees after a logout that did not simply end well: signed out here, but the IdP session may
+ * The pages of /logout: the confirmation GET /logout shows, and what the user sees after a logout that did
+ * not simply end well: signed out here, but the IdP session may
  * live on (no SLO endpoint), or the IdP could not sign them out everywhere (PartialLogout), or it refused
  * (failure). Each page says what happened and links to where the user was going. JSON clients get the same.
  */
 import type { Request, Response } from 'express';
+import { safeReturnTo } from '../sp/return-to.ts';
 import { html, page } from './html.ts';
+import { LOGOUT_TOKEN_FIELD } from './same-origin.ts';
 
 /** The facts a logout page reports. */
 export interface LogoutNotice {
@@ -45,11 +48,13 @@ const TEXT: Record<LogoutNotice['kind'], { title: string; lead: string; more: st
 /** Sends the notice as an HTML page (200), or as JSON when the client prefers JSON. */
 export function sendLogoutNotice(req: Request, res: Response, notice: LogoutNotice): void {
   res.setHeader('Cache-Control', 'no-store');
+  // The Continue link is a redirect sink like any other (src/http/redirect.ts).
+  const returnTo = safeReturnTo(notice.returnTo);
   if (req.accepts(['html', 'json']) === 'json') {
     res.json({
       loggedOut: true,
       singleLogout: notice.kind === 'local' ? 'unavailable' : notice.kind,
-      returnTo: notice.returnTo,
+      returnTo,
       ...(notice.connectionId ? { connectionId: notice.connectionId } : {}),
       ...(notice.code ? { code: notice.code } : {}),
       ...(notice.statusCodes ? { statusCodes: notice.statusCodes } : {}),
@@ -70,7 +75,43 @@ export function sendLogoutNotice(req: Request, res: Response, notice: LogoutNoti
 <p>${text.lead}</p>
 ${text.more ? html`<p>${text.more}</p>` : ''}
 ${status}
-<p><a class="button" href="${notice.returnTo}">Continue</a></p>`,
+<p><a class="button" href="${returnTo}">Continue</a></p>`,
+    ),
+  );
+}
+
+/**
+ * GET /logout with a live session: asks the user to confirm, with a form that POSTs to /logout carrying the
+ * session's logout token (src/http/same-origin.ts). The page may not be framed, so that another site cannot
+ * lay it under a decoy button (clickjacking). JSON clients get the same POST to make.
+ */
+export function sendLogoutConfirm(
+  req: Request,
+  res: Response,
+  confirm: { returnTo: string; token: string },
+): void {
+  const returnTo = safeReturnTo(confirm.returnTo);
+  const action = `${req.baseUrl}/logout?returnTo=${encodeURIComponent(returnTo)}`;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  res.setHeader('X-Frame-Options', 'DENY');
+  if (req.accepts(['html', 'json']) === 'json') {
+    res.json({
+      signedIn: true,
+      confirm: { method: 'POST', action, fields: { [LOGOUT_TOKEN_FIELD]: confirm.token } },
+    });
+    return;
+  }
+  res.type('html').send(
+    page(
+      'Sign out?',
+      html`<h1>Sign out?</h1>
+<p>Sign out of this application (and of your identity provider, where it supports Single Logout)?</p>
+<form method="post" action="${action}">
+<input type="hidden" name="${LOGOUT_TOKEN_FIELD}" value="${confirm.token}">
+<button type="submit" id="confirm-sign-out">Sign out</button>
+<a href="${returnTo}">Cancel</a>
+</form>`,
     ),
   );
 }

@@ -17,6 +17,7 @@ import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from '.
 import { errorHandler } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { redirectToReturnTo } from './redirect.ts';
 import { sloRouter } from './slo-router.ts';
 
 export const DEFAULT_SESSION_COOKIE = 'saml_sp_session';
@@ -122,7 +123,7 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       }
       const maxAge = result.session.expiresAt.getTime() - Date.now();
       res.cookie(cookieName, result.sessionToken, sessionCookieOptions(secure, Math.max(0, maxAge)));
-      res.redirect(303, result.returnTo);
+      redirectToReturnTo(res, result.returnTo);
     } catch (err) {
       sendSamlError(req, res, err, logger, { route: 'acs', connectionId });
     }

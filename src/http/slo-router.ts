@@ -18,6 +18,7 @@ import { SOAP_CONTENT_TYPE } from '../core/logout/soap.ts';
 import { AUTO_POST_SCRIPT_HASH, renderAutoPostForm } from '../core/request/post-form.ts';
 import { escapeXml } from '../core/xml/write.ts';
 import { LogoutService, type SloResult } from '../sp/logout-service.ts';
+import { safeReturnTo } from '../sp/return-to.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { looksLikeToken } from '../sp/tokens.ts';
 import { browserKeyCookieName, browserKeyOf } from './browser-key.ts';
@@ -26,6 +27,7 @@ import { describeError } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { sendLogoutNotice } from './logout-pages.ts';
+import { redirectToReturnTo } from './redirect.ts';
 
 export interface SloRouterOptions {
   /** The session cookie name (the browser key cookie is derived from it). Default 'saml_sp_session'. */
@@ -120,10 +122,10 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
       });
       if (response.outcome === 'success') {
         if (req.accepts(['html', 'json']) === 'json') {
-          res.json({ loggedOut: true, singleLogout: 'success', returnTo: result.returnTo });
+          res.json({ loggedOut: true, singleLogout: 'success', returnTo: safeReturnTo(result.returnTo) });
           return;
         }
-        res.redirect(303, result.returnTo);
+        redirectToReturnTo(res, result.returnTo);
         return;
       }
       sendLogoutNotice(req, res, {
@@ -141,6 +143,7 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
       connectionId,
       requestId: result.request.id,
       binding: result.request.binding,
+      destination: result.request.destination ?? null,
       nameId: result.request.nameId.value,
       sessionIndexes: result.request.sessionIndexes,
       endedSessions: result.endedSessionIds.length,

@@ -30,6 +30,7 @@ export const policySchema = z.strictObject({
   allowCbcWithoutResponseSignature: z.boolean().optional(),
   signAuthnRequests: z.boolean().optional(),
   logoutIssuerAliases: z.array(z.string().min(1).max(1024)).max(10).optional(),
+  allowSoapLogoutWithoutDestination: z.boolean().optional(),
 });
 
 const presetSchema = z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]);

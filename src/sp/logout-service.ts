@@ -264,7 +264,12 @@ export class LogoutService {
         details: { inResponseTo: response.inResponseTo },
       });
     }
-    return { kind: 'logout-response', connectionId: connection.id, response, returnTo: consumed.returnTo };
+    return {
+      kind: 'logout-response',
+      connectionId: connection.id,
+      response,
+      returnTo: safeReturnTo(consumed.returnTo),
+    };
   }
 
   async #logoutRequest(connection: Connection, decoded: DecodedLogoutMessage): Promise<SloResult> {

@@ -293,7 +293,8 @@ export class ServiceProvider {
           details: { inResponseTo: assertion.inResponseTo },
         });
       }
-      returnTo = consumed.returnTo;
+      // Stored by startLogin after the same check; checked again in case an older version stored it.
+      returnTo = safeReturnTo(consumed.returnTo);
     }
 
     const profile = mapAttributes({

@@ -56,6 +56,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     realmJson,
     port: keycloakPort,
     logFile: path.join(path.dirname(home), 'keycloak-e2e.log'),
+    // A loaded machine can need more than the default 240 s for Keycloak's start.
+    ...(process.env.E2E_KEYCLOAK_TIMEOUT_MS
+      ? { timeoutMs: Number(process.env.E2E_KEYCLOAK_TIMEOUT_MS) }
+      : {}),
     log,
   }).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });

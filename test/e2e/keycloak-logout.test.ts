@@ -96,8 +96,9 @@ describe('Single Logout with Keycloak', () => {
     page.on('request', (r) => {
       if (r.url().startsWith(inject('keycloak').realmUrl)) sent.push(r.url());
     });
+    // GET /logout asks to confirm (issue #9, item 6); the button makes the same-origin POST that signs out.
     await page.goto(`${sp.baseUrl}/logout?returnTo=/`);
-    await page.waitForURL(`${sp.baseUrl}/`);
+    await Promise.all([page.waitForURL(`${sp.baseUrl}/`), page.click('#confirm-sign-out')]);
     expect(sent.some((url) => new URL(url).searchParams.has('SAMLRequest'))).toBe(true);
 
     expect((await me(context, sp)).status).toBe(401);

@@ -98,7 +98,12 @@ describe('admin API: connections', () => {
       spEntityId: t.baseUrl,
       acsUrl: `${t.baseUrl}/saml/acme/acs`,
       metadataUrl: `${t.baseUrl}/saml/acme/metadata`,
-      policy: { allowIdpInitiated: true, allowSha1: false, clockSkewSeconds: 120, wantSigned: 'assertion' },
+      policy: {
+        allowIdpInitiated: true,
+        allowSha1: false,
+        clockSkewSeconds: 120,
+        wantSigned: 'response-or-assertion',
+      },
       health: { status: expect.any(String), lastSignInAt: null },
     });
     const certs = json.signingCertificates as {

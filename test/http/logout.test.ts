@@ -93,7 +93,7 @@ describe('SP-initiated logout', () => {
     const sessionIndex = JSON.parse((await me(b)).body).sessionIndex as string;
     expect(idp().sessionsOf('alice').length).toBeGreaterThan(0);
 
-    const out = await b.get(`${t.baseUrl}/logout?returnTo=/bye`);
+    const out = await b.post(`${t.baseUrl}/logout?returnTo=/bye`, {});
     expect(out.status).toBe(303);
     const location = new URL(out.headers.get('location')!);
     expect(location.pathname).toBe('/idp/slo');
@@ -155,7 +155,7 @@ describe('SP-initiated logout', () => {
     try {
       const b = new TestBrowser();
       await signIn(b);
-      const out = await b.get(`${t.baseUrl}/logout?returnTo=/bye`);
+      const out = await b.post(`${t.baseUrl}/logout?returnTo=/bye`, {});
       expect(out.status).toBe(200);
       expect(out.body).toContain('does not support Single Logout');
       expect(out.body).toContain('href="/bye"');
@@ -171,7 +171,7 @@ describe('SP-initiated logout', () => {
     // Browser A logs out; its IdP's LogoutResponse is delivered to browser B instead (a logout CSRF).
     const a = new TestBrowser();
     await signIn(a);
-    const out = await a.get(`${t.baseUrl}/logout`);
+    const out = await a.post(`${t.baseUrl}/logout`, {});
     const atIdp = await a.get(out.headers.get('location')!);
     const responseUrl = atIdp.headers.get('location')!;
     const b = new TestBrowser();

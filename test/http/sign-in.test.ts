@@ -154,7 +154,7 @@ describe('sign-in against the embedded IdP', () => {
     const b = new TestBrowser();
     await signIn(b);
     expect((await me(b)).status).toBe(200);
-    const out = await b.get(`${t.baseUrl}/logout?returnTo=/bye`);
+    const out = await b.post(`${t.baseUrl}/logout?returnTo=/bye`, {});
     expect(out.status).toBe(303);
     expect((await me(b)).status).toBe(401);
   });
@@ -226,7 +226,7 @@ describe('the ACS refuses', () => {
     const { loginPage } = await startLogin(b);
     const acsForm = await idpLogin(b, loginPage);
     expect((await b.submit(acsForm)).status).toBe(303);
-    await b.get(`${t.baseUrl}/logout`);
+    await b.post(`${t.baseUrl}/logout`, {});
     await expectRefused(b, acsForm.fields.SAMLResponse ?? '', 'SAML_REPLAYED');
   });
 

@@ -109,7 +109,7 @@ describe.skipIf(skip).each([
     }
 
     // Signing out on B ends the session on A too.
-    await browser.get(`${urlB}/logout`);
+    await browser.post(`${urlB}/logout`, {});
     expect((await browser.get(`${urlA}/me`, { accept: 'application/json' })).status).toBe(401);
   });
 });

@@ -63,7 +63,8 @@ export function checkLogoutIssuer(root: Element, connection: Connection, kind: K
 
 /**
  * Destination must be this SLO URL. The front-channel bindings require it on signed messages (bindings
- * §3.4.5.2, §3.5.5.2); over SOAP the message travels on a direct connection and may omit it.
+ * §3.4.5.2, §3.5.5.2); over SOAP the bindings let a message omit it, and the caller says whether this
+ * connection does (validate-logout.ts, `destinationRule`).
  *
  * @example
  * ```ts
@@ -73,11 +74,21 @@ export function checkLogoutIssuer(root: Element, connection: Connection, kind: K
 export function checkLogoutDestination(
   root: Element,
   sloUrl: string,
-  options: { required: boolean; kind: Kind },
+  options: { required: boolean; kind: Kind; binding?: 'redirect' | 'post' | 'soap' },
 ): string | undefined {
   const destination = root.getAttribute('Destination') || undefined;
   if (destination === undefined) {
     if (!options.required) return undefined;
+    if (options.binding === 'soap') {
+      throw new SamlSpError(
+        'SAML_DESTINATION_MISMATCH',
+        `The signed back-channel (SOAP) ${options.kind} has no Destination.`,
+        {
+          hint: `Without a Destination, a ${options.kind} the IdP signed for another of its applications could be replayed here, so this connection refuses it. Set the back-channel (SOAP) logout URL of this application in the IdP to ${sloUrl}; Keycloak, SimpleSAMLphp and samlify then send it as Destination. If this IdP never sends one, turn on policy.allowSoapLogoutWithoutDestination for this connection (the lint will flag it).`,
+          details: { expected: sloUrl, received: null, binding: 'soap' },
+        },
+      );
+    }
     throw new SamlSpError('SAML_DESTINATION_MISMATCH', `The signed ${options.kind} has no Destination.`, {
       hint: `SAML requires a Destination on signed front-channel messages. Set the Single Logout URL of this application in the IdP to ${sloUrl}.`,
       details: { expected: sloUrl, received: null },

@@ -65,6 +65,8 @@ export interface ValidatedLogoutRequest {
   sessionIndexes: string[];
   /** The Reason attribute (urn:oasis:names:tc:SAML:2.0:logout:user, …:admin), if any. */
   reason?: string;
+  /** The Destination, when the IdP sent one (always, unless policy.allowSoapLogoutWithoutDestination). */
+  destination?: string;
   issueInstant: Date;
   notOnOrAfter?: Date;
   /** Until when the replay cache must remember the request ID. */
@@ -118,7 +120,7 @@ export function validateLogoutRequest(
   const root = verified.view;
   const id = requireVersionAndId(root, 'LogoutRequest');
   const issuer = checkLogoutIssuer(root, connection, 'LogoutRequest');
-  checkLogoutDestination(root, sp.sloUrl, { required: decoded.binding !== 'soap', kind: 'LogoutRequest' });
+  const destination = checkLogoutDestination(root, sp.sloUrl, requestDestinationRule(decoded, connection));
   const times = checkLogoutRequestTimes(root, clock, maxAgeSeconds);
   const { nameId, sessionIndexes } = readLogoutSubject(root);
   const reason = root.getAttribute('Reason') || undefined;
@@ -129,6 +131,7 @@ export function validateLogoutRequest(
     nameId,
     sessionIndexes,
     ...(reason ? { reason } : {}),
+    ...(destination ? { destination } : {}),
     ...times,
     ...(verified.relayState !== undefined ? { relayState: verified.relayState } : {}),
     signature: verified.signature,
@@ -166,6 +169,8 @@ export function validateLogoutResponse(
   const root = verified.view;
   const id = requireVersionAndId(root, 'LogoutResponse');
   const issuer = checkLogoutIssuer(root, connection, 'LogoutResponse');
+  // A SOAP LogoutResponse is the answer on the connection that carried our request, bound by InResponseTo:
+  // SOAP may omit its Destination (bindings §3.2.3), and nothing signed for another SP can pass for it.
   checkLogoutDestination(root, sp.sloUrl, { required: decoded.binding !== 'soap', kind: 'LogoutResponse' });
   const issueInstant = checkLogoutResponseTimes(root, clock);
   const status = readLogoutStatus(root);
@@ -278,6 +283,22 @@ function verifyLogoutSignature(
       algorithm: verified.algorithm,
     },
   };
+}
+
+/**
+ * A LogoutRequest's Destination is required on every binding (issue #9, item 7). The SAML bindings make it
+ * optional over SOAP, which travels on a direct connection; but a signed request without it is valid at every
+ * SP of the IdP, so one signed for another SP could be replayed here. Keycloak (its SOAP back-channel logout sets the
+ * client's SOAP logout URL as Destination), SimpleSAMLphp and samlify always send it; a connection whose IdP
+ * does not can opt out with policy.allowSoapLogoutWithoutDestination.
+ */
+function requestDestinationRule(
+  decoded: DecodedLogoutMessage,
+  connection: Connection,
+): { required: boolean; kind: 'LogoutRequest'; binding: DecodedLogoutMessage['binding'] } {
+  const optOut =
+    connection.policy?.allowSoapLogoutWithoutDestination ?? DEFAULT_POLICY.allowSoapLogoutWithoutDestination;
+  return { required: decoded.binding !== 'soap' || !optOut, kind: 'LogoutRequest', binding: decoded.binding };
 }
 
 function expectKind(decoded: DecodedLogoutMessage, kind: DecodedLogoutMessage['kind']): void {

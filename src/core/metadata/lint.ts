@@ -51,6 +51,8 @@ export const LINT_IDS = [
   'clock-skew-large',
   'authn-requests-unsigned',
   'sp-entity-shared',
+  'soap-logout-destination-optional',
+  'signature-requirement',
 ] as const;
 
 export type LintId = (typeof LINT_IDS)[number];
@@ -351,6 +353,29 @@ function policyFindings({ connection, spEntityId, others }: LintInput): LintWarn
       severity: 'warning',
       message: `The tolerated clock skew is ${policy.clockSkewSeconds} s.`,
       hint: 'More than five minutes lengthens the window in which a captured assertion is accepted. Fix the clocks (NTP) and lower it.',
+    });
+  }
+  if (policy.wantSigned === 'assertion' || policy.wantSigned === 'response-and-assertion') {
+    out.push({
+      id: 'signature-requirement',
+      severity: 'info',
+      message:
+        policy.wantSigned === 'assertion'
+          ? 'This connection requires the Assertion itself to be signed: a Response signature alone is refused.'
+          : 'This connection requires both the Response and the Assertion to be signed.',
+      hint:
+        policy.wantSigned === 'assertion'
+          ? 'IdPs that sign only the whole response (Keycloak\'s default client, Google\'s "Signed response") fail with SAML_SIGNATURE_MISSING here. The default, response-or-assertion, accepts either signature and reads only signed bytes; connections created before it became the default keep "assertion" until changed.'
+          : 'The IdP must sign both (Entra: "Sign SAML response and assertion"; ADFS: -SamlResponseSignature MessageAndAssertion; Keycloak: "Sign documents" and "Sign assertions"). The default, response-or-assertion, accepts either.',
+    });
+  }
+  if (policy.allowSoapLogoutWithoutDestination) {
+    out.push({
+      id: 'soap-logout-destination-optional',
+      severity: 'warning',
+      message:
+        'Back-channel (SOAP) logout requests without a Destination are accepted: one the IdP signed for another of its applications can end sessions here.',
+      hint: 'Set the back-channel (SOAP) logout URL of this application in the IdP so that it sends Destination (Keycloak, SimpleSAMLphp and samlify do), then turn policy.allowSoapLogoutWithoutDestination off.',
     });
   }
   if (connection.wantAuthnRequestsSigned && !policy.signAuthnRequests) {

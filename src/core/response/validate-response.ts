@@ -7,7 +7,8 @@
  *   authenticated before the SP key touches it (decrypt.ts explains the padding-oracle reason).
  * - Everything the result holds is read from signed bytes: the assertion from its own signature's signed
  *   bytes, or from the signed Response's bytes when only the Response is signed (and the policy allows it).
- *   Response-level facts (ID, InResponseTo) come from the signed Response when it is signed.
+ *   Response-level facts (ID, InResponseTo) come from the signed Response when it is signed; an unsigned
+ *   Response's InResponseTo never binds the response to a request (in-response-to.ts).
  *
  * Replay protection and consuming the request ID are the caller's job, after this succeeds: the result
  * carries assertionId, notOnOrAfter and inResponseTo for that.
@@ -149,7 +150,10 @@ export async function validateResponse(
     'in-response-to',
     () =>
       checkInResponseTo({
-        response: responseView.getAttribute('InResponseTo') || undefined,
+        // Only a verified Response signature makes its InResponseTo evidence (in-response-to.ts says why).
+        ...(signedResponse
+          ? { response: responseView.getAttribute('InResponseTo') || undefined }
+          : { unsignedResponse: structure.response.getAttribute('InResponseTo') || undefined }),
         confirmation: subject.confirmationInResponseTo,
         expectedRequestIds: options.expectedRequestIds,
         allowIdpInitiated: policy.allowIdpInitiated,

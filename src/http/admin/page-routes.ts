@@ -367,6 +367,7 @@ export function adminPages(options: AdminPageOptions): Router {
           allowIdpInitiated: fields.allowIdpInitiated === 'on',
           allowSha1: fields.allowSha1 === 'on',
           requireEncryptedAssertion: fields.requireEncryptedAssertion === 'on',
+          allowSoapLogoutWithoutDestination: fields.allowSoapLogoutWithoutDestination === 'on',
         },
       } as UpdateConnectionInput;
       await flashing(session, 'Policy saved.', () => connections.update(id, patch));

@@ -148,12 +148,44 @@ describe('validateLogoutRequest', () => {
         ),
       'SAML_DESTINATION_MISMATCH',
     );
-    // SOAP travels on a direct connection: Destination is optional there.
-    const soap = validateLogoutRequest(
-      incoming(logoutRequestXml({ destination: null }), 'SAMLRequest', { binding: 'soap' }),
+  });
+
+  // Issue #9, item 7: without Destination, a SOAP LogoutRequest signed for another SP of the IdP replays here.
+  it('refuses a back-channel (SOAP) LogoutRequest without Destination unless the connection opts out', () => {
+    const soap = () => incoming(logoutRequestXml({ destination: null }), 'SAMLRequest', { binding: 'soap' });
+    let error: unknown;
+    try {
+      validateLogoutRequest(soap(), options());
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({
+      code: 'SAML_DESTINATION_MISMATCH',
+      message: 'The signed back-channel (SOAP) LogoutRequest has no Destination.',
+      details: { expected: LOGOUT_SP.sloUrl, received: null, binding: 'soap' },
+    });
+    expect((error as { hint: string }).hint).toContain('allowSoapLogoutWithoutDestination');
+
+    const base = logoutConnection();
+    const optedOut = { ...base, policy: { ...base.policy, allowSoapLogoutWithoutDestination: true } };
+    const request = validateLogoutRequest(soap(), options({ connection: optedOut }));
+    expect(request.id).toBe(LOGOUT_REQUEST_ID);
+    expect(request.destination).toBeUndefined();
+    // The opt-out is for SOAP only: the front channel still requires Destination.
+    expectCode(
+      () =>
+        validateLogoutRequest(
+          incoming(logoutRequestXml({ destination: null }), 'SAMLRequest', { binding: 'post' }),
+          options({ connection: optedOut }),
+        ),
+      'SAML_DESTINATION_MISMATCH',
+    );
+    // A SOAP request with the right Destination is accepted, and says so.
+    const withDestination = validateLogoutRequest(
+      incoming(logoutRequestXml(), 'SAMLRequest', { binding: 'soap' }),
       options(),
     );
-    expect(soap.id).toBe(LOGOUT_REQUEST_ID);
+    expect(withDestination.destination).toBe(LOGOUT_SP.sloUrl);
   });
 
   it('refuses a wrong or missing Issuer, and accepts a configured logout alias (Entra)', () => {

@@ -196,6 +196,23 @@ describe('lintConnection: endpoints, URL and policy', () => {
     expect(finding?.hint).toMatch(/MessageAndAssertion/);
   });
 
+  // Issue #9, items 7 and 9: the per-connection signature requirement and the SOAP Destination opt-out show.
+  it('names a signature requirement stricter than the default, and the SOAP Destination opt-out', () => {
+    const lint = (policy: Partial<typeof DEFAULT_POLICY>) =>
+      lintConnection({ connection: { ...base, policy: { ...DEFAULT_POLICY, ...policy } }, now: NOW });
+    expect(lint({}).map((f) => f.id)).not.toContain('signature-requirement');
+    const assertion = lint({ wantSigned: 'assertion' }).find((f) => f.id === 'signature-requirement');
+    expect(assertion).toMatchObject({
+      severity: 'info',
+      message: expect.stringContaining('Assertion itself'),
+    });
+    const both = lint({ wantSigned: 'response-and-assertion' }).find((f) => f.id === 'signature-requirement');
+    expect(both?.message).toContain('both the Response and the Assertion');
+    const optOut = lint({ allowSoapLogoutWithoutDestination: true });
+    expect(optOut.find((f) => f.id === 'soap-logout-destination-optional')?.severity).toBe('warning');
+    expect(lint({}).map((f) => f.id)).not.toContain('soap-logout-destination-optional');
+  });
+
   it('two connections to one IdP with one SP entity ID', () => {
     const others = [{ id: 'dev', idpEntityId: base.idpEntityId, spEntityId: 'https://sp.example' }];
     const twin = lintConnection({ connection: base, now: NOW, spEntityId: 'https://sp.example', others });

@@ -31,8 +31,28 @@ describe('signature policy', () => {
     await expectRejected(await buildResponse({ sign: 'none' }), 'SAML_SIGNATURE_MISSING', options);
   });
 
-  it('refuses a Response-only signature under the default policy, naming the fix', async () => {
-    const error = await expectRejected(await buildResponse({ sign: 'response' }), 'SAML_SIGNATURE_MISSING');
+  // Issue #9, item 9: a Response signature that covers the assertion is enough by default.
+  it('accepts a Response-only signature under the default policy, reading the signed copy', async () => {
+    const result = await validateResponse(await buildResponse({ sign: 'response' }), buildValidateOptions());
+    expect(result.signature.signedElements).toEqual(['response']);
+    expect(result.nameId.value).toBe('alice@example.com');
+  });
+
+  it('refuses an assertion changed after the Response was signed, under the default policy', async () => {
+    const samlResponse = await buildResponse({
+      sign: 'response',
+      tamper: (xml) => xml.replace('alice@example.com</saml:NameID>', 'mallory@example.com</saml:NameID>'),
+    });
+    await expectRejected(samlResponse, 'SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses a Response-only signature when the connection requires the assertion signed, naming the fix', async () => {
+    const options = buildValidateOptions({ policy: { wantSigned: 'assertion' } });
+    const error = await expectRejected(
+      await buildResponse({ sign: 'response' }),
+      'SAML_SIGNATURE_MISSING',
+      options,
+    );
     expect(error.hint).toContain('response-or-assertion');
     expect(error.hint).toContain('Sign the assertion');
   });

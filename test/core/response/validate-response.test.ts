@@ -315,6 +315,28 @@ describe('validateResponse: InResponseTo', () => {
     expect(result.inResponseTo).toBeUndefined();
   });
 
+  // Issue #9, item 1: an unsigned Response's InResponseTo binds nothing.
+  it('treats an unsigned Response naming a request around an assertion that names none as unsolicited', async () => {
+    const samlResponse = await buildResponse({ sign: 'assertion', subjectInResponseTo: null });
+    const error = await expectRejected(samlResponse, 'SAML_UNSOLICITED');
+    expect(error.message).toContain(REQUEST_ID);
+    expect(error.details).toMatchObject({ unsignedInResponseTo: REQUEST_ID, allowIdpInitiated: false });
+  });
+
+  it('accepts that response as unsolicited (not bound to the request) when IdP-initiated sign-in is allowed', async () => {
+    const samlResponse = await buildResponse({ sign: 'assertion', subjectInResponseTo: null });
+    const options = buildValidateOptions({ policy: { allowIdpInitiated: true } });
+    expect((await validateResponse(samlResponse, options)).inResponseTo).toBeUndefined();
+  });
+
+  it('binds to the InResponseTo of a signed Response when the assertion names no request', async () => {
+    for (const sign of ['response', 'both'] as const) {
+      const samlResponse = await buildResponse({ sign, subjectInResponseTo: null });
+      const options = buildValidateOptions({ policy: { wantSigned: 'response-or-assertion' } });
+      expect((await validateResponse(samlResponse, options)).inResponseTo, sign).toBe(REQUEST_ID);
+    }
+  });
+
   it('still refuses an unknown InResponseTo when IdP-initiated sign-in is allowed', async () => {
     const options = buildValidateOptions({ policy: { allowIdpInitiated: true } });
     await expectRejected(

@@ -99,6 +99,13 @@ ${FIELDS.map(
 </form></section>`;
 }
 
+/** The signature requirements, as the policy form offers them (the default first). */
+const SIGNATURE_REQUIREMENTS = [
+  { value: 'response-or-assertion', label: 'Assertion or whole Response signed (default)' },
+  { value: 'assertion', label: 'Assertion signed' },
+  { value: 'response-and-assertion', label: 'Response and Assertion both signed' },
+] as const;
+
 function policyForm(v: ConnectionView, csrfToken: string): SafeHtml {
   const p = v.policy;
   const checked = (on: boolean) => (on ? html` checked` : '');
@@ -108,13 +115,14 @@ function policyForm(v: ConnectionView, csrfToken: string): SafeHtml {
 ${csrfField(csrfToken)}
 <label for="wantSigned">Required signature</label>
 <select id="wantSigned" name="wantSigned">
-${(['assertion', 'response-or-assertion', 'response-and-assertion'] as const).map((w) => html`<option value="${w}"${w === p.wantSigned ? html` selected` : ''}>${w}</option>`)}
+${SIGNATURE_REQUIREMENTS.map(({ value, label }) => html`<option value="${value}"${value === p.wantSigned ? html` selected` : ''}>${label}</option>`)}
 </select>
 <label for="clockSkewSeconds">Clock skew tolerance (seconds)</label>
 <input type="number" id="clockSkewSeconds" name="clockSkewSeconds" min="0" max="3600" value="${p.clockSkewSeconds}">
 <label><input type="checkbox" name="allowIdpInitiated" value="on"${checked(p.allowIdpInitiated)}>Allow IdP-initiated sign-in</label>
 <label><input type="checkbox" name="allowSha1" value="on"${checked(p.allowSha1)}>Accept SHA-1 signatures (old ADFS trusts only)</label>
 <label><input type="checkbox" name="requireEncryptedAssertion" value="on"${checked(p.requireEncryptedAssertion)}>Require encrypted assertions</label>
+<label><input type="checkbox" name="allowSoapLogoutWithoutDestination" value="on"${checked(p.allowSoapLogoutWithoutDestination ?? false)}>Accept back-channel (SOAP) logout requests without Destination (only for an IdP that sends none)</label>
 <p><button type="submit">Save policy</button></p>
 </form></section>`;
 }

@@ -1,0 +1,20 @@
+/**
+ * The redirect sink of every returnTo and RelayState (issue #9, item 2): the ACS after sign-in, /logout, and
+ * the SLO endpoint after the IdP's LogoutResponse. The value was checked when it arrived; it is checked again
+ * here with the same function (src/sp/return-to.ts), so that nothing stored earlier, by an older version or by
+ * an integrator's hook, can leave as an off-site Location.
+ */
+import type { Response } from 'express';
+import { safeReturnTo } from '../sp/return-to.ts';
+
+/**
+ * Answers 303 See Other to `returnTo` if it is a safe same-origin path, else to '/'.
+ *
+ * @example
+ * ```ts
+ * redirectToReturnTo(res, result.returnTo);
+ * ```
+ */
+export function redirectToReturnTo(res: Response, returnTo: unknown): void {
+  res.redirect(303, safeReturnTo(returnTo));
+}
