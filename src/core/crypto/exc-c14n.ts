@@ -9,6 +9,7 @@
  */
 import type { Element, Node } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
+import { SamlSpError } from '../errors.ts';
 
 const XMLNS = 'http://www.w3.org/2000/xmlns/';
 
@@ -42,10 +43,10 @@ export function canonicalizeExclusive(element: Element, options: ExcC14nOptions 
     // Rare (a PrefixList prefix declared above the signed element): pay for a clone rather than mutate.
     const clone = element.cloneNode(true) as Element;
     if (options.exclude) removeCorresponding(element, clone, options.exclude);
-    return canonicalizer.process(clone, c14nOptions);
+    return processOrRefuse(canonicalizer, clone, c14nOptions);
   }
   const excluded = options.exclude;
-  if (!excluded) return canonicalizer.process(element, c14nOptions);
+  if (!excluded) return processOrRefuse(canonicalizer, element, c14nOptions);
   // Cloning the whole assertion costs more than the canonicalisation itself; detaching one node does not.
   const parent = excluded.parentNode;
   if (!parent || !isInside(excluded, element)) {
@@ -54,9 +55,29 @@ export function canonicalizeExclusive(element: Element, options: ExcC14nOptions 
   const next = excluded.nextSibling;
   parent.removeChild(excluded);
   try {
-    return canonicalizer.process(element, c14nOptions);
+    return processOrRefuse(canonicalizer, element, c14nOptions);
   } finally {
     parent.insertBefore(excluded, next);
+  }
+}
+
+/**
+ * Runs the canonicaliser, turning its failures into a refusal of the message. xml-crypto throws a plain Error
+ * for a node type it cannot render (a processing instruction inside the signed element) and recurses once per
+ * nesting level (tens of thousands of nested elements overflow the stack): both are properties of the
+ * hostile message, so they must end as a coded 4xx refusal, never as an exception escaping as a 500
+ * (found by the fuzzer, test/fuzz/, issue #9).
+ */
+function processOrRefuse(canonicalizer: Canonicalizer, node: Node, options: Record<string, unknown>): string {
+  try {
+    return canonicalizer.process(node, options);
+  } catch (cause) {
+    const reason =
+      cause instanceof RangeError ? 'the elements are nested too deeply' : (cause as Error).message;
+    throw new SamlSpError('SAML_STRUCTURE_INVALID', `The signed XML cannot be canonicalised: ${reason}.`, {
+      hint: 'A genuine IdP never nests elements this deeply nor puts processing instructions into signed SAML content; the message was crafted or altered.',
+      cause,
+    });
   }
 }
 
