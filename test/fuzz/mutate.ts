@@ -53,50 +53,150 @@ const QNAMES: readonly [ns: string | null, qname: string][] = [
 const HOT_ATTRIBUTES = 6;
 const HOT_VALUES = 6;
 const ATTRIBUTE_NAMES = [
-  'InResponseTo', 'ID', 'Destination', 'Recipient', 'NotOnOrAfter', 'URI', 'Id', 'id', 'NotBefore', 'IssueInstant',
-  'Version', 'Format', 'Algorithm', 'Method', 'Name', 'entityID', 'Location', 'Binding', 'use',
-  'validUntil', 'Value', 'SessionIndex', 'PrefixList', 'xsi:type', 'xsi:nil', 'xml:space', 'Reason',
-  'NameQualifier', 'SPNameQualifier', 'WantAuthnRequestsSigned', 'Address',
+  'InResponseTo',
+  'ID',
+  'Destination',
+  'Recipient',
+  'NotOnOrAfter',
+  'URI',
+  'Id',
+  'id',
+  'NotBefore',
+  'IssueInstant',
+  'Version',
+  'Format',
+  'Algorithm',
+  'Method',
+  'Name',
+  'entityID',
+  'Location',
+  'Binding',
+  'use',
+  'validUntil',
+  'Value',
+  'SessionIndex',
+  'PrefixList',
+  'xsi:type',
+  'xsi:nil',
+  'xml:space',
+  'Reason',
+  'NameQualifier',
+  'SPNameQualifier',
+  'WantAuthnRequestsSigned',
+  'Address',
 ] as const;
 
 const VALUES = [
-  REQUEST_ID, ATTACKER_REQUEST_ID, '_assert-2b8e4f6a0c1d3e5f7a9b', '#_assert-2b8e4f6a0c1d3e5f7a9b',
-  '_resp-7f3a9c2e8b1d4f60a5e7', 'https://sp.example.com/saml/acme/acs', '', ' ', EVIL, 'urn:fuzz:evil', '2.0',
-  '1.1', '#', '#_evil',
-  '2000-01-01T00:00:00Z', '2999-12-31T23:59:59Z', '2027-03-01T12:00:00Z', 'not a date', '-1', '0', 'true',
-  'http://www.w3.org/2000/09/xmldsig#rsa-sha1', 'http://www.w3.org/2000/09/xmldsig#sha1',
-  'http://www.w3.org/2000/09/xmldsig#hmac-sha1', 'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
-  'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments', 'http://www.w3.org/2001/10/xml-exc-c14n#',
-  'http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'urn:oasis:names:tc:SAML:2.0:status:Responder',
-  'https://sp.example.com/saml/acme/slo', 'https://sp.example.com',
-  'https://idp.example.com/saml/metadata', 'saml xs xsi #default', 'xs:string', 'xs:base64Binary',
-  'ｅｖｉｌ', 'a\tb\nc', 'x'.repeat(5000),
+  REQUEST_ID,
+  ATTACKER_REQUEST_ID,
+  '_assert-2b8e4f6a0c1d3e5f7a9b',
+  '#_assert-2b8e4f6a0c1d3e5f7a9b',
+  '_resp-7f3a9c2e8b1d4f60a5e7',
+  'https://sp.example.com/saml/acme/acs',
+  '',
+  ' ',
+  EVIL,
+  'urn:fuzz:evil',
+  '2.0',
+  '1.1',
+  '#',
+  '#_evil',
+  '2000-01-01T00:00:00Z',
+  '2999-12-31T23:59:59Z',
+  '2027-03-01T12:00:00Z',
+  'not a date',
+  '-1',
+  '0',
+  'true',
+  'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+  'http://www.w3.org/2000/09/xmldsig#sha1',
+  'http://www.w3.org/2000/09/xmldsig#hmac-sha1',
+  'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
+  'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
+  'http://www.w3.org/2001/10/xml-exc-c14n#',
+  'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+  'urn:oasis:names:tc:SAML:2.0:status:Responder',
+  'https://sp.example.com/saml/acme/slo',
+  'https://sp.example.com',
+  'https://idp.example.com/saml/metadata',
+  'saml xs xsi #default',
+  'xs:string',
+  'xs:base64Binary',
+  'ｅｖｉｌ',
+  'a\tb\nc',
+  'x'.repeat(5000),
 ] as const;
 
 const NAMESPACE_URIS = [
-  NS.assertion, NS.protocol, NS.dsig, NS.metadata, NS.xenc, FUZZ_NS, 'urn:oasis:names:tc:SAML:1.0:assertion',
-  'http://www.w3.org/2000/09/xmldsig', '',
+  NS.assertion,
+  NS.protocol,
+  NS.dsig,
+  NS.metadata,
+  NS.xenc,
+  FUZZ_NS,
+  'urn:oasis:names:tc:SAML:1.0:assertion',
+  'http://www.w3.org/2000/09/xmldsig',
+  '',
 ] as const;
 const PREFIXES = ['saml', 'samlp', 'ds', 'md', 'xs', 'xsi', 'f', 'saml2', 'xenc'] as const;
 
 const TEXTS = [
-  EVIL, '', ' ', 'alice@example.com', 'alice@example.com.evil', 'admins', 'root', ']]>', '\u00a0', '\u200b',
-  'A'.repeat(4000), 'é', '\ud83d\udd10', 'a\r\nb',
+  EVIL,
+  '',
+  ' ',
+  'alice@example.com',
+  'alice@example.com.evil',
+  'admins',
+  'root',
+  ']]>',
+  '\u00a0',
+  '\u200b',
+  'A'.repeat(4000),
+  'é',
+  '\ud83d\udd10',
+  'a\r\nb',
 ] as const;
 
 const MARKUP = [
-  '<!---->', '<!-- x -->', '<?fuzz x?>', '<![CDATA[evil]]>', '&amp;', '&lt;', '&#x41;', '&#0;', '&#xD800;',
-  '&unknown;', '&lt;!--', '\u0000', '\ufffe', 'evil', '<x/>', '<f:x xmlns:f="urn:fuzz"/>', ']]>', '<', '&',
-  '<!DOCTYPE x [<!ENTITY e "x">]>', '&e;', '<!ENTITY e SYSTEM "file:///etc/passwd">',
+  '<!---->',
+  '<!-- x -->',
+  '<?fuzz x?>',
+  '<![CDATA[evil]]>',
+  '&amp;',
+  '&lt;',
+  '&#x41;',
+  '&#0;',
+  '&#xD800;',
+  '&unknown;',
+  '&lt;!--',
+  '\u0000',
+  '\ufffe',
+  'evil',
+  '<x/>',
+  '<f:x xmlns:f="urn:fuzz"/>',
+  ']]>',
+  '<',
+  '&',
+  '<!DOCTYPE x [<!ENTITY e "x">]>',
+  '&e;',
+  '<!ENTITY e SYSTEM "file:///etc/passwd">',
   `<saml:NameID xmlns:saml="${NS.assertion}">${EVIL}</saml:NameID>`,
   `<saml:Assertion xmlns:saml="${NS.assertion}" ID="_evil" Version="2.0" IssueInstant="2027-03-01T12:00:00Z"><saml:Issuer>https://idp.example.com/saml/metadata</saml:Issuer><saml:Subject><saml:NameID>${EVIL}</saml:NameID></saml:Subject></saml:Assertion>`,
-  '<?xml version="1.0"?>', '\r\n', '\t',
+  '<?xml version="1.0"?>',
+  '\r\n',
+  '\t',
 ] as const;
 
 const DECLARATIONS = [
-  '<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="UTF-16"?>', '<?xml version="1.1"?>',
-  '<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>', '\ufeff', ' \n', '<!-- lead -->',
-  '<?xml-stylesheet href="x"?>', '<?xml version="1.0"?><?xml version="1.0"?>',
+  '<?xml version="1.0" encoding="UTF-8"?>',
+  '<?xml version="1.0" encoding="UTF-16"?>',
+  '<?xml version="1.1"?>',
+  '<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>',
+  '\ufeff',
+  ' \n',
+  '<!-- lead -->',
+  '<?xml-stylesheet href="x"?>',
+  '<?xml version="1.0"?><?xml version="1.0"?>',
 ] as const;
 
 /** One edit of the parsed document. Indexes are taken modulo what the document holds. */
@@ -174,7 +274,12 @@ const domMutation: fc.Arbitrary<DomMutation> = fc.oneof(
   }),
   fc.record({ op: fc.constant('setText'), at: pick, text: indexOf(TEXTS) }),
   fc.record({ op: fc.constant('insertMarkup'), at: pick, position: nat, markup: indexOf(MARKUP) }),
-  fc.record({ op: fc.constant('wrapSigned'), variant: fc.nat({ max: 7 }), keepId: fc.boolean(), keepSignature: fc.boolean() }),
+  fc.record({
+    op: fc.constant('wrapSigned'),
+    variant: fc.nat({ max: 7 }),
+    keepId: fc.boolean(),
+    keepSignature: fc.boolean(),
+  }),
 ) as fc.Arbitrary<DomMutation>;
 
 const textMutation: fc.Arbitrary<TextMutation> = fc.oneof(
@@ -246,7 +351,11 @@ function elementsOf(doc: Document): Element[] {
 function signedElements(doc: Document): Element[] {
   return elementsOf(doc).filter((el) => {
     for (let n = el.firstChild; n; n = n.nextSibling) {
-      if (n.nodeType === 1 && (n as Element).localName === 'Signature' && (n as Element).namespaceURI === NS.dsig)
+      if (
+        n.nodeType === 1 &&
+        (n as Element).localName === 'Signature' &&
+        (n as Element).namespaceURI === NS.dsig
+      )
         return true;
     }
     return false;
@@ -290,17 +399,22 @@ function renamed(doc: Document, el: Element, nameIndex: number): Element {
   return out;
 }
 
-function attributeName(doc: Document, el: Element, index: number, value: string): void {
+function setAttribute(el: Element, index: number, value: string): void {
   const name = ATTRIBUTE_NAMES[index]!;
   if (name.startsWith('xsi:')) el.setAttributeNS(NS.xsi, name, value);
   else if (name.startsWith('xml:')) el.setAttributeNS('http://www.w3.org/XML/1998/namespace', name, value);
   else el.setAttribute(name, value);
-  void doc;
 }
 
 function applyDom(doc: Document, m: DomMutation): void {
-  if (m.op === 'splitText') return splitText(doc, m);
-  if (m.op === 'wrapSigned') return wrapSigned(doc, m);
+  if (m.op === 'splitText') {
+    splitText(doc, m);
+    return;
+  }
+  if (m.op === 'wrapSigned') {
+    wrapSigned(doc, m);
+    return;
+  }
   const el = resolve(doc, m.at);
   if (!el) return;
   const parent = el.parentNode;
@@ -337,7 +451,7 @@ function applyDom(doc: Document, m: DomMutation): void {
       return;
     }
     case 'setAttribute':
-      attributeName(doc, el, m.name, VALUES[m.value]!);
+      setAttribute(el, m.name, VALUES[m.value]!);
       return;
     case 'removeAttribute': {
       if (el.attributes.length === 0) return;
@@ -371,7 +485,10 @@ function applyDom(doc: Document, m: DomMutation): void {
       // Parsed as a fragment where it is well-formed, else inserted as text (the serializer escapes it).
       let r: Element | null = null;
       try {
-        r = new DOMParser({ onError: () => {} }).parseFromString(`<r>${markup}</r>`, 'text/xml').documentElement;
+        r = new DOMParser({ onError: () => {} }).parseFromString(
+          `<r>${markup}</r>`,
+          'text/xml',
+        ).documentElement;
       } catch {
         // Not well-formed as a fragment: inserted as text below.
       }
@@ -445,10 +562,7 @@ function wrapSigned(doc: Document, m: Extract<DomMutation, { op: 'wrapSigned' }>
     (e) => e.localName === 'Signature' && e.namespaceURI === NS.dsig && e.parentNode === clone,
   );
   if (!m.keepSignature && cloneSignature) clone.removeChild(cloneSignature);
-  const object = () => {
-    const o = doc.createElementNS(NS.dsig, 'ds:Object');
-    return o;
-  };
+  const object = () => doc.createElementNS(NS.dsig, 'ds:Object');
   const isRoot = original === root || !parent || parent === doc;
   switch (m.variant) {
     case 0:

@@ -51,7 +51,8 @@ export async function runCase(
         : { kind: 'escaped', error };
   }
   const ms = performance.now() - start;
-  if (outcome.kind === 'escaped') return { outcome, ms, violation: 'escape', detail: describe(outcome.error) };
+  if (outcome.kind === 'escaped')
+    return { outcome, ms, violation: 'escape', detail: describe(outcome.error) };
   if (outcome.kind === 'accepted' && expected !== 'any' && outcome.identity !== expected) {
     return {
       outcome,
@@ -60,7 +61,8 @@ export async function runCase(
       detail: `accepted ${outcome.identity}; the genuine message ${expected === null ? 'is refused' : `says ${expected}`}`,
     };
   }
-  if (ms > budgetMs) return { outcome, ms, violation: 'over-budget', detail: `${ms.toFixed(0)} ms > ${budgetMs} ms` };
+  if (ms > budgetMs)
+    return { outcome, ms, violation: 'over-budget', detail: `${ms.toFixed(0)} ms > ${budgetMs} ms` };
   return { outcome, ms };
 }
 

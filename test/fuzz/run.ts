@@ -55,7 +55,9 @@ for (const name of wanted) {
   }
 }
 
-console.log(`fuzz: ${runs} cases per target, budget ${budgetMs} ms, seed ${seed}, targets ${wanted.join(', ')}`);
+console.log(
+  `fuzz: ${runs} cases per target, budget ${budgetMs} ms, seed ${seed}, targets ${wanted.join(', ')}`,
+);
 const all: TargetStats[] = [];
 let failed = false;
 for (const name of wanted) {
@@ -69,7 +71,8 @@ for (const name of wanted) {
     fc.asyncProperty(target.arbitrary, async (c) => {
       const ran = await target.run(c, budgetMs);
       if (!ran) skipped++;
-      else stats.record(ran.result, `${ran.input.slice(0, 600)}\n  case: ${JSON.stringify(c).slice(0, 1_500)}`);
+      else
+        stats.record(ran.result, `${ran.input.slice(0, 600)}\n  case: ${JSON.stringify(c).slice(0, 1_500)}`);
       return true;
     }),
     { numRuns: runs, seed },
@@ -79,7 +82,9 @@ for (const name of wanted) {
   if (details.failed) {
     // The harness itself threw (a mutation or a fixture builder): a bug in the fuzzer, not in the validator.
     failed = true;
-    console.log(`  harness error: ${String(details.errorInstance)}\n  case: ${JSON.stringify(details.counterexample)}`);
+    console.log(
+      `  harness error: ${String(details.errorInstance)}\n  case: ${JSON.stringify(details.counterexample)}`,
+    );
   }
   if (stats.firstViolations.length > 0) {
     failed = true;
@@ -99,6 +104,9 @@ const totals = {
 };
 console.log(`total: ${JSON.stringify(totals)}`);
 if (process.env.FUZZ_JSON) {
-  writeFileSync(process.env.FUZZ_JSON, JSON.stringify({ totals, targets: all.map((s) => s.summary()) }, null, 2));
+  writeFileSync(
+    process.env.FUZZ_JSON,
+    JSON.stringify({ totals, targets: all.map((s) => s.summary()) }, null, 2),
+  );
 }
 process.exit(failed ? 1 : 0);

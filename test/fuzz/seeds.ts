@@ -158,8 +158,18 @@ export function metadataSeeds(): MetadataSeed[] {
       authenticated: true,
       refused: true,
     },
-    { name: 'keycloak', xml: metadataFixture('keycloak-realm.xml'), options: { now: METADATA_NOW }, authenticated: false },
-    { name: 'entra', xml: metadataFixture('entra-app.xml'), options: { now: METADATA_NOW }, authenticated: false },
+    {
+      name: 'keycloak',
+      xml: metadataFixture('keycloak-realm.xml'),
+      options: { now: METADATA_NOW },
+      authenticated: false,
+    },
+    {
+      name: 'entra',
+      xml: metadataFixture('entra-app.xml'),
+      options: { now: METADATA_NOW },
+      authenticated: false,
+    },
     { name: 'adfs', xml: metadataFixture('adfs.xml'), options: { now: METADATA_NOW }, authenticated: false },
     {
       name: 'aggregate',

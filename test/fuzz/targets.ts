@@ -90,7 +90,16 @@ export function metadataIdentity(m: ParsedIdpMetadata): unknown {
 // Transports
 
 const RESPONSE_TRANSPORTS = [
-  'base64', 'base64', 'base64', 'raw', 'wrapped', 'utf16le', 'latin1', 'base64url', 'spaces', 'bad-char',
+  'base64',
+  'base64',
+  'base64',
+  'raw',
+  'wrapped',
+  'utf16le',
+  'latin1',
+  'base64url',
+  'spaces',
+  'bad-char',
 ] as const;
 type ResponseTransport = (typeof RESPONSE_TRANSPORTS)[number];
 
@@ -117,9 +126,20 @@ function encodeTransport(xml: string, transport: ResponseTransport): string {
 }
 
 const QUERY_EDITS = [
-  'none', 'duplicate-message', 'drop-signature', 'sigalg-sha1', 'sigalg-unknown', 'signature-first',
-  'lowercase-percent', 'plus-for-%2B', 'add-relaystate', 'duplicate-relaystate', 'truncate-signature',
-  'double-encode', 'empty-params', 'truncate',
+  'none',
+  'duplicate-message',
+  'drop-signature',
+  'sigalg-sha1',
+  'sigalg-unknown',
+  'signature-first',
+  'lowercase-percent',
+  'plus-for-%2B',
+  'add-relaystate',
+  'duplicate-relaystate',
+  'truncate-signature',
+  'double-encode',
+  'empty-params',
+  'truncate',
 ] as const;
 type QueryEdit = (typeof QUERY_EDITS)[number];
 
@@ -133,11 +153,17 @@ function editQuery(query: string, edit: QueryEdit, n: number): string {
     case 'drop-signature':
       return params.filter((p) => !p.startsWith('Signature=')).join('&');
     case 'sigalg-sha1':
-      return query.replace(/SigAlg=[^&]*/, `SigAlg=${encodeURIComponent('http://www.w3.org/2000/09/xmldsig#rsa-sha1')}`);
+      return query.replace(
+        /SigAlg=[^&]*/,
+        `SigAlg=${encodeURIComponent('http://www.w3.org/2000/09/xmldsig#rsa-sha1')}`,
+      );
     case 'sigalg-unknown':
       return query.replace(/SigAlg=[^&]*/, 'SigAlg=urn%3Afuzz');
     case 'signature-first':
-      return [...params.filter((p) => p.startsWith('Signature=')), ...params.filter((p) => !p.startsWith('Signature='))].join('&');
+      return [
+        ...params.filter((p) => p.startsWith('Signature=')),
+        ...params.filter((p) => !p.startsWith('Signature=')),
+      ].join('&');
     case 'lowercase-percent':
       return query.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
     case 'plus-for-%2B':
@@ -200,13 +226,11 @@ export interface ResponseCase {
   transport: ResponseTransport;
 }
 
-export async function responseTarget(): Promise<FuzzTarget<ResponseCase> & { seeds: ResponseSeed[]; expected: Expectation[] }> {
+export async function responseTarget(): Promise<
+  FuzzTarget<ResponseCase> & { seeds: ResponseSeed[]; expected: Expectation[] }
+> {
   const seeds = await responseSeeds();
-  const expected = await expectationsOf(
-    seeds,
-    (s) => validateResponse(s.xml, s.options),
-    responseIdentity,
-  );
+  const expected = await expectationsOf(seeds, (s) => validateResponse(s.xml, s.options), responseIdentity);
   return {
     name: 'response',
     seeds,
@@ -253,7 +277,12 @@ export async function resignedResponseTarget(): Promise<FuzzTarget<{ seed: numbe
         return undefined; // The IdP's signer could not sign this mutant: nothing to validate.
       }
       const input = Buffer.from(xml, 'utf8').toString('base64');
-      const result = await runCase(() => validateResponse(input, seed.options), () => null, 'any', budgetMs);
+      const result = await runCase(
+        () => validateResponse(input, seed.options),
+        () => null,
+        'any',
+        budgetMs,
+      );
       return { result, input: xml };
     },
   };
@@ -291,42 +320,54 @@ function logoutMessage(seed: LogoutSeed, c: LogoutCase): IncomingLogoutMessage {
   }
 }
 
-export function logoutTarget(): Promise<FuzzTarget<LogoutCase> & { seeds: LogoutSeed[]; expected: Expectation[] }> {
+export function logoutTarget(): Promise<
+  FuzzTarget<LogoutCase> & { seeds: LogoutSeed[]; expected: Expectation[] }
+> {
   const seeds = logoutSeeds();
   const genuineMessage = (s: LogoutSeed) =>
-    logoutMessage(s, { seed: 0, plan: { dom: [] }, mutateXml: false, query: 'none', post: 'single', transport: 'base64', n: 0 });
-  return expectationsOf(
-    seeds,
-    async (s) => runLogout(genuineMessage(s), s),
-    logoutIdentity,
-  ).then((expected) => ({
-    name: 'logout',
-    seeds,
-    expected,
-    arbitrary: fc.record({
-      seed: fc.nat({ max: seeds.length - 1 }),
-      plan: mutationPlan,
-      mutateXml: fc.boolean(),
-      query: fc.constantFrom(...QUERY_EDITS),
-      post: fc.constantFrom(...POST_SHAPES),
-      transport: fc.constantFrom(...RESPONSE_TRANSPORTS),
-      n: fc.nat(),
+    logoutMessage(s, {
+      seed: 0,
+      plan: { dom: [] },
+      mutateXml: false,
+      query: 'none',
+      post: 'single',
+      transport: 'base64',
+      n: 0,
+    });
+  return expectationsOf(seeds, async (s) => runLogout(genuineMessage(s), s), logoutIdentity).then(
+    (expected) => ({
+      name: 'logout',
+      seeds,
+      expected,
+      arbitrary: fc.record({
+        seed: fc.nat({ max: seeds.length - 1 }),
+        plan: mutationPlan,
+        mutateXml: fc.boolean(),
+        query: fc.constantFrom(...QUERY_EDITS),
+        post: fc.constantFrom(...POST_SHAPES),
+        transport: fc.constantFrom(...RESPONSE_TRANSPORTS),
+        n: fc.nat(),
+      }),
+      async run(c, budgetMs) {
+        const seed = seeds[c.seed]!;
+        const message = logoutMessage(seed, c);
+        const result = await runCase(
+          () => runLogout(message, seed),
+          logoutIdentity as (r: never) => unknown,
+          expected[c.seed]!,
+          budgetMs,
+        );
+        return { result, input: JSON.stringify(message) };
+      },
     }),
-    async run(c, budgetMs) {
-      const seed = seeds[c.seed]!;
-      const message = logoutMessage(seed, c);
-      const result = await runCase(
-        () => runLogout(message, seed),
-        logoutIdentity as (r: never) => unknown,
-        expected[c.seed]!,
-        budgetMs,
-      );
-      return { result, input: JSON.stringify(message) };
-    },
-  }));
+  );
 }
 
-export function resignedLogoutTarget(): FuzzTarget<{ seed: number; plan: MutationPlan; binding: 'redirect' | 'post' }> {
+export function resignedLogoutTarget(): FuzzTarget<{
+  seed: number;
+  plan: MutationPlan;
+  binding: 'redirect' | 'post';
+}> {
   const seeds = logoutSeeds().filter((s) => s.genuine && s.binding !== 'soap');
   return {
     name: 'logout-resigned',
@@ -348,13 +389,20 @@ export function resignedLogoutTarget(): FuzzTarget<{ seed: number; plan: Mutatio
       } catch {
         return undefined; // The IdP's signer could not sign this mutant.
       }
-      const result = await runCase(() => runLogout(message, seed), () => null, 'any', budgetMs);
+      const result = await runCase(
+        () => runLogout(message, seed),
+        () => null,
+        'any',
+        budgetMs,
+      );
       return { result, input: xml };
     },
   };
 }
 
-export function metadataTarget(): Promise<FuzzTarget<{ seed: number; plan: MutationPlan }> & { seeds: MetadataSeed[]; expected: Expectation[] }> {
+export function metadataTarget(): Promise<
+  FuzzTarget<{ seed: number; plan: MutationPlan }> & { seeds: MetadataSeed[]; expected: Expectation[] }
+> {
   const seeds = metadataSeeds();
   return expectationsOf(
     seeds,
