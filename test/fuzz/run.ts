@@ -8,7 +8,7 @@
  *   FUZZ_TARGETS    comma-separated subset of: response,response-resigned,logout,logout-resigned,metadata
  *   FUZZ_SEED       fast-check seed, to replay a run (default: random, printed)
  *   FUZZ_BUDGET_MS  per-case time budget (default 1000)
- *   FUZZ_JSON       a file to write the totals to as JSON
+ *   FUZZ_JSON       a file to write the totals to as JSON (also every FUZZ_PROGRESS_EVERY cases, default 1000)
  */
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -58,6 +58,7 @@ for (const name of wanted) {
 console.log(
   `fuzz: ${runs} cases per target, budget ${budgetMs} ms, seed ${seed}, targets ${wanted.join(', ')}`,
 );
+const PROGRESS_EVERY = positive('FUZZ_PROGRESS_EVERY', 1_000);
 const all: TargetStats[] = [];
 let failed = false;
 for (const name of wanted) {
@@ -73,6 +74,11 @@ for (const name of wanted) {
       if (!ran) skipped++;
       else
         stats.record(ran.result, `${ran.input.slice(0, 600)}\n  case: ${JSON.stringify(c).slice(0, 1_500)}`);
+      // A long run reports as it goes, so that an interrupted run still has its figures.
+      if ((stats.cases + skipped) % PROGRESS_EVERY === 0) {
+        console.log(`progress ${JSON.stringify({ ...stats.summary(), skipped })}`);
+        writeTotals([...all, stats]);
+      }
       return true;
     }),
     { numRuns: runs, seed },
@@ -93,20 +99,27 @@ for (const name of wanted) {
   all.push(stats);
 }
 
-const totals = {
-  seed,
-  cases: all.reduce((n, s) => n + s.cases, 0),
-  accepted: all.reduce((n, s) => n + s.accepted, 0),
-  escapes: all.reduce((n, s) => n + (s.violations.get('escape') ?? 0), 0),
-  forged: all.reduce((n, s) => n + (s.violations.get('forged') ?? 0), 0),
-  overBudget: all.reduce((n, s) => n + (s.violations.get('over-budget') ?? 0), 0),
-  maxMs: Math.max(...all.map((s) => s.percentile(100))),
-};
+const totals = writeTotals(all);
 console.log(`total: ${JSON.stringify(totals)}`);
-if (process.env.FUZZ_JSON) {
-  writeFileSync(
-    process.env.FUZZ_JSON,
-    JSON.stringify({ totals, targets: all.map((s) => s.summary()) }, null, 2),
-  );
-}
 process.exit(failed ? 1 : 0);
+
+function writeTotals(targets: readonly TargetStats[]) {
+  const totals = {
+    seed,
+    cases: targets.reduce((n, s) => n + s.cases, 0),
+    accepted: targets.reduce((n, s) => n + s.accepted, 0),
+    escapes: targets.reduce((n, s) => n + (s.violations.get('escape') ?? 0), 0),
+    forged: targets.reduce((n, s) => n + (s.violations.get('forged') ?? 0), 0),
+    overBudget: targets.reduce((n, s) => n + (s.violations.get('over-budget') ?? 0), 0),
+    maxMs: Math.max(0, ...targets.map((s) => s.percentile(100))),
+  };
+  if (process.env.FUZZ_JSON) {
+    const summary = {
+      totals,
+      targets: targets.map((s) => s.summary()),
+      violations: targets.flatMap((s) => s.firstViolations),
+    };
+    writeFileSync(process.env.FUZZ_JSON, JSON.stringify(summary, null, 2));
+  }
+  return totals;
+}
