@@ -3,8 +3,9 @@
  * signed responses and signed metadata go to our verifier and to xmlsec1 (libxmlsec1 on libxml2, an
  * implementation that shares no code with xml-crypto). We may be stricter (we demand an enveloped signature
  * on its parent, exclusive c14n, SHA-256), never more lenient: a signature we accept must verify in xmlsec1
- * too. Spawning xmlsec1 costs tens of milliseconds, so this samples FUZZ_XMLSEC_SAMPLES mutants (default 24)
- * per run; every one is a fresh random draw, and a disagreement prints the mutant.
+ * too. Spawning xmlsec1 costs tens of milliseconds, so this draws FUZZ_XMLSEC_SAMPLES mutants (default 80)
+ * per run, of which the parseable and signed ones (usually a sixth to a third) go to both; every run is a
+ * fresh random draw, and a disagreement prints the mutant.
  */
 import { existsSync } from 'node:fs';
 import type { Element } from '@xmldom/xmldom';
@@ -21,7 +22,7 @@ import { buildResponseXml, testKey } from '../fixtures/build-response.ts';
 import { applyPlan, mutationPlan } from './mutate.ts';
 import { metadataSeeds } from './seeds.ts';
 
-const SAMPLES = Number(process.env.FUZZ_XMLSEC_SAMPLES ?? 24);
+const SAMPLES = Number(process.env.FUZZ_XMLSEC_SAMPLES ?? 80);
 const KEY_FROM_COMMAND_LINE = ['--enabled-key-data', 'rsa'];
 
 /**
@@ -115,8 +116,9 @@ describe.skipIf(!existsSync(XMLSEC1))('signature verdicts against xmlsec1', () =
       `xmlsec1 differential: ${compared} compared, stricter than xmlsec1 on ${stricter.length}, known divergences ${JSON.stringify(Object.fromEntries(known))}`,
     );
     expect(moreLenient, 'mutants we accept and xmlsec1 refuses').toEqual([]);
-    // Most mutants stay parseable and signed; a run that compared nothing would prove nothing.
-    expect(compared).toBeGreaterThanOrEqual(Math.floor(SAMPLES / 4));
+    // Enough mutants stay parseable and signed (about 14 of 80 once the parser refuses processing instructions
+    // and deep nesting); a run that compared almost nothing would prove nothing.
+    expect(compared).toBeGreaterThanOrEqual(Math.min(3, SAMPLES));
   }, 300_000);
 
   it('agrees on the mutant that found xml-crypto rendering a processing instruction as text', async () => {
