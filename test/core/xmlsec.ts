@@ -14,6 +14,8 @@ export async function xmlsecVerify(
   xml: string,
   certificatePem: string,
   idAttr: string,
+  /** More xmlsec1 options, e.g. `['--enabled-key-data', 'rsa']` to ignore the certificates in KeyInfo. */
+  extraArgs: readonly string[] = [],
 ): Promise<{ ok: boolean; output: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'xmlsec-'));
   try {
@@ -27,6 +29,7 @@ export async function xmlsecVerify(
       'same-doc',
       '--id-attr:ID',
       idAttr,
+      ...extraArgs,
       '--pubkey-cert-pem',
       cert,
       file,

@@ -9,6 +9,7 @@
  */
 import type { Element, Node } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
+import { SamlSpError } from '../errors.ts';
 
 const XMLNS = 'http://www.w3.org/2000/xmlns/';
 
@@ -42,10 +43,10 @@ export function canonicalizeExclusive(element: Element, options: ExcC14nOptions 
     // Rare (a PrefixList prefix declared above the signed element): pay for a clone rather than mutate.
     const clone = element.cloneNode(true) as Element;
     if (options.exclude) removeCorresponding(element, clone, options.exclude);
-    return canonicalizer.process(clone, c14nOptions);
+    return processOrRefuse(canonicalizer, clone, c14nOptions);
   }
   const excluded = options.exclude;
-  if (!excluded) return canonicalizer.process(element, c14nOptions);
+  if (!excluded) return processOrRefuse(canonicalizer, element, c14nOptions);
   // Cloning the whole assertion costs more than the canonicalisation itself; detaching one node does not.
   const parent = excluded.parentNode;
   if (!parent || !isInside(excluded, element)) {
@@ -54,10 +55,57 @@ export function canonicalizeExclusive(element: Element, options: ExcC14nOptions 
   const next = excluded.nextSibling;
   parent.removeChild(excluded);
   try {
-    return canonicalizer.process(element, c14nOptions);
+    return processOrRefuse(canonicalizer, element, c14nOptions);
   } finally {
     parent.insertBefore(excluded, next);
   }
+}
+
+/**
+ * Runs the canonicaliser, turning what it cannot do right into a refusal of the message (found by the fuzzer,
+ * test/fuzz/, issue #9):
+ * - xml-crypto renders a processing instruction as if its data were text (`a<?x b?>` canonicalises like `ab`,
+ *   where c14n keeps the `<?x b?>`), and throws a plain Error for one without data. A SAML message never
+ *   carries one; refusing them keeps our canonical bytes those of any other implementation.
+ * - It recurses once per nesting level, so tens of thousands of nested elements overflow the stack.
+ * Both are properties of a hostile message: they end as a coded 4xx refusal, never as an exception escaping
+ * as a 500, and never as a verdict another implementation would not reach.
+ */
+function processOrRefuse(canonicalizer: Canonicalizer, node: Node, options: Record<string, unknown>): string {
+  if (containsProcessingInstruction(node)) {
+    throw new SamlSpError(
+      'SAML_STRUCTURE_INVALID',
+      'The signed XML contains a processing instruction, which the canonicaliser cannot render faithfully.',
+      {
+        hint: 'A genuine IdP never puts processing instructions into signed SAML content; the message was crafted or altered.',
+      },
+    );
+  }
+  try {
+    return canonicalizer.process(node, options);
+  } catch (cause) {
+    const reason =
+      cause instanceof RangeError ? 'the elements are nested too deeply' : (cause as Error).message;
+    throw new SamlSpError('SAML_STRUCTURE_INVALID', `The signed XML cannot be canonicalised: ${reason}.`, {
+      hint: 'A genuine IdP never nests elements this deeply; the message was crafted or altered.',
+      cause,
+    });
+  }
+}
+
+/** Whether a processing instruction sits anywhere under `root` (iterative: the depth may be hostile). */
+function containsProcessingInstruction(root: Node): boolean {
+  let node: Node | null = root.firstChild;
+  while (node && node !== root) {
+    if (node.nodeType === 7) return true;
+    if (node.firstChild) {
+      node = node.firstChild;
+      continue;
+    }
+    while (node && node !== root && !node.nextSibling) node = node.parentNode;
+    if (node && node !== root) node = node.nextSibling;
+  }
+  return false;
 }
 
 function isInside(node: Node, ancestor: Element): boolean {

@@ -11,6 +11,7 @@
  */
 import { DOMParser, type Document, type Element, type Node, ParseError } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
+import { assertXmlCharacters } from './characters.ts';
 
 /** Default limit for one SAML message or metadata document, in bytes of XML. */
 export const DEFAULT_MAX_XML_BYTES = 256 * 1024;
@@ -65,6 +66,7 @@ export function assertSafeXmlText(xml: string, options: ParseXmlOptions = {}): s
       hint: 'SAML messages never carry a DTD. This is either a broken IdP or an XML injection attempt (XXE, entity expansion).',
     });
   }
+  assertXmlCharacters(xml, what);
   return xml;
 }
 
