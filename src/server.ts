@@ -9,7 +9,7 @@ import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
 import { buildSpMetadata } from './core/metadata/sp-metadata.ts';
 import type { Connection } from './core/types.ts';
-import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
+import type { DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
 import { homePage } from './http/home-page.ts';
@@ -190,6 +190,8 @@ async function mountDevIdp(
     metadataCache.set(c.id, { version: c.updatedAt, xml });
     return xml;
   };
+  // Loaded only when the dev IdP is on: the library entry never loads samlify.
+  const { createDevIdp } = await import('./dev-idp/index.ts');
   const devIdp = createDevIdp({
     baseUrl: `${config.baseUrl}/idp`,
     signing: pair,
