@@ -1,6 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { packageSelfAlias } from './vitest.shared.ts';
 
 export default defineConfig({
+  resolve: { alias: packageSelfAlias },
   test: {
     include: ['test/**/*.test.ts'],
     // test/e2e/ runs against Keycloak: `npm run test:e2e` (vitest.e2e.config.ts).
