@@ -189,6 +189,43 @@ describe('the tarball', () => {
     }
   });
 
+  it('its public declarations name no private path of another package and never `any`', () => {
+    // Every declaration file reachable from the three entry points, as the installed package has them.
+    const pkg = path.join(app, 'node_modules/saml-sp-kit');
+    const seen = new Set<string>();
+    const external = new Set<string>();
+    const anys: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // Comments hold examples ("import … from 'saml-sp-kit'") and prose ("if any"): only code counts.
+      const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      for (const [, specifier] of code.matchAll(/(?:from\s*|import\()\s*['"]([^'"]+)['"]/g)) {
+        if (specifier!.startsWith('.'))
+          visit(path.resolve(path.dirname(file), specifier!.replace(/\.js$/, '.d.ts')));
+        else external.add(specifier!);
+      }
+      if (/\bany\b/.test(code)) anys.push(path.relative(pkg, file));
+    };
+    for (const entry of ['dist/index.d.ts', 'dist/http/index.d.ts', 'dist/dev-idp/index.d.ts']) {
+      visit(path.join(pkg, entry));
+    }
+    expect(seen.size).toBeGreaterThan(30);
+    expect(anys).toEqual([]);
+    // Bare package names only (their public entry), never 'pkg/dist/lib/x.js'.
+    const deep = [...external].filter(
+      (s) => !s.startsWith('node:') && s.split('/').length > (s.startsWith('@') ? 2 : 1),
+    );
+    expect(deep).toEqual([]);
+    expect([...external].filter((s) => !s.startsWith('node:')).sort()).toEqual([
+      '@xmldom/xmldom',
+      'express',
+      'passport-strategy',
+      'samlify',
+      'zod',
+    ]);
+  });
+
   it('type-checks in a TypeScript app (nodenext, ESM and CommonJS files; bundler), with no `any`', async () => {
     const tsc = path.join(app, 'node_modules/typescript/bin/tsc');
     for (const project of ['tsconfig.nodenext.json', 'tsconfig.bundler.json']) {
