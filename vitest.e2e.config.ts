@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { packageSelfAlias } from './vitest.shared.ts';
 
 /**
  * End-to-end tests against a real Keycloak (`npm run test:e2e`). One Keycloak per run, started and stopped by
@@ -6,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  * the SP on the port the realm was rendered for.
  */
 export default defineConfig({
+  resolve: { alias: packageSelfAlias },
   test: {
     include: ['test/e2e/**/*.test.ts'],
     globalSetup: ['test/e2e/global-setup.ts'],

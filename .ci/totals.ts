@@ -1,6 +1,6 @@
 // Prints vitest's JSON reports as the one closing line CI reads: "N passed, N failed[, N skipped]", summed over
-// every report named on the command line (npm test, npm run test:e2e, npm run chaos:short). A missing report
-// counts as a failure.
+// every report named on the command line (npm test, npm run test:e2e, npm run chaos:short, npm run test:pack).
+// A missing report counts as a failure.
 import { existsSync, readFileSync } from 'node:fs';
 
 interface Report {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
-import { createDevIdp, type DevIdp } from './dev-idp/index.ts';
+import type { DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
 import { errorHandler, notFoundHandler } from './http/error-response.ts';
@@ -203,6 +203,8 @@ async function mountDevIdp(
   );
   // The IdP looks its SPs up on every request: sp.metadataFor signs each SP's metadata once per connection
   // version, not per lookup (an RSA signature each time, and a new document ID that defeats the IdP's parse cache).
+  // Loaded only when the dev IdP is on: the library entry never loads samlify.
+  const { createDevIdp } = await import('./dev-idp/index.ts');
   const devIdp = createDevIdp({
     baseUrl: `${config.baseUrl}/idp`,
     signing: pair,

@@ -14,7 +14,7 @@ import {
   ServiceProvider,
   samlRouter,
   type UserRecord,
-} from '../../src/index.ts';
+} from 'saml-sp-kit';
 
 export interface ExampleOptions {
   baseUrl: string;

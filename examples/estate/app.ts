@@ -15,7 +15,7 @@ import {
   ServiceProvider,
   type Stores,
   samlRouter,
-} from '../../src/index.ts';
+} from 'saml-sp-kit';
 import { appPage } from './page.ts';
 
 /** The connection id every estate app uses for the shared IdP: /saml/idp/login, /saml/idp/acs, /saml/idp/slo. */

@@ -3,8 +3,8 @@
  * and the tests: which apps there are, their default ports, and where each app keeps its SAML key pair.
  */
 import path from 'node:path';
+import { type KeyPair, loadOrCreateKeyPair } from 'saml-sp-kit';
 import { z } from 'zod';
-import { type KeyPair, loadOrCreateKeyPair } from '../../src/index.ts';
 
 export interface EstateAppSpec {
   /** Short name: the session cookie is `${name}_session`, the key files `estate-${name}.*.pem`. */

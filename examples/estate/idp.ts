@@ -5,8 +5,8 @@
  * every app that took part (front channel through the browser, or back channel over SOAP).
  */
 import express from 'express';
-import { createDevIdp, type DevIdp, type LogoutPropagation } from '../../src/dev-idp/index.ts';
-import type { KeyPair } from '../../src/index.ts';
+import type { KeyPair } from 'saml-sp-kit';
+import { createDevIdp, type DevIdp, type LogoutPropagation } from 'saml-sp-kit/dev-idp';
 
 export interface EstateIdpOptions {
   /** Where the IdP's server is reached, e.g. http://localhost:3000. The IdP itself is mounted at /idp. */

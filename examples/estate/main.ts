@@ -15,9 +15,9 @@
  */
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { generateKeyPair, type KeyPair } from 'saml-sp-kit';
+import type { DevIdp, LogoutPropagation } from 'saml-sp-kit/dev-idp';
 import { z } from 'zod';
-import type { DevIdp, LogoutPropagation } from '../../src/dev-idp/index.ts';
-import { generateKeyPair, type KeyPair } from '../../src/index.ts';
 import { createEstateApp, type EstateApp } from './app.ts';
 import { ESTATE_APPS, ESTATE_IDP_PORT, EstateEnv, estatePorts, loadEstateKeys } from './estate.ts';
 import { createEstateIdp } from './idp.ts';

@@ -5,10 +5,9 @@
 import path from 'node:path';
 import { InvalidOptionError } from '../core/errors.ts';
 import { createMemoryStores } from './memory/index.ts';
-import { openPostgresStores } from './postgres/index.ts';
 import { redactUrl } from './redact.ts';
-import { openRedisStores, parseRedisTarget } from './redis/index.ts';
-import { openSqliteStores } from './sqlite/index.ts';
+import type { RedisStores } from './redis/index.ts';
+import { parseRedisTarget } from './redis/target.ts';
 import type { Stores } from './types.ts';
 
 export type * from './types.ts';
@@ -119,8 +118,9 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     ...(options.caches ? { caches: options.caches } : {}),
   });
   if (redisUrl === undefined) return database;
-  let redis: Awaited<ReturnType<typeof openRedisStores>>;
+  let redis: RedisStores;
   try {
+    const { openRedisStores } = await loadBackend('@redis/client', () => import('./redis/index.ts'));
     redis = await openRedisStores(redisUrl, { ...onError, ...sentinelPassword });
   } catch (error) {
     await database.close();
@@ -144,16 +144,36 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   };
 }
 
-function openDatabase(
+// Each backend loads on first use, so an app only imports the driver its URLs name: a SQLite user never
+// loads pg or @redis/client (optional peer dependencies), and neither loads node:sqlite unless asked.
+async function openDatabase(
   target: DatabaseTarget,
   options: { caches?: 'memory' | 'database'; onError?: (error: Error) => void },
 ): Promise<Stores> {
   switch (target.kind) {
     case 'memory':
-      return Promise.resolve(createMemoryStores());
-    case 'sqlite':
-      return Promise.resolve(openSqliteStores(target.file, { caches: options.caches ?? 'memory' }));
-    case 'postgres':
+      return createMemoryStores();
+    case 'sqlite': {
+      const { openSqliteStores } = await import('./sqlite/index.ts');
+      return openSqliteStores(target.file, { caches: options.caches ?? 'memory' });
+    }
+    case 'postgres': {
+      const { openPostgresStores } = await loadBackend('pg', () => import('./postgres/index.ts'));
       return openPostgresStores(target.url, options);
+    }
+  }
+}
+
+/** Imports a backend whose driver is an optional peer dependency, naming the package to install when missing. */
+async function loadBackend<T>(driver: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(`'${driver}'`)) {
+      const message = `This store needs the "${driver}" package, which is not installed: npm install ${driver}`;
+      throw new Error(message, { cause: error });
+    }
+    throw error;
   }
 }
