@@ -99,7 +99,7 @@ async function fullFlow(server: TestServer): Promise<void> {
   });
   expect(replayed.status).toBe(400);
   expect((JSON.parse(replayed.body) as { error: { code: string } }).error.code).toBe('SAML_REPLAYED');
-  await browser.get(`${server.baseUrl}/logout`);
+  await browser.post(`${server.baseUrl}/logout`, {});
   expect(await me(server, browser)).toBe(401);
 }
 
