@@ -108,7 +108,13 @@ describe('the tarball', () => {
   it('holds the built package and no test, fixture, key, certificate or database file', () => {
     const paths = pack.files.map((f) => f.path);
     const outside = paths.filter((p) => !/^(dist|src)\//.test(p));
-    expect(outside.sort()).toEqual(['CHANGELOG.md', 'README.md', 'bin/saml-sp.js', 'package.json']);
+    expect(outside.sort()).toEqual([
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'bin/saml-sp.js',
+      'package.json',
+    ]);
     const forbidden = paths.filter(
       (p) =>
         /(^|\/)(test|tests|fixtures?|__tests__|certs|data|examples)\//.test(p) ||
