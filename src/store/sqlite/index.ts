@@ -12,6 +12,7 @@ import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
+import { SqliteTraceStore } from './traces.ts';
 import { SqliteUserStore } from './users.ts';
 
 export { openSqliteDatabase } from './database.ts';
@@ -26,6 +27,7 @@ export {
   SqliteSessionStore,
   SqliteStateStore,
   SqliteThrottleStore,
+  SqliteTraceStore,
   SqliteUserStore,
 };
 
@@ -61,6 +63,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    traces: new SqliteTraceStore(db),
     checks: [
       {
         name: 'database',
