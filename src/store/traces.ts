@@ -79,7 +79,9 @@ export function traceListLimit(query: TraceQuery | undefined): number {
 }
 
 /** The columns a backend indexes; the rest of the trace travels as one JSON document. */
-export function traceBody(trace: SignInTrace): Omit<SignInTrace, 'traceId' | 'at' | 'connectionId' | 'outcome'> {
+export function traceBody(
+  trace: SignInTrace,
+): Omit<SignInTrace, 'traceId' | 'at' | 'connectionId' | 'outcome'> {
   const { traceId: _t, at: _a, connectionId: _c, outcome: _o, ...body } = trace;
   return body;
 }

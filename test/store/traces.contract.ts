@@ -67,7 +67,11 @@ export function traceStoreContract(name: string, factory: Factory<TraceStore>): 
         await store().put(buildTrace({ traceId: `BBBBB-0000${i}`, at: at(i * 100) }));
       expect(await store().purge({ olderThan: at(150), maxCount: 1000 })).toBe(1);
       expect(await store().purge({ olderThan: at(0), maxCount: 3 })).toBe(2);
-      expect((await store().list()).map((t) => t.traceId)).toEqual(['BBBBB-00006', 'BBBBB-00005', 'BBBBB-00004']);
+      expect((await store().list()).map((t) => t.traceId)).toEqual([
+        'BBBBB-00006',
+        'BBBBB-00005',
+        'BBBBB-00004',
+      ]);
       expect(await store().purge({ olderThan: at(0), maxCount: 3 })).toBe(0);
     });
 

@@ -7,6 +7,7 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
@@ -14,9 +15,11 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { TraceService } from '../../trace/index.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { traceApi } from './trace-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
@@ -25,6 +28,8 @@ export interface AdminApiOptions {
   logger: Logger;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
+  /** Sign-in traces; without it the trace calls answer 404. */
+  traces?: TraceService;
 }
 
 /** Creates the API router; mount it at /admin/api. */
@@ -80,6 +85,8 @@ export function adminApi(options: AdminApiOptions): Router {
       connection: view,
     });
   });
+
+  if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

@@ -68,7 +68,14 @@ export class PostgresConnectionHealthStore implements ConnectionHealthStore {
          last_failure_message = excluded.last_failure_message,
          last_failure_hint = excluded.last_failure_hint,
          last_failure_trace_id = excluded.last_failure_trace_id`,
-      [connectionId, failure.at, failure.code, clip(failure.message), clip(failure.hint), failure.traceId ?? null],
+      [
+        connectionId,
+        failure.at,
+        failure.code,
+        clip(failure.message),
+        clip(failure.hint),
+        failure.traceId ?? null,
+      ],
     );
   }
 
