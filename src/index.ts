@@ -91,9 +91,12 @@ export { fetchMetadata } from './sp/metadata-fetch.ts';
 export { MetadataRefresher, type MetadataRefresherOptions } from './sp/metadata-refresh.ts';
 export { safeReturnTo } from './sp/return-to.ts';
 export {
+  type AcsInput,
+  type ClientFacts,
   type LoginStart,
   ServiceProvider,
   type ServiceProviderOptions,
+  type SignInAttempt,
   type SignInEvent,
   type SignInFacts,
   type SignInResult,
@@ -108,3 +111,13 @@ export {
 export { openStores } from './store/index.ts';
 export { StoreNotReadyError } from './store/readiness.ts';
 export type * from './store/types.ts';
+export {
+  captureKey,
+  newTraceId,
+  normalizeTraceId,
+  startTraceSweeper,
+  TraceService,
+  type TraceServiceOptions,
+  type TraceView,
+  traceView,
+} from './trace/index.ts';
