@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAndInflate } from '../../src/core/xml/encoding.ts';
 import type { ResponseOverrides } from '../../src/dev-idp/index.ts';
-import { TestBrowser } from '../helpers/browser.ts';
+import { parseForm, TestBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const TOKEN = 'trace-admin-token-0123456789abcdef';
@@ -249,5 +249,34 @@ describe('a refused sign-in, end to end', () => {
     });
     expect(json.status).toBe(405);
     expect(JSON.parse(json.body)).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+  });
+
+  it('a successful sign-in and a refused logout are traced too', async () => {
+    const b = new TestBrowser();
+    const start = await b.follow(await b.get(`${t.baseUrl}/saml/dev/login?returnTo=/`));
+    const idp = await b.submit(parseForm(start), { username: 'alice', password: 'alice-pass' });
+    expect((await b.submit(parseForm(idp))).status).toBe(303);
+    const [latest] = (await (await api('/traces?connectionId=dev&limit=1')).json()) as Record<
+      string,
+      unknown
+    >[];
+    expect(latest).toMatchObject({
+      outcome: 'succeeded',
+      verified: true,
+      kind: 'acs',
+      nameId: expect.stringContaining('alice'),
+    });
+    expect(latest?.attributeNames).toEqual(expect.arrayContaining(['email']));
+
+    const slo = await b.get(`${t.baseUrl}/saml/dev/slo?SAMLRequest=not-a-message`, { accept: 'text/html' });
+    expect(slo.status).toBe(400);
+    const id = TRACE_ID.exec(slo.body)?.[1] ?? '';
+    const trace = (await (await api(`/traces/${id}`)).json()) as Record<string, unknown>;
+    expect(trace).toMatchObject({
+      kind: 'slo',
+      outcome: 'failed',
+      verified: false,
+      failedCheck: 'logout-message',
+    });
   });
 });
