@@ -123,6 +123,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 13,
+    name: 'step-up: what a request demanded and how a session authenticated',
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
+      ALTER TABLE sessions ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
+    `,
+  },
 ];
 
 /**
