@@ -59,6 +59,29 @@ describe('step-up against Keycloak', () => {
     await context.close();
   }, 120_000);
 
+  it('maxAge: Keycloak’s single sign-on answers with the original AuthnInstant, which a short maxAge refuses', async () => {
+    await sp.updateConnection('keycloak', (c) => ({ ...c, policy: { ...c.policy, clockSkewSeconds: 0 } }));
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await signIn(page, sp, 'keycloak', USERS.alice);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const seen = sp.events.length;
+      await page.goto(`${sp.baseUrl}/saml/keycloak/login?returnTo=/me&maxAge=1`);
+      await page.waitForURL(`${sp.baseUrl}/saml/keycloak/acs`);
+      const refusal = sp.events.slice(seen).find((e) => e.code === 'SAML_AUTHN_TOO_OLD');
+      expect(refusal, JSON.stringify(sp.events.slice(seen))).toBeDefined();
+      // The refusal ends nothing: the earlier session stays, and forceAuthn is the way to a fresh one.
+      expect((await me(context, sp)).status).toBe(200);
+      await context.close();
+    } finally {
+      await sp.updateConnection('keycloak', (c) => ({
+        ...c,
+        policy: { ...c.policy, clockSkewSeconds: 120 },
+      }));
+    }
+  }, 120_000);
+
   it('a connection that requires MFA refuses Keycloak’s password-only assertion, naming the Keycloak setting', async () => {
     await sp.updateConnection('keycloak', (c) => ({
       ...c,
