@@ -10,7 +10,7 @@ import { html, type SafeHtml } from './html.ts';
 
 /** What the page knows about where the person was signing in. */
 export interface EndUserContext {
-  /** The organization's name (until organizations exist: the connection's display name). */
+  /** The organization's name (the connection's display name when it has no organization). */
   organizationName?: string;
   connectionId?: string;
   /** Starts a fresh sign-in (same connection, a safe returnTo): the "Try again" button. */

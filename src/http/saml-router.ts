@@ -8,6 +8,7 @@
  * app.use('/saml', samlRouter(sp));
  * ```
  */
+
 import express, { type Request, type Response, type Router } from 'express';
 import { SamlSpError } from '../core/errors.ts';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
@@ -23,6 +24,7 @@ import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { redirectToReturnTo } from './redirect.ts';
 import { type SloRouterOptions, sloRouter } from './slo-router.ts';
+import { stepUpQuery } from './step-up-query.ts';
 
 export const DEFAULT_SESSION_COOKIE = 'saml_sp_session';
 
@@ -61,10 +63,13 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
   const endUser = async (connectionId: string, returnTo?: unknown): Promise<EndUserContext> => {
     const connection = await sp.stores.connections.get(connectionId).catch(() => undefined);
     if (!connection) return support;
+    const organization = connection.organizationId
+      ? await sp.organizations.get(connection.organizationId).catch(() => undefined)
+      : undefined;
     const path = `${sp.routePrefix}/${encodeURIComponent(connection.id)}/login`;
     return {
       ...support,
-      organizationName: connection.displayName,
+      organizationName: organization?.name ?? connection.displayName,
       connectionId: connection.id,
       retryUrl: `${path}?returnTo=${encodeURIComponent(safeReturnTo(returnTo))}`,
     };
@@ -90,6 +95,7 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       const start = await sp.startLogin(req.params.connectionId, {
         returnTo: req.query.returnTo,
         browserKey,
+        ...stepUpQuery(req.query),
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {

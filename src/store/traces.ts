@@ -24,8 +24,10 @@ export interface SignInTrace {
   at: Date;
   /** As it appeared in the URL (may name no connection: anyone can POST to /saml/<anything>/acs). */
   connectionId: string;
-  /** The connection's (later: its organization's) name at the time, when the connection exists. */
+  /** The connection's display name at the time, when the connection exists. */
   connectionName?: string;
+  /** The organization the connection belonged to at the time. */
+  organizationId?: string;
   outcome: 'succeeded' | 'failed';
   /**
    * True only when a signature verified and the message answered a pending request of this browser (or was

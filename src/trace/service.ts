@@ -94,6 +94,7 @@ export class TraceService {
       at: event.at,
       connectionId: clip(event.connectionId),
       ...(attempt.connectionName ? { connectionName: attempt.connectionName } : {}),
+      ...(attempt.organizationId ? { organizationId: attempt.organizationId } : {}),
       outcome: event.ok ? 'succeeded' : 'failed',
       verified: attempt.verified,
       checks,

@@ -91,6 +91,7 @@ function printOne(t: TraceView): void {
   line('at', t.at);
   line('connection', t.connectionName ? `${t.connectionName} (${t.connectionId})` : t.connectionId);
   line('error', t.errorCode ? `${t.errorCode}${t.message ? `: ${t.message}${claim}` : ''}` : undefined);
+  line('organization', t.organizationId);
   line('failed check', t.failedCheck);
   line('hint', t.hint && `${t.hint}${claim}`);
   line('IdP issuer', t.idpIssuer && `${t.idpIssuer}${claim}`);

@@ -27,7 +27,7 @@ ${
 <section><table>
 <tr><th>Kind</th><td>${t.kind === 'acs' ? 'Sign-in (ACS)' : 'Logout (SLO)'}</td></tr>
 <tr><th>Time</th><td>${ago(t.at, now)} <span class="muted small">${t.at}</span></td></tr>
-<tr><th>Connection</th><td><a href="/admin/traces?connectionId=${encodeURIComponent(t.connectionId)}">${t.connectionName ?? t.connectionId}</a> <code class="small">${t.connectionId}</code></td></tr>
+<tr><th>Connection</th><td><a href="/admin/traces?connectionId=${encodeURIComponent(t.connectionId)}">${t.connectionName ?? t.connectionId}</a> <code class="small">${t.connectionId}</code>${t.organizationId ? html`<br><span class="muted small">organization <code>${t.organizationId}</code></span>` : ''}</td></tr>
 ${t.errorCode ? html`<tr><th>Error</th><td><code data-error-code>${t.errorCode}</code>${t.message ? html` ${t.message}${claim}` : ''}</td></tr>` : ''}
 ${t.failedCheck ? html`<tr><th>Failed check</th><td><code data-failed-check>${t.failedCheck}</code></td></tr>` : ''}
 ${t.hint ? html`<tr><th>Hint</th><td>${t.hint}${claim}</td></tr>` : ''}
