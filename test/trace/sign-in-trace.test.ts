@@ -283,4 +283,32 @@ describe('a refused sign-in, end to end', () => {
       failedCheck: 'logout-message',
     });
   });
+
+  it('the admin page switches raw capture on and off for one connection (CSRF-checked)', async () => {
+    const login = await fetch(`${t.baseUrl}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const get = async () =>
+      (await fetch(`${t.baseUrl}/admin/traces?connectionId=dev`, { headers: { cookie } })).text();
+    const page = await get();
+    expect(page).toContain('Capture raw messages');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const post = (path: string, fields: Record<string, string>) =>
+      fetch(`${t.baseUrl}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: t.baseUrl },
+        body: new URLSearchParams(fields).toString(),
+      });
+    expect((await post('/admin/traces/capture/dev', { minutes: '10' })).status).toBe(403);
+    expect((await post('/admin/traces/capture/dev', { minutes: '10', _csrf: csrf })).status).toBe(303);
+    expect(await t.server.traces.captureUntil('dev')).toBeInstanceOf(Date);
+    expect(await get()).toContain('Stop capturing');
+    expect((await post('/admin/traces/capture/dev/stop', { _csrf: csrf })).status).toBe(303);
+    expect(await t.server.traces.captureUntil('dev')).toBeUndefined();
+  });
 });
