@@ -12,13 +12,14 @@ import { decodeAndInflate } from '../../src/core/xml/encoding.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const SUPPORT = 'https://help.customer.example/sso';
+const TOKEN = 'browser-trace-token-0123456789';
 const SCREENSHOTS = new URL('../../.cache/screenshots/', import.meta.url).pathname;
 
 let t: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  t = await startTestServer({ SUPPORT_CONTACT: SUPPORT });
+  t = await startTestServer({ SUPPORT_CONTACT: SUPPORT, ADMIN_TOKEN: TOKEN });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-background-networking'],
@@ -93,6 +94,18 @@ describe('the end-user error page in Chromium', () => {
     expect(page.url()).toContain('SAMLRequest=');
     // The trace the person would quote is there for the admin.
     expect((await t.server.traces.get(traceId))?.errorCode).toBe('SAML_RESPONSE_EXPIRED');
+
+    // The admin looks the quoted ID up: "Find a trace" accepts it as typed.
+    await page.goto(`${t.baseUrl}/admin`);
+    await page.fill('#token', TOKEN);
+    await Promise.all([page.waitForURL(`${t.baseUrl}/admin`), page.click('button[type=submit]')]);
+    await page.click('text=Traces');
+    await page.fill('#q', traceId.replace('-', '').toLowerCase());
+    await Promise.all([page.waitForURL(`${t.baseUrl}/admin/traces/${traceId}`), page.click('text=Open')]);
+    expect(await page.textContent('[data-error-code]')).toBe('SAML_RESPONSE_EXPIRED');
+    const failed = (await page.textContent('[data-failed-check]')) ?? '';
+    expect(await page.getAttribute(`[data-check="${failed}"]`, 'data-status')).toBe('fail');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-trace-detail.png'), fullPage: true });
     await context.close();
   }, 90_000);
 });

@@ -91,4 +91,5 @@ button.link { border: 0; background: none; padding: 0; text-decoration: underlin
 .error-box { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5rem 1rem; }
 details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 ol li { margin-bottom: .3rem; }
+table.checks td { overflow-wrap: anywhere; } table.checks td:first-child { width: 3.5rem; }
 `;

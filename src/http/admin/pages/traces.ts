@@ -40,7 +40,7 @@ ${t.hint ? html`<tr><th>Hint</th><td>${t.hint}${claim}</td></tr>` : ''}
     t.checks.length
       ? html`<table class="checks">${t.checks.map(
           (c) =>
-            html`<tr data-check="${c.check}" data-status="${c.status}"><td><span class="badge ${mark(c.status)}">${c.status}</span></td><td><code>${c.check}</code>${'title' in c && c.title ? html`<br><span class="muted small">${c.title}</span>` : ''}</td><td class="small">${c.detail ?? ''}</td></tr>`,
+            html`<tr data-check="${c.check}" data-status="${c.status}"><td><span class="badge ${mark(c.status)}">${c.status}</span></td><td><code>${c.check}</code>${c.detail ? html`: <span class="small">${c.detail}</span>` : ''}${'title' in c && c.title ? html`<br><span class="muted small">${c.title}</span>` : ''}</td></tr>`,
         )}</table>`
       : html`<p class="muted">The message never reached the checklist (nothing to read, or no such connection).</p>`
   }</section>
