@@ -7,6 +7,7 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
@@ -16,10 +17,12 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
+import type { TraceService } from '../../trace/index.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { organizationApi } from './organization-api.ts';
+import { traceApi } from './trace-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
@@ -30,6 +33,8 @@ export interface AdminApiOptions {
   logger: Logger;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
+  /** Sign-in traces; without it the trace calls answer 404. */
+  traces?: TraceService;
 }
 
 /** Creates the API router; mount it at /admin/api. */
@@ -86,6 +91,7 @@ export function adminApi(options: AdminApiOptions): Router {
     });
   });
 
+  if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
   router.use(organizationApi(options.organizations ?? connections.organizations, logger));
 
   router.use((req, _res, next) => {

@@ -8,6 +8,7 @@
  *   POST /connections/:id/mapping|policy|refresh|delete
  *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
  *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
+ *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
  *
  * Every POST carries the session's CSRF token.
  */
@@ -18,6 +19,7 @@ import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { newToken } from '../../sp/tokens.ts';
+import type { TraceService } from '../../trace/index.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../logger.ts';
@@ -31,6 +33,7 @@ import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
 import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
 import { type TestRuns, testResultPath } from './test-runs.ts';
+import { mountTracePages } from './trace-pages.ts';
 
 export interface AdminPageOptions {
   connections: ConnectionService;
@@ -40,6 +43,8 @@ export interface AdminPageOptions {
   testRuns: TestRuns;
   logger: Logger;
   cookieName: string;
+  /** Sign-in traces: the trace pages are mounted when given. */
+  traces?: TraceService;
 }
 
 type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
@@ -473,6 +478,10 @@ export function adminPages(options: AdminPageOptions): Router {
       errorPage(req, res, err, session);
     }
   });
+
+  if (options.traces) {
+    mountTracePages(router, { traces: options.traces, connections, sessions, logger, signedIn, form });
+  }
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
