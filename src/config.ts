@@ -85,13 +85,26 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(5_000, 100, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: millis(10_000, 100, 600_000),
+  // Prometheus text at GET /metrics: off unless asked for, and then only for the bearer of METRICS_TOKEN.
+  METRICS: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
 });
 
 /** Rules across variables. */
-const checkedEnvSchema = envSchema.refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
-});
+const checkedEnvSchema = envSchema
+  .refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+  })
+  .refine((e) => !isOn(e.METRICS) || e.METRICS_TOKEN !== undefined, {
+    path: ['METRICS_TOKEN'],
+    message:
+      'is required when METRICS=on (Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`)',
+  });
+
+function isOn(value: string): boolean {
+  return ['on', 'true', '1'].includes(value);
+}
 
 export interface ResolvedConfig {
   port: number;
@@ -114,6 +127,8 @@ export interface ResolvedConfig {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** SIGTERM/SIGINT: in-flight requests get this long to finish; the process exits by then at the latest. */
   shutdownTimeoutMs: number;
+  /** METRICS=on: Prometheus text at GET /metrics for the bearer of `token` (METRICS_TOKEN). */
+  metrics?: { token: string };
 }
 
 /** Thrown when the environment is invalid; the CLI prints it and exits 2. */
@@ -171,5 +186,6 @@ export function loadConfig(
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ...(isOn(e.METRICS) && e.METRICS_TOKEN ? { metrics: Object.freeze({ token: e.METRICS_TOKEN }) } : {}),
   });
 }

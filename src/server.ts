@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import express, { type Express } from 'express';
+import { AdminIdentities } from './audit/admin-identities.ts';
+import { AuditLog } from './audit/audit-log.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
@@ -13,8 +15,12 @@ import { errorHandler, notFoundHandler } from './http/error-response.ts';
 import { healthRoutes } from './http/health.ts';
 import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
+import { logContext } from './http/log-context.ts';
 import { createLogger, type Logger } from './http/logger.ts';
+import { metricsRoute } from './http/metrics-route.ts';
 import { samlRouter } from './http/saml-router.ts';
+import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
+import type { PrometheusMetrics } from './metrics/prometheus.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
@@ -37,6 +43,12 @@ export interface AppServer {
   connections: ConnectionService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
+  /** The audit log every admin action is recorded in: pass it to each service as its `audit` port. */
+  audit: AuditLog;
+  /** The admin identities (named admin tokens, ADMIN_TOKEN as "bootstrap"). */
+  identities: AdminIdentities;
+  /** The OpenTelemetry instruments (also `sp.metrics`): the events room counts webhook deliveries here. */
+  metrics: SpMetrics;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -84,7 +96,18 @@ export async function createAppServer(
   // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
   // database), so no load balancer needs sticky sessions for the admin page (issue #11).
   const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
+  // METRICS=on: this server's own MeterProvider read by the Prometheus exporter (the SDK loads only then).
+  const prometheus = config.metrics ? await loadPrometheus() : undefined;
+  const metrics = createSpMetrics(prometheus?.provider);
+  // Every admin action, whoever performs it (API, page, CLI), lands in one append-only log.
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const identities = new AdminIdentities({
+    ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
+    bootstrapToken: config.adminToken,
+    audit,
+  });
   const sp = new ServiceProvider({
+    metrics,
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
@@ -93,7 +116,7 @@ export async function createAppServer(
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
   });
-  const connections = new ConnectionService({ sp, health, logger });
+  const connections = new ConnectionService({ sp, health, logger, audit });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,
@@ -104,6 +127,8 @@ export async function createAppServer(
   const app = express();
   const http = createHttpServer(app, config.http);
   app.disable('x-powered-by');
+  // First: every log line of a request carries its trace ID once it has one.
+  app.use(logContext());
   // Whose X-Forwarded-For to believe (TRUST_PROXY): req.ip keys the admin sign-in throttle.
   app.set('trust proxy', config.trustProxy);
   app.use((_req, res, next) => {
@@ -115,6 +140,8 @@ export async function createAppServer(
 
   // Before everything else: probes must not depend on sessions, cookies or the dev IdP.
   app.use(healthRoutes({ checks: stores.checks, draining: () => http.draining, logger }));
+  if (prometheus && config.metrics)
+    app.use(metricsRoute({ token: config.metrics.token, handle: prometheus.handle }));
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
@@ -126,6 +153,8 @@ export async function createAppServer(
     adminRouter({
       connections,
       adminToken: config.adminToken,
+      audit,
+      identities,
       testRuns,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
@@ -148,6 +177,9 @@ export async function createAppServer(
     stores,
     connections,
     refresher,
+    audit,
+    identities,
+    metrics,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -176,12 +208,28 @@ export async function createAppServer(
         stopSweeper?.();
         // In-flight requests still need the stores: close them only once the HTTP side has drained.
         const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
-        await stores.close();
+        await Promise.all([stores.close(), prometheus?.shutdown()]);
         return drained;
       })();
       return closing;
     },
   };
+}
+
+/** The Prometheus exporter, whose SDK packages are optional peer dependencies of the package. */
+async function loadPrometheus(): Promise<PrometheusMetrics> {
+  try {
+    const { createPrometheusMetrics } = await import('./metrics/prometheus.ts');
+    return createPrometheusMetrics();
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(
+        'METRICS=on needs the OpenTelemetry SDK: npm install @opentelemetry/sdk-metrics @opentelemetry/exporter-prometheus',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { isSamlSpError } from '../core/errors.ts';
 import { isAdminError } from '../sp/admin-errors.ts';
 import { isStoreUnavailable } from '../store/errors.ts';
 import { html, page } from './html.ts';
+import { currentTraceId, setTraceId } from './log-context.ts';
 import type { Logger } from './logger.ts';
 
 /** The HTTP answer for a thrown value. */
@@ -122,7 +123,9 @@ export function sendError(
   options: SendErrorOptions,
 ): DescribedError {
   const error = describeError(err);
-  const traceId = randomUUID();
+  // The request's trace ID when it has one (a sign-in trace), else a fresh one; later log lines carry it.
+  const traceId = currentTraceId() ?? randomUUID();
+  setTraceId(traceId);
   const log = error.status >= 500 && error.status !== 503 ? options.logger.error : options.logger.warn;
   log(options.event ?? 'http.error', {
     traceId,

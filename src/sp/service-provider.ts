@@ -24,6 +24,7 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
+import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
 import type { SessionRecord, Stores } from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -67,6 +68,11 @@ export interface ServiceProviderOptions {
    * errors are swallowed: recording an outcome never changes it.
    */
   onSignInResult?: (event: SignInEvent) => void | Promise<void>;
+  /**
+   * The OpenTelemetry instruments sign-ins and refreshes are counted on. Default: `createSpMetrics()` on the
+   * global MeterProvider of `@opentelemetry/api` (a no-op unless your app registered an SDK).
+   */
+  metrics?: SpMetrics;
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
@@ -95,6 +101,8 @@ export const DEFAULT_MAX_PENDING_PER_BROWSER = 10;
 
 export class ServiceProvider {
   readonly baseUrl: string;
+  /** Where sign-ins (here) and metadata refreshes (ConnectionService) are counted. */
+  readonly metrics: SpMetrics;
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
@@ -131,6 +139,7 @@ export class ServiceProvider {
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
+    this.metrics = options.metrics ?? createSpMetrics();
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -238,16 +247,18 @@ export class ServiceProvider {
     connectionId: string,
     input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
   ): Promise<SignInResult> {
-    if (!this.#onSignInResult) return this.#acs(connectionId, input);
+    const started = performance.now();
+    const seen = { connection: false };
     let event: SignInEvent;
     try {
-      const result = await this.#acs(connectionId, input);
+      const result = await this.#acs(connectionId, input, seen);
       event = { ok: true, connectionId, at: this.#now(), result };
     } catch (error) {
       event = { ok: false, connectionId, at: this.#now(), error };
     }
+    this.#count(event, seen.connection, (performance.now() - started) / 1000);
     try {
-      await this.#onSignInResult(event);
+      await this.#onSignInResult?.(event);
     } catch {
       // Recording an outcome must never change it.
     }
@@ -255,9 +266,19 @@ export class ServiceProvider {
     return event.result;
   }
 
+  #count(event: SignInEvent, known: boolean, seconds: number): void {
+    const code = event.ok ? 'none' : errorCodeLabel(event.error);
+    // Only stored connections become labels: a stranger must not grow the label set by inventing ids.
+    const connection = known ? event.connectionId : '(unknown)';
+    const outcome = event.ok ? 'success' : 'failure';
+    this.metrics.signIns.add(1, { connection, outcome, error_code: code });
+    this.metrics.acsDuration.record(seconds, { connection, outcome });
+  }
+
   async #acs(
     connectionId: string,
     input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
+    seen: { connection: boolean },
   ): Promise<SignInResult> {
     if (typeof input.samlResponse !== 'string' || input.samlResponse.length === 0) {
       throw new SamlSpError('SAML_MESSAGE_MISSING', 'The POST body has no SAMLResponse field.', {
@@ -265,6 +286,7 @@ export class ServiceProvider {
       });
     }
     const connection = await this.connection(connectionId);
+    seen.connection = true;
     const sp = this.spIdentity(connection);
     const now = this.#now();
     const pending = input.browserKey

@@ -5,10 +5,12 @@
  * Times are `Date` objects in and out; adapters store them however suits the backend.
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
+import type { AdminTokenStore, AuditLogStore } from './audit.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
+export type * from './audit.ts';
 export type * from './connection-health.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
@@ -129,6 +131,12 @@ export interface Stores {
   state?: StateStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /**
+   * The append-only audit log of admin actions, and the named admin tokens (issue #13). Optional for the same
+   * reason as `connectionHealth`: without them the server keeps both in process memory.
+   */
+  auditLog?: AuditLogStore;
+  adminTokens?: AdminTokenStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

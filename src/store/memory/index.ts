@@ -1,5 +1,6 @@
 /** All five stores in process memory: `DATABASE_URL=memory:`, tests, and the default caches beside SQLite. */
 import type { Stores } from '../types.ts';
+import { MemoryAdminTokenStore, MemoryAuditLogStore } from './audit.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryReplayCache } from './replay.ts';
@@ -14,6 +15,8 @@ import { MemoryUserStore } from './users.ts';
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
 export type { MemoryCacheOptions } from './requests.ts';
 export {
+  MemoryAdminTokenStore,
+  MemoryAuditLogStore,
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
@@ -46,6 +49,8 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    auditLog: new MemoryAuditLogStore(),
+    adminTokens: new MemoryAdminTokenStore(),
     close: async () => {},
   };
 }
