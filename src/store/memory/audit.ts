@@ -52,7 +52,11 @@ export class MemoryAdminTokenStore implements AdminTokenStore {
   readonly #rows = new Map<string, AdminTokenRecord>();
 
   async create(record: AdminTokenRecord): Promise<void> {
+    // The same uniqueness the databases enforce (primary key, UNIQUE token_hash).
     if (this.#rows.has(record.id)) throw new Error(`admin token ${record.id} already exists`);
+    for (const row of this.#rows.values()) {
+      if (row.tokenHash === record.tokenHash) throw new Error('an admin token with this hash already exists');
+    }
     this.#rows.set(record.id, structuredClone(record));
   }
 
