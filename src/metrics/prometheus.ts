@@ -5,6 +5,7 @@
  * packages are optional peer dependencies.
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Request, Response } from 'express';
 
@@ -19,7 +20,10 @@ export interface PrometheusMetrics {
 export function createPrometheusMetrics(): PrometheusMetrics {
   // preventServerStart: the exporter's own HTTP server would listen on 9464 without our token check.
   const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
-  const provider = new MeterProvider({ readers: [exporter] });
+  const provider = new MeterProvider({
+    readers: [exporter],
+    resource: resourceFromAttributes({ 'service.name': 'saml-sp-kit' }),
+  });
   return {
     provider,
     handle: (req, res) => exporter.getMetricsRequestHandler(req, res),

@@ -220,9 +220,11 @@ describe('audit log over HTTP, API, page and CLI', () => {
     expect(text).toContain('admin.signed_in');
     expect(text).toMatch(/bob <span class="muted small">\(admin-session\)<\/span>/);
 
-    const entries = ((await api('GET', '/audit?targetType=connection&targetId=dev', BOOTSTRAP)).json as {
-      entries: Entry[];
-    }).entries;
+    const entries = (
+      (await api('GET', '/audit?targetType=connection&targetId=dev', BOOTSTRAP)).json as {
+        entries: Entry[];
+      }
+    ).entries;
     const last = entries[entries.length - 1];
     expect(last).toMatchObject({
       action: 'connection.updated',

@@ -1,7 +1,12 @@
 /** The AuditLogStore and AdminTokenStore contracts: every adapter that provides them must pass. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AdminTokenRecord, AdminTokenStore, AuditLogStore, NewAuditEntry } from '../../src/store/audit.ts';
+import type {
+  AdminTokenRecord,
+  AdminTokenStore,
+  AuditLogStore,
+  NewAuditEntry,
+} from '../../src/store/audit.ts';
 import { at, type Factory, useStore } from './harness.ts';
 
 export function buildAuditEntry(overrides: Partial<NewAuditEntry> = {}): NewAuditEntry {

@@ -18,7 +18,10 @@ import { adminTokenStoreContract, auditLogStoreContract, buildAuditEntry } from 
 import type { Factory } from './harness.ts';
 
 auditLogStoreContract('memory', async () => ({ store: new MemoryAuditLogStore(), close: async () => {} }));
-adminTokenStoreContract('memory', async () => ({ store: new MemoryAdminTokenStore(), close: async () => {} }));
+adminTokenStoreContract('memory', async () => ({
+  store: new MemoryAdminTokenStore(),
+  close: async () => {},
+}));
 
 function sqlite<K extends 'auditLog' | 'adminTokens'>(key: K): Factory<NonNullable<Stores[K]>> {
   return async () => {
