@@ -75,7 +75,9 @@ export class AuditLog implements AuditRecorder {
   }
 
   /** Every entry matching `query` (all pages), oldest first. */
-  async *entries(query: Omit<AuditQuery, 'afterSeq' | 'limit'> = {}): AsyncGenerator<AuditEntry> {
+  async *entries(
+    query: Omit<AuditQuery, 'afterSeq' | 'limit' | 'newestFirst'> = {},
+  ): AsyncGenerator<AuditEntry> {
     let afterSeq: number | undefined;
     for (;;) {
       const page = await this.#store.list({ ...query, ...(afterSeq === undefined ? {} : { afterSeq }) });
@@ -86,7 +88,9 @@ export class AuditLog implements AuditRecorder {
   }
 
   /** Every entry as one JSON line each (`\n`-terminated), for archiving or a SIEM. */
-  async *exportJsonLines(query: Omit<AuditQuery, 'afterSeq' | 'limit'> = {}): AsyncGenerator<string> {
+  async *exportJsonLines(
+    query: Omit<AuditQuery, 'afterSeq' | 'limit' | 'newestFirst'> = {},
+  ): AsyncGenerator<string> {
     for await (const entry of this.entries(query)) yield `${JSON.stringify(auditEntryJson(entry))}\n`;
   }
 }

@@ -45,11 +45,13 @@ export interface AuditQuery {
   limit?: number;
   /** Only this target (e.g. one connection's history). */
   target?: AuditTarget;
+  /** Newest first (the admin page's view). Default: oldest first, the order of paging and export. */
+  newestFirst?: boolean;
 }
 
 export interface AuditLogStore {
   append(entry: NewAuditEntry): Promise<AuditEntry>;
-  /** Oldest first (by `seq`). */
+  /** Oldest first (by `seq`), unless `newestFirst`. */
   list(query?: AuditQuery): Promise<AuditEntry[]>;
 }
 

@@ -74,6 +74,10 @@ export function auditLogStoreContract(name: string, factory: Factory<AuditLogSto
       expect(page2.map((e) => e.at)).toEqual([at(20), at(30)]);
       const last = await store().list({ afterSeq: page2[1]?.seq as number, limit: 2 });
       expect(last.map((e) => e.at)).toEqual([at(40)]);
+      const newest = await store().list({ newestFirst: true, limit: 2 });
+      expect(newest.map((e) => e.at)).toEqual([at(40), at(30)]);
+      const newestOdd = await store().list({ newestFirst: true, target: { type: 'connection', id: 'odd' } });
+      expect(newestOdd.map((e) => e.at)).toEqual([at(30), at(10)]);
     });
 
     it('has no way to change or remove an entry', () => {

@@ -8,7 +8,6 @@
  */
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { AdminIdentities, AuditLog } from '../../audit/index.ts';
-import type { AuditEntry } from '../../store/audit.ts';
 import { type AdminSession, type AdminSessions, sessionContext } from './auth.ts';
 import { adminTokensPage, auditLogPage } from './pages/audit.ts';
 import { adminPage, sendAdminPage } from './pages/layout.ts';
@@ -80,16 +79,11 @@ export function auditPages(router: Router, options: AuditPageOptions): void {
   router.get(
     '/audit',
     signedIn(async (_req, res, session) => {
-      // The newest PAGE_ENTRIES: walk the pages, keeping a window (the store lists oldest first).
-      const newest: AuditEntry[] = [];
-      for await (const entry of audit.entries()) {
-        newest.push(entry);
-        if (newest.length > PAGE_ENTRIES) newest.shift();
-      }
+      const newest = await audit.list({ newestFirst: true, limit: PAGE_ENTRIES });
       sendAdminPage(
         res,
         200,
-        adminPage('Audit log', auditLogPage(newest.reverse(), now()), { csrfToken: session.csrfToken }),
+        adminPage('Audit log', auditLogPage(newest, now()), { csrfToken: session.csrfToken }),
       );
     }),
   );

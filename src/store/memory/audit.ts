@@ -29,7 +29,8 @@ export class MemoryAuditLogStore implements AuditLogStore {
   async list(query: AuditQuery = {}): Promise<AuditEntry[]> {
     const { since, afterSeq, target } = query;
     const out: AuditEntry[] = [];
-    for (const entry of this.#entries) {
+    const ordered = query.newestFirst ? [...this.#entries].reverse() : this.#entries;
+    for (const entry of ordered) {
       if (since && entry.at < since) continue;
       if (afterSeq !== undefined && entry.seq <= afterSeq) continue;
       if (target && (entry.target.type !== target.type || entry.target.id !== target.id)) continue;

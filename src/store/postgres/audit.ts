@@ -72,7 +72,7 @@ export class PostgresAuditLogStore implements AuditLogStore {
       where.push(`target_type = ${param(query.target.type)} AND target_id = ${param(query.target.id)}`);
     }
     const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY seq LIMIT ${param(auditLimit(query.limit))}`;
+      ORDER BY seq ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ${param(auditLimit(query.limit))}`;
     const { rows } = await this.#pool.query<AuditRow>(sql, values);
     return rows.map(toEntry);
   }

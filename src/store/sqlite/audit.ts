@@ -63,7 +63,7 @@ export class SqliteAuditLogStore implements AuditLogStore {
       where.push('target_type = ? AND target_id = ?');
       values.push(query.target.type, query.target.id);
     }
-    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`;
     return this.#db
       .prepare(sql)
       .all(...values, auditLimit(query.limit))
