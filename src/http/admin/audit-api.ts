@@ -36,7 +36,24 @@ export function auditRoutes(router: Router, options: { identities: AdminIdentiti
     if (format === 'jsonl') {
       res.type('application/jsonl; charset=utf-8');
       const { afterSeq: _a, limit: _l, ...all } = query;
-      for await (const line of audit.exportJsonLines(all)) res.write(line);
+      try {
+        for await (const line of audit.exportJsonLines(all)) {
+          if (res.destroyed) return; // the client went away
+          if (!res.write(line)) {
+            await new Promise((resolve) => {
+              res.once('drain', resolve);
+              res.once('close', resolve);
+            });
+          }
+        }
+      } catch (error) {
+        // Lines already went out: cut the connection, so a truncated export cannot pass for a whole one.
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        throw error;
+      }
       res.end();
       return;
     }
