@@ -40,9 +40,14 @@ export function auditRoutes(router: Router, options: { identities: AdminIdentiti
         for await (const line of audit.exportJsonLines(all)) {
           if (res.destroyed) return; // the client went away
           if (!res.write(line)) {
-            await new Promise((resolve) => {
-              res.once('drain', resolve);
-              res.once('close', resolve);
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                resolve();
+              };
+              res.on('drain', done);
+              res.on('close', done);
             });
           }
         }
