@@ -115,6 +115,29 @@ describe('ConnectionService records admin actions', () => {
   });
 });
 
+describe('the events room’s hooks', () => {
+  it('counts webhook deliveries and reads the outbox depth at each collection until unregistered', async () => {
+    const hookReader = new CollectingReader();
+    const metrics = createSpMetrics(new MeterProvider({ readers: [hookReader] }));
+    let depth = 7;
+    const stop = metrics.observeOutboxDepth(async () => depth);
+    metrics.webhookDeliveries.add(1, { event_type: 'connection.updated', outcome: 'delivered' });
+    const read = async (name: string) =>
+      (await hookReader.collect()).resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === name)
+        ?.dataPoints.map((p) => p.value);
+    expect(await read('saml_sp.webhook.outbox_depth')).toEqual([7]);
+    depth = 2;
+    expect(await read('saml_sp.webhook.outbox_depth')).toEqual([2]);
+    expect(await read('saml_sp.webhook.deliveries')).toEqual([1]);
+    stop();
+    depth = 9;
+    // The SDK may repeat the last value it saw; the reader is no longer asked.
+    expect((await read('saml_sp.webhook.outbox_depth')) ?? []).not.toContain(9);
+  });
+});
+
 describe('redactForAudit', () => {
   it('hides secrets at any depth, digests bulky texts, keeps the rest', () => {
     const out = redactForAudit({
