@@ -23,8 +23,10 @@ import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
 import type { PrometheusMetrics } from './metrics/prometheus.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
+import { createTxtResolver } from './sp/domain-verification.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
 import { MetadataRefresher } from './sp/metadata-refresh.ts';
+import { OrganizationService } from './sp/organization-service.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
@@ -41,6 +43,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** Organizations and their domains (admin API, page, CLI). */
+  organizations: OrganizationService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   /** The audit log every admin action is recorded in: pass it to each service as its `audit` port. */
@@ -116,7 +120,13 @@ export async function createAppServer(
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
   });
-  const connections = new ConnectionService({ sp, health, logger, audit });
+  const organizations = new OrganizationService({
+    sp,
+    logger,
+    audit,
+    resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
+  });
+  const connections = new ConnectionService({ sp, health, logger, organizations, audit });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,
@@ -145,7 +155,7 @@ export async function createAppServer(
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
-    devIdp = await mountDevIdp(app, config, sp, logger);
+    devIdp = await mountDevIdp(app, config, sp, organizations, logger);
   }
 
   app.use(
@@ -176,6 +186,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    organizations,
     refresher,
     audit,
     identities,
@@ -240,6 +251,7 @@ async function mountDevIdp(
   app: Express,
   config: ResolvedConfig,
   sp: ServiceProvider,
+  organizations: OrganizationService,
   logger: Logger,
 ): Promise<DevIdp> {
   const { pair } = await loadOrCreateKeyPair(
@@ -264,6 +276,11 @@ async function mountDevIdp(
   app.use('/idp', devIdp.router);
   const now = new Date();
   const existing = await sp.stores.connections.get(DEV_CONNECTION_ID);
+  // The dev connection belongs to an organization like every other: its own, unless an admin moved it.
+  const organizationId = existing?.organizationId ?? DEV_CONNECTION_ID;
+  await organizations.ensure(organizationId, 'Development IdP (embedded)', {
+    actor: { kind: 'system', name: 'dev-idp' },
+  });
   const connection = connectionFromMetadata(
     {
       id: DEV_CONNECTION_ID,
@@ -274,6 +291,7 @@ async function mountDevIdp(
     },
     now,
   );
+  connection.organizationId = organizationId;
   await sp.stores.connections.put(existing ? { ...connection, createdAt: existing.createdAt } : connection);
   logger.info('dev_idp.ready', {
     metadata: `${config.baseUrl}/idp/metadata`,

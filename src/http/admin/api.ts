@@ -7,6 +7,7 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   /organizations...                         organizations and their domains (organization-api.ts)
  *   /admin-tokens, /audit                      named admin tokens and the audit log (./audit-api.ts)
  *
  * The bearer is ADMIN_TOKEN or a named admin token; the actor it proves reaches every service call as its
@@ -19,13 +20,17 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { Logger } from '../logger.ts';
 import { auditRoutes } from './audit-api.ts';
 import { changeContextOf, requireAdmin } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { organizationApi } from './organization-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
+  /** Organizations (/organizations routes). Default: the connection service's. */
+  organizations?: OrganizationService;
   /** ADMIN_TOKEN; unset (and no named token) refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   /** The named admin tokens. Default: ADMIN_TOKEN alone, named tokens in process memory. */
@@ -93,6 +98,8 @@ export function adminApi(options: AdminApiOptions): Router {
       connection: view,
     });
   });
+
+  router.use(organizationApi(options.organizations ?? connections.organizations, logger));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

@@ -9,6 +9,7 @@ import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { classifyPostgresError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
@@ -24,6 +25,7 @@ export {
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
+  PostgresOrganizationStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
   PostgresSessionStore,
@@ -68,6 +70,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     locks: new PostgresLockStore(pool),
     auditLog: new PostgresAuditLogStore(pool),
     adminTokens: new PostgresAdminTokenStore(pool),
+    organizations: new PostgresOrganizationStore(pool),
     checks: [
       {
         name: 'database',

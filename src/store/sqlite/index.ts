@@ -9,6 +9,7 @@ import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
@@ -24,6 +25,7 @@ export {
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
+  SqliteOrganizationStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
   SqliteSessionStore,
@@ -66,6 +68,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     locks: new SqliteLockStore(db),
     auditLog: new SqliteAuditLogStore(db),
     adminTokens: new SqliteAdminTokenStore(db),
+    organizations: new SqliteOrganizationStore(db),
     checks: [
       {
         name: 'database',
