@@ -134,6 +134,22 @@ describe('audit log over HTTP, API, page and CLI', () => {
       .map((l) => JSON.parse(l) as Entry);
     expect(parsed).toEqual(entries);
 
+    // Organizations too: the same actor, from the same middleware.
+    const org = await api('POST', '/organizations', alice.token, { id: 'globex', name: 'Globex' });
+    expect(org.status).toBe(201);
+    const orgEntries = (
+      (await api('GET', '/audit?targetType=organization&targetId=globex', alice.token)).json as {
+        entries: Entry[];
+      }
+    ).entries;
+    expect(orgEntries).toMatchObject([
+      {
+        action: 'organization.created',
+        actor: { kind: 'admin-token', name: 'alice' },
+        after: { name: 'Globex' },
+      },
+    ]);
+
     const bad = await api('GET', '/audit?since=yesterday', alice.token);
     expect(bad.status).toBe(400);
     expect((bad.json as { error: { code: string } }).error.code).toBe('ADMIN_INVALID_REQUEST');
