@@ -6,10 +6,12 @@
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { CertificateAlertStore, WebhookStore } from './events.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
 export type * from './connection-health.ts';
+export type * from './events.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
 
@@ -129,6 +131,13 @@ export interface Stores {
   state?: StateStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /**
+   * Webhook endpoints and the event outbox with its delivery log (issue #13). Optional like the others:
+   * without it events reach in-process listeners only, and the server keeps endpoints in memory.
+   */
+  webhooks?: WebhookStore;
+  /** Certificate-expiry alerts already raised, so each threshold is raised once per certificate. */
+  certificateAlerts?: CertificateAlertStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

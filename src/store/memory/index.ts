@@ -2,6 +2,7 @@
 import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
+import { MemoryCertificateAlertStore, MemoryWebhookStore } from './events.ts';
 import { MemoryReplayCache } from './replay.ts';
 
 export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
@@ -14,6 +15,7 @@ import { MemoryUserStore } from './users.ts';
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
 export type { MemoryCacheOptions } from './requests.ts';
 export {
+  MemoryCertificateAlertStore,
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
@@ -23,6 +25,7 @@ export {
   MemoryStateStore,
   MemoryThrottleStore,
   MemoryUserStore,
+  MemoryWebhookStore,
 };
 
 /**
@@ -46,6 +49,8 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    webhooks: new MemoryWebhookStore(),
+    certificateAlerts: new MemoryCertificateAlertStore(),
     close: async () => {},
   };
 }

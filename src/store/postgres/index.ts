@@ -6,6 +6,7 @@ import type { Stores } from '../types.ts';
 import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
+import { PostgresCertificateAlertStore, PostgresWebhookStore } from './events.ts';
 import { classifyPostgresError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { PostgresReplayCache } from './replay.ts';
@@ -18,6 +19,7 @@ export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.
 export { classifyPostgresError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  PostgresCertificateAlertStore,
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
@@ -27,6 +29,7 @@ export {
   PostgresStateStore,
   PostgresThrottleStore,
   PostgresUserStore,
+  PostgresWebhookStore,
 };
 
 export interface PostgresStoresOptions extends PostgresPoolOptions {
@@ -63,6 +66,8 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    webhooks: new PostgresWebhookStore(pool),
+    certificateAlerts: new PostgresCertificateAlertStore(pool),
     checks: [
       {
         name: 'database',

@@ -6,6 +6,7 @@ import type { Stores } from '../types.ts';
 import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
+import { SqliteCertificateAlertStore, SqliteWebhookStore } from './events.ts';
 import { classifySqliteError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { SqliteReplayCache } from './replay.ts';
@@ -18,6 +19,7 @@ export { openSqliteDatabase } from './database.ts';
 export { classifySqliteError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  SqliteCertificateAlertStore,
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
@@ -27,6 +29,7 @@ export {
   SqliteStateStore,
   SqliteThrottleStore,
   SqliteUserStore,
+  SqliteWebhookStore,
 };
 
 export interface SqliteStoresOptions {
@@ -61,6 +64,8 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    webhooks: new SqliteWebhookStore(db),
+    certificateAlerts: new SqliteCertificateAlertStore(db),
     checks: [
       {
         name: 'database',
