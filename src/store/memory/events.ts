@@ -6,10 +6,10 @@ import {
   type DeliveryAttempt,
   type DeliveryStatus,
   type DueMessage,
+  messageIdFor,
   type OutboxEvent,
   type OutboxMessage,
   type WebhookEndpointRecord,
-  messageIdFor,
   type WebhookStore,
 } from '../events.ts';
 
