@@ -14,6 +14,9 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  WEBHOOK_NOT_FOUND: 'No webhook endpoint with this id exists.',
+  WEBHOOK_MESSAGE_NOT_FOUND: 'No webhook delivery with this id exists.',
+  WEBHOOKS_UNAVAILABLE: 'The store in use keeps no webhook outbox.',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;
