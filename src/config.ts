@@ -85,13 +85,26 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(5_000, 100, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: millis(10_000, 100, 600_000),
+  // Webhook delivery (issue #13): how often the outbox is read, the retry backoff and when to give up.
+  WEBHOOK_TICK_MS: millis(1_000, 10, 3_600_000),
+  WEBHOOK_RETRY_BASE_MS: millis(5_000, 10, 86_400_000),
+  WEBHOOK_RETRY_MAX_MS: millis(3_600_000, 10, 7 * 86_400_000),
+  WEBHOOK_MAX_AGE_MS: millis(3 * 86_400_000, 1_000, 30 * 86_400_000),
+  WEBHOOK_TIMEOUT_MS: millis(10_000, 100, 120_000),
+  // The certificate expiry watch runs at start and then this often (daily).
+  CERTIFICATE_WATCH_INTERVAL_MS: millis(86_400_000, 1_000, 7 * 86_400_000),
 });
 
 /** Rules across variables. */
-const checkedEnvSchema = envSchema.refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
-});
+const checkedEnvSchema = envSchema
+  .refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+  })
+  .refine((e) => e.WEBHOOK_RETRY_BASE_MS <= e.WEBHOOK_RETRY_MAX_MS, {
+    path: ['WEBHOOK_RETRY_BASE_MS'],
+    message: 'must not exceed WEBHOOK_RETRY_MAX_MS',
+  });
 
 export interface ResolvedConfig {
   port: number;
@@ -114,6 +127,16 @@ export interface ResolvedConfig {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** SIGTERM/SIGINT: in-flight requests get this long to finish; the process exits by then at the latest. */
   shutdownTimeoutMs: number;
+  /** Webhook delivery: outbox polling, retry backoff (exponential with jitter), give-up age, request timeout. */
+  webhooks?: {
+    tickMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAgeMs: number;
+    timeoutMs: number;
+  };
+  /** How often the certificate expiry watch runs (CERTIFICATE_WATCH_INTERVAL_MS). Default daily. */
+  certificateWatchIntervalMs?: number;
 }
 
 /** Thrown when the environment is invalid; the CLI prints it and exits 2. */
@@ -171,5 +194,13 @@ export function loadConfig(
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    webhooks: Object.freeze({
+      tickMs: e.WEBHOOK_TICK_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      maxAgeMs: e.WEBHOOK_MAX_AGE_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    }),
+    certificateWatchIntervalMs: e.CERTIFICATE_WATCH_INTERVAL_MS,
   });
 }

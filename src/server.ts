@@ -7,6 +7,7 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
 import type { DevIdp } from './dev-idp/index.ts';
+import { CertificateWatch, EventBus, WebhookDeliveryWorker, WebhookService } from './events/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
 import { errorHandler, notFoundHandler } from './http/error-response.ts';
@@ -25,6 +26,7 @@ import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemoryCertificateAlertStore, MemoryWebhookStore } from './store/memory/events.ts';
 import type { Stores } from './store/types.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
@@ -37,6 +39,14 @@ export interface AppServer {
   connections: ConnectionService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
+  /** Lifecycle events (also `sp.events`). */
+  events: EventBus;
+  /** Webhook endpoints and deliveries (admin API, page, CLI). */
+  webhooks: WebhookService;
+  /** Sends the outbox (started by `listen`); `runDue()` sends what is due now. */
+  delivery: WebhookDeliveryWorker;
+  /** The certificate expiry watch (started by `listen`); `runDue(now)` checks now. */
+  certificateWatch: CertificateWatch;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -84,7 +94,30 @@ export async function createAppServer(
   // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
   // database), so no load balancer needs sticky sessions for the admin page (issue #11).
   const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
+  // Lifecycle events: the outbox is in the database (survives restarts, shared by instances); a custom
+  // Stores without one gets an in-memory outbox (this process only).
+  const webhookStore = stores.webhooks ?? new MemoryWebhookStore();
+  const events = new EventBus({ outbox: webhookStore, logger });
+  const webhooks = new WebhookService({ store: webhookStore, events });
+  const delivery = new WebhookDeliveryWorker({
+    store: webhookStore,
+    ...(stores.locks ? { locks: stores.locks } : {}),
+    logger,
+    ...(config.webhooks
+      ? {
+          tickMs: config.webhooks.tickMs,
+          initialDelayMs: config.webhooks.tickMs,
+          timeoutMs: config.webhooks.timeoutMs,
+          retry: {
+            baseMs: config.webhooks.retryBaseMs,
+            maxDelayMs: config.webhooks.retryMaxMs,
+            maxAgeMs: config.webhooks.maxAgeMs,
+          },
+        }
+      : {}),
+  });
   const sp = new ServiceProvider({
+    events,
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
@@ -99,6 +132,15 @@ export async function createAppServer(
     connections,
     logger,
     ...(stores.locks ? { locks: stores.locks } : {}),
+  });
+
+  const certificateWatch = new CertificateWatch({
+    connections: () => stores.connections.list(),
+    alerts: stores.certificateAlerts ?? new MemoryCertificateAlertStore(),
+    events,
+    ...(stores.locks ? { locks: stores.locks } : {}),
+    logger,
+    ...(config.certificateWatchIntervalMs ? { intervalMs: config.certificateWatchIntervalMs } : {}),
   });
 
   const app = express();
@@ -125,6 +167,7 @@ export async function createAppServer(
     '/admin',
     adminRouter({
       connections,
+      webhooks,
       adminToken: config.adminToken,
       testRuns,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
@@ -148,6 +191,10 @@ export async function createAppServer(
     stores,
     connections,
     refresher,
+    events,
+    webhooks,
+    delivery,
+    certificateWatch,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -161,6 +208,8 @@ export async function createAppServer(
           const bound = typeof address === 'object' && address ? address.port : port;
           logger.info('server.listening', { url: config.baseUrl, host, port: bound });
           refresher.start();
+          delivery.start();
+          certificateWatch.start();
           // The session registry (IdP-initiated logout looks sessions up in it) drops expired rows now and then.
           stopSweeper = startSessionSweeper(stores.sessions, {
             onSweep: (r) =>
@@ -175,7 +224,13 @@ export async function createAppServer(
         const deadline = Date.now() + (options.timeoutMs ?? config.shutdownTimeoutMs);
         stopSweeper?.();
         // In-flight requests still need the stores: close them only once the HTTP side has drained.
-        const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
+        const [drained] = await Promise.all([
+          http.drain(deadline),
+          refresher.stop(),
+          delivery.stop(),
+          certificateWatch.stop(),
+        ]);
+        await events.settled();
         await stores.close();
         return drained;
       })();

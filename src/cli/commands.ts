@@ -10,6 +10,7 @@ import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { serveCommand } from './commands/serve.ts';
 import { usersCommand } from './commands/users.ts';
+import { webhooksCommand } from './commands/webhooks.ts';
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Command> = {
   connections: connectionsCommand,
   users: usersCommand,
   inspect: inspectCommand,
+  webhooks: webhooksCommand,
 };
 
 export function usage(): string {
@@ -41,6 +43,9 @@ export function usage(): string {
                                          certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  webhooks list | add --url URL [--event TYPE]... [--description TEXT] | remove ID
+  webhooks deliveries [--endpoint ID] [--status pending|delivered|failed] | show MSG-ID | redeliver MSG-ID
+                                         webhook endpoints (secret shown once), the delivery log, resending
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.

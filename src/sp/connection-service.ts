@@ -13,6 +13,7 @@ import type { Connection, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
 import { MemoryConnectionHealthStore } from '../store/memory/connection-health.ts';
 import { AdminError } from './admin-errors.ts';
+import { type ChangeContext, UNKNOWN_ACTOR } from './change-context.ts';
 import {
   type CreateConnectionInput,
   createConnectionSchema,
@@ -135,7 +136,7 @@ export class ConnectionService {
    * Creates a connection from metadata text or a URL (fetched now). Throws ADMIN_INVALID_REQUEST for a bad
    * body, CONNECTION_EXISTS (409), or the metadata's own SamlSpError (SAML_METADATA_INVALID, ...).
    */
-  async create(raw: CreateConnectionInput): Promise<Connection> {
+  async create(raw: CreateConnectionInput, context: ChangeContext = {}): Promise<Connection> {
     const input = parseInput(createConnectionSchema, raw);
     if (input.id && (await this.sp.stores.connections.get(input.id))) throw exists(input.id);
     const metadataXml = input.metadataXml ?? (await this.#fetch(input.metadataUrl as string));
@@ -179,16 +180,21 @@ export class ConnectionService {
       source: connection.metadataStatus?.source,
       certificates: connection.signingCertificates.map((c) => c.fingerprintSha256),
     });
+    await this.sp.events.emit('connection.created', {
+      connectionId: id,
+      idpEntityId: connection.idpEntityId,
+      actor: actorName(context),
+    });
     return connection;
   }
 
   /** Changes a connection (PATCH semantics: absent fields stay; `null` clears). */
-  async update(id: string, raw: UpdateConnectionInput): Promise<Connection> {
+  async update(id: string, raw: UpdateConnectionInput, context: ChangeContext = {}): Promise<Connection> {
     const input = parseInput(updateConnectionSchema, raw);
     await this.get(id);
     // A new URL is downloaded before taking the lock.
     const fetched = typeof input.metadataUrl === 'string' ? await this.#fetch(input.metadataUrl) : undefined;
-    return this.#locked(id, async () => {
+    const updated = await this.#locked(id, async () => {
       let next = await this.get(id);
       const now = this.#now();
       next = {
@@ -251,10 +257,16 @@ export class ConnectionService {
       this.#logger.info('connection.updated', { connectionId: id, fields: Object.keys(input) });
       return next;
     });
+    await this.sp.events.emit('connection.updated', {
+      connectionId: id,
+      fields: Object.keys(input),
+      actor: actorName(context),
+    });
+    return updated;
   }
 
   /** Removes a connection and its health record. */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, context: ChangeContext = {}): Promise<void> {
     await this.#locked(id, async () => {
       if (!(await this.sp.stores.connections.delete(id))) {
         throw new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${id}".`, {
@@ -265,6 +277,7 @@ export class ConnectionService {
       await this.health.delete(id);
     });
     this.#logger.info('connection.removed', { connectionId: id });
+    await this.sp.events.emit('connection.deleted', { connectionId: id, actor: actorName(context) });
   }
 
   /**
@@ -312,9 +325,14 @@ export class ConnectionService {
         message: error.message,
         failures: connection.metadataStatus?.consecutiveFailures,
       });
+      await this.sp.events.emit('metadata.failing', {
+        connectionId: id,
+        code: error.code,
+        consecutiveFailures: connection.metadataStatus?.consecutiveFailures ?? 1,
+      });
       return { ok: false, connection, changed: false, added: [], retained: [], dropped: [], error };
     }
-    return this.#locked(id, async () => {
+    const outcome = await this.#locked(id, async (): Promise<RefreshOutcome & { removed?: string[] }> => {
       const latest = await this.sp.stores.connections.get(id);
       // Removed, or switched to another source while we were downloading: this result is moot.
       if (!latest || latest.metadataUrl !== url) {
@@ -343,8 +361,29 @@ export class ConnectionService {
         dropped,
         nextRefreshAt: applied.connection.metadataStatus?.nextRefreshAt,
       });
-      return { ok: true, connection: applied.connection, changed: applied.changed, added, retained, dropped };
+      const removed = unlisted(latest, [...retained, ...dropped]);
+      return {
+        ok: true,
+        connection: applied.connection,
+        changed: applied.changed,
+        added,
+        retained,
+        dropped,
+        removed,
+      };
     });
+    const { removed, ...result } = outcome;
+    if (result.ok) {
+      await this.sp.events.emit('metadata.refreshed', { connectionId: id, textChanged: result.changed });
+      if (result.added.length > 0 || (removed?.length ?? 0) > 0) {
+        await this.sp.events.emit('metadata.changed', {
+          connectionId: id,
+          added: result.added,
+          removed: removed ?? [],
+        });
+      }
+    }
+    return result;
   }
 
   /** URL connections whose next refresh is due at `now`. */
@@ -389,6 +428,26 @@ export function isDueForRefresh(connection: Connection, now: Date): boolean {
   if (!connection.metadataUrl) return false;
   const next = connection.metadataStatus?.nextRefreshAt;
   return next === undefined || Date.parse(next) <= now.getTime();
+}
+
+/** Who asked, as events name them. */
+function actorName(context: ChangeContext): string {
+  const actor = context.actor ?? UNKNOWN_ACTOR;
+  return `${actor.kind}:${actor.name}`;
+}
+
+/**
+ * Of the certificates the fresh metadata no longer lists, those the previous copy still listed: a
+ * certificate kept for the rollover grace period left the metadata at an earlier refresh, not at this one.
+ * The previous copy listed a certificate when it was last seen at that copy's import.
+ */
+function unlisted(previous: Connection, fingerprints: readonly string[]): string[] {
+  const importedAt = previous.metadataStatus?.importedAt;
+  return fingerprints.filter((fp) => {
+    const cert = previous.signingCertificates.find((c) => c.fingerprintSha256 === fp);
+    if (!cert) return false;
+    return cert.lastSeenAt === undefined || importedAt === undefined || cert.lastSeenAt >= importedAt;
+  });
 }
 
 function exists(id: string): AdminError {

@@ -6,7 +6,7 @@
  * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
  * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
  */
-import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
+import { InvalidOptionError, isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
 import {
@@ -24,6 +24,7 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
+import { EventBus } from '../events/index.ts';
 import type { SessionRecord, Stores } from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -67,6 +68,11 @@ export interface ServiceProviderOptions {
    * errors are swallowed: recording an outcome never changes it.
    */
   onSignInResult?: (event: SignInEvent) => void | Promise<void>;
+  /**
+   * The lifecycle event bus (`sp.events`). Default: a bus writing to `stores.webhooks` (the webhook outbox)
+   * when the stores have one, on this SP's clock.
+   */
+  events?: EventBus;
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
@@ -98,6 +104,13 @@ export class ServiceProvider {
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
+  /**
+   * Lifecycle events (sign-ins, users, sessions, logout, connections, metadata, certificates): listen with
+   * `sp.events.on('signin.failed', (event) => …)`. A listener's error never changes a sign-in.
+   */
+  readonly events: EventBus;
+  /** Unverified sign-in failures per connection: at most one `signin.failed` per minute each (see #emitSignIn). */
+  readonly #unverifiedFailures = new Map<string, number>();
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
   readonly #sessionTtlMs: number;
   readonly #requestTtlMs: number;
@@ -131,6 +144,9 @@ export class ServiceProvider {
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
+    this.events =
+      options.events ??
+      new EventBus({ ...(this.stores.webhooks ? { outbox: this.stores.webhooks } : {}), now: this.#now });
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -238,7 +254,6 @@ export class ServiceProvider {
     connectionId: string,
     input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
   ): Promise<SignInResult> {
-    if (!this.#onSignInResult) return this.#acs(connectionId, input);
     let event: SignInEvent;
     try {
       const result = await this.#acs(connectionId, input);
@@ -247,10 +262,11 @@ export class ServiceProvider {
       event = { ok: false, connectionId, at: this.#now(), error };
     }
     try {
-      await this.#onSignInResult(event);
+      await this.#onSignInResult?.(event);
     } catch {
       // Recording an outcome must never change it.
     }
+    await this.#emitSignIn(event);
     if (!event.ok) throw event.error;
     return event.result;
   }
@@ -318,6 +334,34 @@ export class ServiceProvider {
     return { user, sessionToken, session, returnTo, assertion, profile };
   }
 
+  /**
+   * `signin.succeeded` or `signin.failed`. A failure is only an admin's business when the connection exists;
+   * one that happened before the signature verified came from an unknown sender, so it carries the code only
+   * and at most one per connection per minute is emitted (a stranger POSTing garbage cannot flood receivers).
+   */
+  async #emitSignIn(event: SignInEvent): Promise<void> {
+    if (event.ok) {
+      const { user, assertion } = event.result;
+      await this.events.emit('signin.succeeded', {
+        connectionId: event.connectionId,
+        userId: user.id,
+        ...(assertion.authnContextClassRef !== undefined
+          ? { authnContextClassRef: assertion.authnContextClassRef }
+          : {}),
+      });
+      return;
+    }
+    const code = isSamlSpError(event.error) ? event.error.code : 'INTERNAL_ERROR';
+    if (code === 'SAML_CONNECTION_NOT_FOUND') return;
+    const signatureVerified = !UNVERIFIED_CODES.has(code);
+    if (!signatureVerified) {
+      const last = this.#unverifiedFailures.get(event.connectionId) ?? 0;
+      if (event.at.getTime() - last < 60_000) return;
+      this.#unverifiedFailures.set(event.connectionId, event.at.getTime());
+    }
+    await this.events.emit('signin.failed', { connectionId: event.connectionId, code, signatureVerified });
+  }
+
   /** The session and user behind a session cookie value, if it is live. */
   async session(
     sessionToken: string,
@@ -358,7 +402,8 @@ export class ServiceProvider {
   async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
     if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
     const { connection, assertion, profile } = facts;
-    return this.stores.users.upsert(
+    const before = await this.stores.users.findByNameId(connection.id, assertion.nameId.value);
+    const user = await this.stores.users.upsert(
       {
         connectionId: connection.id,
         nameId: assertion.nameId.value,
@@ -375,6 +420,21 @@ export class ServiceProvider {
       },
       now,
     );
+    const email = user.email !== undefined ? { email: user.email } : {};
+    if (!before) {
+      await this.events.emit('user.provisioned', { userId: user.id, connectionId: connection.id, ...email });
+    } else {
+      const changed = changedProfileFields(before, user);
+      if (changed.length > 0) {
+        await this.events.emit('user.updated', {
+          userId: user.id,
+          connectionId: connection.id,
+          ...email,
+          changed,
+        });
+      }
+    }
+    return user;
   }
 
   #sessionExpiry(now: Date, sessionNotOnOrAfter: Date | undefined): Date {
@@ -382,6 +442,35 @@ export class ServiceProvider {
     const idpLimit = sessionNotOnOrAfter?.getTime() ?? Number.POSITIVE_INFINITY;
     return new Date(Math.min(cap, idpLimit));
   }
+}
+
+/**
+ * Codes raised before (or by) the signature check: the message's sender is unknown. Every other refusal
+ * concerns a message the connection's IdP signed (or a server-side problem).
+ */
+const UNVERIFIED_CODES: ReadonlySet<string> = new Set([
+  'SAML_MESSAGE_MISSING',
+  'SAML_MESSAGE_TOO_LARGE',
+  'SAML_MALFORMED',
+  'SAML_DTD_FORBIDDEN',
+  'SAML_XML_TOO_DEEP',
+  'SAML_PROCESSING_INSTRUCTION_FORBIDDEN',
+  'SAML_STRUCTURE_INVALID',
+  'SAML_SIGNATURE_MISSING',
+  'SAML_SIGNATURE_INVALID',
+  'SAML_SIGNATURE_UNTRUSTED',
+  'SAML_ALGORITHM_FORBIDDEN',
+  'SAML_DECRYPTION_FAILED',
+  'SAML_STATUS_NOT_SUCCESS',
+]);
+
+/** The profile fields whose values differ (names only: payloads carry no attribute values). */
+function changedProfileFields(before: UserRecord, after: UserRecord): string[] {
+  const fields = ['email', 'firstName', 'lastName', 'displayName', 'externalId'] as const;
+  const changed: string[] = fields.filter((f) => before[f] !== after[f]);
+  if (JSON.stringify([...before.groups].sort()) !== JSON.stringify([...after.groups].sort()))
+    changed.push('groups');
+  return changed;
 }
 
 function replayKey(connectionId: string, assertionId: string): string {

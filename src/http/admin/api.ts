@@ -7,19 +7,24 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   /webhooks/…                                webhook endpoints and deliveries (webhook-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { WebhookService } from '../../events/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { webhookApi } from './webhook-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
+  /** Webhook endpoints and deliveries; without it /webhooks answers 404. */
+  webhooks?: WebhookService;
   /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   logger: Logger;
@@ -39,7 +44,7 @@ export function adminApi(options: AdminApiOptions): Router {
   router.use(express.json({ limit: options.maxBodyBytes ?? 2 * 1024 * 1024, strict: true }));
 
   router.post('/connections', async (req, res) => {
-    const connection = await connections.create(body(req));
+    const connection = await connections.create(body(req), API_CONTEXT);
     logger.info('admin.connection_created', { connectionId: connection.id, via: 'api' });
     res.status(201).location(`${req.baseUrl}/connections/${encodeURIComponent(connection.id)}`);
     res.json(await connections.view(connection));
@@ -54,12 +59,12 @@ export function adminApi(options: AdminApiOptions): Router {
   });
 
   router.patch('/connections/:id', async (req, res) => {
-    const connection = await connections.update(req.params.id as string, body(req));
+    const connection = await connections.update(req.params.id as string, body(req), API_CONTEXT);
     res.json(await connections.view(connection));
   });
 
   router.delete('/connections/:id', async (req, res) => {
-    await connections.remove(req.params.id as string);
+    await connections.remove(req.params.id as string, API_CONTEXT);
     res.status(204).end();
   });
 
@@ -81,6 +86,8 @@ export function adminApi(options: AdminApiOptions): Router {
     });
   });
 
+  if (options.webhooks) router.use('/webhooks', webhookApi(options.webhooks));
+
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));
   });
@@ -89,6 +96,9 @@ export function adminApi(options: AdminApiOptions): Router {
   });
   return router;
 }
+
+/** Who the API's callers are until named admin tokens exist: the one ADMIN_TOKEN. */
+const API_CONTEXT = { actor: { kind: 'admin-token', name: 'ADMIN_TOKEN' } } as const;
 
 /** The JSON body, which must be an object (arrays and scalars are refused by the schemas anyway). */
 function body<T>(req: Request): T {

@@ -8,6 +8,7 @@
  * ```
  */
 import express, { type Router } from 'express';
+import type { WebhookService } from '../../events/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
@@ -26,6 +27,8 @@ export { TestRuns, type TestRunsOptions } from './test-runs.ts';
 
 export interface AdminRouterOptions {
   connections: ConnectionService;
+  /** Webhook endpoints and deliveries (API under /admin/api/webhooks, page under /admin/webhooks). */
+  webhooks?: WebhookService;
   /** ADMIN_TOKEN. Unset: the API answers 503 ADMIN_TOKEN_NOT_SET and the page says so. */
   adminToken: string | undefined;
   /** Receives test sign-in results; wire `testRuns.capture` into the ServiceProvider's onSignInResult. */
@@ -42,10 +45,19 @@ export interface AdminRouterOptions {
 export function adminRouter(options: AdminRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
-  router.use('/api', adminApi({ connections: options.connections, adminToken: options.adminToken, logger }));
+  router.use(
+    '/api',
+    adminApi({
+      connections: options.connections,
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+      adminToken: options.adminToken,
+      logger,
+    }),
+  );
   router.use(
     adminPages({
       connections: options.connections,
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       adminToken: options.adminToken,
       sessions: options.sessions ?? new AdminSessions(),
       throttle: options.throttle ?? new LoginThrottle(),
