@@ -63,6 +63,7 @@ export {
   validateResponse,
 } from './core/response/validate-response.ts';
 export * from './core/types.ts';
+export * from './events/index.ts';
 export * from './http/index.ts';
 export { createAppServer, loadSpKeys } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
