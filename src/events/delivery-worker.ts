@@ -38,6 +38,8 @@ export interface WebhookDeliveryOptions {
   timeoutMs?: number;
   /** Messages taken per pass. Default 100. */
   batchSize?: number;
+  /** How long delivered and given-up messages stay in the delivery log. Default 30 days (purged hourly). */
+  retentionMs?: number;
   now?: () => Date;
   random?: () => number;
   fetch?: typeof globalThis.fetch;
@@ -76,6 +78,8 @@ export class WebhookDeliveryWorker {
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #batchSize: number;
+  readonly #retentionMs: number;
+  #lastPurgeAt = Number.NEGATIVE_INFINITY;
   readonly #now: () => Date;
   readonly #random: () => number;
   readonly #fetch: typeof globalThis.fetch;
@@ -97,6 +101,7 @@ export class WebhookDeliveryWorker {
     this.#retry = resolveRetryPolicy(options.retry);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#batchSize = options.batchSize ?? 100;
+    this.#retentionMs = options.retentionMs ?? 30 * 86_400_000;
     this.#now = options.now ?? (() => new Date());
     this.#random = options.random ?? Math.random;
     this.#fetch = options.fetch ?? globalThis.fetch;
@@ -173,6 +178,7 @@ export class WebhookDeliveryWorker {
         if (!outcomes.includes('delivered') && !outcomes.includes('failed')) break;
         if (this.#halt) break;
       }
+      await this.#purgeNowAndThen();
     } finally {
       await this.#locks?.release(DELIVERY_LEASE, this.#owner).catch(() => false);
     }
@@ -259,6 +265,15 @@ export class WebhookDeliveryWorker {
       // Metrics must not change delivery.
     }
     return outcome.status;
+  }
+
+  /** Keeps the delivery log bounded: finished messages older than the retention go, once an hour. */
+  async #purgeNowAndThen(): Promise<void> {
+    const now = this.#now().getTime();
+    if (now - this.#lastPurgeAt < 3_600_000) return;
+    this.#lastPurgeAt = now;
+    const purged = await this.#store.purge(new Date(now - this.#retentionMs));
+    if (purged > 0) this.#logger.info('webhook.log_purged', { messages: purged });
   }
 
   #tooOld(createdAt: Date, now: Date): boolean {

@@ -117,6 +117,11 @@ export interface WebhookStore {
   redeliver(messageId: string, now: Date): Promise<boolean>;
   /** How many messages are pending (the outbox depth). */
   depth(): Promise<number>;
+  /**
+   * Forgets delivered and given-up messages created before `before`, with their attempts, and events left
+   * without messages. Pending messages are never purged. Returns how many messages went.
+   */
+  purge(before: Date): Promise<number>;
 }
 
 /** Which certificate-expiry thresholds were already raised, so each is raised once per certificate. */

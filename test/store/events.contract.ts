@@ -144,6 +144,35 @@ export function webhookStoreContract(name: string, factory: Factory<WebhookStore
       expect(again[0]?.message.attempts).toBe(1);
     });
 
+    it('purges finished messages older than the cut-off with their attempts, never pending ones', async () => {
+      await store().putEndpoint(buildEndpoint());
+      await store().enqueue(event(1), ['ep_one'], 'acme'); // delivered, old
+      await store().enqueue(event(2), ['ep_one'], 'globex'); // failed, old
+      await store().enqueue(event(3), ['ep_one'], 'acme'); // pending, old
+      await store().enqueue(event(50), ['ep_one'], undefined); // delivered, recent
+      for (const d of await store().due(at(60), 10)) {
+        if (d.event.id === 'evt_3') continue;
+        await store().recordAttempt(
+          {
+            messageId: d.message.id,
+            attempt: 1,
+            at: at(60),
+            durationMs: 1,
+            ...(d.event.id === 'evt_2' ? { error: 'x' } : { statusCode: 200 }),
+          },
+          { status: d.event.id === 'evt_2' ? 'failed' : 'delivered' },
+        );
+      }
+      expect(await store().purge(at(10))).toBe(2);
+      const left = await store().listMessages();
+      expect(left.map((m) => m.eventId).sort()).toEqual(['evt_3', 'evt_50']);
+      expect(await store().listAttempts(left.find((m) => m.eventId === 'evt_50')?.id as string)).toHaveLength(
+        1,
+      );
+      expect((await store().due(at(60), 10)).map((d) => d.event.id)).toEqual(['evt_3']);
+      expect(await store().purge(at(10))).toBe(0);
+    });
+
     it('deleting an endpoint drops its messages', async () => {
       await store().putEndpoint(buildEndpoint());
       await store().putEndpoint(buildEndpoint({ id: 'ep_two' }));

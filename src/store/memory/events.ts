@@ -143,6 +143,21 @@ export class MemoryWebhookStore implements WebhookStore {
     for (const m of this.#messages.values()) if (m.status === 'pending') n++;
     return n;
   }
+
+  async purge(before: Date): Promise<number> {
+    let n = 0;
+    for (const [id, m] of this.#messages) {
+      if (m.status === 'pending' || m.createdAt.getTime() >= before.getTime()) continue;
+      this.#messages.delete(id);
+      this.#attempts.delete(id);
+      n++;
+    }
+    const used = new Set([...this.#messages.values()].map((m) => m.eventId));
+    for (const [id, e] of this.#events) {
+      if (!used.has(id) && e.createdAt.getTime() < before.getTime()) this.#events.delete(id);
+    }
+    return n;
+  }
 }
 
 /**

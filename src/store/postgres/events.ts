@@ -223,6 +223,20 @@ export class PostgresWebhookStore implements WebhookStore {
     );
     return Number(rows[0]?.n ?? 0);
   }
+
+  async purge(before: Date): Promise<number> {
+    // Attempts go with their messages (ON DELETE CASCADE); then the events nothing refers to any more.
+    const { rowCount } = await this.#pool.query(
+      "DELETE FROM webhook_messages WHERE status <> 'pending' AND created_at < $1",
+      [before],
+    );
+    await this.#pool.query(
+      `DELETE FROM webhook_events e WHERE e.created_at < $1
+         AND NOT EXISTS (SELECT 1 FROM webhook_messages m WHERE m.event_id = e.id)`,
+      [before],
+    );
+    return rowCount ?? 0;
+  }
 }
 
 /**

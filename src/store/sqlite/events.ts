@@ -45,6 +45,8 @@ export class SqliteWebhookStore implements WebhookStore {
   readonly #listAttempts: StatementSync;
   readonly #redeliver: StatementSync;
   readonly #depth: StatementSync;
+  readonly #purgeMessages: StatementSync;
+  readonly #purgeEvents: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -91,6 +93,13 @@ export class SqliteWebhookStore implements WebhookStore {
       "UPDATE webhook_messages SET status = 'pending', next_attempt_at = ? WHERE id = ?",
     );
     this.#depth = db.prepare("SELECT COUNT(*) AS n FROM webhook_messages WHERE status = 'pending'");
+    // Attempts go with their messages (ON DELETE CASCADE).
+    this.#purgeMessages = db.prepare(
+      "DELETE FROM webhook_messages WHERE status <> 'pending' AND created_at < ?",
+    );
+    this.#purgeEvents = db.prepare(`
+      DELETE FROM webhook_events WHERE created_at < ?
+        AND NOT EXISTS (SELECT 1 FROM webhook_messages m WHERE m.event_id = webhook_events.id)`);
   }
 
   async putEndpoint(e: WebhookEndpointRecord): Promise<void> {
@@ -212,6 +221,15 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async depth(): Promise<number> {
     return Number(this.#depth.get()?.n ?? 0);
+  }
+
+  async purge(before: Date): Promise<number> {
+    let n = 0;
+    this.#transaction(() => {
+      n = Number(this.#purgeMessages.run(before.getTime()).changes);
+      this.#purgeEvents.run(before.getTime());
+    });
+    return n;
   }
 
   #transaction(work: () => void): void {
