@@ -80,6 +80,7 @@ export class WebhookDeliveryWorker {
   readonly #batchSize: number;
   readonly #retentionMs: number;
   #lastPurgeAt = Number.NEGATIVE_INFINITY;
+  #leaseRenewedAt = 0;
   readonly #now: () => Date;
   readonly #random: () => number;
   readonly #fetch: typeof globalThis.fetch;
@@ -153,6 +154,7 @@ export class WebhookDeliveryWorker {
         started,
       );
       if (!leased) return total;
+      this.#leaseRenewedAt = started.getTime();
     }
     total.ran = true;
     try {
@@ -167,7 +169,11 @@ export class WebhookDeliveryWorker {
             if (!endpoints.has(endpointId)) endpoints.set(endpointId, this.#store.getEndpoint(endpointId));
             const endpoint = await endpoints.get(endpointId);
             const outcomes: string[] = [];
-            for (const item of messages) outcomes.push(await this.#deliver(item, endpoint));
+            for (const item of messages) {
+              // A slow receiver must not outlast the lease: another instance would then send beside us.
+              if (!(await this.#keepLease())) break;
+              outcomes.push(await this.#deliver(item, endpoint));
+            }
             return outcomes;
           }),
         );
@@ -265,6 +271,22 @@ export class WebhookDeliveryWorker {
       // Metrics must not change delivery.
     }
     return outcome.status;
+  }
+
+  /** Extends the lease when a quarter of it has passed; false when it was lost (stop sending). */
+  async #keepLease(): Promise<boolean> {
+    if (!this.#locks) return true;
+    const now = this.#now();
+    if (now.getTime() - this.#leaseRenewedAt < this.#leaseMs / 4) return true;
+    const kept = await this.#locks.acquire(
+      DELIVERY_LEASE,
+      this.#owner,
+      new Date(now.getTime() + this.#leaseMs),
+      now,
+    );
+    if (kept) this.#leaseRenewedAt = now.getTime();
+    else this.#logger.warn('webhook.lease_lost', { owner: this.#owner });
+    return kept;
   }
 
   /** Keeps the delivery log bounded: finished messages older than the retention go, once an hour. */
