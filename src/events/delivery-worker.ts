@@ -146,6 +146,11 @@ export class WebhookDeliveryWorker {
   async #runDue(): Promise<DeliveryPass> {
     const total: DeliveryPass = { ran: false, delivered: 0, retrying: 0, failed: 0 };
     const started = this.#now();
+    // A read first: an idle outbox costs no lease writes (two per tick would contend with sign-ins on SQLite).
+    if ((await this.#store.due(started, 1)).length === 0) {
+      await this.#purgeNowAndThen();
+      return total;
+    }
     if (this.#locks) {
       const leased = await this.#locks.acquire(
         DELIVERY_LEASE,

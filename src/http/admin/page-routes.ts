@@ -46,6 +46,9 @@ export interface AdminPageOptions {
   cookieName: string;
 }
 
+/** Who changes things on the page until named admin tokens exist: a session opened with ADMIN_TOKEN. */
+const PAGE_CONTEXT = { actor: { kind: 'admin-session', name: 'ADMIN_TOKEN' } } as const;
+
 type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
 
 const MAPPED_FIELDS: MappedField[] = [
@@ -290,7 +293,7 @@ export function adminPages(options: AdminPageOptions): Router {
           ? { metadataSigningCertificates: [fields.metadataSigningCertificate.trim()] }
           : {}),
       } as CreateConnectionInput;
-      const connection = await connections.create(input);
+      const connection = await connections.create(input, PAGE_CONTEXT);
       logger.info('admin.connection_created', { connectionId: connection.id, via: 'page' });
       session.flash = {
         kind: 'ok',
@@ -366,7 +369,7 @@ export function adminPages(options: AdminPageOptions): Router {
         attributeMapping,
         ...(fields.preset ? { preset: fields.preset } : {}),
       } as UpdateConnectionInput;
-      await flashing(session, 'Attribute mapping saved.', () => connections.update(id, patch));
+      await flashing(session, 'Attribute mapping saved.', () => connections.update(id, patch, PAGE_CONTEXT));
       await backToConnection(res, id, session);
     }),
   );
@@ -387,7 +390,7 @@ export function adminPages(options: AdminPageOptions): Router {
           allowSoapLogoutWithoutDestination: fields.allowSoapLogoutWithoutDestination === 'on',
         },
       } as UpdateConnectionInput;
-      await flashing(session, 'Policy saved.', () => connections.update(id, patch));
+      await flashing(session, 'Policy saved.', () => connections.update(id, patch, PAGE_CONTEXT));
       await backToConnection(res, id, session);
     }),
   );
@@ -418,7 +421,7 @@ export function adminPages(options: AdminPageOptions): Router {
     ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
-      await connections.remove(id);
+      await connections.remove(id, PAGE_CONTEXT);
       logger.info('admin.connection_removed', { connectionId: id, via: 'page' });
       session.flash = { kind: 'ok', text: `Connection "${id}" deleted.` };
       await sessions.save(session);
