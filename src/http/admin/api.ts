@@ -8,6 +8,7 @@
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
  *   /webhooks/…                                webhook endpoints and deliveries (webhook-api.ts)
+ *   /organizations...                         organizations and their domains (organization-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
@@ -16,15 +17,19 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { WebhookService } from '../../events/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { organizationApi } from './organization-api.ts';
 import { webhookApi } from './webhook-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
   /** Webhook endpoints and deliveries; without it /webhooks answers 404. */
   webhooks?: WebhookService;
+  /** Organizations (/organizations routes). Default: the connection service's. */
+  organizations?: OrganizationService;
   /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   logger: Logger;
@@ -87,6 +92,7 @@ export function adminApi(options: AdminApiOptions): Router {
   });
 
   if (options.webhooks) router.use('/webhooks', webhookApi(options.webhooks));
+  router.use(organizationApi(options.organizations ?? connections.organizations, logger));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

@@ -3,6 +3,7 @@ import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryCertificateAlertStore, MemoryWebhookStore } from './events.ts';
+import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
 
 export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
@@ -19,6 +20,7 @@ export {
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
+  MemoryOrganizationStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
   MemorySessionStore,
@@ -51,6 +53,7 @@ export function createMemoryStores(
     locks: new MemoryLockStore(),
     webhooks: new MemoryWebhookStore(),
     certificateAlerts: new MemoryCertificateAlertStore(),
+    organizations: new MemoryOrganizationStore(),
     close: async () => {},
   };
 }

@@ -9,6 +9,7 @@ import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.
 import { classifyPostgresError } from './errors.ts';
 import { PostgresCertificateAlertStore, PostgresWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
@@ -23,6 +24,7 @@ export {
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
+  PostgresOrganizationStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
   PostgresSessionStore,
@@ -68,6 +70,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     locks: new PostgresLockStore(pool),
     webhooks: new PostgresWebhookStore(pool),
     certificateAlerts: new PostgresCertificateAlertStore(pool),
+    organizations: new PostgresOrganizationStore(pool),
     checks: [
       {
         name: 'database',

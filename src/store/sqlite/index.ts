@@ -9,6 +9,7 @@ import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
 import { SqliteCertificateAlertStore, SqliteWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
@@ -23,6 +24,7 @@ export {
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
+  SqliteOrganizationStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
   SqliteSessionStore,
@@ -66,6 +68,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     locks: new SqliteLockStore(db),
     webhooks: new SqliteWebhookStore(db),
     certificateAlerts: new SqliteCertificateAlertStore(db),
+    organizations: new SqliteOrganizationStore(db),
     checks: [
       {
         name: 'database',
