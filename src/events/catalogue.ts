@@ -30,11 +30,16 @@ export interface EventData {
   'logout.in': { connectionId: string; sessionsEnded: number };
   /** We asked the IdP to end its session (SP-initiated Single Logout). */
   'logout.out': { connectionId: string; userId: string };
-  'connection.created': { connectionId: string; idpEntityId?: string; actor: string };
-  'connection.updated': { connectionId: string; fields: string[]; actor: string };
+  'connection.created': {
+    connectionId: string;
+    organizationId?: string;
+    idpEntityId?: string;
+    actor: string;
+  };
+  'connection.updated': { connectionId: string; organizationId?: string; fields: string[]; actor: string };
   /** A draft connection became active (emitted by the connection-status feature). */
   'connection.activated': { connectionId: string; actor: string };
-  'connection.deleted': { connectionId: string; actor: string };
+  'connection.deleted': { connectionId: string; organizationId?: string; actor: string };
   /** A metadata URL was read successfully; `textChanged` when the document differs from the last copy. */
   'metadata.refreshed': { connectionId: string; textChanged: boolean };
   /** The IdP's signing certificates changed: fingerprints (SHA-256) that appeared in or left its metadata. */

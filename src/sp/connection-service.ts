@@ -193,6 +193,7 @@ export class ConnectionService {
     });
     await this.sp.events.emit('connection.created', {
       connectionId: id,
+      ...(connection.organizationId ? { organizationId: connection.organizationId } : {}),
       idpEntityId: connection.idpEntityId,
       actor: actorName(context),
     });
@@ -272,6 +273,7 @@ export class ConnectionService {
     });
     await this.sp.events.emit('connection.updated', {
       connectionId: id,
+      ...(updated.organizationId ? { organizationId: updated.organizationId } : {}),
       fields: Object.keys(input),
       actor: actorName(context),
     });
@@ -280,7 +282,9 @@ export class ConnectionService {
 
   /** Removes a connection and its health record. */
   async remove(id: string, context: ChangeContext = {}): Promise<void> {
+    let organizationId: string | undefined;
     await this.#locked(id, async () => {
+      organizationId = (await this.sp.stores.connections.get(id))?.organizationId;
       if (!(await this.sp.stores.connections.delete(id))) {
         throw new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${id}".`, {
           hint: 'List the connections to see their ids.',
@@ -290,7 +294,11 @@ export class ConnectionService {
       await this.health.delete(id);
     });
     this.#logger.info('connection.removed', { connectionId: id });
-    await this.sp.events.emit('connection.deleted', { connectionId: id, actor: actorName(context) });
+    await this.sp.events.emit('connection.deleted', {
+      connectionId: id,
+      ...(organizationId ? { organizationId } : {}),
+      actor: actorName(context),
+    });
   }
 
   /**

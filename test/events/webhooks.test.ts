@@ -128,6 +128,8 @@ describe('webhooks on one server', () => {
     const updated = receiver.received.find((r) => r.event.type === 'connection.updated');
     expect(updated?.event.data).toEqual({
       connectionId: 'acme',
+      // A connection created without an organization gets one of its own, with its id.
+      organizationId: 'acme',
       fields: ['displayName'],
       actor: 'admin-token:ADMIN_TOKEN',
     });
