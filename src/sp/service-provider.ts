@@ -384,7 +384,13 @@ export class ServiceProvider {
       });
       return;
     }
-    const code = isSamlSpError(event.error) ? event.error.code : 'INTERNAL_ERROR';
+    // SAML codes, and the stable codes of other failures (STORE_UNAVAILABLE); never an arbitrary message.
+    const raw = (event.error as { code?: unknown } | null)?.code;
+    const code = isSamlSpError(event.error)
+      ? event.error.code
+      : typeof raw === 'string' && /^[A-Z][A-Z0-9_]{2,63}$/.test(raw)
+        ? raw
+        : 'INTERNAL_ERROR';
     if (code === 'SAML_CONNECTION_NOT_FOUND') return;
     const signatureVerified = !UNVERIFIED_CODES.has(code);
     if (!signatureVerified) {
