@@ -123,6 +123,14 @@ const envSchema = z.object({
   // Prometheus text at GET /metrics: off unless asked for, and then only for the bearer of METRICS_TOKEN.
   METRICS: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
   METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  // Webhook delivery (issue #13): how often the outbox is read, the retry backoff and when to give up.
+  WEBHOOK_TICK_MS: millis(1_000, 10, 3_600_000),
+  WEBHOOK_RETRY_BASE_MS: millis(5_000, 10, 86_400_000),
+  WEBHOOK_RETRY_MAX_MS: millis(3_600_000, 10, 7 * 86_400_000),
+  WEBHOOK_MAX_AGE_MS: millis(3 * 86_400_000, 1_000, 30 * 86_400_000),
+  WEBHOOK_TIMEOUT_MS: millis(10_000, 100, 120_000),
+  // The certificate expiry watch runs at start and then this often (daily).
+  CERTIFICATE_WATCH_INTERVAL_MS: millis(86_400_000, 1_000, 7 * 86_400_000),
 });
 
 /** Rules across variables. */
@@ -135,6 +143,10 @@ const checkedEnvSchema = envSchema
     path: ['METRICS_TOKEN'],
     message:
       'is required when METRICS=on (Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`)',
+  })
+  .refine((e) => e.WEBHOOK_RETRY_BASE_MS <= e.WEBHOOK_RETRY_MAX_MS, {
+    path: ['WEBHOOK_RETRY_BASE_MS'],
+    message: 'must not exceed WEBHOOK_RETRY_MAX_MS',
   });
 
 function isOn(value: string): boolean {
@@ -173,6 +185,16 @@ export interface ResolvedConfig {
   supportContact?: string;
   /** METRICS=on: Prometheus text at GET /metrics for the bearer of `token` (METRICS_TOKEN). */
   metrics?: { token: string };
+  /** Webhook delivery: outbox polling, retry backoff (exponential with jitter), give-up age, request timeout. */
+  webhooks?: {
+    tickMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAgeMs: number;
+    timeoutMs: number;
+  };
+  /** How often the certificate expiry watch runs (CERTIFICATE_WATCH_INTERVAL_MS). Default daily. */
+  certificateWatchIntervalMs?: number;
   /** DNS_SERVERS: the resolvers domain verification asks; unset, the system's. */
   dnsServers?: readonly string[];
   /**
@@ -245,6 +267,14 @@ export function loadConfig(
     }),
     ...(e.SUPPORT_CONTACT ? { supportContact: e.SUPPORT_CONTACT } : {}),
     ...(isOn(e.METRICS) && e.METRICS_TOKEN ? { metrics: Object.freeze({ token: e.METRICS_TOKEN }) } : {}),
+    webhooks: Object.freeze({
+      tickMs: e.WEBHOOK_TICK_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      maxAgeMs: e.WEBHOOK_MAX_AGE_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    }),
+    certificateWatchIntervalMs: e.CERTIFICATE_WATCH_INTERVAL_MS,
     ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
     homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
   });

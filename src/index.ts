@@ -66,6 +66,7 @@ export {
   validateResponse,
 } from './core/response/validate-response.ts';
 export * from './core/types.ts';
+export * from './events/index.ts';
 export * from './http/index.ts';
 export * from './metrics/index.ts';
 export { createAppServer, loadSpKeys } from './server.ts';

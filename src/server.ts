@@ -9,6 +9,7 @@ import { AdminIdentities } from './audit/admin-identities.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { DevIdp } from './dev-idp/index.ts';
+import { CertificateWatch, EventBus, WebhookDeliveryWorker, WebhookService } from './events/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
 import { errorHandler, notFoundHandler } from './http/error-response.ts';
@@ -33,6 +34,7 @@ import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemoryCertificateAlertStore, MemoryWebhookStore } from './store/memory/events.ts';
 import { MemoryStateStore, MemoryTraceStore } from './store/memory/index.ts';
 import type { Stores } from './store/types.ts';
 import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
@@ -57,6 +59,14 @@ export interface AppServer {
   identities: AdminIdentities;
   /** The OpenTelemetry instruments (also `sp.metrics`): the events room counts webhook deliveries here. */
   metrics: SpMetrics;
+  /** Lifecycle events (also `sp.events`). */
+  events: EventBus;
+  /** Webhook endpoints and deliveries (admin API, page, CLI). */
+  webhooks: WebhookService;
+  /** Sends the outbox (started by `listen`); `runDue()` sends what is due now. */
+  delivery: WebhookDeliveryWorker;
+  /** The certificate expiry watch (started by `listen`); `runDue(now)` checks now. */
+  certificateWatch: CertificateWatch;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -127,8 +137,31 @@ export async function createAppServer(
     bootstrapToken: config.adminToken,
     audit,
   });
+  // Lifecycle events: the outbox is in the database (survives restarts, shared by instances); a custom
+  // Stores without one gets an in-memory outbox (this process only).
+  const webhookStore = stores.webhooks ?? new MemoryWebhookStore();
+  const events = new EventBus({ outbox: webhookStore, logger });
+  const webhooks = new WebhookService({ store: webhookStore, events });
+  const delivery = new WebhookDeliveryWorker({
+    store: webhookStore,
+    ...(stores.locks ? { locks: stores.locks } : {}),
+    logger,
+    ...(config.webhooks
+      ? {
+          tickMs: config.webhooks.tickMs,
+          initialDelayMs: config.webhooks.tickMs,
+          timeoutMs: config.webhooks.timeoutMs,
+          retry: {
+            baseMs: config.webhooks.retryBaseMs,
+            maxDelayMs: config.webhooks.retryMaxMs,
+            maxAgeMs: config.webhooks.maxAgeMs,
+          },
+        }
+      : {}),
+  });
   const sp = new ServiceProvider({
     metrics,
+    events,
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
@@ -149,6 +182,15 @@ export async function createAppServer(
     connections,
     logger,
     ...(stores.locks ? { locks: stores.locks } : {}),
+  });
+
+  const certificateWatch = new CertificateWatch({
+    connections: () => stores.connections.list(),
+    alerts: stores.certificateAlerts ?? new MemoryCertificateAlertStore(),
+    events,
+    ...(stores.locks ? { locks: stores.locks } : {}),
+    logger,
+    ...(config.certificateWatchIntervalMs ? { intervalMs: config.certificateWatchIntervalMs } : {}),
   });
 
   const app = express();
@@ -179,6 +221,7 @@ export async function createAppServer(
     '/admin',
     adminRouter({
       connections,
+      webhooks,
       adminToken: config.adminToken,
       audit,
       identities,
@@ -219,6 +262,10 @@ export async function createAppServer(
     audit,
     identities,
     metrics,
+    events,
+    webhooks,
+    delivery,
+    certificateWatch,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -232,6 +279,8 @@ export async function createAppServer(
           const bound = typeof address === 'object' && address ? address.port : port;
           logger.info('server.listening', { url: config.baseUrl, host, port: bound });
           refresher.start();
+          delivery.start();
+          certificateWatch.start();
           // The session registry (IdP-initiated logout looks sessions up in it) drops expired rows now and then.
           stopSweeper = startSessionSweeper(stores.sessions, {
             onSweep: (r) =>
@@ -252,7 +301,13 @@ export async function createAppServer(
         stopSweeper?.();
         stopTraceSweeper?.();
         // In-flight requests still need the stores: close them only once the HTTP side has drained.
-        const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
+        const [drained] = await Promise.all([
+          http.drain(deadline),
+          refresher.stop(),
+          delivery.stop(),
+          certificateWatch.stop(),
+        ]);
+        await events.settled();
         await Promise.all([stores.close(), prometheus?.shutdown()]);
         return drained;
       })();

@@ -16,6 +16,7 @@ import { metadataCommand } from './commands/metadata.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
+import { webhooksCommand } from './commands/webhooks.ts';
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -33,6 +34,7 @@ export const COMMANDS: Record<string, Command> = {
   traces: tracesCommand,
   'admin-tokens': adminTokensCommand,
   audit: auditCommand,
+  webhooks: webhooksCommand,
 };
 
 export function usage(): string {
@@ -56,6 +58,9 @@ export function usage(): string {
   admin-tokens create --name NAME | list | revoke ID [--json]
                                          named admin tokens (the token is printed once)
   audit export [--since ISO-TIME]        the audit log as JSON lines
+  webhooks list | add --url URL [--event TYPE]... [--description TEXT] | remove ID
+  webhooks deliveries [--endpoint ID] [--status pending|delivered|failed] | show MSG-ID | redeliver MSG-ID
+                                         webhook endpoints (secret shown once), the delivery log, resending
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.

@@ -14,7 +14,7 @@ import type { Connection, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
 import { MemoryConnectionHealthStore } from '../store/memory/connection-health.ts';
 import { AdminError } from './admin-errors.ts';
-import type { ChangeContext } from './change-context.ts';
+import { type ChangeContext, UNKNOWN_ACTOR } from './change-context.ts';
 import {
   type CreateConnectionInput,
   createConnectionSchema,
@@ -200,6 +200,12 @@ export class ConnectionService {
       certificates: connection.signingCertificates.map((c) => c.fingerprintSha256),
     });
     await this.#record(context, 'connection.created', id, undefined, connection);
+    await this.sp.events.emit('connection.created', {
+      connectionId: id,
+      ...(connection.organizationId ? { organizationId: connection.organizationId } : {}),
+      idpEntityId: connection.idpEntityId,
+      actor: actorName(context),
+    });
     return connection;
   }
 
@@ -210,7 +216,7 @@ export class ConnectionService {
     if (input.organizationId !== undefined) await this.organizations.get(input.organizationId);
     // A new URL is downloaded before taking the lock.
     const fetched = typeof input.metadataUrl === 'string' ? await this.#fetch(input.metadataUrl) : undefined;
-    return this.#locked(id, async () => {
+    const updated = await this.#locked(id, async () => {
       const before = await this.get(id);
       let next = before;
       const now = this.#now();
@@ -276,6 +282,13 @@ export class ConnectionService {
       await this.#record(context, 'connection.updated', id, before, next);
       return next;
     });
+    await this.sp.events.emit('connection.updated', {
+      connectionId: id,
+      ...(updated.organizationId ? { organizationId: updated.organizationId } : {}),
+      fields: Object.keys(input),
+      actor: actorName(context),
+    });
+    return updated;
   }
 
   /** Removes a connection and its health record. */
@@ -293,6 +306,11 @@ export class ConnectionService {
     });
     this.#logger.info('connection.removed', { connectionId: id });
     await this.#record(context, 'connection.removed', id, before, undefined);
+    await this.sp.events.emit('connection.deleted', {
+      connectionId: id,
+      ...(before.organizationId ? { organizationId: before.organizationId } : {}),
+      actor: actorName(context),
+    });
   }
 
   /**
@@ -362,9 +380,14 @@ export class ConnectionService {
         message: error.message,
         failures: connection.metadataStatus?.consecutiveFailures,
       });
+      await this.sp.events.emit('metadata.failing', {
+        connectionId: id,
+        code: error.code,
+        consecutiveFailures: connection.metadataStatus?.consecutiveFailures ?? 1,
+      });
       return { ok: false, connection, changed: false, added: [], retained: [], dropped: [], error };
     }
-    return this.#locked(id, async () => {
+    const outcome = await this.#locked(id, async (): Promise<RefreshOutcome & { removed?: string[] }> => {
       const latest = await this.sp.stores.connections.get(id);
       // Removed, or switched to another source while we were downloading: this result is moot.
       if (!latest || latest.metadataUrl !== url) {
@@ -393,8 +416,29 @@ export class ConnectionService {
         dropped,
         nextRefreshAt: applied.connection.metadataStatus?.nextRefreshAt,
       });
-      return { ok: true, connection: applied.connection, changed: applied.changed, added, retained, dropped };
+      const removed = unlisted(latest, [...retained, ...dropped]);
+      return {
+        ok: true,
+        connection: applied.connection,
+        changed: applied.changed,
+        added,
+        retained,
+        dropped,
+        removed,
+      };
     });
+    const { removed, ...result } = outcome;
+    if (result.ok) {
+      await this.sp.events.emit('metadata.refreshed', { connectionId: id, textChanged: result.changed });
+      if (result.added.length > 0 || (removed?.length ?? 0) > 0) {
+        await this.sp.events.emit('metadata.changed', {
+          connectionId: id,
+          added: result.added,
+          removed: removed ?? [],
+        });
+      }
+    }
+    return result;
   }
 
   /** URL connections whose next refresh is due at `now`. */
@@ -455,6 +499,26 @@ export function isDueForRefresh(connection: Connection, now: Date): boolean {
   if (!connection.metadataUrl) return false;
   const next = connection.metadataStatus?.nextRefreshAt;
   return next === undefined || Date.parse(next) <= now.getTime();
+}
+
+/** Who asked, as events name them. */
+function actorName(context: ChangeContext): string {
+  const actor = context.actor ?? UNKNOWN_ACTOR;
+  return `${actor.kind}:${actor.name}`;
+}
+
+/**
+ * Of the certificates the fresh metadata no longer lists, those the previous copy still listed: a
+ * certificate kept for the rollover grace period left the metadata at an earlier refresh, not at this one.
+ * The previous copy listed a certificate when it was last seen at that copy's import.
+ */
+function unlisted(previous: Connection, fingerprints: readonly string[]): string[] {
+  const importedAt = previous.metadataStatus?.importedAt;
+  return fingerprints.filter((fp) => {
+    const cert = previous.signingCertificates.find((c) => c.fingerprintSha256 === fp);
+    if (!cert) return false;
+    return cert.lastSeenAt === undefined || importedAt === undefined || cert.lastSeenAt >= importedAt;
+  });
 }
 
 function exists(id: string): AdminError {

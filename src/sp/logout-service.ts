@@ -140,6 +140,11 @@ export class LogoutService {
     if (!found) return { kind: 'no-session', returnTo };
     const { session } = found;
     await this.#sp.endSession(input.sessionToken!);
+    await this.#sp.events.emit('session.ended', {
+      userId: session.userId,
+      connectionId: session.connectionId,
+      reason: 'logout',
+    });
 
     const connection = await this.#sp.stores.connections.get(session.connectionId);
     if (!connection)
@@ -175,6 +180,7 @@ export class LogoutService {
       signing: sp.signing,
     });
     if (message.binding === 'soap') throw new Error('unreachable: front-channel endpoint');
+    await this.#sp.events.emit('logout.out', { connectionId: connection.id, userId: session.userId });
     return { kind: 'slo', returnTo, connectionId: connection.id, requestId: request.id, message };
   }
 
@@ -225,6 +231,11 @@ export class LogoutService {
       try {
         await this.#sp.stores.sessions.delete(session.id);
         endedSessionIds.push(session.id);
+        await this.#sp.events.emit('session.ended', {
+          userId: session.userId,
+          connectionId,
+          reason: 'idp-logout',
+        });
       } catch (err) {
         problems.push(`session ${session.id.slice(0, 8)}… could not be deleted: ${String(err)}`);
       }
@@ -294,6 +305,10 @@ export class LogoutService {
       });
     }
     const ended = await this.endSessionsByNameId(connection.id, request.nameId, request.sessionIndexes);
+    await this.#sp.events.emit('logout.in', {
+      connectionId: connection.id,
+      sessionsEnded: ended.endedSessionIds.length,
+    });
     const status = logoutStatusFor(
       ended.outcome,
       ended.outcome === 'success' ? undefined : 'Not every session of this user could be ended at the SP.',

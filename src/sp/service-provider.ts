@@ -6,7 +6,7 @@
  * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
  * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
  */
-import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
+import { InvalidOptionError, isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
 import {
@@ -28,6 +28,7 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
+import { EventBus } from '../events/index.ts';
 import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
 import type {
@@ -85,6 +86,11 @@ export interface ServiceProviderOptions {
    * global MeterProvider of `@opentelemetry/api` (a no-op unless your app registered an SDK).
    */
   metrics?: SpMetrics;
+  /**
+   * The lifecycle event bus (`sp.events`). Default: a bus writing to `stores.webhooks` (the webhook outbox)
+   * when the stores have one, on this SP's clock.
+   */
+  events?: EventBus;
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
@@ -171,6 +177,13 @@ export class ServiceProvider {
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
+  /**
+   * Lifecycle events (sign-ins, users, sessions, logout, connections, metadata, certificates): listen with
+   * `sp.events.on('signin.failed', (event) => …)`. A listener's error never changes a sign-in.
+   */
+  readonly events: EventBus;
+  /** Unverified sign-in failures per connection: at most one `signin.failed` per minute each (see #emitSignIn). */
+  readonly #unverifiedFailures = new Map<string, number>();
   /** The stores' organizations, or an in-process store when the stores have none (a hand-built `Stores`). */
   readonly organizations: OrganizationStore;
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
@@ -208,6 +221,9 @@ export class ServiceProvider {
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
     this.metrics = options.metrics ?? createSpMetrics();
+    this.events =
+      options.events ??
+      new EventBus({ ...(this.stores.webhooks ? { outbox: this.stores.webhooks } : {}), now: this.#now });
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -338,6 +354,7 @@ export class ServiceProvider {
     // attempt.connectionName is set once the connection loaded: only stored connections become metric labels.
     this.#count(event, attempt.connectionName !== undefined, (performance.now() - started) / 1000);
     await this.#report(event);
+    await this.#emitSignIn(event);
     if (!event.ok) throw event.error;
     return event.result;
   }
@@ -444,6 +461,43 @@ export class ServiceProvider {
     return { user, sessionToken, session, returnTo, assertion, profile };
   }
 
+  /**
+   * `signin.succeeded` or `signin.failed`. A failure is only an admin's business when the connection exists;
+   * one that happened before the signature verified came from an unknown sender, so it carries the code only
+   * and at most one per connection per minute is emitted (a stranger POSTing garbage cannot flood receivers).
+   */
+  async #emitSignIn(event: SignInEvent): Promise<void> {
+    if (event.ok) {
+      const { user, assertion } = event.result;
+      await this.events.emit('signin.succeeded', {
+        connectionId: event.connectionId,
+        userId: user.id,
+        ...(assertion.authnContextClassRef !== undefined
+          ? { authnContextClassRef: assertion.authnContextClassRef }
+          : {}),
+      });
+      return;
+    }
+    // SAML codes, and the stable codes of other failures (STORE_UNAVAILABLE); never an arbitrary message.
+    const raw = (event.error as { code?: unknown } | null)?.code;
+    const code = isSamlSpError(event.error)
+      ? event.error.code
+      : typeof raw === 'string' && /^[A-Z][A-Z0-9_]{2,63}$/.test(raw)
+        ? raw
+        : 'INTERNAL_ERROR';
+    if (code === 'SAML_CONNECTION_NOT_FOUND') return;
+    // The sender is known once a Response or Assertion signature verified (the checklist the trace records).
+    const signatureVerified = (event.attempt?.checks ?? []).some(
+      (c) => (c.check === 'response-signature' || c.check === 'assertion-signature') && c.status === 'pass',
+    );
+    if (!signatureVerified) {
+      const last = this.#unverifiedFailures.get(event.connectionId) ?? 0;
+      if (event.at.getTime() - last < 60_000) return;
+      this.#unverifiedFailures.set(event.connectionId, event.at.getTime());
+    }
+    await this.events.emit('signin.failed', { connectionId: event.connectionId, code, signatureVerified });
+  }
+
   /** The session and user behind a session cookie value, if it is live. */
   async session(
     sessionToken: string,
@@ -484,7 +538,8 @@ export class ServiceProvider {
   async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
     if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
     const { connection, assertion, profile } = facts;
-    return this.stores.users.upsert(
+    const before = await this.stores.users.findByNameId(connection.id, assertion.nameId.value);
+    const user = await this.stores.users.upsert(
       {
         connectionId: connection.id,
         nameId: assertion.nameId.value,
@@ -501,6 +556,21 @@ export class ServiceProvider {
       },
       now,
     );
+    const email = user.email !== undefined ? { email: user.email } : {};
+    if (!before) {
+      await this.events.emit('user.provisioned', { userId: user.id, connectionId: connection.id, ...email });
+    } else {
+      const changed = changedProfileFields(before, user);
+      if (changed.length > 0) {
+        await this.events.emit('user.updated', {
+          userId: user.id,
+          connectionId: connection.id,
+          ...email,
+          changed,
+        });
+      }
+    }
+    return user;
   }
 
   #sessionExpiry(now: Date, sessionNotOnOrAfter: Date | undefined): Date {
@@ -531,6 +601,15 @@ function answeredThisBrowser(checks: CheckTrace[], pendingIds: string[], samlRes
     ...(responseSigned && claims.inResponseTo.response ? [claims.inResponseTo.response] : []),
   ];
   return claimed.some((id) => pendingIds.includes(id));
+}
+
+/** The profile fields whose values differ (names only: payloads carry no attribute values). */
+function changedProfileFields(before: UserRecord, after: UserRecord): string[] {
+  const fields = ['email', 'firstName', 'lastName', 'displayName', 'externalId'] as const;
+  const changed: string[] = fields.filter((f) => before[f] !== after[f]);
+  if (JSON.stringify([...before.groups].sort()) !== JSON.stringify([...after.groups].sort()))
+    changed.push('groups');
+  return changed;
 }
 
 function stepUpOf(input: LoginInput): RequestAuthn | undefined {

@@ -7,6 +7,7 @@
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { AdminTokenStore, AuditLogStore } from './audit.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { CertificateAlertStore, WebhookStore } from './events.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
@@ -14,6 +15,7 @@ import type { TraceStore } from './traces.ts';
 
 export type * from './audit.ts';
 export type * from './connection-health.ts';
+export type * from './events.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
@@ -163,6 +165,13 @@ export interface Stores {
    */
   auditLog?: AuditLogStore;
   adminTokens?: AdminTokenStore;
+  /**
+   * Webhook endpoints and the event outbox with its delivery log (issue #13). Optional like the others:
+   * without it events reach in-process listeners only, and the server keeps endpoints in memory.
+   */
+  webhooks?: WebhookStore;
+  /** Certificate-expiry alerts already raised, so each threshold is raised once per certificate. */
+  certificateAlerts?: CertificateAlertStore;
   /**
    * Organizations (customers) and their email domains. Optional so that a hand-built `Stores` keeps
    * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).

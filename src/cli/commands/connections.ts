@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PRESET_NAMES, type PresetName } from '../../core/types.ts';
+import { type CertificateWarning, certificateWarnings } from '../../events/index.ts';
 import type { CreateConnectionInput } from '../../sp/connection-input.ts';
 import { ConnectionService } from '../../sp/connection-service.ts';
 import type { ConnectionView } from '../../sp/connection-view.ts';
@@ -66,12 +67,19 @@ export async function connectionsCommand(args: string[]): Promise<number> {
       }
       case 'list': {
         const views = await connections.views();
-        if (values.json) printJson(views);
-        else if (views.length === 0) process.stdout.write('No connections.\n');
+        // The most urgent certificate warning per connection (the admin page shows the same as a banner).
+        const warnings = new Map<string, CertificateWarning>();
+        for (const w of certificateWarnings(await connections.list(), ctx.sp.now())) {
+          if (!warnings.has(w.connectionId)) warnings.set(w.connectionId, w);
+        }
+        if (values.json) {
+          printJson(views.map((v) => ({ ...v, certificateWarning: warnings.get(v.id) ?? null })));
+        } else if (views.length === 0) process.stdout.write('No connections.\n');
         else {
           for (const v of views) {
+            const warning = warnings.get(v.id);
             process.stdout.write(
-              `${v.id}\t${v.health.status}\t${v.preset}\t${v.metadata.source}\t${v.idpEntityId}\t${v.displayName}\n`,
+              `${v.id}\t${v.health.status}\t${v.preset}\t${v.metadata.source}\t${v.idpEntityId}\t${v.displayName}${warning ? `\t${certificateMarker(warning)}` : ''}\n`,
             );
           }
         }
@@ -113,6 +121,14 @@ export async function connectionsCommand(args: string[]): Promise<number> {
   } finally {
     await ctx.close();
   }
+}
+
+/** The `connections list` marker: "! certificate expires in 6 days (2026-01-07)" or "! certificate EXPIRED …". */
+export function certificateMarker(w: CertificateWarning): string {
+  const day = w.notAfter.slice(0, 10);
+  return w.threshold === 'expired'
+    ? `! certificate EXPIRED ${day}`
+    : `! certificate expires in ${w.daysLeft} ${w.daysLeft === 1 ? 'day' : 'days'} (${day})`;
 }
 
 function printSummary(v: ConnectionView): void {

@@ -8,6 +8,7 @@
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
  *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
+ *   /webhooks/…                                webhook endpoints and deliveries (webhook-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
  *   /admin-tokens, /audit                      named admin tokens and the audit log (./audit-api.ts)
  *
@@ -19,6 +20,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
+import type { WebhookService } from '../../events/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
@@ -29,9 +31,12 @@ import { changeContextOf, requireAdmin } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { organizationApi } from './organization-api.ts';
 import { traceApi } from './trace-api.ts';
+import { webhookApi } from './webhook-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
+  /** Webhook endpoints and deliveries; without it /webhooks answers 404. */
+  webhooks?: WebhookService;
   /** Organizations (/organizations routes). Default: the connection service's. */
   organizations?: OrganizationService;
   /** ADMIN_TOKEN; unset (and no named token) refuses every call with ADMIN_TOKEN_NOT_SET (503). */
@@ -105,6 +110,7 @@ export function adminApi(options: AdminApiOptions): Router {
   });
 
   if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
+  if (options.webhooks) router.use('/webhooks', webhookApi(options.webhooks));
   router.use(organizationApi(options.organizations ?? connections.organizations, logger));
 
   router.use((req, _res, next) => {

@@ -9,6 +9,7 @@
  */
 import express, { type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
+import type { WebhookService } from '../../events/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { TraceService } from '../../trace/index.ts';
 import { type Logger, silentLogger } from '../logger.ts';
@@ -31,6 +32,8 @@ export { TestRuns, type TestRunsOptions } from './test-runs.ts';
 
 export interface AdminRouterOptions {
   connections: ConnectionService;
+  /** Webhook endpoints and deliveries (API under /admin/api/webhooks, page under /admin/webhooks). */
+  webhooks?: WebhookService;
   /**
    * ADMIN_TOKEN, the bootstrap identity. Unset and no named token: the API answers 503 ADMIN_TOKEN_NOT_SET
    * and the page says so.
@@ -70,6 +73,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       audit,
       logger,
       ...(options.traces ? { traces: options.traces } : {}),
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     }),
   );
   router.use(
@@ -77,6 +81,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       connections: options.connections,
       identities,
       audit,
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       sessions: options.sessions ?? new AdminSessions(),
       throttle: options.throttle ?? new LoginThrottle(),
       testRuns: options.testRuns ?? new TestRuns(),

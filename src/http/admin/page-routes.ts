@@ -20,6 +20,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import { isSamlSpError } from '../../core/errors.ts';
 import type { AttributeMapping, MappedField } from '../../core/types.ts';
+import { certificateWarnings, type WebhookService } from '../../events/index.ts';
 import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
@@ -33,6 +34,7 @@ import { type AdminSession, type AdminSessions, type LoginThrottle, sessionConte
 import { checkCsrf } from './csrf.ts';
 import { toAdminError } from './errors.ts';
 import { formBody } from './multipart.ts';
+import { BANNER_CSS, certificateBanner } from './pages/certificate-banner.ts';
 import { connectionDetail } from './pages/detail.ts';
 import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/forms.ts';
 import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
@@ -40,11 +42,13 @@ import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
 import { type TestRuns, testResultPath } from './test-runs.ts';
 import { mountTracePages } from './trace-pages.ts';
+import { mountWebhookPages } from './webhook-pages.ts';
 
 export interface AdminPageOptions {
   connections: ConnectionService;
   identities: AdminIdentities;
   audit: AuditLog;
+  webhooks?: WebhookService;
   sessions: AdminSessions;
   throttle: LoginThrottle;
   testRuns: TestRuns;
@@ -153,7 +157,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.get('/assets/admin.css', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.type('text/css').send(ADMIN_CSS);
+    res.type('text/css').send(ADMIN_CSS + BANNER_CSS);
   });
 
   router.get('/', async (req, res) => {
@@ -168,11 +172,12 @@ export function adminPages(options: AdminPageOptions): Router {
       return;
     }
     try {
-      const views = await connections.views();
+      const [views, all] = await Promise.all([connections.views(), connections.list()]);
+      const banner = certificateBanner(certificateWarnings(all, sp.now()));
       sendAdminPage(
         res,
         200,
-        adminPage('Connections', connectionList(views, sp.now()), {
+        adminPage('Connections', html`${banner}${connectionList(views, sp.now())}`, {
           csrfToken: session.csrfToken,
           flash: await takeFlash(session),
         }),
@@ -237,9 +242,21 @@ export function adminPages(options: AdminPageOptions): Router {
       });
       res.cookie(cookieName, token, { ...cookieOptions, maxAge: sessions.maxAgeMs });
       logger.info('admin.login', { client, admin: principal.actor.name });
+      await sp.events.emit('admin.signed_in', { actor: principal.actor.name, via: 'page' });
       res.redirect(303, '/admin');
     },
   );
+
+  if (options.webhooks) {
+    mountWebhookPages(router, {
+      webhooks: options.webhooks,
+      sessions,
+      signedIn,
+      form,
+      takeFlash,
+      now: () => sp.now(),
+    });
+  }
 
   router.post(
     '/logout',

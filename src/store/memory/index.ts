@@ -3,6 +3,7 @@ import type { Stores } from '../types.ts';
 import { MemoryAdminTokenStore, MemoryAuditLogStore } from './audit.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
+import { MemoryCertificateAlertStore, MemoryWebhookStore } from './events.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
 
@@ -19,6 +20,7 @@ export type { MemoryCacheOptions } from './requests.ts';
 export {
   MemoryAdminTokenStore,
   MemoryAuditLogStore,
+  MemoryCertificateAlertStore,
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
@@ -30,6 +32,7 @@ export {
   MemoryThrottleStore,
   MemoryTraceStore,
   MemoryUserStore,
+  MemoryWebhookStore,
 };
 
 /**
@@ -56,6 +59,8 @@ export function createMemoryStores(
     traces: new MemoryTraceStore(),
     auditLog: new MemoryAuditLogStore(),
     adminTokens: new MemoryAdminTokenStore(),
+    webhooks: new MemoryWebhookStore(),
+    certificateAlerts: new MemoryCertificateAlertStore(),
     organizations: new MemoryOrganizationStore(),
     close: async () => {},
   };

@@ -8,6 +8,7 @@ import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { classifyPostgresError } from './errors.ts';
+import { PostgresCertificateAlertStore, PostgresWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
@@ -23,6 +24,7 @@ export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migratio
 export {
   PostgresAdminTokenStore,
   PostgresAuditLogStore,
+  PostgresCertificateAlertStore,
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
@@ -34,6 +36,7 @@ export {
   PostgresThrottleStore,
   PostgresTraceStore,
   PostgresUserStore,
+  PostgresWebhookStore,
 };
 
 export interface PostgresStoresOptions extends PostgresPoolOptions {
@@ -73,6 +76,8 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     traces: new PostgresTraceStore(pool),
     auditLog: new PostgresAuditLogStore(pool),
     adminTokens: new PostgresAdminTokenStore(pool),
+    webhooks: new PostgresWebhookStore(pool),
+    certificateAlerts: new PostgresCertificateAlertStore(pool),
     organizations: new PostgresOrganizationStore(pool),
     checks: [
       {

@@ -188,6 +188,65 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'webhook endpoints, event outbox, delivery log, certificate alerts',
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id text PRIMARY KEY,
+        url text NOT NULL,
+        secret text NOT NULL,
+        description text,
+        event_types jsonb NOT NULL CHECK (jsonb_typeof(event_types) = 'array'),
+        enabled boolean NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE webhook_events (
+        id text PRIMARY KEY,
+        type text NOT NULL,
+        payload text NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE webhook_messages (
+        seq bigserial PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        event_id text NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
+        endpoint_id text NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        ordering_key text,
+        status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL,
+        last_attempt_at timestamptz,
+        last_status_code integer,
+        last_error text
+      );
+      CREATE INDEX webhook_messages_pending ON webhook_messages (status, endpoint_id, ordering_key, seq);
+      CREATE INDEX webhook_messages_endpoint ON webhook_messages (endpoint_id, seq);
+
+      CREATE TABLE webhook_attempts (
+        id bigserial PRIMARY KEY,
+        message_id text NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
+        attempt integer NOT NULL,
+        at timestamptz NOT NULL,
+        status_code integer,
+        duration_ms integer NOT NULL,
+        error text
+      );
+      CREATE INDEX webhook_attempts_message ON webhook_attempts (message_id, at);
+
+      CREATE TABLE certificate_alerts (
+        connection_id text NOT NULL,
+        fingerprint text NOT NULL,
+        threshold text NOT NULL,
+        raised_at timestamptz NOT NULL,
+        PRIMARY KEY (connection_id, fingerprint, threshold)
+      );
+    `,
+  },
+  {
     version: 8,
     name: 'audit log and admin tokens',
     sql: `

@@ -8,6 +8,7 @@ import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
+import { SqliteCertificateAlertStore, SqliteWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
@@ -23,6 +24,7 @@ export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migratio
 export {
   SqliteAdminTokenStore,
   SqliteAuditLogStore,
+  SqliteCertificateAlertStore,
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
@@ -34,6 +36,7 @@ export {
   SqliteThrottleStore,
   SqliteTraceStore,
   SqliteUserStore,
+  SqliteWebhookStore,
 };
 
 export interface SqliteStoresOptions {
@@ -71,6 +74,8 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     traces: new SqliteTraceStore(db),
     auditLog: new SqliteAuditLogStore(db),
     adminTokens: new SqliteAdminTokenStore(db),
+    webhooks: new SqliteWebhookStore(db),
+    certificateAlerts: new SqliteCertificateAlertStore(db),
     organizations: new SqliteOrganizationStore(db),
     checks: [
       {

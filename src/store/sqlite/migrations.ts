@@ -175,6 +175,64 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'webhook endpoints, event outbox, delivery log, certificate alerts',
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        description TEXT,
+        event_types TEXT NOT NULL CHECK (json_valid(event_types)),
+        enabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE webhook_events (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE webhook_messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        event_id TEXT NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
+        endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        ordering_key TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        last_status_code INTEGER,
+        last_error TEXT
+      ) STRICT;
+      CREATE INDEX webhook_messages_pending ON webhook_messages (status, endpoint_id, ordering_key, seq);
+      CREATE INDEX webhook_messages_endpoint ON webhook_messages (endpoint_id, seq);
+
+      CREATE TABLE webhook_attempts (
+        message_id TEXT NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        status_code INTEGER,
+        duration_ms INTEGER NOT NULL,
+        error TEXT
+      ) STRICT;
+      CREATE INDEX webhook_attempts_message ON webhook_attempts (message_id, at);
+
+      CREATE TABLE certificate_alerts (
+        connection_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        threshold TEXT NOT NULL,
+        raised_at INTEGER NOT NULL,
+        PRIMARY KEY (connection_id, fingerprint, threshold)
+      ) STRICT;
+    `,
+  },
+  {
     version: 8,
     name: 'audit log and admin tokens',
     sql: `
