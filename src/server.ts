@@ -142,10 +142,17 @@ export async function createAppServer(
   const webhookStore = stores.webhooks ?? new MemoryWebhookStore();
   const events = new EventBus({ outbox: webhookStore, logger });
   const webhooks = new WebhookService({ store: webhookStore, events });
+  metrics.observeOutboxDepth(() => webhooks.depth());
   const delivery = new WebhookDeliveryWorker({
     store: webhookStore,
     ...(stores.locks ? { locks: stores.locks } : {}),
     logger,
+    // Every attempt counted: delivered, failed (to be retried), dead (given up after WEBHOOK_MAX_AGE_MS).
+    onAttempt: ({ eventType, outcome }) =>
+      metrics.webhookDeliveries.add(1, {
+        event_type: eventType,
+        outcome: outcome === 'delivered' ? 'delivered' : outcome === 'pending' ? 'failed' : 'dead',
+      }),
     ...(config.webhooks
       ? {
           tickMs: config.webhooks.tickMs,
