@@ -14,6 +14,7 @@ import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { discoveryRoutes } from './discovery-routes.ts';
 import { errorHandler } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
@@ -48,6 +49,9 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     parameterLimit: 10,
   });
 
+  // GET and POST /discover: sign in by work email.
+  router.use(discoveryRoutes(sp, { logger }));
+
   router.get('/:connectionId/metadata', async (req, res) => {
     try {
       const xml = await sp.metadata(req.params.connectionId);
@@ -67,6 +71,8 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       const start = await sp.startLogin(req.params.connectionId, {
         returnTo: req.query.returnTo,
         browserKey,
+        // The email typed on the discovery page, forwarded where the IdP reads one (core/request/login-hint.ts).
+        loginHint: req.query.login_hint,
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {

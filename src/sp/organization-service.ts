@@ -294,18 +294,36 @@ export class OrganizationService {
 
   /**
    * Makes sure an organization with this id exists (the dev IdP's at startup), creating it with `name` if
-   * not. Never overwrites: an admin's later edits survive every restart, on any number of instances.
+   * not, and then only, marking `seed.verifiedDomains` verified (method `admin`, by the context's actor); a
+   * domain another organization holds is skipped. Never overwrites: an admin's later edits survive every
+   * restart, on any number of instances.
    */
-  async ensure(id: string, name: string, context: ChangeContext = {}): Promise<Organization> {
+  async ensure(
+    id: string,
+    name: string,
+    context: ChangeContext = {},
+    seed: { verifiedDomains?: string[] } = {},
+  ): Promise<Organization> {
     const existing = await this.#store.get(id);
     if (existing) return existing;
+    let organization: Organization;
     try {
-      return await this.create({ id, name }, context);
+      organization = await this.create({ id, name }, context);
     } catch (error) {
       // Another instance created it meanwhile.
       if (error instanceof AdminError && error.code === 'ORGANIZATION_EXISTS') return this.get(id);
       throw error;
     }
+    for (const domain of seed.verifiedDomains ?? []) {
+      try {
+        await this.addDomain(id, domain, context);
+        organization = await this.markDomainVerified(id, domain, context);
+      } catch (error) {
+        if (!(error instanceof AdminError && error.code === 'DOMAIN_TAKEN')) throw error;
+        this.#logger.warn('organization.seed_domain_taken', { organizationId: id, domain });
+      }
+    }
+    return organization;
   }
 
   /** Read-modify-write of one organization under its lock, with DOMAIN_TAKEN translated. */

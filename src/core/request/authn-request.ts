@@ -24,6 +24,11 @@ export interface AuthnRequestInput {
   now: Date;
   /** The request ID. Default: a fresh random ID (see newSamlId). */
   id?: string;
+  /**
+   * An email address to send as `<saml:Subject><saml:NameID>` (a login hint for IdPs that read it, see
+   * login-hint.ts). Omitted by default: some IdPs (Entra) refuse a request with a Subject.
+   */
+  subjectNameId?: string;
 }
 
 /** An unsigned AuthnRequest; the binding encoders sign it. */
@@ -93,6 +98,10 @@ export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
   }
   const destination = checkedLocation(connection, endpoint.location);
   const e = escapeXml;
+  // Schema order: Issuer, (Signature, inserted by the POST encoder), Subject, NameIDPolicy.
+  const subject = input.subjectNameId
+    ? `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${e(input.subjectNameId)}</saml:NameID></saml:Subject>`
+    : '';
   const nameIdPolicy = connection.requestedNameIdFormat
     ? `<samlp:NameIDPolicy Format="${e(connection.requestedNameIdFormat)}" AllowCreate="true"/>`
     : '';
@@ -101,6 +110,7 @@ export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
     ` IssueInstant="${samlInstant(now)}" Destination="${e(destination)}"` +
     ` AssertionConsumerServiceURL="${e(sp.acsUrl)}" ProtocolBinding="${BINDING_URIS.post}">` +
     `<saml:Issuer>${e(connection.spEntityId ?? sp.entityId)}</saml:Issuer>` +
+    subject +
     nameIdPolicy +
     '</samlp:AuthnRequest>';
   return { id, xml, destination };
