@@ -8,6 +8,7 @@
  *   POST /connections/:id/mapping|policy|refresh|delete
  *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
  *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
+ *   /organizations…                         organizations, domains, policy (organization-pages.ts)
  *
  * Every POST carries the session's CSRF token.
  */
@@ -25,6 +26,7 @@ import { type AdminSession, type AdminSessions, type LoginThrottle, tokenMatches
 import { checkCsrf } from './csrf.ts';
 import { toAdminError } from './errors.ts';
 import { formBody } from './multipart.ts';
+import { organizationPages } from './organization-pages.ts';
 import { connectionDetail } from './pages/detail.ts';
 import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/forms.ts';
 import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
@@ -133,6 +135,18 @@ export function adminPages(options: AdminPageOptions): Router {
     await sessions.save(session);
     return flash;
   };
+
+  // The organizations section (its own file): customers, their domains and policy.
+  router.use(
+    organizationPages({
+      organizations: connections.organizations,
+      sessions,
+      signedIn,
+      form,
+      flashing,
+      takeFlash,
+    }),
+  );
 
   router.get('/assets/admin.css', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=3600');
