@@ -10,7 +10,8 @@
  */
 import type { ChangeContext } from '../../sp/change-context.ts';
 import { createTxtResolver } from '../../sp/domain-verification.ts';
-import { OrganizationService, type OrganizationView } from '../../sp/organization-service.ts';
+import { OrganizationService } from '../../sp/organization-service.ts';
+import type { OrganizationView } from '../../sp/organization-view.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
 const USAGE = `Usage: saml-sp organizations list | show ID | remove ID

@@ -14,7 +14,8 @@
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ChangeContext } from '../../sp/change-context.ts';
-import type { OrganizationService, OrganizationView } from '../../sp/organization-service.ts';
+import type { OrganizationService } from '../../sp/organization-service.ts';
+import type { OrganizationView } from '../../sp/organization-view.ts';
 import { html } from '../html.ts';
 import type { AdminSession, AdminSessions } from './auth.ts';
 import { adminPage, csrfField, sendAdminPage } from './pages/layout.ts';
