@@ -259,9 +259,10 @@ export class OrganizationService {
 
   /**
    * Makes sure an organization with this id exists (the dev IdP's at startup), creating it with `name` if
-   * not, and then only, marking `seed.verifiedDomains` verified (method `admin`, by the context's actor); a
-   * domain another organization holds is skipped. Never overwrites: an admin's later edits survive every
-   * restart, on any number of instances.
+   * not, and marks `seed.verifiedDomains` verified (method `admin`, by the context's actor) when it creates it,
+   * or finds it as it was created and never changed (no domain, `updatedAt` = `createdAt`: the organization
+   * migration 5 made for an existing dev connection). A domain another organization holds is skipped. An
+   * organization an admin has changed is left alone, on every restart and any number of instances.
    */
   async ensure(
     id: string,
@@ -270,10 +271,11 @@ export class OrganizationService {
     seed: { verifiedDomains?: string[] } = {},
   ): Promise<Organization> {
     const existing = await this.#store.get(id);
-    if (existing) return existing;
+    const untouched = existing?.domains.length === 0 && existing.updatedAt === existing.createdAt;
+    if (existing && !untouched) return existing;
     let organization: Organization;
     try {
-      organization = await this.create({ id, name }, context);
+      organization = existing ?? (await this.create({ id, name }, context));
     } catch (error) {
       // Another instance created it meanwhile.
       if (error instanceof AdminError && error.code === 'ORGANIZATION_EXISTS') return this.get(id);
