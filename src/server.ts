@@ -40,6 +40,9 @@ import type { Stores } from './store/types.ts';
 import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
+/** The domain of the dev IdP's test accounts, verified for the dev organization when it is first created. */
+const DEV_DOMAIN = 'example.com';
+const DEV_IDP_NOTE = `Development IdP: try alice@${DEV_DOMAIN} (password alice-pass) or bob@${DEV_DOMAIN} (bob-pass).`;
 
 export interface AppServer {
   app: Express;
@@ -239,7 +242,14 @@ export async function createAppServer(
       logger,
     }),
   );
-  app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  app.use(
+    homePage(sp, {
+      sessionCookieName: config.sessionCookieName,
+      logger,
+      listConnections: config.homeListsConnections ?? false,
+      ...(devIdp ? { note: DEV_IDP_NOTE } : {}),
+    }),
+  );
   app.use(
     '/saml',
     samlRouter(sp, {
@@ -374,9 +384,14 @@ async function mountDevIdp(
   const existing = await sp.stores.connections.get(DEV_CONNECTION_ID);
   // The dev connection belongs to an organization like every other: its own, unless an admin moved it.
   const organizationId = existing?.organizationId ?? DEV_CONNECTION_ID;
-  await organizations.ensure(organizationId, 'Development IdP (embedded)', {
-    actor: { kind: 'system', name: 'dev-idp' },
-  });
+  // Created once with the test accounts' domain verified, so "Sign in with your work email" works at once;
+  // never re-seeded, so an admin's later changes stand.
+  await organizations.ensure(
+    organizationId,
+    'Development IdP (embedded)',
+    { actor: { kind: 'system', name: 'dev-idp' } },
+    { verifiedDomains: [DEV_DOMAIN] },
+  );
   const connection = connectionFromMetadata(
     {
       id: DEV_CONNECTION_ID,

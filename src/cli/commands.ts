@@ -13,6 +13,7 @@ import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
+import { organizationsCommand } from './commands/organizations.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   metadata: metadataCommand,
   connections: connectionsCommand,
+  organizations: organizationsCommand,
   users: usersCommand,
   inspect: inspectCommand,
   traces: tracesCommand,
@@ -46,10 +48,14 @@ export function usage(): string {
                                          print or write the signed SP metadata
   connections add --id ID (--metadata FILE | --metadata-url URL) [--preset NAME] [--display-name NAME]
                   [--idp-entity-id ID] [--allow-idp-initiated] [--own-sp-entity-id]
-                  [--metadata-signing-cert PEM-FILE] [--json]
+                  [--metadata-signing-cert PEM-FILE] [--organization ID] [--json]
   connections list | show ID | remove ID | refresh ID [--json]
                                          show prints health and lint findings; refresh keeps
                                          certificates of a rollover for a grace period
+  organizations list | show ID | remove ID | add --name NAME [--id ID] [--domain D …]
+                | set ID [--sso-required true|false] [--jit true|false] [--restrict-to-verified-domains true|false]
+                | domains add|remove|verify ID DOMAIN [--admin]
+                                         customers, their email domains (verified by DNS TXT) and policy
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
   traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it

@@ -56,6 +56,13 @@ export const SAML_ERROR_CODES = {
   SAML_CONNECTION_NOT_FOUND: 'No connection with this id exists.',
   SAML_CONNECTION_INVALID: 'The connection is not usable as configured.',
   SAML_METADATA_INVALID: 'The IdP metadata could not be used.',
+  // Organization policy (src/core/organization-policy.ts) and sign-in by work email.
+  SAML_EMAIL_DOMAIN_NOT_VERIFIED:
+    "The asserted email address is not in one of the organization's verified domains.",
+  SAML_JIT_DISABLED:
+    'The user does not exist yet and the organization does not create users at first sign-in.',
+  SAML_NO_SSO_FOR_EMAIL: 'No single sign-on is set up for this email address.',
+  SAML_DISCOVERY_RATE_LIMITED: 'Too many email look-ups from this client; try again shortly.',
 } as const;
 
 export type SamlErrorCode = keyof typeof SAML_ERROR_CODES;

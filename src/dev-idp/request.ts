@@ -31,6 +31,8 @@ export interface AcceptedAuthnRequest {
   acsUrl: string;
   relayState?: string;
   forceAuthn: boolean;
+  /** The AuthnRequest's Subject NameID, read as a login hint (as Keycloak does). */
+  loginHint?: string;
 }
 
 export interface ReadAuthnRequestContext {
@@ -109,6 +111,9 @@ export async function readAuthnRequest(
     forceAuthn: root.getAttribute('ForceAuthn') === 'true' || root.getAttribute('ForceAuthn') === '1',
   };
   if (fields.relayState !== undefined) accepted.relayState = fields.relayState;
+  const subject = childElements(root, NS.assertion, 'Subject')[0];
+  const hint = subject ? textOf(childElements(subject, NS.assertion, 'NameID')[0]) : undefined;
+  if (hint) accepted.loginHint = hint;
   return accepted;
 }
 

@@ -18,6 +18,7 @@ import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { newTraceId } from '../trace/index.ts';
 import { clientFacts } from './client-facts.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { discoveryRoutes } from './discovery-routes.ts';
 import type { EndUserContext } from './end-user-page.ts';
 import { errorHandler, methodNotAllowed } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
@@ -74,6 +75,8 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       retryUrl: `${path}?returnTo=${encodeURIComponent(safeReturnTo(returnTo))}`,
     };
   };
+  // GET and POST /discover: sign in by work email.
+  router.use(discoveryRoutes(sp, { logger }));
 
   router.get('/:connectionId/metadata', async (req, res) => {
     try {
@@ -96,6 +99,8 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         returnTo: req.query.returnTo,
         browserKey,
         ...stepUpQuery(req.query),
+        // The email typed on the discovery page, forwarded where the IdP reads one (core/request/login-hint.ts).
+        loginHint: req.query.login_hint,
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {

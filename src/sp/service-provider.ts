@@ -9,12 +9,15 @@
 import { InvalidOptionError, isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
+import type { Organization } from '../core/organization.ts';
+import { checkSignInPolicy } from '../core/organization-policy.ts';
 import {
   buildAuthnRequest,
   chooseSsoBinding,
   encodePostRequest,
   encodeRedirectRequest,
 } from '../core/request/authn-request.ts';
+import { acceptableLoginHint, LOGIN_HINT_METHODS } from '../core/request/login-hint.ts';
 import {
   type CheckTrace,
   type RequestAuthnRequirements,
@@ -39,6 +42,7 @@ import type {
   Stores,
 } from '../store/types.ts';
 import { newTraceId, peekResponse } from '../trace/index.ts';
+import { type Discovery, discover } from './discovery.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -46,6 +50,11 @@ export interface SignInFacts {
   connection: Connection;
   assertion: ValidatedAssertion;
   profile: MappedProfile;
+  /**
+   * The connection's organization. Its domain policy has been applied already; its JIT policy only with the
+   * built-in user store: with `findOrCreateUser`, refuse unknown users yourself when `policy.jit` is false.
+   */
+  organization?: Organization;
 }
 
 export interface ServiceProviderOptions {
@@ -146,6 +155,8 @@ export interface LoginInput {
    * seconds ago (plus the connection's clock skew). With `forceAuthn` the IdP is asked to make it fresh.
    */
   maxAge?: number;
+  /** The email typed on the discovery page: sent as a login hint where the IdP reads one (login-hint.ts). */
+  loginHint?: unknown;
 }
 
 /** The longest maxAge accepted: a day. Longer is no step-up, and a typo should not silently mean "any". */
@@ -279,12 +290,16 @@ export class ServiceProvider {
     const now = this.#now();
     const authn = stepUpOf(input);
     const { binding } = chooseSsoBinding(connection);
+    // The email the user typed on the discovery page, passed on the way the connection's IdP reads it.
+    const loginHint = acceptableLoginHint(input.loginHint);
+    const hintMethod = loginHint ? LOGIN_HINT_METHODS[connection.preset] : 'none';
     const request = buildAuthnRequest({
       sp,
       connection,
       binding,
       now,
       ...(authn?.forceAuthn ? { forceAuthn: true } : {}),
+      ...(hintMethod === 'subject-name-id' ? { subjectNameId: loginHint } : {}),
     });
     const returnTo = safeReturnTo(input.returnTo);
     await this.#makeRoomForBrowser(input.browserKey, connectionId, now);
@@ -306,6 +321,9 @@ export class ServiceProvider {
         sp,
         connection,
       });
+      if (hintMethod === 'query-login-hint' && loginHint) {
+        return { binding, requestId: request.id, url: `${url}&login_hint=${encodeURIComponent(loginHint)}` };
+      }
       return { binding, requestId: request.id, url };
     }
     const form = encodePostRequest({
@@ -445,7 +463,20 @@ export class ServiceProvider {
       preset: connection.preset,
       overrides: connection.attributeMapping,
     });
-    const user = await this.#provision({ connection, assertion, profile }, now);
+    // The organization's policy, on facts that passed every SAML check: verified email domains, JIT.
+    const organization = await this.#organizationOf(connection);
+    if (organization) {
+      checkSignInPolicy({
+        organization,
+        connectionId,
+        profile,
+        userExists: organization.policy.jit || (await this.#userExists(connection, assertion)),
+      });
+    }
+    const user = await this.#provision(
+      { connection, assertion, profile, ...(organization ? { organization } : {}) },
+      now,
+    );
     const sessionToken = newToken();
     const session: SessionRecord = {
       id: tokenKey(sessionToken),
@@ -505,6 +536,46 @@ export class ServiceProvider {
     const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
     if (!session) return undefined;
     return { session, user: await this.#getUser(session.userId) };
+  }
+
+  /**
+   * Sign-in by work email: the organization that holds the address's domain verified, and its connections
+   * that can take sign-ins (several: let the user choose). Undefined when there is none.
+   *
+   * @example
+   * ```ts
+   * const found = await sp.discover('alice@acme.com');
+   * if (found) res.redirect(`/saml/${found.connections[0].id}/login?login_hint=alice@acme.com`);
+   * ```
+   */
+  discover(email: string): Promise<Discovery | undefined> {
+    return discover({ organizations: this.organizations, connections: this.stores.connections }, email);
+  }
+
+  /**
+   * Whether the app must send this user to SSO instead of offering a password: the address's domain is
+   * verified by an organization whose policy has `ssoRequired`, and that organization has a usable connection.
+   *
+   * @example
+   * ```ts
+   * if (await sp.requiresSso(email)) return res.redirect(`/saml/discover?email=${encodeURIComponent(email)}`);
+   * ```
+   */
+  async requiresSso(email: string): Promise<boolean> {
+    const found = await this.discover(email);
+    return found?.organization.policy.ssoRequired === true;
+  }
+
+  async #organizationOf(connection: Connection): Promise<Organization | undefined> {
+    return connection.organizationId === undefined
+      ? undefined
+      : this.organizations.get(connection.organizationId);
+  }
+
+  async #userExists(connection: Connection, assertion: ValidatedAssertion): Promise<boolean> {
+    // Your own user store decides for itself (SignInFacts.organization carries the policy).
+    if (this.#findOrCreateUser) return true;
+    return (await this.stores.users.findByNameId(connection.id, assertion.nameId.value)) !== undefined;
   }
 
   /** The SP's clock (injectable through `options.now`): the logout module and other services share it. */

@@ -23,6 +23,7 @@ export async function connectionsCommand(args: string[]): Promise<number> {
     'idp-entity-id': { type: 'string' },
     'allow-idp-initiated': { type: 'boolean' },
     'own-sp-entity-id': { type: 'boolean' },
+    organization: { type: 'string' },
     'metadata-signing-cert': { type: 'string', multiple: true },
     json: { type: 'boolean' },
   });
@@ -58,6 +59,7 @@ export async function connectionsCommand(args: string[]): Promise<number> {
           ...(values['idp-entity-id'] ? { idpEntityId: values['idp-entity-id'] } : {}),
           ...(values['allow-idp-initiated'] ? { allowIdpInitiated: true } : {}),
           ...(values['own-sp-entity-id'] ? { ownSpEntityId: true } : {}),
+          ...(values.organization ? { organizationId: values.organization } : {}),
           ...(pins.length ? { metadataSigningCertificates: pins } : {}),
         };
         const view = await connections.view(await connections.create(input, ctx.change));

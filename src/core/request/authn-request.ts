@@ -28,6 +28,11 @@ export interface AuthnRequestInput {
   id?: string;
   /** Ask the IdP to authenticate the user afresh even when it has a session (ForceAuthn="true"). */
   forceAuthn?: boolean;
+  /**
+   * An email address to send as `<saml:Subject><saml:NameID>` (a login hint for IdPs that read it, see
+   * login-hint.ts). Omitted by default: some IdPs (Entra) refuse a request with a Subject.
+   */
+  subjectNameId?: string;
 }
 
 /** An unsigned AuthnRequest; the binding encoders sign it. */
@@ -97,6 +102,10 @@ export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
   }
   const destination = checkedLocation(connection, endpoint.location);
   const e = escapeXml;
+  // Schema order: Issuer, (Signature, inserted by the POST encoder), Subject, NameIDPolicy.
+  const subject = input.subjectNameId
+    ? `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${e(input.subjectNameId)}</saml:NameID></saml:Subject>`
+    : '';
   const nameIdPolicy = connection.requestedNameIdFormat
     ? `<samlp:NameIDPolicy Format="${e(connection.requestedNameIdFormat)}" AllowCreate="true"/>`
     : '';
@@ -115,6 +124,7 @@ export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
     (input.forceAuthn ? ' ForceAuthn="true"' : '') +
     ` AssertionConsumerServiceURL="${e(sp.acsUrl)}" ProtocolBinding="${BINDING_URIS.post}">` +
     `<saml:Issuer>${e(connection.spEntityId ?? sp.entityId)}</saml:Issuer>` +
+    subject +
     nameIdPolicy +
     requestedAuthnContext +
     '</samlp:AuthnRequest>';

@@ -13,6 +13,7 @@
  *
  * The sign-in form accepts ADMIN_TOKEN or any live named token; the session remembers which identity signed
  * in, and every change made through the page is recorded under that name.
+ *   /organizations…                         organizations, domains, policy (organization-pages.ts)
  *
  * Every POST carries the session's CSRF token.
  */
@@ -34,6 +35,7 @@ import { type AdminSession, type AdminSessions, type LoginThrottle, sessionConte
 import { checkCsrf } from './csrf.ts';
 import { toAdminError } from './errors.ts';
 import { formBody } from './multipart.ts';
+import { organizationPages } from './organization-pages.ts';
 import { BANNER_CSS, certificateBanner } from './pages/certificate-banner.ts';
 import { connectionDetail } from './pages/detail.ts';
 import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/forms.ts';
@@ -154,6 +156,18 @@ export function adminPages(options: AdminPageOptions): Router {
     await sessions.save(session);
     return flash;
   };
+
+  // The organizations section (its own file): customers, their domains and policy.
+  router.use(
+    organizationPages({
+      organizations: connections.organizations,
+      sessions,
+      signedIn,
+      form,
+      flashing,
+      takeFlash,
+    }),
+  );
 
   router.get('/assets/admin.css', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=3600');
