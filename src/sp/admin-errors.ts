@@ -14,6 +14,11 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  CONNECTION_NAME_EXISTS: 'Another connection already has this display name.',
+  CONNECTION_NOT_READY: 'The connection is a draft: it has no IdP metadata yet.',
+  CONNECTION_TEST_REQUIRED: 'The connection needs a passing test sign-in before it can be activated.',
+  ADMIN_CONFIRMATION_REQUIRED: 'The action must be confirmed by typing the connection id.',
+  ADMIN_FORBIDDEN: 'This actor may not do that (only an app admin may).',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

@@ -6,6 +6,7 @@
  * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
  * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
  */
+import { connectionStatus } from '../core/connection-lifecycle.ts';
 import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
@@ -133,14 +134,19 @@ export class ServiceProvider {
     this.#onSignInResult = options.onSignInResult;
   }
 
-  /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
-  spIdentity(connection: Pick<Connection, 'id' | 'spEntityId'>): SpIdentity {
+  /**
+   * The SP values for one connection: what the customer's IdP admin pastes into their console. The entity ID
+   * follows `spEntityIdMode`: the connection's own (its metadata URL), the shared SP_ENTITY_ID, or a custom one.
+   */
+  spIdentity(connection: Pick<Connection, 'id' | 'spEntityId' | 'spEntityIdMode'>): SpIdentity {
     const base = `${this.baseUrl}${this.routePrefix}/${encodeURIComponent(connection.id)}`;
+    const metadataUrl = `${base}/metadata`;
     return {
-      entityId: connection.spEntityId ?? this.entityId,
+      entityId:
+        connection.spEntityId ?? (connection.spEntityIdMode === 'connection' ? metadataUrl : this.entityId),
       acsUrl: `${base}/acs`,
       sloUrl: `${base}/slo`,
-      metadataUrl: `${base}/metadata`,
+      metadataUrl,
       signing: this.#keys.signing,
       encryption: this.#keys.encryption,
     };
@@ -182,9 +188,11 @@ export class ServiceProvider {
    */
   async startLogin(
     connectionId: string,
-    input: { returnTo?: unknown; browserKey: string },
+    input: { returnTo?: unknown; browserKey: string; testRun?: string },
   ): Promise<LoginStart> {
     const connection = await this.connection(connectionId);
+    // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
+    if (input.testRun === undefined) assertActive(connection);
     const sp = this.spIdentity(connection);
     const now = this.#now();
     const { binding } = chooseSsoBinding(connection);
@@ -198,6 +206,7 @@ export class ServiceProvider {
       returnTo,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
+      ...(input.testRun !== undefined ? { testRun: input.testRun } : {}),
     });
     // RelayState carries only the already-sanitised path; the authoritative returnTo is the stored one.
     if (binding === 'redirect') {
@@ -265,10 +274,14 @@ export class ServiceProvider {
       });
     }
     const connection = await this.connection(connectionId);
+    assertActive(connection);
     const sp = this.spIdentity(connection);
     const now = this.#now();
+    // A test sign-in's request never answers a real sign-in (src/sp/test-sign-in.ts handles those responses).
     const pending = input.browserKey
-      ? await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)
+      ? (await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)).filter(
+          (p) => p.testRun === undefined,
+        )
       : [];
 
     const assertion = await validateResponse(input.samlResponse, {
@@ -287,7 +300,12 @@ export class ServiceProvider {
     let returnTo = safeReturnTo(input.relayState);
     if (assertion.inResponseTo !== undefined) {
       const consumed = await this.stores.requests.consume(assertion.inResponseTo, now);
-      if (!consumed || consumed.browserKey !== input.browserKey || consumed.connectionId !== connectionId) {
+      if (
+        !consumed ||
+        consumed.browserKey !== input.browserKey ||
+        consumed.connectionId !== connectionId ||
+        consumed.testRun !== undefined
+      ) {
         throw new SamlSpError('SAML_REPLAYED', `Request ${assertion.inResponseTo} was already answered.`, {
           hint: 'Each AuthnRequest can be answered once. Start the sign-in again.',
           details: { inResponseTo: assertion.inResponseTo },
@@ -384,7 +402,29 @@ export class ServiceProvider {
   }
 }
 
-function replayKey(connectionId: string, assertionId: string): string {
+/**
+ * Refuses real sign-ins on a connection that is a draft or still awaits its passing test: such a connection may
+ * point at an IdP nobody has verified yet. The test flow (src/sp/test-sign-in.ts) is the way in.
+ */
+export function assertActive(connection: Connection): void {
+  const status = connectionStatus(connection);
+  if (status === 'active') return;
+  throw new SamlSpError(
+    'SAML_CONNECTION_NOT_ACTIVE',
+    `Connection "${connection.id}" is ${status === 'draft' ? 'a draft (no IdP metadata yet)' : 'not active yet (no passing test sign-in)'}.`,
+    {
+      hint:
+        status === 'draft'
+          ? 'Give the connection its IdP metadata, run "Test sign-in" on the admin page, then activate it.'
+          : 'Run "Test sign-in" on the admin page; activate the connection once the test passes (or override as an app admin).',
+      status: 403,
+      details: { connectionId: connection.id, status },
+    },
+  );
+}
+
+/** The replay-cache key of an assertion accepted for a connection (test sign-ins share it). */
+export function replayKey(connectionId: string, assertionId: string): string {
   return `assertion:${connectionId}:${assertionId}`;
 }
 

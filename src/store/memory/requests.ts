@@ -25,6 +25,7 @@ interface StoredRequest {
   returnTo: string;
   createdAt: number;
   expiresAt: number;
+  testRun?: string;
 }
 
 /**
@@ -63,6 +64,8 @@ export class MemoryRequestIdStore implements RequestIdStore {
       returnTo: request.returnTo,
       createdAt: request.createdAt.getTime(),
       expiresAt: request.expiresAt.getTime(),
+      // Absent on ordinary requests, so they cost no extra bytes.
+      ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
     });
     // Expiry is judged against the request's own creation time: the caller gives no `now` here.
     this.#requests.set(stored.requestId, stored, request.expiresAt, request.createdAt);
@@ -113,5 +116,6 @@ function toPending(request: StoredRequest): PendingRequest {
     returnTo: request.returnTo,
     createdAt: new Date(request.createdAt),
     expiresAt: new Date(request.expiresAt),
+    ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
   };
 }

@@ -15,9 +15,10 @@ interface RequestRow {
   return_to: string;
   created_at: Date;
   expires_at: Date;
+  test_run: string | null;
 }
 
-const COLUMNS = 'request_id, connection_id, browser_key, return_to, created_at, expires_at';
+const COLUMNS = 'request_id, connection_id, browser_key, return_to, created_at, expires_at, test_run';
 
 /**
  * A PostgreSQL {@link RequestIdStore}. `consume` is one `DELETE ... RETURNING` statement: PostgreSQL lets one
@@ -44,10 +45,11 @@ export class PostgresRequestIdStore implements RequestIdStore {
       await this.#pool.query('DELETE FROM pending_requests WHERE expires_at <= $1', [request.createdAt]);
     }
     await this.#pool.query(
-      `INSERT INTO pending_requests (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO pending_requests (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (request_id) DO UPDATE SET
          connection_id = excluded.connection_id, browser_key = excluded.browser_key,
-         return_to = excluded.return_to, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+         return_to = excluded.return_to, created_at = excluded.created_at, expires_at = excluded.expires_at,
+         test_run = excluded.test_run`,
       [
         request.requestId,
         request.connectionId,
@@ -55,6 +57,7 @@ export class PostgresRequestIdStore implements RequestIdStore {
         request.returnTo,
         request.createdAt,
         request.expiresAt,
+        request.testRun ?? null,
       ],
     );
   }
@@ -97,5 +100,6 @@ function toRequest(row: RequestRow): PendingRequest {
     returnTo: row.return_to,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    ...(row.test_run !== null ? { testRun: row.test_run } : {}),
   };
 }

@@ -16,6 +16,7 @@ interface StoredRequest {
   returnTo: string;
   createdAt: number;
   expiresAt: number;
+  testRun?: string;
 }
 
 export interface RedisRequestIdStoreOptions {
@@ -58,6 +59,7 @@ export class RedisRequestIdStore implements RequestIdStore {
       returnTo: request.returnTo,
       createdAt: request.createdAt.getTime(),
       expiresAt: request.expiresAt.getTime(),
+      ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
     };
     await this.#client.saveRequest(
       this.#keys.request(request.requestId),
@@ -113,6 +115,7 @@ function parse(value: string | null): PendingRequest | undefined {
     returnTo: stored.returnTo,
     createdAt: new Date(stored.createdAt),
     expiresAt: new Date(stored.expiresAt),
+    ...(stored.testRun !== undefined ? { testRun: stored.testRun } : {}),
   };
 }
 
