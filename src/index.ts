@@ -14,6 +14,7 @@
  * ```
  */
 export { loadConfig, type ResolvedConfig } from './config.ts';
+export * from './core/connection-lifecycle.ts';
 export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
 export * from './core/errors.ts';
 export { describeCertificate, generateKeyPair } from './core/keys.ts';
@@ -37,6 +38,7 @@ export {
   validateLogoutResponse,
 } from './core/logout/validate-logout.ts';
 export { mapAttributes } from './core/mapping/map-attributes.ts';
+export { fieldLookingLike, type MappingReport, mappingReport } from './core/mapping/mapping-report.ts';
 export { PRESETS } from './core/mapping/presets.ts';
 export { parseXsDuration } from './core/metadata/duration.ts';
 export {
@@ -78,7 +80,7 @@ export {
   type RefreshOutcome,
 } from './sp/connection-service.ts';
 export { type ConnectionView, connectionView } from './sp/connection-view.ts';
-export { applyMetadata, connectionFromMetadata } from './sp/connections.ts';
+export { applyMetadata, connectionFromMetadata, draftConnection } from './sp/connections.ts';
 export { loadOrCreateKeyPair } from './sp/key-files.ts';
 export {
   type EndSessionsResult,
@@ -99,6 +101,13 @@ export {
   type SignInResult,
 } from './sp/service-provider.ts';
 export { recordSignInHealth } from './sp/sign-in-health.ts';
+export {
+  type TestCheck,
+  type TestResult,
+  type TestRun,
+  TestSignIns,
+  type TestSignInsOptions,
+} from './sp/test-sign-in.ts';
 export {
   isStoreUnavailable,
   STORE_UNAVAILABLE,

@@ -8,7 +8,7 @@ import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
-import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
+import { AdminSessions, adminRouter, LoginThrottle } from './http/admin/index.ts';
 import { errorHandler, notFoundHandler } from './http/error-response.ts';
 import { healthRoutes } from './http/health.ts';
 import { homePage } from './http/home-page.ts';
@@ -22,6 +22,7 @@ import { MetadataRefresher } from './sp/metadata-refresh.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
+import { TestSignIns } from './sp/test-sign-in.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
@@ -35,6 +36,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** Test sign-ins (admin page, setup portal): start one, read its result. */
+  tests: TestSignIns;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   devIdp?: DevIdp;
@@ -78,22 +81,20 @@ export async function createAppServer(
     onError: (error) =>
       logger.warn('store.connection_error', { code: STORE_UNAVAILABLE, message: error.message }),
   });
-  // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
+  // Sign-in outcomes feed the admin page's per-connection health. Test sign-ins never reach it: they are not
+  // sign-ins (src/sp/test-sign-in.ts).
   const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
-  const recordHealth = recordSignInHealth(health);
-  // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
-  // database), so no load balancer needs sticky sessions for the admin page (issue #11).
-  const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
   const sp = new ServiceProvider({
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
     stores,
-    onSignInResult: async (event) => {
-      await Promise.all([testRuns.capture(event), recordHealth(event)]);
-    },
+    onSignInResult: recordSignInHealth(health),
   });
   const connections = new ConnectionService({ sp, health, logger });
+  // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
+  // database), so no load balancer needs sticky sessions for the admin page (issue #11).
+  const tests = new TestSignIns({ connections, ...(stores.state ? { store: stores.state } : {}) });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,
@@ -126,14 +127,18 @@ export async function createAppServer(
     adminRouter({
       connections,
       adminToken: config.adminToken,
-      testRuns,
+      tests,
+      sessionCookieName: config.sessionCookieName,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
       logger,
     }),
   );
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
-  app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  app.use(
+    '/saml',
+    samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger, testSignIns: tests }),
+  );
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
@@ -147,6 +152,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    tests,
     refresher,
     ...(devIdp ? { devIdp } : {}),
     logger,

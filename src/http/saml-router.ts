@@ -12,6 +12,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { SamlSpError } from '../core/errors.ts';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
+import type { TestSignIns } from '../sp/test-sign-in.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
 import { errorHandler } from './error-response.ts';
@@ -33,6 +34,11 @@ export interface SamlRouterOptions {
    * bridge into your own session system.
    */
   onSignIn?: (result: SignInResult, req: Request, res: Response) => void | Promise<void>;
+  /**
+   * Test sign-ins (src/sp/test-sign-in.ts): a response that answers a test request of this browser goes there,
+   * lands on the test's result page, and never signs anyone in.
+   */
+  testSignIns?: TestSignIns;
 }
 
 /** Creates the router with GET /:id/metadata, GET /:id/login, POST /:id/acs and GET|POST /:id/slo. */
@@ -54,6 +60,19 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       res.type('application/samlmetadata+xml').send(xml);
     } catch (err) {
       sendSamlError(req, res, err, logger, { route: 'metadata' });
+    }
+  });
+
+  // The SP signing certificate for IdP consoles that want a file (AD FS, Entra): public, as in the metadata.
+  router.get('/:connectionId/certificate.pem', async (req, res) => {
+    try {
+      const connection = await sp.connection(req.params.connectionId);
+      res
+        .type('application/x-pem-file')
+        .attachment(`${connection.id}-sp-signing.pem`)
+        .send(sp.spIdentity(connection).signing.certificatePem);
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'certificate' });
     }
   });
 
@@ -104,10 +123,26 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     const connectionId = req.params.connectionId;
     try {
       const body = (req.body ?? {}) as Record<string, unknown>;
+      const browserKey = readCookie(req, bindingCookie);
+      const tested = await options.testSignIns?.receive(connectionId, {
+        samlResponse: body.SAMLResponse,
+        browserKey,
+      });
+      if (tested) {
+        logger.info('saml.test_sign_in', {
+          connectionId: tested.connectionId,
+          arrivedAt: connectionId,
+          outcome: tested.result?.outcome,
+          code: tested.result?.error?.code,
+        });
+        res.setHeader('Cache-Control', 'no-store');
+        redirectToReturnTo(res, tested.resultPath);
+        return;
+      }
       const result = await sp.acs(connectionId, {
         samlResponse: body.SAMLResponse,
         relayState: body.RelayState,
-        browserKey: readCookie(req, bindingCookie),
+        browserKey,
       });
       logger.info('saml.signed_in', {
         connectionId,

@@ -86,10 +86,13 @@ export const createConnectionSchema = z
     message: 'give at least a displayName',
     path: ['displayName'],
   })
-  .refine((v) => !(v.spEntityId && (v.ownSpEntityId || (v.spEntityIdMode && v.spEntityIdMode !== 'custom'))), {
-    message: 'a custom spEntityId goes with spEntityIdMode "custom" only',
-    path: ['spEntityId'],
-  })
+  .refine(
+    (v) => !(v.spEntityId && (v.ownSpEntityId || (v.spEntityIdMode && v.spEntityIdMode !== 'custom'))),
+    {
+      message: 'a custom spEntityId goes with spEntityIdMode "custom" only',
+      path: ['spEntityId'],
+    },
+  )
   .refine((v) => v.spEntityIdMode !== 'custom' || !!v.spEntityId, {
     message: 'spEntityIdMode "custom" needs spEntityId',
     path: ['spEntityIdMode'],

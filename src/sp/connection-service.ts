@@ -157,7 +157,6 @@ export class ConnectionService {
   async create(raw: CreateConnectionInput, context: ChangeContext = {}): Promise<Connection> {
     const input = parseInput(createConnectionSchema, raw);
     if (input.id && (await this.sp.stores.connections.get(input.id))) throw exists(input.id);
-    if (input.displayName && !input.allowDuplicateName) await this.#assertNameFree(input.displayName);
     const metadataXml =
       input.metadataXml ?? (input.metadataUrl ? await this.#fetch(input.metadataUrl) : undefined);
     const now = this.#now();
@@ -173,6 +172,8 @@ export class ConnectionService {
             pinned,
             allowSha1: input.policy?.allowSha1,
           });
+    // After the metadata checks, so an unusable document is reported as such first.
+    if (input.displayName && !input.allowDuplicateName) await this.#assertNameFree(input.displayName);
     const base = input.displayName ?? (probe ? hostOf(probe.entityId) : 'idp');
     const id = input.id ?? (await this.#newId(base));
     const policy = {
@@ -206,7 +207,9 @@ export class ConnectionService {
         ...built,
         spEntityIdMode: input.spEntityId ? 'custom' : (input.spEntityIdMode ?? 'connection'),
         status,
-        ...(status === 'active' ? { activation: { at: now.toISOString(), actor, via: 'created' as const } } : {}),
+        ...(status === 'active'
+          ? { activation: { at: now.toISOString(), actor, via: 'created' as const } }
+          : {}),
       },
       { at: now.toISOString(), actor, action: 'created' },
     );
@@ -257,7 +260,8 @@ export class ConnectionService {
       };
       if (input.spEntityId === null) {
         delete next.spEntityId;
-        next.spEntityIdMode = input.spEntityIdMode && input.spEntityIdMode !== 'custom' ? input.spEntityIdMode : 'shared';
+        next.spEntityIdMode =
+          input.spEntityIdMode && input.spEntityIdMode !== 'custom' ? input.spEntityIdMode : 'shared';
       } else if (input.spEntityId !== undefined) {
         next.spEntityId = input.spEntityId;
         next.spEntityIdMode = 'custom';
@@ -281,9 +285,13 @@ export class ConnectionService {
         (input.idpEntityId !== undefined || input.metadataSigningCertificates !== undefined) &&
         next.metadataXml !== undefined;
       if (newText === undefined && input.idpEntityId !== undefined && next.metadataXml === undefined) {
-        throw new AdminError('ADMIN_INVALID_REQUEST', `Connection "${id}" has no stored metadata to re-read.`, {
-          hint: 'Send metadataXml or metadataUrl with the change.',
-        });
+        throw new AdminError(
+          'ADMIN_INVALID_REQUEST',
+          `Connection "${id}" has no stored metadata to re-read.`,
+          {
+            hint: 'Send metadataXml or metadataUrl with the change.',
+          },
+        );
       }
       if (newText !== undefined || rereadStored) {
         const xml = (newText ?? next.metadataXml) as string;

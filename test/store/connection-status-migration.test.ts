@@ -6,10 +6,16 @@
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS as PG_MIGRATIONS, migrate as migratePostgres } from '../../src/store/postgres/migrations.ts';
 import { PostgresConnectionStore } from '../../src/store/postgres/connections.ts';
-import { MIGRATIONS as SQLITE_MIGRATIONS, migrate as migrateSqlite } from '../../src/store/sqlite/migrations.ts';
+import {
+  migrate as migratePostgres,
+  MIGRATIONS as PG_MIGRATIONS,
+} from '../../src/store/postgres/migrations.ts';
 import { SqliteConnectionStore } from '../../src/store/sqlite/connections.ts';
+import {
+  migrate as migrateSqlite,
+  MIGRATIONS as SQLITE_MIGRATIONS,
+} from '../../src/store/sqlite/migrations.ts';
 import { SqliteRequestIdStore } from '../../src/store/sqlite/requests.ts';
 import { type PostgresServer, startPostgres, unavailable } from '../helpers/db-servers.ts';
 import { at, buildConnection, buildRequest } from './harness.ts';
@@ -33,7 +39,11 @@ describe('migration 10 on SQLite', () => {
       const store = new SqliteConnectionStore(db);
       const shared = await store.get('legacy-shared');
       const custom = await store.get('legacy-custom');
-      expect(shared).toMatchObject({ status: 'active', spEntityIdMode: 'shared', activation: { via: 'migration' } });
+      expect(shared).toMatchObject({
+        status: 'active',
+        spEntityIdMode: 'shared',
+        activation: { via: 'migration' },
+      });
       expect(shared?.spEntityId).toBeUndefined();
       expect(custom).toMatchObject({ status: 'active', spEntityIdMode: 'custom', spEntityId: 'urn:acme:sp' });
       expect(Date.parse(shared?.activation?.at ?? '')).not.toBeNaN();

@@ -1,18 +1,20 @@
 /**
  * The admin JSON API (CONTRACT.md), every call behind `Authorization: Bearer $ADMIN_TOKEN`:
  *
- *   POST   /connections                       create from metadataXml or metadataUrl -> 201
+ *   POST   /connections                       create (a name is enough: a draft) -> 201
  *   GET    /connections                       list (array of connection views)
  *   GET    /connections/:id                   one connection
- *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
- *   DELETE /connections/:id                   remove -> 204
+ *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata, SP entity ID
+ *   DELETE /connections/:id[?confirm=ID]      remove -> 204 (`confirm`, when sent, must be the id)
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   POST   /connections/:id/activate          { override? } -> the connection, active
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AdminError } from '../../sp/admin-errors.ts';
+import type { Actor } from '../../sp/change-context.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
@@ -27,6 +29,10 @@ export interface AdminApiOptions {
   maxBodyBytes?: number;
 }
 
+/** Who API changes are recorded as: the holder of ADMIN_TOKEN (there is one token, so one name). */
+export const API_ACTOR: Readonly<Actor> = Object.freeze({ kind: 'admin-token', name: 'ADMIN_TOKEN' });
+const asApi = () => ({ actor: { ...API_ACTOR } });
+
 /** Creates the API router; mount it at /admin/api. */
 export function adminApi(options: AdminApiOptions): Router {
   const { connections, logger } = options;
@@ -39,7 +45,7 @@ export function adminApi(options: AdminApiOptions): Router {
   router.use(express.json({ limit: options.maxBodyBytes ?? 2 * 1024 * 1024, strict: true }));
 
   router.post('/connections', async (req, res) => {
-    const connection = await connections.create(body(req));
+    const connection = await connections.create(body(req), asApi());
     logger.info('admin.connection_created', { connectionId: connection.id, via: 'api' });
     res.status(201).location(`${req.baseUrl}/connections/${encodeURIComponent(connection.id)}`);
     res.json(await connections.view(connection));
@@ -54,13 +60,36 @@ export function adminApi(options: AdminApiOptions): Router {
   });
 
   router.patch('/connections/:id', async (req, res) => {
-    const connection = await connections.update(req.params.id as string, body(req));
+    const connection = await connections.update(req.params.id as string, body(req), asApi());
     res.json(await connections.view(connection));
   });
 
+  // The id in the URL is the confirmation an API client gives; `?confirm=ID` is a second one for scripts that
+  // build the URL from a variable (a wrong or empty variable then deletes nothing).
   router.delete('/connections/:id', async (req, res) => {
-    await connections.remove(req.params.id as string);
+    const id = req.params.id as string;
+    const confirm = req.query.confirm;
+    if (confirm !== undefined && confirm !== id) {
+      throw new AdminError(
+        'ADMIN_CONFIRMATION_REQUIRED',
+        `confirm=${String(confirm)} is not the connection id.`,
+        {
+          hint: `Send ?confirm=${id} (the id of the connection to delete), or leave confirm out.`,
+        },
+      );
+    }
+    await connections.remove(id, asApi());
     res.status(204).end();
+  });
+
+  router.post('/connections/:id/activate', async (req, res) => {
+    const raw = req.body as { override?: unknown } | undefined;
+    const override = raw?.override === true;
+    if (raw?.override !== undefined && typeof raw.override !== 'boolean') {
+      throw new AdminError('ADMIN_INVALID_REQUEST', 'override must be true or false.');
+    }
+    const connection = await connections.activate(req.params.id as string, { override }, asApi());
+    res.json(await connections.view(connection));
   });
 
   router.post('/connections/:id/metadata/refresh', async (req, res) => {

@@ -4,16 +4,18 @@
  *
  * @example
  * ```ts
- * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, testRuns }));
+ * const tests = new TestSignIns({ connections });
+ * app.use('/saml', samlRouter(sp, { testSignIns: tests }));
+ * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, tests }));
  * ```
  */
 import express, { type Router } from 'express';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import { TestSignIns } from '../../sp/test-sign-in.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
 import { AdminSessions, LoginThrottle } from './auth.ts';
 import { adminPages } from './page-routes.ts';
-import { TestRuns } from './test-runs.ts';
 
 export {
   type AdminSessionOptions,
@@ -22,14 +24,18 @@ export {
   type LoginThrottleOptions,
   tokenMatches,
 } from './auth.ts';
-export { TestRuns, type TestRunsOptions } from './test-runs.ts';
 
 export interface AdminRouterOptions {
   connections: ConnectionService;
   /** ADMIN_TOKEN. Unset: the API answers 503 ADMIN_TOKEN_NOT_SET and the page says so. */
   adminToken: string | undefined;
-  /** Receives test sign-in results; wire `testRuns.capture` into the ServiceProvider's onSignInResult. */
-  testRuns?: TestRuns;
+  /**
+   * Test sign-ins. Pass the same object to `samlRouter({ testSignIns })`: the ACS hands their responses to it.
+   * Default: a new one in process memory, which the SAML router does not know, so tests would never finish.
+   */
+  tests?: TestSignIns;
+  /** The SAML router's session cookie name, when not the default (the test's binding cookie derives from it). */
+  sessionCookieName?: string;
   logger?: Logger;
   /** Admin sessions of the page. Default: in process memory; the server shares them through its stores. */
   sessions?: AdminSessions;
@@ -49,7 +55,8 @@ export function adminRouter(options: AdminRouterOptions): Router {
       adminToken: options.adminToken,
       sessions: options.sessions ?? new AdminSessions(),
       throttle: options.throttle ?? new LoginThrottle(),
-      testRuns: options.testRuns ?? new TestRuns(),
+      tests: options.tests ?? new TestSignIns({ connections: options.connections }),
+      ...(options.sessionCookieName ? { sessionCookieName: options.sessionCookieName } : {}),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
     }),
