@@ -91,7 +91,7 @@ button.link { border: 0; background: none; padding: 0; text-decoration: underlin
 .error-box { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5rem 1rem; }
 details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 ol li { margin-bottom: .3rem; }
-td { overflow-wrap: anywhere; }
+td, code, li, p { overflow-wrap: anywhere; }
 .wrap, code.wrap { overflow-wrap: anywhere; word-break: break-word; }
 code.fingerprint { font-size: .72rem; overflow-wrap: anywhere; word-break: break-all; }
 .nowrap { white-space: nowrap; }
