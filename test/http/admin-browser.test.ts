@@ -139,7 +139,7 @@ describe('the admin page in Chromium', () => {
         const overflow = await page.evaluate(() => ({
           scroll: document.documentElement.scrollWidth,
           client: document.documentElement.clientWidth,
-          wide: [...document.querySelectorAll('main *')]
+          wide: Array.from(document.querySelectorAll('main *'))
             .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
             .slice(0, 3)
             .map((e) => `${e.tagName}.${e.className}`),
