@@ -17,8 +17,10 @@ import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
+import { createTxtResolver } from './sp/domain-verification.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
 import { MetadataRefresher } from './sp/metadata-refresh.ts';
+import { OrganizationService } from './sp/organization-service.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
@@ -38,6 +40,8 @@ export interface AppServer {
   connections: ConnectionService;
   /** Test sign-ins (admin page, setup portal): start one, read its result. */
   tests: TestSignIns;
+  /** Organizations and their domains (admin API, page, CLI). */
+  organizations: OrganizationService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   devIdp?: DevIdp;
@@ -91,7 +95,12 @@ export async function createAppServer(
     stores,
     onSignInResult: recordSignInHealth(health),
   });
-  const connections = new ConnectionService({ sp, health, logger });
+  const organizations = new OrganizationService({
+    sp,
+    logger,
+    resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
+  });
+  const connections = new ConnectionService({ sp, health, logger, organizations });
   // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
   // database), so no load balancer needs sticky sessions for the admin page (issue #11).
   const tests = new TestSignIns({ connections, ...(stores.state ? { store: stores.state } : {}) });
@@ -119,7 +128,7 @@ export async function createAppServer(
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
-    devIdp = await mountDevIdp(app, config, sp, logger);
+    devIdp = await mountDevIdp(app, config, sp, organizations, logger);
   }
 
   app.use(
@@ -153,6 +162,7 @@ export async function createAppServer(
     stores,
     connections,
     tests,
+    organizations,
     refresher,
     ...(devIdp ? { devIdp } : {}),
     logger,
@@ -198,6 +208,7 @@ async function mountDevIdp(
   app: Express,
   config: ResolvedConfig,
   sp: ServiceProvider,
+  organizations: OrganizationService,
   logger: Logger,
 ): Promise<DevIdp> {
   const { pair } = await loadOrCreateKeyPair(
@@ -222,6 +233,11 @@ async function mountDevIdp(
   app.use('/idp', devIdp.router);
   const now = new Date();
   const existing = await sp.stores.connections.get(DEV_CONNECTION_ID);
+  // The dev connection belongs to an organization like every other: its own, unless an admin moved it.
+  const organizationId = existing?.organizationId ?? DEV_CONNECTION_ID;
+  await organizations.ensure(organizationId, 'Development IdP (embedded)', {
+    actor: { kind: 'system', name: 'dev-idp' },
+  });
   const connection = connectionFromMetadata(
     {
       id: DEV_CONNECTION_ID,
@@ -232,6 +248,7 @@ async function mountDevIdp(
     },
     now,
   );
+  connection.organizationId = organizationId;
   await sp.stores.connections.put(existing ? { ...connection, createdAt: existing.createdAt } : connection);
   logger.info('dev_idp.ready', {
     metadata: `${config.baseUrl}/idp/metadata`,

@@ -32,6 +32,14 @@ export const policySchema = z.strictObject({
   signAuthnRequests: z.boolean().optional(),
   logoutIssuerAliases: z.array(z.string().min(1).max(1024)).max(10).optional(),
   allowSoapLogoutWithoutDestination: z.boolean().optional(),
+  acceptedAuthnContexts: z.array(z.string().min(1).max(1024)).max(20).optional(),
+  requestedAuthnContext: z
+    .strictObject({
+      classRefs: z.array(z.string().min(1).max(1024)).min(1).max(10),
+      comparison: z.enum(['exact', 'minimum', 'maximum', 'better']).default('exact'),
+    })
+    .nullable()
+    .optional(),
 });
 
 const presetSchema = z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]);
@@ -77,6 +85,8 @@ export const createConnectionSchema = z
     requireTest: z.boolean().optional(),
     /** Create even though another connection already has this display name. */
     allowDuplicateName: z.boolean().optional(),
+    /** The organization that owns the connection; without one, the connection gets an organization of its own. */
+    organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
   .refine((v) => !(v.metadataXml !== undefined && v.metadataUrl !== undefined), {
     message: 'give metadataXml or metadataUrl, not both',
@@ -123,6 +133,8 @@ export const updateConnectionSchema = z
     metadataSigningCertificates: z.array(certificateText).min(1).max(5).nullable().optional(),
     /** Rename even though another connection already has this display name. */
     allowDuplicateName: z.boolean().optional(),
+    /** Moves the connection to another (existing) organization. */
+    organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
   .refine((v) => !(v.metadataXml !== undefined && typeof v.metadataUrl === 'string'), {
     message: 'give metadataXml or metadataUrl, not both',

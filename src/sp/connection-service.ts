@@ -32,6 +32,7 @@ import { type ConnectionView, connectionView } from './connection-view.ts';
 import { applyMetadata, connectionFromMetadata, draftConnection, readMetadata } from './connections.ts';
 import { fetchMetadata } from './metadata-fetch.ts';
 import { failedRefreshStatus } from './metadata-status.ts';
+import { OrganizationService } from './organization-service.ts';
 import type { ServiceProvider } from './service-provider.ts';
 
 /** Where the service reports what it did (the server passes its JSON logger). */
@@ -51,6 +52,8 @@ export interface ConnectionServiceOptions {
   /** How long a certificate the IdP stopped listing stays trusted. Default 7 days. */
   rolloverGraceMs?: number;
   logger?: ServiceLogger;
+  /** Where a new connection's organization comes from. Default: an OrganizationService on the same `sp`. */
+  organizations?: OrganizationService;
 }
 
 /** The result of a refresh: the connection as stored afterwards, and what changed. */
@@ -81,6 +84,7 @@ const silent: ServiceLogger = { info() {}, warn() {} };
 export class ConnectionService {
   readonly sp: ServiceProvider;
   readonly health: ConnectionHealthStore;
+  readonly organizations: OrganizationService;
   readonly #fetch: (url: string) => Promise<string>;
   readonly #now: () => Date;
   readonly #graceMs: number | undefined;
@@ -94,6 +98,9 @@ export class ConnectionService {
     this.#now = options.now ?? (() => options.sp.now());
     this.#graceMs = options.rolloverGraceMs;
     this.#logger = options.logger ?? silent;
+    this.organizations =
+      options.organizations ??
+      new OrganizationService({ sp: options.sp, now: this.#now, logger: this.#logger });
   }
 
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
@@ -157,6 +164,7 @@ export class ConnectionService {
   async create(raw: CreateConnectionInput, context: ChangeContext = {}): Promise<Connection> {
     const input = parseInput(createConnectionSchema, raw);
     if (input.id && (await this.sp.stores.connections.get(input.id))) throw exists(input.id);
+    if (input.organizationId) await this.organizations.get(input.organizationId);
     const metadataXml =
       input.metadataXml ?? (input.metadataUrl ? await this.#fetch(input.metadataUrl) : undefined);
     const now = this.#now();
@@ -215,6 +223,9 @@ export class ConnectionService {
     );
     await this.#locked(id, async () => {
       if (await this.sp.stores.connections.get(id)) throw exists(id);
+      // CONTRACT.md: a connection created without an organization gets one of its own.
+      connection.organizationId =
+        input.organizationId ?? (await this.organizations.createForConnection(connection, context)).id;
       await this.sp.stores.connections.put(connection);
     });
     this.#logger.info('connection.created', {
@@ -242,6 +253,7 @@ export class ConnectionService {
     ) {
       await this.#assertNameFree(input.displayName, id);
     }
+    if (input.organizationId !== undefined) await this.organizations.get(input.organizationId);
     // A new URL is downloaded before taking the lock.
     const fetched = typeof input.metadataUrl === 'string' ? await this.#fetch(input.metadataUrl) : undefined;
     return this.#locked(id, async () => {
@@ -252,6 +264,7 @@ export class ConnectionService {
         ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
         ...(input.preset !== undefined ? { preset: input.preset } : {}),
         ...(input.attributeMapping !== undefined ? { attributeMapping: input.attributeMapping } : {}),
+        ...(input.organizationId !== undefined ? { organizationId: input.organizationId } : {}),
         policy: {
           ...next.policy,
           ...input.policy,

@@ -49,6 +49,7 @@ export function connectionView(sp: ServiceProvider, c: Connection, extras: Conne
       shared: sp.entityId,
     },
     history: c.history ?? [],
+    organizationId: c.organizationId ?? null,
     ssoUrl: c.ssoEndpoints.find((e) => e.binding === 'redirect' || e.binding === 'post')?.location ?? null,
     sloUrl: c.sloEndpoints[0]?.location ?? null,
     signingCertificates: certificates,

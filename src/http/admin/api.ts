@@ -8,6 +8,7 @@
  *   DELETE /connections/:id[?confirm=ID]      remove -> 204 (`confirm`, when sent, must be the id)
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
  *   POST   /connections/:id/activate          { override? } -> the connection, active
+ *   /organizations...                         organizations and their domains (organization-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
@@ -16,12 +17,16 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { Actor } from '../../sp/change-context.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { organizationApi } from './organization-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
+  /** Organizations (/organizations routes). Default: the connection service's. */
+  organizations?: OrganizationService;
   /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   logger: Logger;
@@ -109,6 +114,8 @@ export function adminApi(options: AdminApiOptions): Router {
       connection: view,
     });
   });
+
+  router.use(organizationApi(options.organizations ?? connections.organizations, logger));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

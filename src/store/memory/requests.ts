@@ -9,7 +9,7 @@
  * times as numbers rather than Date objects, and a browser index that holds a bare ID for the usual browser
  * with one request instead of a Set.
  */
-import type { PendingRequest, RequestIdStore } from '../types.ts';
+import type { PendingRequest, RequestAuthn, RequestIdStore } from '../types.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
 export interface MemoryCacheOptions {
@@ -26,6 +26,7 @@ interface StoredRequest {
   createdAt: number;
   expiresAt: number;
   testRun?: string;
+  authn?: RequestAuthn;
 }
 
 /**
@@ -66,6 +67,7 @@ export class MemoryRequestIdStore implements RequestIdStore {
       expiresAt: request.expiresAt.getTime(),
       // Absent on ordinary requests, so they cost no extra bytes.
       ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
+      ...(request.authn ? { authn: request.authn } : {}),
     });
     // Expiry is judged against the request's own creation time: the caller gives no `now` here.
     this.#requests.set(stored.requestId, stored, request.expiresAt, request.createdAt);
@@ -114,6 +116,7 @@ function toPending(request: StoredRequest): PendingRequest {
     connectionId: request.connectionId,
     browserKey: request.browserKey,
     returnTo: request.returnTo,
+    ...(request.authn ? { authn: { ...request.authn } } : {}),
     createdAt: new Date(request.createdAt),
     expiresAt: new Date(request.expiresAt),
     ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
