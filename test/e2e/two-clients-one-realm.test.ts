@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
 import { REALM } from '../../dev-idp/runner/realm.ts';
 import { certificateBase64 } from '../../src/core/keys.ts';
+import type { ConnectionView } from '../../src/sp/connection-view.ts';
 import { type E2eSp, launchChromium, me, startSp, submitKeycloakLogin, USERS } from './helpers.ts';
 
 const ADMIN_TOKEN = 'e2e-two-clients-admin-token-0123456789';
@@ -23,7 +24,7 @@ let browser: Browser;
 const createdClients: string[] = [];
 const ids: string[] = [];
 
-type Json = Record<string, any>;
+type Json = Partial<ConnectionView> & { error?: { code: string } };
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   const response = await fetch(`${sp.baseUrl}/admin/api${path}`, {
@@ -118,8 +119,8 @@ beforeAll(async () => {
     const created = await api('POST', '/connections', { displayName: name, preset: 'keycloak' });
     expect(created.status).toBe(201);
     expect(created.json.status).toBe('draft');
-    ids.push(created.json.id);
-    const certificate = await (await fetch(created.json.spCertificateUrl)).text();
+    ids.push(created.json.id as string);
+    const certificate = await (await fetch(created.json.spCertificateUrl as string)).text();
     const client = await keycloakAdmin('/clients', {
       method: 'POST',
       body: keycloakClient(created.json, certificate),
@@ -195,7 +196,7 @@ describe('two connections to one Keycloak realm', () => {
     );
     for (const id of ids) {
       const view = (await api('GET', `/connections/${id}`)).json;
-      expect(view.lint.filter((l: Json) => l.severity !== 'info')).toEqual([]);
+      expect(view.lint?.filter((l) => l.severity !== 'info')).toEqual([]);
       expect(view.health).toMatchObject({ status: 'ok', successCount: 1 });
     }
     await context.close();

@@ -7,6 +7,7 @@
  * Real sign-ins are refused until then.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectionView } from '../../src/sp/connection-view.ts';
 import { type Page, parseForm, TestBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -19,6 +20,8 @@ afterAll(async () => {
   await t?.close();
 });
 
+type ApiJson = Partial<ConnectionView> & { error?: { code: string } };
+
 async function api(method: string, path: string, body?: unknown) {
   const response = await fetch(`${t.baseUrl}/admin/api${path}`, {
     method,
@@ -26,7 +29,7 @@ async function api(method: string, path: string, body?: unknown) {
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : {}) as Record<string, any> };
+  return { status: response.status, json: (text ? JSON.parse(text) : {}) as ApiJson };
 }
 
 /** An admin browser: signed in to the admin page, with its CSRF token. */
@@ -96,14 +99,14 @@ describe('create first, metadata later', () => {
     // The metadata arrives later: ready to test, still no real sign-in.
     const patched = await api('PATCH', `/connections/${id}`, { metadataXml: await devIdpMetadata() });
     expect(patched.json).toMatchObject({ status: 'testing', idpEntityId: `${t.baseUrl}/idp/metadata` });
-    expect(patched.json.history.map((h: { action: string }) => h.action)).toEqual(['created', 'updated']);
-    expect(patched.json.history[1]).toMatchObject({
+    expect(patched.json.history?.map((h) => h.action)).toEqual(['created', 'updated']);
+    expect(patched.json.history?.[1]).toMatchObject({
       actor: { kind: 'admin-token' },
       fields: ['metadataXml'],
     });
     const stillRefused = await fetch(`${t.baseUrl}/saml/${id}/login`, { redirect: 'manual' });
     expect(stillRefused.status).toBe(403);
-    expect((await api('POST', `/connections/${id}/activate`, {})).json.error.code).toBe(
+    expect((await api('POST', `/connections/${id}/activate`, {})).json.error?.code).toBe(
       'CONNECTION_TEST_REQUIRED',
     );
   });
@@ -228,7 +231,7 @@ describe('safe admin actions', () => {
     expect(page.body).toContain('Not deleted: type the connection id');
     expect(page.body).toContain('name="confirm"');
 
-    expect((await api('DELETE', '/connections/doomed?confirm=other')).json.error.code).toBe(
+    expect((await api('DELETE', '/connections/doomed?confirm=other')).json.error?.code).toBe(
       'ADMIN_CONFIRMATION_REQUIRED',
     );
     const ok = await b.post(`${t.baseUrl}/admin/connections/doomed/delete`, {
