@@ -15,6 +15,7 @@ import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
 import type { TestSignIns } from '../sp/test-sign-in.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
 import { errorHandler } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
@@ -127,10 +128,14 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     try {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const browserKey = readCookie(req, bindingCookie);
-      const tested = await options.testSignIns?.receive(connectionId, {
-        samlResponse: body.SAMLResponse,
-        browserKey,
-      });
+      const tested = await options.testSignIns
+        ?.receive(connectionId, { samlResponse: body.SAMLResponse, browserKey })
+        // A store outage is the real ACS's to report (503, and recorded in the connection's health): it
+        // meets the same store at once.
+        .catch((err: unknown) => {
+          if (isStoreUnavailable(err)) return undefined;
+          throw err;
+        });
       if (tested) {
         logger.info('saml.test_sign_in', {
           connectionId: tested.connectionId,
