@@ -28,7 +28,9 @@ import { TestSignIns } from './sp/test-sign-in.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemoryStateStore, MemoryTraceStore } from './store/memory/index.ts';
 import type { Stores } from './store/types.ts';
+import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
 
@@ -44,6 +46,8 @@ export interface AppServer {
   organizations: OrganizationService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
+  /** Sign-in and logout traces (issue #13). */
+  traces: TraceService;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -88,12 +92,28 @@ export async function createAppServer(
   // Sign-in outcomes feed the admin page's per-connection health. Test sign-ins never reach it: they are not
   // sign-ins (src/sp/test-sign-in.ts).
   const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
+  const recordHealth = recordSignInHealth(health);
+  // Every ACS and SLO attempt leaves a trace under the ID its error page shows (issue #13).
+  const traces = new TraceService({
+    store: stores.traces ?? new MemoryTraceStore(),
+    state: stores.state ?? new MemoryStateStore(),
+    captureKey: captureKey({
+      spPrivateKeyPem: keys.encryption.privateKeyPem,
+      ...(config.traces.captureKey ? { explicitKey: config.traces.captureKey } : {}),
+    }),
+    retentionDays: config.traces.retentionDays,
+    maxCount: config.traces.maxCount,
+    unverifiedPerMinute: config.traces.unverifiedPerMinute,
+    onProblem: (event, fields) => logger.warn(event, fields),
+  });
   const sp = new ServiceProvider({
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
     stores,
-    onSignInResult: recordSignInHealth(health),
+    onSignInResult: async (event) => {
+      await Promise.all([recordHealth(event), traces.recordSignIn(event)]);
+    },
   });
   const organizations = new OrganizationService({
     sp,
@@ -140,21 +160,29 @@ export async function createAppServer(
       sessionCookieName: config.sessionCookieName,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
+      traces,
       logger,
     }),
   );
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(
     '/saml',
-    samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger, testSignIns: tests }),
+    samlRouter(sp, {
+      sessionCookieName: config.sessionCookieName,
+      logger,
+      traces,
+      supportContact: config.supportContact,
+      testSignIns: tests,
+    }),
   );
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
-  app.use(notFoundHandler());
-  app.use(errorHandler({ logger }));
+  app.use(notFoundHandler({ supportContact: config.supportContact }));
+  app.use(errorHandler({ logger, supportContact: config.supportContact }));
 
   let stopSweeper: (() => void) | undefined;
+  let stopTraceSweeper: (() => void) | undefined;
   let closing: Promise<DrainResult> | undefined;
   return {
     app,
@@ -164,6 +192,7 @@ export async function createAppServer(
     tests,
     organizations,
     refresher,
+    traces,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -182,6 +211,11 @@ export async function createAppServer(
             onSweep: (r) =>
               'error' in r ? logger.warn('sessions.sweep_failed', { message: String(r.error) }) : undefined,
           });
+          // Traces past the retention (TRACE_RETENTION_DAYS) or the cap (TRACE_MAX_COUNT) go now and then.
+          stopTraceSweeper = startTraceSweeper(traces, {
+            onSweep: (r) =>
+              'error' in r ? logger.warn('traces.sweep_failed', { message: String(r.error) }) : undefined,
+          });
           resolve({ port: bound, url: config.baseUrl });
         });
       });
@@ -190,6 +224,7 @@ export async function createAppServer(
       closing ??= (async () => {
         const deadline = Date.now() + (options.timeoutMs ?? config.shutdownTimeoutMs);
         stopSweeper?.();
+        stopTraceSweeper?.();
         // In-flight requests still need the stores: close them only once the HTTP side has drained.
         const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
         await stores.close();

@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { serveCommand } from './commands/serve.ts';
+import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Command> = {
   connections: connectionsCommand,
   users: usersCommand,
   inspect: inspectCommand,
+  traces: tracesCommand,
 };
 
 export function usage(): string {
@@ -47,6 +49,9 @@ export function usage(): string {
                                          certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it
+  traces list [--connection ID] [--failed] [--limit N] [--json]
+                                         recent traces, newest first
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.

@@ -8,6 +8,7 @@
  *   DELETE /connections/:id[?confirm=ID]      remove -> 204 (`confirm`, when sent, must be the id)
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
  *   POST   /connections/:id/activate          { override? } -> the connection, active
+ *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
@@ -18,10 +19,12 @@ import { AdminError } from '../../sp/admin-errors.ts';
 import type { Actor } from '../../sp/change-context.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
+import type { TraceService } from '../../trace/index.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { organizationApi } from './organization-api.ts';
+import { traceApi } from './trace-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
@@ -32,6 +35,8 @@ export interface AdminApiOptions {
   logger: Logger;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
+  /** Sign-in traces; without it the trace calls answer 404. */
+  traces?: TraceService;
 }
 
 /** Who API changes are recorded as: the holder of ADMIN_TOKEN (there is one token, so one name). */
@@ -115,6 +120,7 @@ export function adminApi(options: AdminApiOptions): Router {
     });
   });
 
+  if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
   router.use(organizationApi(options.organizations ?? connections.organizations, logger));
 
   router.use((req, _res, next) => {

@@ -12,6 +12,7 @@
 import express, { type Router } from 'express';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { TestSignIns } from '../../sp/test-sign-in.ts';
+import type { TraceService } from '../../trace/index.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
 import { AdminSessions, LoginThrottle } from './auth.ts';
@@ -43,12 +44,22 @@ export interface AdminRouterOptions {
   throttle?: LoginThrottle;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
+  /** Sign-in traces: the API's /traces calls and the page's trace views. */
+  traces?: TraceService;
 }
 
 export function adminRouter(options: AdminRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
-  router.use('/api', adminApi({ connections: options.connections, adminToken: options.adminToken, logger }));
+  router.use(
+    '/api',
+    adminApi({
+      connections: options.connections,
+      adminToken: options.adminToken,
+      logger,
+      ...(options.traces ? { traces: options.traces } : {}),
+    }),
+  );
   router.use(
     adminPages({
       connections: options.connections,
@@ -59,6 +70,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       ...(options.sessionCookieName ? { sessionCookieName: options.sessionCookieName } : {}),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
+      ...(options.traces ? { traces: options.traces } : {}),
     }),
   );
   return router;

@@ -10,6 +10,7 @@
  *   POST /connections/:id/edit|metadata|activate|mapping/add   (lifecycle-routes.ts)
  *   GET  /connections/:id/test              starts a test sign-in (src/sp/test-sign-in.ts)
  *   GET  /connections/:id/test/result?run=  its checklist, mapping report and verdict
+ *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
  *
  * Every POST carries the session's CSRF token.
  */
@@ -21,6 +22,7 @@ import type { Actor } from '../../sp/change-context.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { TestSignIns } from '../../sp/test-sign-in.ts';
+import type { TraceService } from '../../trace/index.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../logger.ts';
@@ -35,6 +37,7 @@ import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/
 import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
 import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
+import { mountTracePages } from './trace-pages.ts';
 
 export interface AdminPageOptions {
   connections: ConnectionService;
@@ -44,6 +47,8 @@ export interface AdminPageOptions {
   tests: TestSignIns;
   logger: Logger;
   cookieName: string;
+  /** Sign-in traces: the trace pages are mounted when given. */
+  traces?: TraceService;
   /** The SAML router's session cookie name (the test's request-binding cookie derives from it). */
   sessionCookieName?: string;
 }
@@ -515,6 +520,9 @@ export function adminPages(options: AdminPageOptions): Router {
   router.use(
     lifecycleRoutes({ connections, form, signedIn, backToConnection, sessions, logger, actor: asAdmin }),
   );
+  if (options.traces) {
+    mountTracePages(router, { traces: options.traces, connections, sessions, logger, signedIn, form });
+  }
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;

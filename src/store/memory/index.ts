@@ -10,6 +10,7 @@ export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
 import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';
+import { MemoryTraceStore } from './traces.ts';
 import { MemoryUserStore } from './users.ts';
 
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
@@ -24,6 +25,7 @@ export {
   MemorySessionStore,
   MemoryStateStore,
   MemoryThrottleStore,
+  MemoryTraceStore,
   MemoryUserStore,
 };
 
@@ -48,6 +50,7 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    traces: new MemoryTraceStore(),
     organizations: new MemoryOrganizationStore(),
     close: async () => {},
   };

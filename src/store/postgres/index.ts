@@ -13,6 +13,7 @@ import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
+import { PostgresTraceStore } from './traces.ts';
 import { PostgresUserStore } from './users.ts';
 
 export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
@@ -28,6 +29,7 @@ export {
   PostgresSessionStore,
   PostgresStateStore,
   PostgresThrottleStore,
+  PostgresTraceStore,
   PostgresUserStore,
 };
 
@@ -65,6 +67,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    traces: new PostgresTraceStore(pool),
     organizations: new PostgresOrganizationStore(pool),
     checks: [
       {

@@ -13,6 +13,7 @@ import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
+import { SqliteTraceStore } from './traces.ts';
 import { SqliteUserStore } from './users.ts';
 
 export { openSqliteDatabase } from './database.ts';
@@ -28,6 +29,7 @@ export {
   SqliteSessionStore,
   SqliteStateStore,
   SqliteThrottleStore,
+  SqliteTraceStore,
   SqliteUserStore,
 };
 
@@ -63,6 +65,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    traces: new SqliteTraceStore(db),
     organizations: new SqliteOrganizationStore(db),
     checks: [
       {

@@ -24,7 +24,7 @@ export function csrfField(token: string): SafeHtml {
 /** A complete admin page. */
 export function adminPage(title: string, body: SafeHtml, options: LayoutOptions = {}): string {
   const nav = options.csrfToken
-    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a>
+    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a> <a href="/admin/traces">Traces</a>
 <form method="post" action="/admin/logout" class="inline">${csrfField(options.csrfToken)}<button type="submit" class="link">Sign out</button></form></nav>`
     : '';
   const flash = options.flash
@@ -118,4 +118,5 @@ h3 { font-size: 1rem; }
   table.connections tr, table.certificates tr { border-bottom: 1px solid #eaeef2; padding: .5rem 0; }
   table.certificates td:first-child { max-width: none; }
 }
+table.checks td { overflow-wrap: anywhere; } table.checks td:first-child { width: 3.5rem; }
 `;
