@@ -16,6 +16,7 @@
 
 export * from './audit/index.ts';
 export { loadConfig, type ResolvedConfig } from './config.ts';
+export * from './core/connection-lifecycle.ts';
 export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
 export * from './core/errors.ts';
 export { describeCertificate, generateKeyPair } from './core/keys.ts';
@@ -39,6 +40,7 @@ export {
   validateLogoutResponse,
 } from './core/logout/validate-logout.ts';
 export { mapAttributes } from './core/mapping/map-attributes.ts';
+export { fieldLookingLike, type MappingReport, mappingReport } from './core/mapping/mapping-report.ts';
 export { PRESETS } from './core/mapping/presets.ts';
 export { parseXsDuration } from './core/metadata/duration.ts';
 export {
@@ -84,7 +86,7 @@ export {
   type RefreshOutcome,
 } from './sp/connection-service.ts';
 export { type ConnectionView, connectionView } from './sp/connection-view.ts';
-export { applyMetadata, connectionFromMetadata } from './sp/connections.ts';
+export { applyMetadata, connectionFromMetadata, draftConnection } from './sp/connections.ts';
 export {
   checkDomainChallenge,
   createTxtResolver,
@@ -130,6 +132,13 @@ export {
   type SignInResult,
 } from './sp/service-provider.ts';
 export { recordSignInHealth } from './sp/sign-in-health.ts';
+export {
+  type TestCheck,
+  type TestResult,
+  type TestRun,
+  TestSignIns,
+  type TestSignInsOptions,
+} from './sp/test-sign-in.ts';
 export {
   isStoreUnavailable,
   STORE_UNAVAILABLE,

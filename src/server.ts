@@ -11,7 +11,7 @@ import type { ResolvedConfig } from './config.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { CertificateWatch, EventBus, WebhookDeliveryWorker, WebhookService } from './events/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
-import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
+import { AdminSessions, adminRouter, LoginThrottle } from './http/admin/index.ts';
 import { errorHandler, notFoundHandler } from './http/error-response.ts';
 import { healthRoutes } from './http/health.ts';
 import { homePage } from './http/home-page.ts';
@@ -31,6 +31,7 @@ import { OrganizationService } from './sp/organization-service.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
+import { TestSignIns } from './sp/test-sign-in.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
@@ -50,6 +51,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** Test sign-ins (admin page, setup portal): start one, read its result. */
+  tests: TestSignIns;
   /** Organizations and their domains (admin API, page, CLI). */
   organizations: OrganizationService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
@@ -111,12 +114,10 @@ export async function createAppServer(
     onError: (error) =>
       logger.warn('store.connection_error', { code: STORE_UNAVAILABLE, message: error.message }),
   });
-  // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
+  // Sign-in outcomes feed the admin page's per-connection health. Test sign-ins never reach it: they are not
+  // sign-ins (src/sp/test-sign-in.ts).
   const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
   const recordHealth = recordSignInHealth(health);
-  // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
-  // database), so no load balancer needs sticky sessions for the admin page (issue #11).
-  const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
   // Every ACS and SLO attempt leaves a trace under the ID its error page shows (issue #13).
   const traces = new TraceService({
     store: stores.traces ?? new MemoryTraceStore(),
@@ -177,7 +178,7 @@ export async function createAppServer(
     keys,
     stores,
     onSignInResult: async (event) => {
-      await Promise.all([testRuns.capture(event), recordHealth(event), traces.recordSignIn(event)]);
+      await Promise.all([recordHealth(event), traces.recordSignIn(event)]);
     },
   });
   const organizations = new OrganizationService({
@@ -187,6 +188,9 @@ export async function createAppServer(
     resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
   });
   const connections = new ConnectionService({ sp, health, logger, organizations, audit });
+  // Test sign-ins live in the shared stores (Redis, else the database), so no load balancer needs sticky
+  // sessions for a test that starts on one instance and ends on another (issue #11).
+  const tests = new TestSignIns({ connections, ...(stores.state ? { store: stores.state } : {}) });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,
@@ -235,7 +239,8 @@ export async function createAppServer(
       adminToken: config.adminToken,
       audit,
       identities,
-      testRuns,
+      tests,
+      sessionCookieName: config.sessionCookieName,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
       traces,
@@ -257,6 +262,7 @@ export async function createAppServer(
       logger,
       traces,
       supportContact: config.supportContact,
+      testSignIns: tests,
     }),
   );
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
@@ -273,6 +279,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    tests,
     organizations,
     refresher,
     traces,

@@ -46,9 +46,15 @@ export function usage(): string {
   serve [--dev-idp]                      start the server (DEV_IDP=on also enables the embedded IdP)
   metadata [--connection ID] [--out FILE]
                                          print or write the signed SP metadata
-  connections add --id ID (--metadata FILE | --metadata-url URL) [--preset NAME] [--display-name NAME]
-                  [--idp-entity-id ID] [--allow-idp-initiated] [--own-sp-entity-id]
-                  [--metadata-signing-cert PEM-FILE] [--organization ID] [--json]
+  connections add --id ID [--metadata FILE | --metadata-url URL] [--preset NAME] [--display-name NAME]
+                  [--idp-entity-id ID] [--allow-idp-initiated] [--sp-entity-id-mode connection|shared|custom]
+                  [--sp-entity-id URI] [--metadata-signing-cert PEM-FILE] [--organization ID] [--require-test]
+                  [--allow-duplicate-name] [--json]
+                                         without metadata: a draft with its SP values; with it: active,
+                                         or waiting for a test sign-in with --require-test
+  connections update ID [--display-name NAME] [--metadata FILE | --metadata-url URL]
+                  [--sp-entity-id URI | --sp-entity-id-mode MODE] [--metadata-signing-cert PEM-FILE]
+  connections activate ID [--override]   after a passing test sign-in (--override: without one, recorded)
   connections list | show ID | remove ID | refresh ID [--json]
                                          show prints health and lint findings; refresh keeps
                                          certificates of a rollover for a grace period

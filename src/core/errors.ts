@@ -55,6 +55,10 @@ export const SAML_ERROR_CODES = {
   // Configuration and lookup.
   SAML_CONNECTION_NOT_FOUND: 'No connection with this id exists.',
   SAML_CONNECTION_INVALID: 'The connection is not usable as configured.',
+  SAML_CONNECTION_NOT_ACTIVE:
+    'The connection is a draft or awaits a passing test sign-in, so it accepts test sign-ins only.',
+  SAML_TEST_WRONG_CONNECTION:
+    "A test sign-in's response arrived at another connection's ACS URL (the IdP has that connection's values).",
   SAML_METADATA_INVALID: 'The IdP metadata could not be used.',
   // Organization policy (src/core/organization-policy.ts) and sign-in by work email.
   SAML_EMAIL_DOMAIN_NOT_VERIFIED:

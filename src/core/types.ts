@@ -2,6 +2,13 @@
  * The data the SAML core works on. Plain, serialisable objects: stores persist them as JSON, the admin API
  * returns them, the core reads them. No behaviour lives here.
  */
+import type {
+  ActivationRecord,
+  ConnectionChange,
+  ConnectionStatus,
+  SpEntityIdMode,
+  TestVerdict,
+} from './connection-lifecycle.ts';
 import type { MetadataStatus } from './connection-state.ts';
 
 /** A PEM private key and the PEM certificate that carries its public half. */
@@ -156,8 +163,21 @@ export interface Connection {
   /** Per-connection overrides on top of the preset. */
   attributeMapping: AttributeMapping;
   policy: ConnectionPolicy;
-  /** Overrides the SP entity ID for this connection (some IdPs want one per tenant). */
+  /** Overrides the SP entity ID for this connection (some IdPs want one per tenant): `spEntityIdMode` 'custom'. */
   spEntityId?: string;
+  /**
+   * Which SP entity ID the IdP sees (src/core/connection-lifecycle.ts). Unset: `custom` when `spEntityId` is
+   * set, else `shared` (connections built by `connectionFromMetadata`, as before 0.3).
+   */
+  spEntityIdMode?: SpEntityIdMode;
+  /** draft -> testing -> active. Unset means active (see `connectionStatus`). */
+  status?: ConnectionStatus;
+  /** How and by whom it became active. */
+  activation?: ActivationRecord;
+  /** The last test sign-in's verdict. */
+  lastTest?: TestVerdict;
+  /** The last edits, newest last (at most HISTORY_LIMIT): who changed what, and when. */
+  history?: ConnectionChange[];
   metadataXml?: string;
   metadataUrl?: string;
   /** Pinned certificates that must have signed the metadata (checked on import and on every refresh). */

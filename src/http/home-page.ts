@@ -4,6 +4,7 @@
  * on a real deployment it would publish the customer list.
  */
 import express, { type Router } from 'express';
+import { connectionStatus } from '../core/connection-lifecycle.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { currentSession } from './current-session.ts';
 import { discoveryForm } from './discovery-routes.ts';
@@ -29,10 +30,12 @@ export function homePage(
   const title = options.title ?? 'saml-sp-kit';
   const router = express.Router();
   router.get('/', async (req, res) => {
-    const [current, connections] = await Promise.all([
+    const [current, all] = await Promise.all([
       currentSession(sp, req, cookieName),
       options.listConnections ? sp.stores.connections.list() : Promise.resolve([]),
     ]);
+    // Drafts and connections awaiting their test refuse sign-ins: no button for them.
+    const connections = all.filter((c) => connectionStatus(c) === 'active');
     const who = current
       ? html`<p>Signed in as <strong>${current.user.displayName ?? current.user.email ?? current.user.nameId}</strong>
   (${current.user.email}) through <code>${current.session.connectionId}</code>.</p>

@@ -14,7 +14,9 @@ import { SamlSpError } from '../core/errors.ts';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
 import { safeReturnTo } from '../sp/return-to.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
+import type { TestSignIns } from '../sp/test-sign-in.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
 import { newTraceId } from '../trace/index.ts';
 import { clientFacts } from './client-facts.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
@@ -40,6 +42,11 @@ export interface SamlRouterOptions {
    * bridge into your own session system.
    */
   onSignIn?: (result: SignInResult, req: Request, res: Response) => void | Promise<void>;
+  /**
+   * Test sign-ins (src/sp/test-sign-in.ts): a response that answers a test request of this browser goes there,
+   * lands on the test's result page, and never signs anyone in.
+   */
+  testSignIns?: TestSignIns;
   /** Who end users should contact when a sign-in fails (SUPPORT_CONTACT): shown on the error page. */
   supportContact?: string | undefined;
   /** Records SLO attempts (ACS attempts reach traces through the ServiceProvider's onSignInResult). */
@@ -87,6 +94,19 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     }
   });
   router.all('/:connectionId/metadata', methodNotAllowed(['GET', 'HEAD'], support));
+
+  // The SP signing certificate for IdP consoles that want a file (AD FS, Entra): public, as in the metadata.
+  router.get('/:connectionId/certificate.pem', async (req, res) => {
+    try {
+      const connection = await sp.connection(req.params.connectionId);
+      res
+        .type('application/x-pem-file')
+        .attachment(`${connection.id}-sp-signing.pem`)
+        .send(sp.spIdentity(connection).signing.certificatePem);
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'certificate' });
+    }
+  });
 
   router.get('/:connectionId/login', async (req, res) => {
     try {
@@ -161,10 +181,30 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     const traceId = newTraceId();
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
+      const browserKey = readCookie(req, bindingCookie);
+      const tested = await options.testSignIns
+        ?.receive(connectionId, { samlResponse: body.SAMLResponse, browserKey })
+        // A store outage is the real ACS's to report (503, and recorded in the connection's health): it
+        // meets the same store at once.
+        .catch((err: unknown) => {
+          if (isStoreUnavailable(err)) return undefined;
+          throw err;
+        });
+      if (tested) {
+        logger.info('saml.test_sign_in', {
+          connectionId: tested.connectionId,
+          arrivedAt: connectionId,
+          outcome: tested.result?.outcome,
+          code: tested.result?.error?.code,
+        });
+        res.setHeader('Cache-Control', 'no-store');
+        redirectToReturnTo(res, tested.resultPath);
+        return;
+      }
       const result = await sp.acs(connectionId, {
         samlResponse: body.SAMLResponse,
         relayState: body.RelayState,
-        browserKey: readCookie(req, bindingCookie),
+        browserKey,
         traceId,
         client: clientFacts(req),
       });

@@ -26,6 +26,11 @@ export const ADMIN_ERROR_CODES = {
   DOMAIN_NOT_FOUND: 'The organization does not claim this domain.',
   DOMAIN_VERIFICATION_FAILED: 'The DNS TXT record that proves control of the domain was not found.',
   DNS_UNAVAILABLE: 'The DNS resolver could not be reached or did not answer.',
+  CONNECTION_NAME_EXISTS: 'Another connection already has this display name.',
+  CONNECTION_NOT_READY: 'The connection is a draft: it has no IdP metadata yet.',
+  CONNECTION_TEST_REQUIRED: 'The connection needs a passing test sign-in before it can be activated.',
+  ADMIN_CONFIRMATION_REQUIRED: 'The action must be confirmed by typing the connection id.',
+  ADMIN_FORBIDDEN: 'This actor may not do that (only an app admin may).',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

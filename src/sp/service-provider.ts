@@ -6,6 +6,7 @@
  * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
  * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
  */
+import { connectionStatus } from '../core/connection-lifecycle.ts';
 import { InvalidOptionError, isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
@@ -157,6 +158,11 @@ export interface LoginInput {
   maxAge?: number;
   /** The email typed on the discovery page: sent as a login hint where the IdP reads one (login-hint.ts). */
   loginHint?: unknown;
+  /**
+   * Marks the request as a test sign-in's (src/sp/test-sign-in.ts): allowed on a connection that is not
+   * active yet, and never answered by a real sign-in.
+   */
+  testRun?: string;
 }
 
 /** The longest maxAge accepted: a day. Longer is no step-up, and a typo should not silently mean "any". */
@@ -237,14 +243,19 @@ export class ServiceProvider {
       new EventBus({ ...(this.stores.webhooks ? { outbox: this.stores.webhooks } : {}), now: this.#now });
   }
 
-  /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
-  spIdentity(connection: Pick<Connection, 'id' | 'spEntityId'>): SpIdentity {
+  /**
+   * The SP values for one connection: what the customer's IdP admin pastes into their console. The entity ID
+   * follows `spEntityIdMode`: the connection's own (its metadata URL), the shared SP_ENTITY_ID, or a custom one.
+   */
+  spIdentity(connection: Pick<Connection, 'id' | 'spEntityId' | 'spEntityIdMode'>): SpIdentity {
     const base = `${this.baseUrl}${this.routePrefix}/${encodeURIComponent(connection.id)}`;
+    const metadataUrl = `${base}/metadata`;
     return {
-      entityId: connection.spEntityId ?? this.entityId,
+      entityId:
+        connection.spEntityId ?? (connection.spEntityIdMode === 'connection' ? metadataUrl : this.entityId),
       acsUrl: `${base}/acs`,
       sloUrl: `${base}/slo`,
-      metadataUrl: `${base}/metadata`,
+      metadataUrl,
       signing: this.#keys.signing,
       encryption: this.#keys.encryption,
     };
@@ -286,6 +297,8 @@ export class ServiceProvider {
    */
   async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
     const connection = await this.connection(connectionId);
+    // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
+    if (input.testRun === undefined) assertActive(connection);
     const sp = this.spIdentity(connection);
     const now = this.#now();
     const authn = stepUpOf(input);
@@ -311,6 +324,7 @@ export class ServiceProvider {
       ...(authn ? { authn } : {}),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
+      ...(input.testRun !== undefined ? { testRun: input.testRun } : {}),
     });
     // RelayState carries only the already-sanitised path; the authoritative returnTo is the stored one.
     if (binding === 'redirect') {
@@ -422,10 +436,14 @@ export class ServiceProvider {
     const connection = await this.connection(connectionId);
     attempt.connectionName = connection.displayName;
     if (connection.organizationId) attempt.organizationId = connection.organizationId;
+    assertActive(connection);
     const sp = this.spIdentity(connection);
     const now = this.#now();
+    // A test sign-in's request never answers a real sign-in (src/sp/test-sign-in.ts handles those responses).
     const pending = input.browserKey
-      ? await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)
+      ? (await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)).filter(
+          (p) => p.testRun === undefined,
+        )
       : [];
     pendingIds.push(...pending.map((p) => p.requestId));
 
@@ -447,7 +465,12 @@ export class ServiceProvider {
     let returnTo = safeReturnTo(input.relayState);
     if (assertion.inResponseTo !== undefined) {
       const consumed = await this.stores.requests.consume(assertion.inResponseTo, now);
-      if (!consumed || consumed.browserKey !== input.browserKey || consumed.connectionId !== connectionId) {
+      if (
+        !consumed ||
+        consumed.browserKey !== input.browserKey ||
+        consumed.connectionId !== connectionId ||
+        consumed.testRun !== undefined
+      ) {
         throw new SamlSpError('SAML_REPLAYED', `Request ${assertion.inResponseTo} was already answered.`, {
           hint: 'Each AuthnRequest can be answered once. Start the sign-in again.',
           details: { inResponseTo: assertion.inResponseTo },
@@ -726,7 +749,29 @@ function sessionAuthnOf(assertion: ValidatedAssertion): { authn?: SessionRecord[
   };
 }
 
-function replayKey(connectionId: string, assertionId: string): string {
+/**
+ * Refuses real sign-ins on a connection that is a draft or still awaits its passing test: such a connection may
+ * point at an IdP nobody has verified yet. The test flow (src/sp/test-sign-in.ts) is the way in.
+ */
+export function assertActive(connection: Connection): void {
+  const status = connectionStatus(connection);
+  if (status === 'active') return;
+  throw new SamlSpError(
+    'SAML_CONNECTION_NOT_ACTIVE',
+    `Connection "${connection.id}" is ${status === 'draft' ? 'a draft (no IdP metadata yet)' : 'not active yet (no passing test sign-in)'}.`,
+    {
+      hint:
+        status === 'draft'
+          ? 'Give the connection its IdP metadata, run "Test sign-in" on the admin page, then activate it.'
+          : 'Run "Test sign-in" on the admin page; activate the connection once the test passes (or override as an app admin).',
+      status: 403,
+      details: { connectionId: connection.id, status },
+    },
+  );
+}
+
+/** The replay-cache key of an assertion accepted for a connection (test sign-ins share it). */
+export function replayKey(connectionId: string, assertionId: string): string {
   return `assertion:${connectionId}:${assertionId}`;
 }
 

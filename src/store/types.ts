@@ -110,6 +110,11 @@ export interface PendingRequest {
   authn?: RequestAuthn;
   createdAt: Date;
   expiresAt: Date;
+  /**
+   * Set only on a test sign-in's request (src/sp/test-sign-in.ts): the run it belongs to. Such a request never
+   * answers a real sign-in: the ACS leaves it out of the expected InResponseTo values and no session follows.
+   */
+  testRun?: string;
 }
 
 export interface RequestIdStore {

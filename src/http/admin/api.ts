@@ -1,12 +1,13 @@
 /**
  * The admin JSON API (CONTRACT.md), every call behind `Authorization: Bearer $ADMIN_TOKEN`:
  *
- *   POST   /connections                       create from metadataXml or metadataUrl -> 201
+ *   POST   /connections                       create (a name is enough: a draft) -> 201
  *   GET    /connections                       list (array of connection views)
  *   GET    /connections/:id                   one connection
- *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
- *   DELETE /connections/:id                   remove -> 204
+ *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata, SP entity ID
+ *   DELETE /connections/:id[?confirm=ID]      remove -> 204 (`confirm`, when sent, must be the id)
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   POST   /connections/:id/activate          { override? } -> the connection, active
  *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *   /webhooks/…                                webhook endpoints and deliveries (webhook-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
@@ -86,9 +87,36 @@ export function adminApi(options: AdminApiOptions): Router {
     res.json(await connections.view(connection));
   });
 
+  // The id in the URL is the confirmation an API client gives; `?confirm=ID` is a second one for scripts that
+  // build the URL from a variable (a wrong or empty variable then deletes nothing).
   router.delete('/connections/:id', async (req, res) => {
-    await connections.remove(req.params.id as string, changeContextOf(res));
+    const id = req.params.id as string;
+    const confirm = req.query.confirm;
+    if (confirm !== undefined && confirm !== id) {
+      throw new AdminError(
+        'ADMIN_CONFIRMATION_REQUIRED',
+        `confirm=${String(confirm)} is not the connection id.`,
+        {
+          hint: `Send ?confirm=${id} (the id of the connection to delete), or leave confirm out.`,
+        },
+      );
+    }
+    await connections.remove(id, changeContextOf(res));
     res.status(204).end();
+  });
+
+  router.post('/connections/:id/activate', async (req, res) => {
+    const raw = req.body as { override?: unknown } | undefined;
+    const override = raw?.override === true;
+    if (raw?.override !== undefined && typeof raw.override !== 'boolean') {
+      throw new AdminError('ADMIN_INVALID_REQUEST', 'override must be true or false.');
+    }
+    const connection = await connections.activate(
+      req.params.id as string,
+      { override },
+      changeContextOf(res),
+    );
+    res.json(await connections.view(connection));
   });
 
   router.post('/connections/:id/metadata/refresh', async (req, res) => {

@@ -4,19 +4,21 @@
  *
  * @example
  * ```ts
- * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, testRuns }));
+ * const tests = new TestSignIns({ connections });
+ * app.use('/saml', samlRouter(sp, { testSignIns: tests }));
+ * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, tests }));
  * ```
  */
 import express, { type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { WebhookService } from '../../events/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import { TestSignIns } from '../../sp/test-sign-in.ts';
 import type { TraceService } from '../../trace/index.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
 import { AdminSessions, LoginThrottle } from './auth.ts';
 import { adminPages } from './page-routes.ts';
-import { TestRuns } from './test-runs.ts';
 
 export {
   type AdminSessionOptions,
@@ -28,7 +30,6 @@ export {
   sessionContext,
   tokenMatches,
 } from './auth.ts';
-export { TestRuns, type TestRunsOptions } from './test-runs.ts';
 
 export interface AdminRouterOptions {
   connections: ConnectionService;
@@ -46,8 +47,13 @@ export interface AdminRouterOptions {
   audit?: AuditLog;
   /** The named admin tokens. Default: ADMIN_TOKEN alone, named tokens in memory, recorded in `audit`. */
   identities?: AdminIdentities;
-  /** Receives test sign-in results; wire `testRuns.capture` into the ServiceProvider's onSignInResult. */
-  testRuns?: TestRuns;
+  /**
+   * Test sign-ins. Pass the same object to `samlRouter({ testSignIns })`: the ACS hands their responses to it.
+   * Default: a new one in process memory, which the SAML router does not know, so tests would never finish.
+   */
+  tests?: TestSignIns;
+  /** The SAML router's session cookie name, when not the default (the test's binding cookie derives from it). */
+  sessionCookieName?: string;
   logger?: Logger;
   /** Admin sessions of the page. Default: in process memory; the server shares them through its stores. */
   sessions?: AdminSessions;
@@ -84,7 +90,8 @@ export function adminRouter(options: AdminRouterOptions): Router {
       ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       sessions: options.sessions ?? new AdminSessions(),
       throttle: options.throttle ?? new LoginThrottle(),
-      testRuns: options.testRuns ?? new TestRuns(),
+      tests: options.tests ?? new TestSignIns({ connections: options.connections }),
+      ...(options.sessionCookieName ? { sessionCookieName: options.sessionCookieName } : {}),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
       ...(options.traces ? { traces: options.traces } : {}),

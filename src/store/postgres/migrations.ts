@@ -287,6 +287,24 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'connection status and SP entity ID mode, test sign-in requests',
+    // As in the SQLite adapter: existing connections are recorded active, on the SP entity ID they had.
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN test_run text;
+
+      UPDATE connections SET data = data || jsonb_build_object(
+        'spEntityIdMode',
+          CASE WHEN jsonb_typeof(data -> 'spEntityId') = 'string' THEN 'custom' ELSE 'shared' END,
+        'status', 'active',
+        'activation', jsonb_build_object(
+          'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'actor', jsonb_build_object('kind', 'system', 'name', 'migration 10'),
+          'via', 'migration'))
+      WHERE NOT (data ? 'status');
+    `,
+  },
+  {
     version: 13,
     name: 'step-up: what a request demanded and how a session authenticated',
     sql: `

@@ -268,6 +268,25 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'connection status and SP entity ID mode, test sign-in requests',
+    // Connections stored before statuses existed keep working unchanged: they are active (recorded as such)
+    // and keep the shared SP entity ID, or the custom one they had. A test sign-in's request carries its run.
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN test_run TEXT;
+
+      UPDATE connections SET data = json_set(data,
+        '$.spEntityIdMode',
+          CASE WHEN json_type(data, '$.spEntityId') = 'text' THEN 'custom' ELSE 'shared' END,
+        '$.status', 'active',
+        '$.activation', json_object(
+          'at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+          'actor', json_object('kind', 'system', 'name', 'migration 10'),
+          'via', 'migration'))
+      WHERE json_type(data, '$.status') IS NULL;
+    `,
+  },
+  {
     version: 13,
     name: 'step-up: what a request demanded and how a session authenticated',
     sql: `
