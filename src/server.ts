@@ -15,6 +15,7 @@ import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
+import { connectionOrganizations, createScimDirectory, type ScimDirectory } from './scim/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
@@ -35,6 +36,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** The SCIM 2.0 directory (/scim/v2/:organizationId), when the store has one (every built-in backend does). */
+  scim?: ScimDirectory;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   devIdp?: DevIdp;
@@ -84,6 +87,18 @@ export async function createAppServer(
   // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
   // database), so no load balancer needs sticky sessions for the admin page (issue #11).
   const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
+  // The organization's directory (SCIM, issue #14). Organizations come from the connections until the
+  // organization store is wired in here.
+  const organizations = connectionOrganizations(stores.connections);
+  const scim = stores.scim
+    ? createScimDirectory({
+        stores: { ...stores, scim: stores.scim },
+        organizations,
+        baseUrl: config.baseUrl,
+        logger,
+        // The audit log and lifecycle events plug in here (onChange: ScimChange + ChangeContext).
+      })
+    : undefined;
   const sp = new ServiceProvider({
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
@@ -92,6 +107,7 @@ export async function createAppServer(
     onSignInResult: async (event) => {
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
+    ...(scim ? { directory: scim.links } : {}),
   });
   const connections = new ConnectionService({ sp, health, logger });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
@@ -130,8 +146,10 @@ export async function createAppServer(
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
       logger,
+      ...(scim ? { scim: { tokens: scim.tokens, organizations } } : {}),
     }),
   );
+  if (scim) app.use('/scim/v2', scim.router);
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
@@ -147,6 +165,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    ...(scim ? { scim } : {}),
     refresher,
     ...(devIdp ? { devIdp } : {}),
     logger,

@@ -27,6 +27,7 @@ import type {
 import type { SessionRecord, Stores } from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
+import type { UserDirectory } from './user-directory.ts';
 
 export interface SignInFacts {
   connection: Connection;
@@ -67,6 +68,11 @@ export interface ServiceProviderOptions {
    * errors are swallowed: recording an outcome never changes it.
    */
   onSignInResult?: (event: SignInEvent) => void | Promise<void>;
+  /**
+   * The organization's user directory (SCIM): refuses deprovisioned users at the ACS, links a sign-in to the
+   * user it provisioned, and overlays its groups and active state whenever a session's user is loaded.
+   */
+  directory?: UserDirectory;
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
@@ -107,6 +113,7 @@ export class ServiceProvider {
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
   readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
+  readonly #directory: UserDirectory | undefined;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -131,6 +138,7 @@ export class ServiceProvider {
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
+    this.#directory = options.directory;
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -324,7 +332,8 @@ export class ServiceProvider {
   ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
     const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
     if (!session) return undefined;
-    return { session, user: await this.#getUser(session.userId) };
+    const user = await this.#getUser(session.userId);
+    return { session, user: user && this.#directory ? await this.#directory.current(user) : user };
   }
 
   /** The SP's clock (injectable through `options.now`): the logout module and other services share it. */
@@ -356,10 +365,13 @@ export class ServiceProvider {
   }
 
   async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
+    // Before any write: a user the organization's directory has deprovisioned is refused here.
+    const admitted = this.#directory ? await this.#directory.admit(facts) : {};
     if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
     const { connection, assertion, profile } = facts;
     return this.stores.users.upsert(
       {
+        ...(admitted.userId !== undefined ? { id: admitted.userId } : {}),
         connectionId: connection.id,
         nameId: assertion.nameId.value,
         ...(assertion.nameId.format !== undefined ? { nameIdFormat: assertion.nameId.format } : {}),

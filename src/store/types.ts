@@ -7,10 +7,12 @@
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
 import type { StoreCheck } from './readiness.ts';
+import type { ScimStore } from './scim.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
 export type * from './connection-health.ts';
 export type { StoreCheck } from './readiness.ts';
+export type * from './scim.ts';
 export type * from './shared-state.ts';
 
 export interface ConnectionStore {
@@ -24,6 +26,11 @@ export interface ConnectionStore {
 
 /** Facts needed to create or update a user after a successful sign-in. */
 export interface UserUpsert {
+  /**
+   * The id a NEW user gets (ignored when the user exists): the SCIM user id when the sign-in belongs to a user
+   * the organization's directory provisioned first, so that both sides name one user (src/scim/linking.ts).
+   */
+  id?: string;
   connectionId: string;
   nameId: string;
   nameIdFormat?: string;
@@ -129,6 +136,8 @@ export interface Stores {
   state?: StateStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /** The SCIM directory (src/scim): users, groups and tokens per organization. Optional like the others. */
+  scim?: ScimStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

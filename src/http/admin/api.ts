@@ -17,6 +17,7 @@ import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { type ScimAdmin, scimTokensApi } from './scim-tokens.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
@@ -25,6 +26,8 @@ export interface AdminApiOptions {
   logger: Logger;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
+  /** SCIM tokens per organization (`/organizations/:id/scim-tokens`); absent without a SCIM store. */
+  scim?: ScimAdmin;
 }
 
 /** Creates the API router; mount it at /admin/api. */
@@ -80,6 +83,8 @@ export function adminApi(options: AdminApiOptions): Router {
       connection: view,
     });
   });
+
+  if (options.scim) router.use('/organizations/:id/scim-tokens', scimTokensApi(options.scim, logger));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

@@ -13,6 +13,7 @@ import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
 import { AdminSessions, LoginThrottle } from './auth.ts';
 import { adminPages } from './page-routes.ts';
+import type { ScimAdmin } from './scim-tokens.ts';
 import { TestRuns } from './test-runs.ts';
 
 export {
@@ -37,12 +38,22 @@ export interface AdminRouterOptions {
   throttle?: LoginThrottle;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
+  /** SCIM tokens per organization (admin API); absent without a SCIM store. */
+  scim?: ScimAdmin;
 }
 
 export function adminRouter(options: AdminRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
-  router.use('/api', adminApi({ connections: options.connections, adminToken: options.adminToken, logger }));
+  router.use(
+    '/api',
+    adminApi({
+      connections: options.connections,
+      adminToken: options.adminToken,
+      logger,
+      ...(options.scim ? { scim: options.scim } : {}),
+    }),
+  );
   router.use(
     adminPages({
       connections: options.connections,

@@ -3,6 +3,7 @@ import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryReplayCache } from './replay.ts';
+import { MemoryScimStore } from './scim.ts';
 
 export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 
@@ -19,6 +20,7 @@ export {
   MemoryLockStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
+  MemoryScimStore,
   MemorySessionStore,
   MemoryStateStore,
   MemoryThrottleStore,
@@ -46,6 +48,7 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    scim: new MemoryScimStore(),
     close: async () => {},
   };
 }

@@ -10,6 +10,7 @@ import { classifyPostgresError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
+import { PostgresScimStore } from './scim.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
 import { PostgresUserStore } from './users.ts';
@@ -23,6 +24,7 @@ export {
   PostgresLockStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
+  PostgresScimStore,
   PostgresSessionStore,
   PostgresStateStore,
   PostgresThrottleStore,
@@ -63,6 +65,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    scim: new PostgresScimStore(pool),
     checks: [
       {
         name: 'database',

@@ -10,6 +10,7 @@ import { classifySqliteError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
+import { SqliteScimStore } from './scim.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
 import { SqliteUserStore } from './users.ts';
@@ -23,6 +24,7 @@ export {
   SqliteLockStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
+  SqliteScimStore,
   SqliteSessionStore,
   SqliteStateStore,
   SqliteThrottleStore,
@@ -61,6 +63,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    scim: new SqliteScimStore(db),
     checks: [
       {
         name: 'database',
