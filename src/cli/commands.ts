@@ -8,6 +8,7 @@ import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
+import { scimTokensCommand } from './commands/scim-tokens.ts';
 import { serveCommand } from './commands/serve.ts';
 import { usersCommand } from './commands/users.ts';
 
@@ -23,6 +24,7 @@ export const COMMANDS: Record<string, Command> = {
   metadata: metadataCommand,
   connections: connectionsCommand,
   users: usersCommand,
+  'scim-tokens': scimTokensCommand,
   inspect: inspectCommand,
 };
 
@@ -41,6 +43,8 @@ export function usage(): string {
                                          certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  scim-tokens create ORG [--name NAME] | list ORG | revoke ID [--json]
+                                         SCIM bearer tokens of an organization (shown once)
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.
