@@ -15,11 +15,13 @@ import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
-import { connectionOrganizations, createScimDirectory, type ScimDirectory } from './scim/index.ts';
+import { createScimDirectory, organizationDirectory, type ScimDirectory } from './scim/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
+import { createTxtResolver } from './sp/domain-verification.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
 import { MetadataRefresher } from './sp/metadata-refresh.ts';
+import { OrganizationService } from './sp/organization-service.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
@@ -36,6 +38,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** Organizations and their domains (admin API, page, CLI). */
+  organizations: OrganizationService;
   /** The SCIM 2.0 directory (/scim/v2/:organizationId), when the store has one (every built-in backend does). */
   scim?: ScimDirectory;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
@@ -87,13 +91,17 @@ export async function createAppServer(
   // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
   // database), so no load balancer needs sticky sessions for the admin page (issue #11).
   const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
-  // The organization's directory (SCIM, issue #14). Organizations come from the connections until the
-  // organization store is wired in here.
-  const organizations = connectionOrganizations(stores.connections);
+  // The organization's directory (SCIM, issue #14). Built before the SP, which consults it at every sign-in
+  // and session read; it reads organizations from the SP's store once the SP exists.
+  let spForDirectory: ServiceProvider | undefined;
+  const scimOrganizations = organizationDirectory(() => {
+    if (!spForDirectory) throw new Error('the SCIM directory was used before the ServiceProvider existed');
+    return spForDirectory.organizations;
+  }, stores.connections);
   const scim = stores.scim
     ? createScimDirectory({
         stores: { ...stores, scim: stores.scim },
-        organizations,
+        organizations: scimOrganizations,
         baseUrl: config.baseUrl,
         logger,
         // The audit log and lifecycle events plug in here (onChange: ScimChange + ChangeContext).
@@ -109,7 +117,13 @@ export async function createAppServer(
     },
     ...(scim ? { directory: scim.links } : {}),
   });
-  const connections = new ConnectionService({ sp, health, logger });
+  spForDirectory = sp;
+  const organizations = new OrganizationService({
+    sp,
+    logger,
+    resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
+  });
+  const connections = new ConnectionService({ sp, health, logger, organizations });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,
@@ -134,7 +148,7 @@ export async function createAppServer(
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
-    devIdp = await mountDevIdp(app, config, sp, logger);
+    devIdp = await mountDevIdp(app, config, sp, organizations, logger);
   }
 
   app.use(
@@ -146,7 +160,7 @@ export async function createAppServer(
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
       logger,
-      ...(scim ? { scim: { tokens: scim.tokens, organizations } } : {}),
+      ...(scim ? { scim: { tokens: scim.tokens, organizations: scimOrganizations } } : {}),
     }),
   );
   if (scim) app.use('/scim/v2', scim.router);
@@ -165,6 +179,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    organizations,
     ...(scim ? { scim } : {}),
     refresher,
     ...(devIdp ? { devIdp } : {}),
@@ -211,6 +226,7 @@ async function mountDevIdp(
   app: Express,
   config: ResolvedConfig,
   sp: ServiceProvider,
+  organizations: OrganizationService,
   logger: Logger,
 ): Promise<DevIdp> {
   const { pair } = await loadOrCreateKeyPair(
@@ -235,6 +251,11 @@ async function mountDevIdp(
   app.use('/idp', devIdp.router);
   const now = new Date();
   const existing = await sp.stores.connections.get(DEV_CONNECTION_ID);
+  // The dev connection belongs to an organization like every other: its own, unless an admin moved it.
+  const organizationId = existing?.organizationId ?? DEV_CONNECTION_ID;
+  await organizations.ensure(organizationId, 'Development IdP (embedded)', {
+    actor: { kind: 'system', name: 'dev-idp' },
+  });
   const connection = connectionFromMetadata(
     {
       id: DEV_CONNECTION_ID,
@@ -245,6 +266,7 @@ async function mountDevIdp(
     },
     now,
   );
+  connection.organizationId = organizationId;
   await sp.stores.connections.put(existing ? { ...connection, createdAt: existing.createdAt } : connection);
   logger.info('dev_idp.ready', {
     metadata: `${config.baseUrl}/idp/metadata`,

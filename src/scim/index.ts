@@ -19,7 +19,7 @@ export type { ScimChange, ScimChangeListener } from './context.ts';
 export { ScimError } from './errors.ts';
 export { ScimGroups } from './groups.ts';
 export { ScimUserLinks } from './linking.ts';
-export { connectionOrganizations, type OrganizationDirectory } from './organizations.ts';
+export { connectionOrganizations, type OrganizationDirectory, organizationDirectory } from './organizations.ts';
 export { SCIM_CONTENT_TYPE, scimRouter } from './routes.ts';
 export { ScimTokens, type ScimTokenView } from './tokens.ts';
 export { ScimUsers } from './users.ts';
@@ -38,8 +38,6 @@ export interface ScimDirectoryOptions {
   onChange?: ScimChangeListener;
   /** Token creation and revocation, for the audit log. */
   onTokenChange?: TokenChangeListener;
-  /** Per organization: SAML sign-in only for provisioned, active users (no JIT). Default: never. */
-  scimOnly?: (organizationId: string) => Promise<boolean>;
 }
 
 export interface ScimDirectory {
@@ -93,7 +91,6 @@ export function createScimDirectory(options: ScimDirectoryOptions): ScimDirector
     scim: stores.scim,
     organizations,
     ...(options.now ? { now: options.now } : {}),
-    ...(options.scimOnly ? { scimOnly: options.scimOnly } : {}),
   });
   const router = scimRouter({ users, groups, tokens, organizations, baseUrl, logger });
   return { users, groups, tokens, links, router };

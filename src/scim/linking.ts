@@ -27,11 +27,6 @@ export interface LinkingOptions {
   scim: ScimStore;
   organizations: OrganizationDirectory;
   now?: () => Date;
-  /**
-   * Per organization: accept a SAML sign-in only for a user the directory provisioned and keeps active (no
-   * JIT creation). Default: every organization accepts unknown users (JIT), and refuses deprovisioned ones.
-   */
-  scimOnly?: (organizationId: string) => Promise<boolean>;
 }
 
 /** The SCIM side of sign-in, as the ServiceProvider's {@link UserDirectory}. */
@@ -48,7 +43,8 @@ export class ScimUserLinks implements UserDirectory {
     const keys = signInKeys(facts.assertion.nameId.value, facts.profile.email);
     const row = await this.#o.scim.findUserForSignIn(organizationId, keys);
     if (row === undefined) {
-      if (await this.#o.scimOnly?.(organizationId)) {
+      // Policy scimOnly: no JIT, only users the directory provisioned (and keeps active: checked below).
+      if (await this.#o.organizations.scimOnly(organizationId)) {
         throw new SamlSpError(
           'SAML_USER_NOT_PROVISIONED',
           `No user of organization "${organizationId}" has userName or email ${keys.map((k) => JSON.stringify(k)).join(' or ')}.`,

@@ -14,6 +14,14 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  ORGANIZATION_NOT_FOUND: 'There is no organization with this id.',
+  ORGANIZATION_EXISTS: 'An organization with this id already exists.',
+  ORGANIZATION_HAS_CONNECTIONS: 'The organization still owns connections.',
+  DOMAIN_INVALID: 'This is not a domain name an email address can have.',
+  DOMAIN_TAKEN: 'The domain already belongs to another organization.',
+  DOMAIN_NOT_FOUND: 'The organization does not claim this domain.',
+  DOMAIN_VERIFICATION_FAILED: 'The DNS TXT record that proves control of the domain was not found.',
+  DNS_UNAVAILABLE: 'The DNS resolver could not be reached or did not answer.',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

@@ -20,7 +20,7 @@ export interface ScimClient {
     options?: { body?: unknown; token?: string; organizationId?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
-  /** Adds a connection of another organization (a copy of `dev` under a new id). */
+  /** Creates another organization with a connection of its own (a copy of `dev`). */
   addOrganization(id: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -78,8 +78,9 @@ export async function startScim(env: Record<string, string> = {}): Promise<ScimC
       return { status: res.status, json: text ? JSON.parse(text) : undefined };
     },
     async addOrganization(id) {
+      expect((await client.admin('POST', '/organizations', { id, name: id })).status).toBe(201);
       const dev = (await t.server.stores.connections.get('dev')) as Connection;
-      await t.server.stores.connections.put({ ...dev, id });
+      await t.server.stores.connections.put({ ...dev, id: `${id}-idp`, organizationId: id });
     },
     close: () => t.close(),
   };

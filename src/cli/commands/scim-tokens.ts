@@ -1,5 +1,5 @@
 /** `saml-sp scim-tokens create ORG [--name NAME] | list ORG | revoke ID [--json]`: SCIM bearer tokens (issue #14). */
-import { connectionOrganizations, ScimTokens } from '../../scim/index.ts';
+import { organizationDirectory, ScimTokens } from '../../scim/index.ts';
 import type { ChangeContext } from '../../sp/change-context.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
@@ -28,7 +28,7 @@ export async function scimTokensCommand(args: string[]): Promise<number> {
       process.stdout.write(`Revoked SCIM token ${target}.\n`);
       return 0;
     }
-    if (!(await connectionOrganizations(ctx.sp.stores.connections).exists(target))) {
+    if (!(await organizationDirectory(() => ctx.sp.organizations, ctx.sp.stores.connections).exists(target))) {
       process.stderr.write(`There is no organization "${target}".\n`);
       return 1;
     }

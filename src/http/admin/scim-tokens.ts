@@ -74,7 +74,7 @@ export function scimTokensApi(scim: ScimAdmin, logger: Logger): Router {
 async function existing(scim: ScimAdmin, req: Request): Promise<string> {
   const organizationId = String(req.params.id);
   if (!(await scim.organizations.exists(organizationId))) {
-    throw new AdminError('ADMIN_NOT_FOUND', `There is no organization "${organizationId}".`, {
+    throw new AdminError('ORGANIZATION_NOT_FOUND', `There is no organization "${organizationId}".`, {
       status: 404,
       hint: 'Create the organization first (POST /admin/api/organizations), or use the id GET /admin/api/organizations lists.',
     });

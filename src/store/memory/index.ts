@@ -2,6 +2,7 @@
 import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
+import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
 import { MemoryScimStore } from './scim.ts';
 
@@ -18,6 +19,7 @@ export {
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
+  MemoryOrganizationStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
   MemoryScimStore,
@@ -49,6 +51,7 @@ export function createMemoryStores(
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
     scim: new MemoryScimStore(),
+    organizations: new MemoryOrganizationStore(),
     close: async () => {},
   };
 }

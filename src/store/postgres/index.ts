@@ -8,6 +8,7 @@ import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { classifyPostgresError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresScimStore } from './scim.ts';
@@ -22,6 +23,7 @@ export {
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
+  PostgresOrganizationStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
   PostgresScimStore,
@@ -66,6 +68,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
     scim: new PostgresScimStore(pool),
+    organizations: new PostgresOrganizationStore(pool),
     checks: [
       {
         name: 'database',

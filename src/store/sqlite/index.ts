@@ -8,6 +8,7 @@ import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteScimStore } from './scim.ts';
@@ -22,6 +23,7 @@ export {
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
+  SqliteOrganizationStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
   SqliteScimStore,
@@ -64,6 +66,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
     scim: new SqliteScimStore(db),
+    organizations: new SqliteOrganizationStore(db),
     checks: [
       {
         name: 'database',
