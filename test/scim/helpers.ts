@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { Connection } from '../../src/core/types.ts';
+import { startPostgres, unavailable } from '../helpers/db-servers.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 export const ADMIN_TOKEN = 'scim-test-admin-token-0123456789';
@@ -91,4 +92,29 @@ export async function startScim(env: Record<string, string> = {}): Promise<ScimC
 export function resources(json: Record<string, unknown>): Record<string, unknown>[] {
   expect(json.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse']);
   return json.Resources as Record<string, unknown>[];
+}
+
+/** The databases the vendor sequences run on: SQLite always, a real PostgreSQL when its binaries are installed. */
+export const BACKENDS = [
+  { name: 'SQLite', skip: false },
+  { name: 'PostgreSQL', skip: unavailable('PostgreSQL') !== undefined },
+] as const;
+
+/** startScim on `backend`; for PostgreSQL a fresh server and database, stopped by `close()`. */
+export async function startScimOn(backend: (typeof BACKENDS)[number]['name']): Promise<ScimClient> {
+  if (backend === 'SQLite') return startScim();
+  const server = await startPostgres();
+  try {
+    const client = await startScim({ DATABASE_URL: await server.createDatabase('scim') });
+    return {
+      ...client,
+      close: async () => {
+        await client.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }
