@@ -19,7 +19,11 @@ export type { ScimChange, ScimChangeListener } from './context.ts';
 export { ScimError } from './errors.ts';
 export { ScimGroups } from './groups.ts';
 export { ScimUserLinks } from './linking.ts';
-export { connectionOrganizations, type OrganizationDirectory, organizationDirectory } from './organizations.ts';
+export {
+  connectionOrganizations,
+  type OrganizationDirectory,
+  organizationDirectory,
+} from './organizations.ts';
 export { SCIM_CONTENT_TYPE, scimRouter } from './routes.ts';
 export { ScimTokens, type ScimTokenView } from './tokens.ts';
 export { ScimUsers } from './users.ts';

@@ -56,7 +56,9 @@ export function connectionOrganizations(connections: ConnectionStore): Organizat
       return (await this.connectionIds(organizationId)).length > 0;
     },
     async connectionIds(organizationId) {
-      return (await connections.list()).filter((c) => organizationIdOf(c) === organizationId).map((c) => c.id);
+      return (await connections.list())
+        .filter((c) => organizationIdOf(c) === organizationId)
+        .map((c) => c.id);
     },
     async organizationOf(connection) {
       return organizationIdOf(connection);

@@ -28,7 +28,9 @@ export async function scimTokensCommand(args: string[]): Promise<number> {
       process.stdout.write(`Revoked SCIM token ${target}.\n`);
       return 0;
     }
-    if (!(await organizationDirectory(() => ctx.sp.organizations, ctx.sp.stores.connections).exists(target))) {
+    if (
+      !(await organizationDirectory(() => ctx.sp.organizations, ctx.sp.stores.connections).exists(target))
+    ) {
       process.stderr.write(`There is no organization "${target}".\n`);
       return 1;
     }
