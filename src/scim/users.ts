@@ -63,7 +63,7 @@ export class ScimUsers {
       updatedAt: now,
     });
     if (!(await this.#d.scim.insertUser(row))) throw taken(userName);
-    const resource = await this.#render(row);
+    const resource = this.#renderWith(row, []); // a new user is in no group yet
     await this.#changed(
       { kind: 'user.provisioned', organizationId, resourceId: row.id, resource, at: now },
       context,
@@ -148,7 +148,7 @@ export class ScimUsers {
       rows = row && !row.deleted ? [row] : [];
     } else if (!query.filter) {
       const page = await this.#d.scim.listUsers(organizationId, { offset: query.offset, limit: query.count });
-      return { total: page.total, resources: await Promise.all(page.rows.map((r) => this.#render(r))) };
+      return { total: page.total, resources: await this.#renderAll(organizationId, page.rows) };
     } else {
       const all = await this.#d.scim.listUsers(organizationId, { offset: 0, limit: MAX_SCAN + 1 });
       if (all.total > MAX_SCAN) {
@@ -160,7 +160,7 @@ export class ScimUsers {
       }
       rows = all.rows;
     }
-    const rendered = await Promise.all(rows.map((r) => this.#render(r)));
+    const rendered = await this.#renderAll(organizationId, rows);
     const { total, page } = filterPage(rendered, query);
     return { total, resources: page };
   }
@@ -248,7 +248,19 @@ export class ScimUsers {
   }
 
   async #render(row: ScimUserRow): Promise<Record<string, unknown>> {
-    const groups = await this.#d.scim.groupsOfMember(row.organizationId, row.id);
+    return this.#renderWith(row, await this.#d.scim.groupsOfMember(row.organizationId, row.id));
+  }
+
+  /** A page of users with their groups read in one query. */
+  async #renderAll(organizationId: string, rows: ScimUserRow[]): Promise<Record<string, unknown>[]> {
+    const groups = await this.#d.scim.groupsOfMembers(
+      organizationId,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => this.#renderWith(r, groups.get(r.id) ?? []));
+  }
+
+  #renderWith(row: ScimUserRow, groups: ScimGroupRow[]): Record<string, unknown> {
     return renderUser(row, groups, { base: scimBase(this.#d.baseUrl, row.organizationId) });
   }
 

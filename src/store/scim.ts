@@ -96,6 +96,8 @@ export interface ScimStore {
   findGroupsByExternalId(organizationId: string, externalId: string): Promise<ScimGroupRow[]>;
   /** The groups whose members include `memberId`. */
   groupsOfMember(organizationId: string, memberId: string): Promise<ScimGroupRow[]>;
+  /** The groups of each of `memberIds` (one query for a list page), keyed by member id; members without groups are absent. */
+  groupsOfMembers(organizationId: string, memberIds: string[]): Promise<Map<string, ScimGroupRow[]>>;
   listGroups(organizationId: string, range: { offset: number; limit: number }): Promise<Page<ScimGroupRow>>;
 
   insertToken(row: ScimTokenRow): Promise<void>;

@@ -130,6 +130,13 @@ export function scimStoreContract(name: string, factory: Factory<ScimStore>): vo
       expect(await store().findGroupByDisplayName('acme', 'engineering')).toEqual(g);
       expect(await store().findGroupsByExternalId('acme', 'eg')).toEqual([g]);
       expect((await store().groupsOfMember('acme', 'u-b')).map((x) => x.id)).toEqual([g.id]);
+      const other = group({ members: [{ value: 'u-b', type: 'User' }] });
+      await store().insertGroup(other);
+      const batch = await store().groupsOfMembers('acme', ['u-a', 'u-b', 'u-none']);
+      expect([...batch.keys()].sort()).toEqual(['u-a', 'u-b']);
+      expect(batch.get('u-b')?.map((x) => x.id)).toEqual([g.id, other.id]);
+      expect((await store().groupsOfMembers('globex', ['u-a'])).size).toBe(0);
+      await store().deleteGroup('acme', other.id);
       const next = { ...g, members: [{ value: 'u-a', type: 'User' as const, display: 'A' }], version: 2 };
       expect(await store().updateGroup(next)).toBe(true);
       expect(await store().groupsOfMember('acme', 'u-b')).toEqual([]);

@@ -113,6 +113,15 @@ export class MemoryScimStore implements ScimStore {
       .map((g) => structuredClone(g));
   }
 
+  async groupsOfMembers(organizationId: string, memberIds: string[]): Promise<Map<string, ScimGroupRow[]>> {
+    const out = new Map<string, ScimGroupRow[]>();
+    for (const id of memberIds) {
+      const groups = await this.groupsOfMember(organizationId, id);
+      if (groups.length > 0) out.set(id, groups);
+    }
+    return out;
+  }
+
   async listGroups(
     organizationId: string,
     range: { offset: number; limit: number },

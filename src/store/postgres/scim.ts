@@ -217,6 +217,18 @@ export class PostgresScimStore implements ScimStore {
     return rows.map(toGroup);
   }
 
+  async groupsOfMembers(organizationId: string, memberIds: string[]): Promise<Map<string, ScimGroupRow[]>> {
+    const out = new Map<string, ScimGroupRow[]>();
+    if (memberIds.length === 0) return out;
+    const { rows } = await this.#pool.query<GroupRow & { member: string }>(
+      `SELECT m.member_id AS member, ${GROUP_COLUMNS} FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id
+       WHERE m.organization_id = $1 AND m.member_id = ANY($2) ORDER BY g.seq`,
+      [organizationId, memberIds],
+    );
+    for (const row of rows) out.set(row.member, [...(out.get(row.member) ?? []), toGroup(row)]);
+    return out;
+  }
+
   async listGroups(
     organizationId: string,
     range: { offset: number; limit: number },

@@ -179,6 +179,22 @@ export class SqliteScimStore implements ScimStore {
     return (this.#q.groupsOfMember?.all(organizationId, memberId) ?? []).map(toGroup);
   }
 
+  async groupsOfMembers(organizationId: string, memberIds: string[]): Promise<Map<string, ScimGroupRow[]>> {
+    const out = new Map<string, ScimGroupRow[]>();
+    if (memberIds.length === 0) return out;
+    const rows = this.#db
+      .prepare(
+        `SELECT m.member_id AS member, g.* FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id
+         WHERE m.organization_id = ? AND m.member_id IN (SELECT value FROM json_each(?)) ORDER BY g.rowid`,
+      )
+      .all(organizationId, JSON.stringify(memberIds));
+    for (const row of rows) {
+      const member = text(row.member);
+      out.set(member, [...(out.get(member) ?? []), toGroup(row)]);
+    }
+    return out;
+  }
+
   async listGroups(
     organizationId: string,
     range: { offset: number; limit: number },
