@@ -30,6 +30,8 @@ import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/
 import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
 import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
+import { scimTokenPages } from './scim-pages.ts';
+import type { ScimAdmin } from './scim-tokens.ts';
 import { type TestRuns, testResultPath } from './test-runs.ts';
 
 export interface AdminPageOptions {
@@ -40,6 +42,8 @@ export interface AdminPageOptions {
   testRuns: TestRuns;
   logger: Logger;
   cookieName: string;
+  /** The SCIM token section (/admin/organizations/:id/scim); absent without a SCIM store. */
+  scim?: ScimAdmin;
 }
 
 type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
@@ -473,6 +477,17 @@ export function adminPages(options: AdminPageOptions): Router {
       errorPage(req, res, err, session);
     }
   });
+
+  if (options.scim) {
+    scimTokenPages(router, {
+      scim: options.scim,
+      baseUrl: sp.baseUrl,
+      form,
+      signedIn,
+      takeFlash,
+      save: (session) => sessions.save(session),
+    });
+  }
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
