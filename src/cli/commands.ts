@@ -1,15 +1,21 @@
 /** The command table and the shared plumbing of the CLI. */
+import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { AdminIdentities, AuditLog } from '../audit/index.ts';
 import { loadConfig, type ResolvedConfig } from '../config.ts';
 import { loadSpKeys } from '../server.ts';
+import type { ChangeContext } from '../sp/change-context.ts';
 import { ServiceProvider } from '../sp/service-provider.ts';
 import { openStores } from '../store/index.ts';
+import { adminTokensCommand } from './commands/admin-tokens.ts';
+import { auditCommand } from './commands/audit.ts';
 import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { scimTokensCommand } from './commands/scim-tokens.ts';
 import { serveCommand } from './commands/serve.ts';
+import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -26,6 +32,9 @@ export const COMMANDS: Record<string, Command> = {
   users: usersCommand,
   'scim-tokens': scimTokensCommand,
   inspect: inspectCommand,
+  traces: tracesCommand,
+  'admin-tokens': adminTokensCommand,
+  audit: auditCommand,
 };
 
 export function usage(): string {
@@ -45,6 +54,12 @@ export function usage(): string {
   users list [--connection ID]           the provisioned users
   scim-tokens create ORG [--name NAME] | list ORG | revoke ID [--json]
                                          SCIM bearer tokens of an organization (shown once)
+  traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it
+  traces list [--connection ID] [--failed] [--limit N] [--json]
+                                         recent traces, newest first
+  admin-tokens create --name NAME | list | revoke ID [--json]
+                                         named admin tokens (the token is printed once)
+  audit export [--since ISO-TIME]        the audit log as JSON lines
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.
@@ -68,6 +83,11 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
 export async function openContext(options: { devIdpDefault?: boolean } = {}): Promise<{
   config: ResolvedConfig;
   sp: ServiceProvider;
+  /** The audit log on the same store as the server's; CLI changes are recorded there too. */
+  audit: AuditLog;
+  identities: AdminIdentities;
+  /** Who the CLI acts as: `cli:<OS user>`. */
+  change: ChangeContext;
   close: () => Promise<void>;
 }> {
   const config = loadConfig(process.env, options);
@@ -78,9 +98,25 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     redisSentinelPassword: config.redisSentinelPassword,
   });
   const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
-  return { config, sp, close: () => stores.close() };
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const identities = new AdminIdentities({
+    ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
+    bootstrapToken: config.adminToken,
+    audit,
+  });
+  const change: ChangeContext = { actor: { kind: 'cli', name: `cli:${cliUser()}` } };
+  return { config, sp, audit, identities, change, close: () => stores.close() };
 }
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The OS account running the CLI (the audit log's actor name); "unknown" where the OS cannot say. */
+function cliUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -109,6 +109,12 @@ describe('SCIM deprovisioning reaches SAML sessions', () => {
     ).toEqual([]);
 
     expectRefused(await signIn(new TestBrowser(), 'alice'), 'SAML_USER_DEPROVISIONED');
+
+    // Recorded in the audit log under the SCIM token that did it.
+    const audit = await c.admin('GET', '/audit?limit=200');
+    const entries = JSON.stringify(audit.json);
+    expect(entries).toContain('scim.user.deactivated');
+    expect(entries).toContain('"kind":"scim-token"');
   });
 
   it('reactivation restores sign-in', async () => {

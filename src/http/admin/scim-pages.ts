@@ -6,9 +6,8 @@
 import type { Request, Response, Router } from 'express';
 import type { ScimTokenView } from '../../scim/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
-import type { ChangeContext } from '../../sp/change-context.ts';
 import { html, type SafeHtml } from '../html.ts';
-import type { AdminSession } from './auth.ts';
+import { type AdminSession, sessionContext } from './auth.ts';
 import { adminPage, csrfField, sendAdminPage } from './pages/layout.ts';
 import type { ScimAdmin } from './scim-tokens.ts';
 
@@ -23,8 +22,6 @@ export interface ScimPageHelpers {
   takeFlash: (session: AdminSession) => Promise<AdminSession['flash']>;
   save: (session: AdminSession) => Promise<void>;
 }
-
-const PAGE: ChangeContext = { actor: { kind: 'admin-session', name: 'admin page' } };
 
 export function scimTokenPages(router: Router, h: ScimPageHelpers): void {
   const organizationOf = async (req: Request): Promise<string> => {
@@ -71,7 +68,7 @@ export function scimTokenPages(router: Router, h: ScimPageHelpers): void {
       const name = String((req.body as Record<string, unknown>).name ?? '')
         .trim()
         .slice(0, 100);
-      const created = await h.scim.tokens.create(id, name ? { name } : {}, PAGE);
+      const created = await h.scim.tokens.create(id, name ? { name } : {}, sessionContext(session));
       // Answered directly, not by a redirect: the token must not travel through the session or a URL.
       res.setHeader('Cache-Control', 'no-store');
       await show(res, session, id, created);
@@ -84,7 +81,8 @@ export function scimTokenPages(router: Router, h: ScimPageHelpers): void {
     h.signedIn(async (req, res, session) => {
       const id = await organizationOf(req);
       const token = await h.scim.tokens.get(String(req.params.tokenId));
-      const revoked = token?.organizationId === id && (await h.scim.tokens.revoke(token.id, PAGE));
+      const revoked =
+        token?.organizationId === id && (await h.scim.tokens.revoke(token.id, sessionContext(session)));
       session.flash = revoked
         ? { kind: 'ok', text: `SCIM token ${token?.id} revoked.` }
         : { kind: 'error', text: 'No live SCIM token with this id in this organization.' };

@@ -9,8 +9,8 @@ import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import type { OrganizationDirectory, ScimTokens } from '../../scim/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
-import type { ChangeContext } from '../../sp/change-context.ts';
 import type { Logger } from '../logger.ts';
+import { changeContextOf } from './auth.ts';
 
 export interface ScimAdmin {
   tokens: ScimTokens;
@@ -18,9 +18,6 @@ export interface ScimAdmin {
 }
 
 const CreateToken = z.strictObject({ name: z.string().trim().min(1).max(100).optional() });
-
-/** The admin's ChangeContext: the API authenticates by the one ADMIN_TOKEN. */
-const ADMIN: ChangeContext = { actor: { kind: 'admin-token', name: 'ADMIN_TOKEN' } };
 
 export function scimTokensApi(scim: ScimAdmin, logger: Logger): Router {
   const router = express.Router({ mergeParams: true });
@@ -40,7 +37,7 @@ export function scimTokensApi(scim: ScimAdmin, logger: Logger): Router {
     const created = await scim.tokens.create(
       organizationId,
       parsed.data.name ? { name: parsed.data.name } : {},
-      ADMIN,
+      changeContextOf(res),
     );
     logger.info('admin.scim_token_created', { organizationId, tokenId: created.id });
     res.status(201).json({ ...created.view, token: created.token });
@@ -54,7 +51,11 @@ export function scimTokensApi(scim: ScimAdmin, logger: Logger): Router {
   router.delete('/:tokenId', async (req, res) => {
     const organizationId = await existing(scim, req);
     const token = await scim.tokens.get(String(req.params.tokenId));
-    if (!token || token.organizationId !== organizationId || !(await scim.tokens.revoke(token.id, ADMIN))) {
+    if (
+      !token ||
+      token.organizationId !== organizationId ||
+      !(await scim.tokens.revoke(token.id, changeContextOf(res)))
+    ) {
       throw new AdminError(
         'ADMIN_NOT_FOUND',
         `No live SCIM token ${req.params.tokenId} in organization ${organizationId}.`,
