@@ -22,6 +22,7 @@ import { metricsRoute } from './http/metrics-route.ts';
 import { samlRouter } from './http/saml-router.ts';
 import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
 import type { PrometheusMetrics } from './metrics/prometheus.ts';
+import { createScimDirectory, organizationDirectory, type ScimDirectory } from './scim/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { createTxtResolver } from './sp/domain-verification.ts';
@@ -55,6 +56,8 @@ export interface AppServer {
   tests: TestSignIns;
   /** Organizations and their domains (admin API, page, CLI). */
   organizations: OrganizationService;
+  /** The SCIM 2.0 directory (/scim/v2/:organizationId), when the store has one (every built-in backend does). */
+  scim?: ScimDirectory;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   /** Sign-in and logout traces (issue #13). */
@@ -170,6 +173,40 @@ export async function createAppServer(
         }
       : {}),
   });
+  // The organization's directory (SCIM, issue #14). Built before the SP, which consults it at every sign-in
+  // and session read; it reads organizations from the SP's store once the SP exists.
+  let spForDirectory: ServiceProvider | undefined;
+  const scimOrganizations = organizationDirectory(() => {
+    if (!spForDirectory) throw new Error('the SCIM directory was used before the ServiceProvider existed');
+    return spForDirectory.organizations;
+  }, stores.connections);
+  const scim = stores.scim
+    ? createScimDirectory({
+        stores: { ...stores, scim: stores.scim },
+        organizations: scimOrganizations,
+        baseUrl: config.baseUrl,
+        logger,
+        // Every SCIM write in the audit log, under the token that made it (actor kind 'scim-token'). Lifecycle
+        // events (user provisioned / deactivated / ...) can hook in here too: the same ScimChange.
+        onChange: (change, context) =>
+          audit.record({
+            actor: context.actor,
+            action: `scim.${change.kind}`,
+            target: {
+              type: change.kind.startsWith('user.') ? 'scim-user' : 'scim-group',
+              id: change.resourceId,
+            },
+            ...(change.resource ? { after: change.resource } : {}),
+          }),
+        onTokenChange: (change, context) =>
+          audit.record({
+            actor: context.actor,
+            action: change.kind === 'scim-token.created' ? 'scim_token.created' : 'scim_token.revoked',
+            target: { type: 'scim-token', id: change.tokenId },
+            after: { organizationId: change.organizationId },
+          }),
+      })
+    : undefined;
   const sp = new ServiceProvider({
     metrics,
     events,
@@ -180,7 +217,9 @@ export async function createAppServer(
     onSignInResult: async (event) => {
       await Promise.all([recordHealth(event), traces.recordSignIn(event)]);
     },
+    ...(scim ? { directory: scim.links } : {}),
   });
+  spForDirectory = sp;
   const organizations = new OrganizationService({
     sp,
     logger,
@@ -245,8 +284,10 @@ export async function createAppServer(
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
       traces,
       logger,
+      ...(scim ? { scim: { tokens: scim.tokens, organizations: scimOrganizations } } : {}),
     }),
   );
+  if (scim) app.use('/scim/v2', scim.router);
   app.use(
     homePage(sp, {
       sessionCookieName: config.sessionCookieName,
@@ -281,6 +322,7 @@ export async function createAppServer(
     connections,
     tests,
     organizations,
+    ...(scim ? { scim } : {}),
     refresher,
     traces,
     audit,

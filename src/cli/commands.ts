@@ -14,6 +14,7 @@ import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { organizationsCommand } from './commands/organizations.ts';
+import { scimTokensCommand } from './commands/scim-tokens.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: Record<string, Command> = {
   connections: connectionsCommand,
   organizations: organizationsCommand,
   users: usersCommand,
+  'scim-tokens': scimTokensCommand,
   inspect: inspectCommand,
   traces: tracesCommand,
   'admin-tokens': adminTokensCommand,
@@ -64,6 +66,8 @@ export function usage(): string {
                                          customers, their email domains (verified by DNS TXT) and policy
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  scim-tokens create ORG [--name NAME] | list ORG | revoke ID [--json]
+                                         SCIM bearer tokens of an organization (shown once)
   traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it
   traces list [--connection ID] [--failed] [--limit N] [--json]
                                          recent traces, newest first

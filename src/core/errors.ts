@@ -54,6 +54,11 @@ export const SAML_ERROR_CODES = {
     'A sign-out POST came from another site without the logout token (cross-site request forgery).',
   // Configuration and lookup.
   SAML_CONNECTION_NOT_FOUND: 'No connection with this id exists.',
+  // The organization's directory (SCIM).
+  SAML_USER_DEPROVISIONED:
+    "The organization's directory (SCIM) has deactivated or removed this user: sign-in is refused until it reactivates them.",
+  SAML_USER_NOT_PROVISIONED:
+    'The organization accepts only users its directory (SCIM) provisioned, and this user is not among them.',
   SAML_CONNECTION_INVALID: 'The connection is not usable as configured.',
   SAML_CONNECTION_NOT_ACTIVE:
     'The connection is a draft or awaits a passing test sign-in, so it accepts test sign-ins only.',

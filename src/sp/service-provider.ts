@@ -46,6 +46,7 @@ import { newTraceId, peekResponse } from '../trace/index.ts';
 import { type Discovery, discover } from './discovery.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
+import type { UserDirectory } from './user-directory.ts';
 
 export interface SignInFacts {
   connection: Connection;
@@ -91,6 +92,11 @@ export interface ServiceProviderOptions {
    * errors are swallowed: recording an outcome never changes it.
    */
   onSignInResult?: (event: SignInEvent) => void | Promise<void>;
+  /**
+   * The organization's user directory (SCIM): refuses deprovisioned users at the ACS, links a sign-in to the
+   * user it provisioned, and overlays its groups and active state whenever a session's user is loaded.
+   */
+  directory?: UserDirectory;
   /**
    * The OpenTelemetry instruments sign-ins and refreshes are counted on. Default: `createSpMetrics()` on the
    * global MeterProvider of `@opentelemetry/api` (a no-op unless your app registered an SDK).
@@ -212,6 +218,7 @@ export class ServiceProvider {
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
   readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
+  readonly #directory: UserDirectory | undefined;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -237,6 +244,7 @@ export class ServiceProvider {
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
+    this.#directory = options.directory;
     this.metrics = options.metrics ?? createSpMetrics();
     this.events =
       options.events ??
@@ -558,7 +566,8 @@ export class ServiceProvider {
   ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
     const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
     if (!session) return undefined;
-    return { session, user: await this.#getUser(session.userId) };
+    const user = await this.#getUser(session.userId);
+    return { session, user: user && this.#directory ? await this.#directory.current(user) : user };
   }
 
   /**
@@ -630,11 +639,14 @@ export class ServiceProvider {
   }
 
   async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
+    // Before any write: a user the organization's directory has deprovisioned is refused here.
+    const admitted = this.#directory ? await this.#directory.admit(facts) : {};
     if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
     const { connection, assertion, profile } = facts;
     const before = await this.stores.users.findByNameId(connection.id, assertion.nameId.value);
     const user = await this.stores.users.upsert(
       {
+        ...(admitted.userId !== undefined ? { id: admitted.userId } : {}),
         connectionId: connection.id,
         nameId: assertion.nameId.value,
         ...(assertion.nameId.format !== undefined ? { nameIdFormat: assertion.nameId.format } : {}),

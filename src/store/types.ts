@@ -10,6 +10,7 @@ import type { ConnectionHealthStore } from './connection-health.ts';
 import type { CertificateAlertStore, WebhookStore } from './events.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
+import type { ScimStore } from './scim.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 import type { TraceStore } from './traces.ts';
 
@@ -18,6 +19,7 @@ export type * from './connection-health.ts';
 export type * from './events.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
+export type * from './scim.ts';
 export type * from './shared-state.ts';
 export type * from './traces.ts';
 
@@ -32,6 +34,11 @@ export interface ConnectionStore {
 
 /** Facts needed to create or update a user after a successful sign-in. */
 export interface UserUpsert {
+  /**
+   * The id a NEW user gets (ignored when the user exists): the SCIM user id when the sign-in belongs to a user
+   * the organization's directory provisioned first, so that both sides name one user (src/scim/linking.ts).
+   */
+  id?: string;
   connectionId: string;
   nameId: string;
   nameIdFormat?: string;
@@ -164,6 +171,8 @@ export interface Stores {
   traces?: TraceStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /** The SCIM directory (src/scim): users, groups and tokens per organization. Optional like the others. */
+  scim?: ScimStore;
   /**
    * The append-only audit log of admin actions, and the named admin tokens (issue #13). Optional for the same
    * reason as `connectionHealth`: without them the server keeps both in process memory.

@@ -9,6 +9,7 @@ import { connectionStoreContract } from './connections.contract.ts';
 import type { Factory } from './harness.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
+import { scimStoreContract } from './scim.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
 import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
 import { userStoreContract } from './users.contract.ts';
@@ -57,4 +58,5 @@ for (const backend of backends) {
   stateStoreContract(backend.name, factory(backend, 'state'));
   throttleStoreContract(backend.name, factory(backend, 'throttle'));
   lockStoreContract(backend.name, factory(backend, 'locks'));
+  scimStoreContract(backend.name, factory(backend, 'scim'));
 }

@@ -31,6 +31,7 @@ import { auditRoutes } from './audit-api.ts';
 import { changeContextOf, requireAdmin } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { organizationApi } from './organization-api.ts';
+import { type ScimAdmin, scimTokensApi } from './scim-tokens.ts';
 import { traceApi } from './trace-api.ts';
 import { webhookApi } from './webhook-api.ts';
 
@@ -49,6 +50,8 @@ export interface AdminApiOptions {
   logger: Logger;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
+  /** SCIM tokens per organization (`/organizations/:id/scim-tokens`); absent without a SCIM store. */
+  scim?: ScimAdmin;
   /** Sign-in traces; without it the trace calls answer 404. */
   traces?: TraceService;
 }
@@ -137,6 +140,7 @@ export function adminApi(options: AdminApiOptions): Router {
     });
   });
 
+  if (options.scim) router.use('/organizations/:id/scim-tokens', scimTokensApi(options.scim, logger));
   if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
   if (options.webhooks) router.use('/webhooks', webhookApi(options.webhooks));
   router.use(organizationApi(options.organizations ?? connections.organizations, logger));

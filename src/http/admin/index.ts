@@ -19,6 +19,7 @@ import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
 import { AdminSessions, LoginThrottle } from './auth.ts';
 import { adminPages } from './page-routes.ts';
+import type { ScimAdmin } from './scim-tokens.ts';
 
 export {
   type AdminSessionOptions,
@@ -61,6 +62,8 @@ export interface AdminRouterOptions {
   throttle?: LoginThrottle;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
+  /** SCIM tokens per organization (admin API); absent without a SCIM store. */
+  scim?: ScimAdmin;
   /** Sign-in traces: the API's /traces calls and the page's trace views. */
   traces?: TraceService;
 }
@@ -80,6 +83,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       logger,
       ...(options.traces ? { traces: options.traces } : {}),
       ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+      ...(options.scim ? { scim: options.scim } : {}),
     }),
   );
   router.use(
@@ -94,6 +98,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       ...(options.sessionCookieName ? { sessionCookieName: options.sessionCookieName } : {}),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
+      ...(options.scim ? { scim: options.scim } : {}),
       ...(options.traces ? { traces: options.traces } : {}),
     }),
   );

@@ -46,6 +46,8 @@ import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/
 import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
 import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
+import { scimTokenPages } from './scim-pages.ts';
+import type { ScimAdmin } from './scim-tokens.ts';
 import { mountTracePages } from './trace-pages.ts';
 import { mountWebhookPages } from './webhook-pages.ts';
 
@@ -59,6 +61,8 @@ export interface AdminPageOptions {
   tests: TestSignIns;
   logger: Logger;
   cookieName: string;
+  /** The SCIM token section (/admin/organizations/:id/scim); absent without a SCIM store. */
+  scim?: ScimAdmin;
   /** Sign-in traces: the trace pages are mounted when given. */
   traces?: TraceService;
   /** The SAML router's session cookie name (the test's request-binding cookie derives from it). */
@@ -578,6 +582,16 @@ export function adminPages(options: AdminPageOptions): Router {
       actor: sessionContext,
     }),
   );
+  if (options.scim) {
+    scimTokenPages(router, {
+      scim: options.scim,
+      baseUrl: sp.baseUrl,
+      form,
+      signedIn,
+      takeFlash,
+      save: (session) => sessions.save(session),
+    });
+  }
   if (options.traces) {
     mountTracePages(router, { traces: options.traces, connections, sessions, logger, signedIn, form });
   }

@@ -6,6 +6,7 @@ import { MemoryConnectionStore } from './connections.ts';
 import { MemoryCertificateAlertStore, MemoryWebhookStore } from './events.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
+import { MemoryScimStore } from './scim.ts';
 
 export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 
@@ -27,6 +28,7 @@ export {
   MemoryOrganizationStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
+  MemoryScimStore,
   MemorySessionStore,
   MemoryStateStore,
   MemoryThrottleStore,
@@ -56,6 +58,7 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    scim: new MemoryScimStore(),
     traces: new MemoryTraceStore(),
     auditLog: new MemoryAuditLogStore(),
     adminTokens: new MemoryAdminTokenStore(),

@@ -13,6 +13,7 @@ import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
+import { PostgresScimStore } from './scim.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
 import { PostgresTraceStore } from './traces.ts';
@@ -31,6 +32,7 @@ export {
   PostgresOrganizationStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
+  PostgresScimStore,
   PostgresSessionStore,
   PostgresStateStore,
   PostgresThrottleStore,
@@ -73,6 +75,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    scim: new PostgresScimStore(pool),
     traces: new PostgresTraceStore(pool),
     auditLog: new PostgresAuditLogStore(pool),
     adminTokens: new PostgresAdminTokenStore(pool),

@@ -305,6 +305,66 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 12,
+    name: 'SCIM directory: users, groups, tokens',
+    sql: `
+      CREATE TABLE scim_users (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        organization_id text NOT NULL,
+        user_name text NOT NULL,
+        user_name_key text NOT NULL,
+        external_id text,
+        email_key text,
+        active boolean NOT NULL,
+        deleted boolean NOT NULL,
+        resource jsonb NOT NULL CHECK (jsonb_typeof(resource) = 'object'),
+        version integer NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        UNIQUE (organization_id, user_name_key)
+      );
+      CREATE INDEX scim_users_external_id ON scim_users (organization_id, external_id);
+      CREATE INDEX scim_users_email ON scim_users (organization_id, email_key);
+      CREATE INDEX scim_users_live ON scim_users (organization_id, seq) WHERE NOT deleted;
+
+      CREATE TABLE scim_groups (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        organization_id text NOT NULL,
+        display_name text NOT NULL,
+        display_name_key text NOT NULL,
+        external_id text,
+        members jsonb NOT NULL CHECK (jsonb_typeof(members) = 'array'),
+        version integer NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        UNIQUE (organization_id, display_name_key)
+      );
+      CREATE INDEX scim_groups_external_id ON scim_groups (organization_id, external_id);
+
+      CREATE TABLE scim_group_members (
+        group_id text NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
+        organization_id text NOT NULL,
+        member_id text NOT NULL,
+        PRIMARY KEY (group_id, member_id)
+      );
+      CREATE INDEX scim_group_members_member ON scim_group_members (organization_id, member_id);
+
+      CREATE TABLE scim_tokens (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        organization_id text NOT NULL,
+        secret_hash text NOT NULL,
+        name text,
+        created_at timestamptz NOT NULL,
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      );
+      CREATE INDEX scim_tokens_organization ON scim_tokens (organization_id);
+    `,
+  },
+  {
     version: 13,
     name: 'step-up: what a request demanded and how a session authenticated',
     sql: `

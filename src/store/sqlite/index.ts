@@ -13,6 +13,7 @@ import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
+import { SqliteScimStore } from './scim.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
 import { SqliteTraceStore } from './traces.ts';
@@ -31,6 +32,7 @@ export {
   SqliteOrganizationStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
+  SqliteScimStore,
   SqliteSessionStore,
   SqliteStateStore,
   SqliteThrottleStore,
@@ -71,6 +73,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    scim: new SqliteScimStore(db),
     traces: new SqliteTraceStore(db),
     auditLog: new SqliteAuditLogStore(db),
     adminTokens: new SqliteAdminTokenStore(db),
