@@ -6,6 +6,7 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type { ResolvedConfig } from './config.ts';
+import type { KeyPair } from './core/types.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle, TestRuns } from './http/admin/index.ts';
@@ -15,6 +16,8 @@ import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
+import { KeyRing } from './keys/key-ring.ts';
+import type { KeyResolver } from './keys/key-refs.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
@@ -25,6 +28,7 @@ import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemorySpKeyStore } from './store/memory/sp-keys.ts';
 import type { Stores } from './store/types.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
@@ -37,6 +41,8 @@ export interface AppServer {
   connections: ConnectionService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
+  /** The SP key ring (rollover, keys outside the process), on the same stores. */
+  keyRing: KeyRing;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -63,10 +69,45 @@ export async function loadSpKeys(config: ResolvedConfig, logger?: Logger) {
   return { signing: signing.pair, encryption: encryption.pair };
 }
 
+/**
+ * The SP key ring on the stores (a memory one when a backend has no key store), with the key files adopted as
+ * its first active keys, so that an existing deployment signs exactly as before. New keys go to certs/keys/.
+ */
+export async function openKeyRing(
+  config: ResolvedConfig,
+  stores: Stores,
+  keys: { signing: KeyPair; encryption: KeyPair },
+  options: { logger?: Logger; resolvers?: Record<string, KeyResolver> } = {},
+): Promise<KeyRing> {
+  const keyRing = new KeyRing({
+    store: stores.spKeys ?? new MemorySpKeyStore(),
+    keysDir: path.join(config.certsDir, 'keys'),
+    commonName: 'saml-sp-kit SP',
+    ...(options.resolvers ? { resolvers: options.resolvers } : {}),
+    onChange: ({ action, key }, context) =>
+      options.logger?.info(`keys.${action}`, {
+        keyId: key.id,
+        use: key.use,
+        state: key.state,
+        connectionId: key.connectionId,
+        actor: context.actor?.name,
+      }),
+  });
+  await keyRing.adoptFileKeys({
+    signing: { pair: keys.signing, keyFile: config.keyFiles.signingKey },
+    encryption: { pair: keys.encryption, keyFile: config.keyFiles.encryptionKey },
+  });
+  return keyRing;
+}
+
 /** Builds the demo/product server from a resolved configuration. */
 export async function createAppServer(
   config: ResolvedConfig,
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** Resolvers of key references held outside the process (`vault:`, `kms:`, …): see src/keys/key-refs.ts. */
+    keyResolvers?: Record<string, KeyResolver>;
+  } = {},
 ): Promise<AppServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const keys = await loadSpKeys(config, logger);
@@ -78,6 +119,10 @@ export async function createAppServer(
     onError: (error) =>
       logger.warn('store.connection_error', { code: STORE_UNAVAILABLE, message: error.message }),
   });
+  const keyRing = await openKeyRing(config, stores, keys, {
+    logger,
+    ...(options.keyResolvers ? { resolvers: options.keyResolvers } : {}),
+  });
   // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
   const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
   const recordHealth = recordSignInHealth(health);
@@ -88,6 +133,7 @@ export async function createAppServer(
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
+    keyRing,
     stores,
     onSignInResult: async (event) => {
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
@@ -133,7 +179,14 @@ export async function createAppServer(
     }),
   );
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
-  app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  app.use(
+    '/saml',
+    samlRouter(sp, {
+      sessionCookieName: config.sessionCookieName,
+      logger,
+      onMetadataFetch: (connectionId, by) => keyRing.noteMetadataFetch(connectionId, by),
+    }),
+  );
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
@@ -148,6 +201,7 @@ export async function createAppServer(
     stores,
     connections,
     refresher,
+    keyRing,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -210,7 +264,9 @@ async function mountDevIdp(
     signing: pair,
     serviceProviders: async () => {
       const connections = await sp.stores.connections.list();
-      return connections.filter((c) => c.idpEntityId === devIdp.entityId).map((c) => sp.metadataFor(c));
+      return Promise.all(
+        connections.filter((c) => c.idpEntityId === devIdp.entityId).map((c) => sp.metadataFor(c)),
+      );
     },
   });
   app.use('/idp', devIdp.router);

@@ -33,6 +33,12 @@ export interface SamlRouterOptions {
    * bridge into your own session system.
    */
   onSignIn?: (result: SignInResult, req: Request, res: Response) => void | Promise<void>;
+  /**
+   * Told after each metadata document served (the key ring records it for its rollover lint). `by` is the
+   * client address and User-Agent: the URL is public, so it says who asked, it proves nothing. Its errors are
+   * logged and never change the answer.
+   */
+  onMetadataFetch?: (connectionId: string, by: string) => void | Promise<void>;
 }
 
 /** Creates the router with GET /:id/metadata, GET /:id/login, POST /:id/acs and GET|POST /:id/slo. */
@@ -52,6 +58,14 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     try {
       const xml = await sp.metadata(req.params.connectionId);
       res.type('application/samlmetadata+xml').send(xml);
+      if (options.onMetadataFetch) {
+        const by = `${req.ip ?? 'unknown'} ${String(req.headers['user-agent'] ?? '').slice(0, 200)}`.trim();
+        Promise.resolve()
+          .then(() => options.onMetadataFetch?.(req.params.connectionId, by))
+          .catch((error: unknown) =>
+            logger.warn('metadata.fetch_record_failed', { message: String(error) }),
+          );
+      }
     } catch (err) {
       sendSamlError(req, res, err, logger, { route: 'metadata' });
     }

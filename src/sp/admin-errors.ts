@@ -14,6 +14,8 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  KEY_NOT_FOUND: 'No SP key with this id exists in the key ring.',
+  KEY_TRANSITION_REFUSED: 'The SP key cannot make this state change (next -> active -> retired).',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

@@ -8,13 +8,8 @@
  */
 import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
-import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
-import {
-  buildAuthnRequest,
-  chooseSsoBinding,
-  encodePostRequest,
-  encodeRedirectRequest,
-} from '../core/request/authn-request.ts';
+import { buildSpMetadataWith } from '../core/metadata/sp-metadata.ts';
+import { buildAuthnRequest, chooseSsoBinding, encodeAuthnRequest } from '../core/request/authn-request.ts';
 import { validateResponse } from '../core/response/validate-response.ts';
 import type {
   Connection,
@@ -24,6 +19,7 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
 import type { SessionRecord, Stores } from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -40,6 +36,11 @@ export interface ServiceProviderOptions {
   /** The SP entity ID (a connection may override it). */
   entityId: string;
   keys: { signing: KeyPair; encryption: KeyPair };
+  /**
+   * The SP key ring (src/keys): per-connection or global keys with a next -> active -> retired rollover,
+   * possibly held outside the process. Where it has an active key it takes precedence over `keys`.
+   */
+  keyRing?: Pick<KeyRing, 'keysFor'>;
   stores: Stores;
   /** Where the SAML routes are mounted under baseUrl. Default '/saml'. */
   routePrefix?: string;
@@ -99,6 +100,7 @@ export class ServiceProvider {
   readonly routePrefix: string;
   readonly stores: Stores;
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
+  readonly #keyRing: Pick<KeyRing, 'keysFor'> | undefined;
   readonly #sessionTtlMs: number;
   readonly #requestTtlMs: number;
   readonly #maxPendingPerBrowser: number;
@@ -114,6 +116,7 @@ export class ServiceProvider {
     this.routePrefix = `/${(options.routePrefix ?? '/saml').replace(/^\/+|\/+$/g, '')}`;
     this.stores = options.stores;
     this.#keys = options.keys;
+    this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
     this.#requestTtlMs = (options.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS) * 1000;
     this.#maxPendingPerBrowser = options.maxPendingRequestsPerBrowser ?? DEFAULT_MAX_PENDING_PER_BROWSER;
@@ -146,6 +149,18 @@ export class ServiceProvider {
     };
   }
 
+  /**
+   * {@link spIdentity} with the key ring's keys for this connection: the active signing key, the published
+   * next/active certificates, every non-retired decryption key. What signing and the ACS use.
+   */
+  async spIdentityFor(connection: Pick<Connection, 'id' | 'spEntityId'>): Promise<SpIdentity & { keysVersion: string }> {
+    const base = this.spIdentity(connection);
+    const ring = await this.#keyRing?.keysFor(connection.id);
+    if (!ring) return { ...base, keysVersion: 'files' };
+    const { version, ...keys } = ring;
+    return { ...base, ...keys, keysVersion: version };
+  }
+
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
   async connection(connectionId: string): Promise<Connection> {
     const connection = await this.stores.connections.get(connectionId);
@@ -164,15 +179,18 @@ export class ServiceProvider {
   }
 
   /**
-   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`):
-   * the metadata URL is public, and an RSA signature per anonymous GET is work an attacker can order for free.
+   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`)
+   * and key-ring version: the metadata URL is public, and an RSA signature per anonymous GET is work an
+   * attacker can order for free (and, with a KMS, a billed call).
    */
-  metadataFor(connection: Connection): string {
+  async metadataFor(connection: Connection): Promise<string> {
+    const sp = await this.spIdentityFor(connection);
+    const version = `${connection.updatedAt}|${sp.keysVersion}`;
     const cached = this.#metadataCache.get(connection.id);
-    if (cached?.version === connection.updatedAt) return cached.xml;
-    const xml = buildSpMetadata(this.spIdentity(connection));
+    if (cached?.version === version) return cached.xml;
+    const xml = await buildSpMetadataWith(sp);
     // One entry per connection that exists (unknown ids never get here), replaced when its version changes.
-    this.#metadataCache.set(connection.id, { version: connection.updatedAt, xml });
+    this.#metadataCache.set(connection.id, { version, xml });
     return xml;
   }
 
@@ -185,7 +203,7 @@ export class ServiceProvider {
     input: { returnTo?: unknown; browserKey: string },
   ): Promise<LoginStart> {
     const connection = await this.connection(connectionId);
-    const sp = this.spIdentity(connection);
+    const sp = await this.spIdentityFor(connection);
     const now = this.#now();
     const { binding } = chooseSsoBinding(connection);
     const request = buildAuthnRequest({ sp, connection, binding, now });
@@ -200,24 +218,12 @@ export class ServiceProvider {
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
     });
     // RelayState carries only the already-sanitised path; the authoritative returnTo is the stored one.
-    if (binding === 'redirect') {
-      const url = encodeRedirectRequest({
-        xml: request.xml,
-        destination: request.destination,
-        relayState: returnTo,
-        sp,
-        connection,
-      });
-      return { binding, requestId: request.id, url };
-    }
-    const form = encodePostRequest({
-      xml: request.xml,
-      destination: request.destination,
-      relayState: returnTo,
-      sp,
-      connection,
-    });
-    return { binding, requestId: request.id, action: form.action, fields: form.fields };
+    const out = await encodeAuthnRequest(
+      { xml: request.xml, destination: request.destination, relayState: returnTo, sp, connection },
+      binding,
+    );
+    if (out.binding === 'redirect') return { binding: 'redirect', requestId: request.id, url: out.url };
+    return { binding: 'post', requestId: request.id, action: out.action, fields: out.fields };
   }
 
   /**
@@ -265,7 +271,7 @@ export class ServiceProvider {
       });
     }
     const connection = await this.connection(connectionId);
-    const sp = this.spIdentity(connection);
+    const sp = await this.spIdentityFor(connection);
     const now = this.#now();
     const pending = input.browserKey
       ? await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)
@@ -273,7 +279,12 @@ export class ServiceProvider {
 
     const assertion = await validateResponse(input.samlResponse, {
       connection,
-      sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
+      sp: {
+        entityId: sp.entityId,
+        acsUrl: sp.acsUrl,
+        decryptionKeyPem: sp.encryption.privateKeyPem,
+        ...(sp.decryption ? { decryption: sp.decryption } : {}),
+      },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
     }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));

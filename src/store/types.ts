@@ -8,10 +8,12 @@ import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
+import type { SpKeyStore } from './sp-keys.ts';
 
 export type * from './connection-health.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
+export type * from './sp-keys.ts';
 
 export interface ConnectionStore {
   get(id: string): Promise<Connection | undefined>;
@@ -129,6 +131,11 @@ export interface Stores {
   state?: StateStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /**
+   * The SP key ring (src/keys): key records and metadata fetches. Optional so that other backends keep
+   * compiling; without it the SP uses its key files alone.
+   */
+  spKeys?: SpKeyStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

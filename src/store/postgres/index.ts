@@ -8,6 +8,7 @@ import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { classifyPostgresError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresSpKeyStore } from './sp-keys.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
@@ -59,6 +60,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     sessions: new PostgresSessionStore(pool),
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
     replay: new PostgresReplayCache(pool),
+    spKeys: new PostgresSpKeyStore(pool),
     connectionHealth: new PostgresConnectionHealthStore(pool),
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),

@@ -136,6 +136,28 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'SP key ring and metadata fetches',
+    sql: `
+      CREATE TABLE sp_keys (
+        id text PRIMARY KEY,
+        use text NOT NULL CHECK (use IN ('signing', 'encryption')),
+        state text NOT NULL CHECK (state IN ('next', 'active', 'retired')),
+        connection_id text,
+        certificate_pem text NOT NULL,
+        key_ref text NOT NULL,
+        created_at timestamptz NOT NULL,
+        activated_at timestamptz,
+        retired_at timestamptz
+      );
+      CREATE TABLE sp_metadata_fetches (
+        connection_id text PRIMARY KEY,
+        fetched_at timestamptz NOT NULL,
+        fetched_by text NOT NULL
+      );
+    `,
+  },
 ];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (

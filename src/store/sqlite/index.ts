@@ -7,6 +7,7 @@ import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
+import { SqliteSpKeyStore } from './sp-keys.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
@@ -57,6 +58,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     sessions: new SqliteSessionStore(db),
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
     replay: new SqliteReplayCache(db),
+    spKeys: new SqliteSpKeyStore(db),
     connectionHealth: new SqliteConnectionHealthStore(db),
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
