@@ -176,6 +176,7 @@ export async function createAppServer(
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
       logger,
+      keyRing,
     }),
   );
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));

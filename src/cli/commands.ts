@@ -1,12 +1,14 @@
 /** The command table and the shared plumbing of the CLI. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadConfig, type ResolvedConfig } from '../config.ts';
-import { loadSpKeys } from '../server.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import { loadSpKeys, openKeyRing } from '../server.ts';
 import { ServiceProvider } from '../sp/service-provider.ts';
 import { openStores } from '../store/index.ts';
 import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { keysCommand } from './commands/keys.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { serveCommand } from './commands/serve.ts';
 import { usersCommand } from './commands/users.ts';
@@ -24,6 +26,7 @@ export const COMMANDS: Record<string, Command> = {
   connections: connectionsCommand,
   users: usersCommand,
   inspect: inspectCommand,
+  keys: keysCommand,
 };
 
 export function usage(): string {
@@ -41,6 +44,9 @@ export function usage(): string {
                                          certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  keys list [--connection ID] | generate --use signing|encryption [--connection ID]
+       | add --use USE --cert PEM-FILE --key-ref REF | promote ID | retire ID [--json]
+                                         the SP key ring: next -> active -> retired, with dates
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.
@@ -64,6 +70,7 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
 export async function openContext(options: { devIdpDefault?: boolean } = {}): Promise<{
   config: ResolvedConfig;
   sp: ServiceProvider;
+  keyRing: KeyRing;
   close: () => Promise<void>;
 }> {
   const config = loadConfig(process.env, options);
@@ -73,8 +80,9 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     redisUrl: config.redisUrl,
     redisSentinelPassword: config.redisSentinelPassword,
   });
-  const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
-  return { config, sp, close: () => stores.close() };
+  const keyRing = await openKeyRing(config, stores, keys);
+  const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, keyRing, stores });
+  return { config, sp, keyRing, close: () => stores.close() };
 }
 
 export function printJson(value: unknown): void {

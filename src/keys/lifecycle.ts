@@ -63,10 +63,11 @@ export function keysForConnection(records: readonly SpKeyRecord[], connectionId:
   const decryption = [...byPrimary(live(encryption))];
   for (const r of byPrimary(globalEncryption)) if (!decryption.includes(r)) decryption.push(r);
   return {
-    signing: { active: primary(signing), published: live(signing) },
+    signing: { active: primary(signing), published: byPrimary(live(signing)) },
     encryption: {
       active: primary(encryption),
-      published: live(encryption),
+      // Primary first: IdPs that read only the first encryption certificate encrypt for the current key.
+      published: byPrimary(live(encryption)),
       decryption,
       retired: encryption.filter((r) => r.state === 'retired'),
     },

@@ -7,6 +7,7 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   /keys                                    the SP key ring (keys-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
@@ -14,15 +15,19 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { KeyRing } from '../../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { keysApi } from './keys-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
   /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   logger: Logger;
+  /** The SP key ring: adds the /keys routes (src/http/admin/keys-api.ts). */
+  keyRing?: KeyRing;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
 }
@@ -80,6 +85,8 @@ export function adminApi(options: AdminApiOptions): Router {
       connection: view,
     });
   });
+
+  if (options.keyRing) router.use('/keys', keysApi(options.keyRing));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

@@ -7,6 +7,7 @@
  * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, testRuns }));
  * ```
  */
+import type { KeyRing } from '../../keys/key-ring.ts';
 import express, { type Router } from 'express';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { type Logger, silentLogger } from '../logger.ts';
@@ -37,12 +38,22 @@ export interface AdminRouterOptions {
   throttle?: LoginThrottle;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
+  /** The SP key ring: the /api/keys routes and the Keys page. */
+  keyRing?: KeyRing;
 }
 
 export function adminRouter(options: AdminRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
-  router.use('/api', adminApi({ connections: options.connections, adminToken: options.adminToken, logger }));
+  router.use(
+    '/api',
+    adminApi({
+      connections: options.connections,
+      adminToken: options.adminToken,
+      logger,
+      ...(options.keyRing ? { keyRing: options.keyRing } : {}),
+    }),
+  );
   router.use(
     adminPages({
       connections: options.connections,
