@@ -77,6 +77,8 @@ export class KeyRing {
   readonly #onChange: KeyRingOptions['onChange'];
   readonly #operations = new Map<string, Promise<KeyOperations>>();
   readonly #lastFetchWrite = new Map<string, number>();
+  /** When this instance last changed a key: a fetch after that is always recorded (the lint compares). */
+  #keysChangedAt = 0;
 
   constructor(options: KeyRingOptions) {
     this.#store = options.store;
@@ -247,12 +249,15 @@ export class KeyRing {
 
   /**
    * Records a GET of a connection's metadata (anonymous: `by` says who, for the admin to judge). At most one
-   * write per connection a minute per instance, so the public URL cannot be turned into database load.
+   * write per connection a minute per instance, so the public URL cannot be turned into database load; the
+   * first fetch after a key change on this instance is always written (a change made elsewhere, by the CLI or
+   * another instance, shows in the lint at most a minute late).
    */
   async noteMetadataFetch(connectionId: string, by: string): Promise<void> {
     const now = this.#now();
     const last = this.#lastFetchWrite.get(connectionId);
-    if (last !== undefined && now.getTime() - last < FETCH_RECORD_INTERVAL_MS) return;
+    const recent = last !== undefined && now.getTime() - last < FETCH_RECORD_INTERVAL_MS;
+    if (recent && last >= this.#keysChangedAt) return;
     this.#lastFetchWrite.set(connectionId, now.getTime());
     await this.#store.recordMetadataFetch(connectionId, { at: now, by });
   }
@@ -281,6 +286,7 @@ export class KeyRing {
     context: ChangeContext,
   ): SpKeyView {
     const key = viewOf(record);
+    this.#keysChangedAt = this.#now().getTime();
     this.#onChange?.({ action, key }, context);
     return key;
   }
