@@ -36,6 +36,7 @@ import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
 import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
+import { spKeyStoreContract } from './sp-keys.contract.ts';
 import { userStoreContract } from './users.contract.ts';
 
 const skipPostgres = unavailable('PostgreSQL') !== undefined;
@@ -45,7 +46,7 @@ let server: PostgresServer;
 let contractUrl: string;
 
 const TABLES =
-  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases';
+  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases, sp_keys, sp_metadata_fetches';
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []) {
   const client = new pg.Client({ connectionString: url });
@@ -96,6 +97,7 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
   stateStoreContract('postgres', factory('state'));
   throttleStoreContract('postgres', factory('throttle'));
   lockStoreContract('postgres', factory('locks'));
+  spKeyStoreContract('postgres', factory('spKeys'));
 
   describe('migrations', () => {
     it('are recorded once and idempotent across reopens', async () => {
