@@ -8,6 +8,7 @@
  *   POST /connections/:id/mapping|policy|refresh|delete
  *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
  *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
+ *   GET  /keys, POST /keys[/:id/promote|retire]  the SP key ring (key-page-routes.ts)
  *
  * Every POST carries the session's CSRF token.
  */
@@ -20,9 +21,11 @@ import type { ConnectionService } from '../../sp/connection-service.ts';
 import { newToken } from '../../sp/tokens.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
+import type { KeyRing } from '../../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
 import { type AdminSession, type AdminSessions, type LoginThrottle, tokenMatches } from './auth.ts';
 import { checkCsrf } from './csrf.ts';
+import { mountKeyPages } from './key-page-routes.ts';
 import { toAdminError } from './errors.ts';
 import { formBody } from './multipart.ts';
 import { connectionDetail } from './pages/detail.ts';
@@ -40,6 +43,8 @@ export interface AdminPageOptions {
   testRuns: TestRuns;
   logger: Logger;
   cookieName: string;
+  /** The SP key ring: adds the Keys page (key-page-routes.ts). */
+  keyRing?: KeyRing;
 }
 
 type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
@@ -473,6 +478,18 @@ export function adminPages(options: AdminPageOptions): Router {
       errorPage(req, res, err, session);
     }
   });
+
+  if (options.keyRing) {
+    mountKeyPages(router, {
+      keyRing: options.keyRing,
+      connections,
+      form,
+      signedIn,
+      takeFlash,
+      flashing,
+      save: (session) => sessions.save(session),
+    });
+  }
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
