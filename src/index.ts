@@ -15,6 +15,15 @@
  */
 export { loadConfig, type ResolvedConfig } from './config.ts';
 export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
+export {
+  type Decrypter,
+  pemDecrypter,
+  pemSigner,
+  type SignatureAlgorithmName,
+  type Signer,
+  type SpKey,
+  type WrappedKey,
+} from './core/crypto/signer.ts';
 export * from './core/errors.ts';
 export { describeCertificate, generateKeyPair } from './core/keys.ts';
 export {
@@ -64,7 +73,15 @@ export {
 } from './core/response/validate-response.ts';
 export * from './core/types.ts';
 export * from './http/index.ts';
-export { createAppServer, loadSpKeys } from './server.ts';
+export {
+  type ConnectionSpKeys,
+  fileKeyResolver,
+  type KeyResolver,
+  KeyRing,
+  type KeyRingOptions,
+  type SpKeyView,
+} from './keys/index.ts';
+export { createAppServer, loadSpKeys, openKeyRing } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
 export {
   type CreateConnectionInput,

@@ -16,8 +16,8 @@ import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
-import { KeyRing } from './keys/key-ring.ts';
-import type { KeyResolver } from './keys/key-refs.ts';
+import type { KeyResolver } from './keys/index.ts';
+import { KeyRing } from './keys/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
@@ -105,7 +105,7 @@ export async function createAppServer(
   config: ResolvedConfig,
   options: {
     logger?: Logger;
-    /** Resolvers of key references held outside the process (`vault:`, `kms:`, …): see src/keys/key-refs.ts. */
+    /** Resolvers of key references held outside the process (`vault:`, `kms:`, …): see src/keys/index.ts. */
     keyResolvers?: Record<string, KeyResolver>;
   } = {},
 ): Promise<AppServer> {
@@ -139,7 +139,12 @@ export async function createAppServer(
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
   });
-  const connections = new ConnectionService({ sp, health, logger });
+  const connections = new ConnectionService({
+    sp,
+    health,
+    logger,
+    keyLint: (connectionId) => keyRing.lint(connectionId),
+  });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,

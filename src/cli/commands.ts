@@ -1,7 +1,7 @@
 /** The command table and the shared plumbing of the CLI. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadConfig, type ResolvedConfig } from '../config.ts';
-import type { KeyRing } from '../keys/key-ring.ts';
+import type { KeyRing } from '../keys/index.ts';
 import { loadSpKeys, openKeyRing } from '../server.ts';
 import { ServiceProvider } from '../sp/service-provider.ts';
 import { openStores } from '../store/index.ts';
@@ -81,7 +81,13 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     redisSentinelPassword: config.redisSentinelPassword,
   });
   const keyRing = await openKeyRing(config, stores, keys);
-  const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, keyRing, stores });
+  const sp = new ServiceProvider({
+    baseUrl: config.baseUrl,
+    entityId: config.spEntityId,
+    keys,
+    keyRing,
+    stores,
+  });
   return { config, sp, keyRing, close: () => stores.close() };
 }
 

@@ -100,7 +100,9 @@ export function readServiceProvider(xml: string): KnownServiceProvider | Error {
   try {
     const variants = oneSigningKeyEach(xml);
     signingEntities =
-      variants.length > 1 ? variants.map((v) => configuredSamlify().ServiceProvider({ metadata: v })) : [entity];
+      variants.length > 1
+        ? variants.map((v) => configuredSamlify().ServiceProvider({ metadata: v }))
+        : [entity];
   } catch (cause) {
     return new Error(`samlify could not read it (${cause instanceof Error ? cause.message : String(cause)})`);
   }

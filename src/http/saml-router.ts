@@ -62,9 +62,7 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         const by = `${req.ip ?? 'unknown'} ${String(req.headers['user-agent'] ?? '').slice(0, 200)}`.trim();
         Promise.resolve()
           .then(() => options.onMetadataFetch?.(req.params.connectionId, by))
-          .catch((error: unknown) =>
-            logger.warn('metadata.fetch_record_failed', { message: String(error) }),
-          );
+          .catch((error: unknown) => logger.warn('metadata.fetch_record_failed', { message: String(error) }));
       }
     } catch (err) {
       sendSamlError(req, res, err, logger, { route: 'metadata' });

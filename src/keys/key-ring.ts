@@ -17,13 +17,7 @@ import { AdminError } from '../sp/admin-errors.ts';
 import type { ChangeContext } from '../sp/change-context.ts';
 import type { SpKeyRecord, SpKeyStore, SpKeyUse } from '../store/sp-keys.ts';
 import { fileKeyResolver, type KeyOperations, type KeyResolver, schemeOf } from './key-refs.ts';
-import {
-  type ConnectionKeys,
-  KeyLifecycleError,
-  keysForConnection,
-  promoted,
-  retired,
-} from './lifecycle.ts';
+import { type ConnectionKeys, KeyLifecycleError, keysForConnection, promoted, retired } from './lifecycle.ts';
 import { lintKeys } from './lint.ts';
 
 /** A key as the admin surface shows it: the record with its certificate facts, never a private key. */
@@ -61,7 +55,10 @@ export interface KeyRingOptions {
   certificateDays?: number;
   now?: () => Date;
   /** Told about each change (audit log, events), with who asked. */
-  onChange?: (change: { action: 'generate' | 'add' | 'promote' | 'retire'; key: SpKeyView }, context: ChangeContext) => void;
+  onChange?: (
+    change: { action: 'generate' | 'add' | 'promote' | 'retire'; key: SpKeyView },
+    context: ChangeContext,
+  ) => void;
 }
 
 /** At most one metadata-fetch write per connection per this many ms: the metadata URL is public. */
@@ -154,7 +151,14 @@ export class KeyRing {
     await writeFile(keyFile, pair.privateKeyPem, { mode: 0o600, flag: 'wx' });
     await writeFile(path.resolve(this.#keysDir, `${id}.cert.pem`), pair.certificatePem, { flag: 'wx' });
     return this.#insert(
-      { id, use: input.use, certificatePem: pair.certificatePem, keyRef: `file:${keyFile}`, now, connectionId: input.connectionId },
+      {
+        id,
+        use: input.use,
+        certificatePem: pair.certificatePem,
+        keyRef: `file:${keyFile}`,
+        now,
+        connectionId: input.connectionId,
+      },
       'generate',
       context,
     );
@@ -178,13 +182,24 @@ export class KeyRing {
     try {
       certificatePem = normalizeCertificatePem(input.certificatePem);
     } catch (cause) {
-      throw new AdminError('ADMIN_INVALID_REQUEST', 'The certificate is not a PEM or base64 X.509 certificate.', {
-        cause,
-      });
+      throw new AdminError(
+        'ADMIN_INVALID_REQUEST',
+        'The certificate is not a PEM or base64 X.509 certificate.',
+        {
+          cause,
+        },
+      );
     }
     const now = this.#now();
     return this.#insert(
-      { id: newKeyId(input.use, now), use: input.use, certificatePem, keyRef: input.keyRef, now, connectionId: input.connectionId },
+      {
+        id: newKeyId(input.use, now),
+        use: input.use,
+        certificatePem,
+        keyRef: input.keyRef,
+        now,
+        connectionId: input.connectionId,
+      },
       'add',
       context,
     );
@@ -263,7 +278,14 @@ export class KeyRing {
   }
 
   async #insert(
-    input: { id: string; use: SpKeyUse; certificatePem: string; keyRef: string; now: Date; connectionId?: string | undefined },
+    input: {
+      id: string;
+      use: SpKeyUse;
+      certificatePem: string;
+      keyRef: string;
+      now: Date;
+      connectionId?: string | undefined;
+    },
     action: 'generate' | 'add',
     context: ChangeContext,
   ): Promise<SpKeyView> {
@@ -315,7 +337,12 @@ export class KeyRing {
 
   async #spKey(record: SpKeyRecord): Promise<SpKey> {
     const ops = await this.#operationsOf(record);
-    return { id: record.id, certificatePem: record.certificatePem, signer: ops.signer, decrypter: ops.decrypter };
+    return {
+      id: record.id,
+      certificatePem: record.certificatePem,
+      signer: ops.signer,
+      decrypter: ops.decrypter,
+    };
   }
 
   #operationsOf(record: SpKeyRecord): Promise<KeyOperations> {

@@ -33,7 +33,9 @@ export function lintKeys(input: {
 }): LintWarning[] {
   const { keys, lastFetch, now } = input;
   const warnings: LintWarning[] = [];
-  const nextKeys = [...keys.signing.published, ...keys.encryption.published].filter((k) => k.state === 'next');
+  const nextKeys = [...keys.signing.published, ...keys.encryption.published].filter(
+    (k) => k.state === 'next',
+  );
   for (const key of nextKeys) {
     if (lastFetch && lastFetch.at.getTime() >= key.createdAt.getTime()) continue;
     warnings.push({

@@ -8,7 +8,7 @@
  */
 import { isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { describeCertificate } from '../core/keys.ts';
-import { lintConnection } from '../core/metadata/lint.ts';
+import { type LintWarning, lintConnection } from '../core/metadata/lint.ts';
 import type { Connection, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
 import { MemoryConnectionHealthStore } from '../store/memory/connection-health.ts';
@@ -43,6 +43,8 @@ export interface ConnectionServiceOptions {
   /** How long a certificate the IdP stopped listing stays trusted. Default 7 days. */
   rolloverGraceMs?: number;
   logger?: ServiceLogger;
+  /** More lint per connection, shown with the metadata lint: the SP key ring's (src/keys/lint.ts). */
+  keyLint?: (connectionId: string) => Promise<LintWarning[]>;
 }
 
 /** The result of a refresh: the connection as stored afterwards, and what changed. */
@@ -77,6 +79,7 @@ export class ConnectionService {
   readonly #now: () => Date;
   readonly #graceMs: number | undefined;
   readonly #logger: ServiceLogger;
+  readonly #keyLint: ((connectionId: string) => Promise<LintWarning[]>) | undefined;
   readonly #locks = new Map<string, Promise<unknown>>();
 
   constructor(options: ConnectionServiceOptions) {
@@ -86,6 +89,7 @@ export class ConnectionService {
     this.#now = options.now ?? (() => options.sp.now());
     this.#graceMs = options.rolloverGraceMs;
     this.#logger = options.logger ?? silent;
+    this.#keyLint = options.keyLint;
   }
 
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
@@ -106,20 +110,26 @@ export class ConnectionService {
   async views(): Promise<ConnectionView[]> {
     const [all, health] = await Promise.all([this.list(), this.health.list()]);
     const byId = new Map(health.map((h) => [h.connectionId, h]));
-    return all.map((c) => this.#view(c, all, byId.get(c.id)));
+    const keyLint = await Promise.all(all.map((c) => this.#keyLint?.(c.id) ?? []));
+    return all.map((c, i) => this.#view(c, all, byId.get(c.id), keyLint[i]));
   }
 
   /** One connection as the admin API shows it. */
   async view(idOrConnection: string | Connection): Promise<ConnectionView> {
     const connection = typeof idOrConnection === 'string' ? await this.get(idOrConnection) : idOrConnection;
-    const [all, health] = await Promise.all([this.list(), this.health.get(connection.id)]);
-    return this.#view(connection, all, health);
+    const [all, health, keyLint] = await Promise.all([
+      this.list(),
+      this.health.get(connection.id),
+      this.#keyLint?.(connection.id) ?? [],
+    ]);
+    return this.#view(connection, all, health, keyLint);
   }
 
   #view(
     connection: Connection,
     all: Connection[],
     health: Awaited<ReturnType<ConnectionHealthStore['get']>>,
+    keyLint: LintWarning[] = [],
   ) {
     const now = this.#now();
     const lint = lintConnection({
@@ -127,7 +137,7 @@ export class ConnectionService {
       now,
       spEntityId: this.spEntityIdOf(connection),
       others: all.map((o) => ({ id: o.id, idpEntityId: o.idpEntityId, spEntityId: this.spEntityIdOf(o) })),
-    });
+    }).concat(keyLint);
     return connectionView(this.sp, connection, { lint, health, now });
   }
 

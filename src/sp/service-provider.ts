@@ -19,7 +19,7 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
-import type { KeyRing } from '../keys/key-ring.ts';
+import type { KeyRing } from '../keys/index.ts';
 import type { SessionRecord, Stores } from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -153,7 +153,9 @@ export class ServiceProvider {
    * {@link spIdentity} with the key ring's keys for this connection: the active signing key, the published
    * next/active certificates, every non-retired decryption key. What signing and the ACS use.
    */
-  async spIdentityFor(connection: Pick<Connection, 'id' | 'spEntityId'>): Promise<SpIdentity & { keysVersion: string }> {
+  async spIdentityFor(
+    connection: Pick<Connection, 'id' | 'spEntityId'>,
+  ): Promise<SpIdentity & { keysVersion: string }> {
     const base = this.spIdentity(connection);
     const ring = await this.#keyRing?.keysFor(connection.id);
     if (!ring) return { ...base, keysVersion: 'files' };

@@ -15,9 +15,14 @@ let env: NodeJS.ProcessEnv;
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(root, 'src/cli/main.ts'), ...args], { cwd: dir, env }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(root, 'src/cli/main.ts'), ...args],
+      { cwd: dir, env },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -29,7 +34,13 @@ async function json(args: string[]) {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-cli-keys-'));
-  env = { ...process.env, BASE_URL: 'https://sp.example.com', DATABASE_URL: 'sqlite:cli.db', CERTS_DIR: 'certs', LOG_LEVEL: 'silent' };
+  env = {
+    ...process.env,
+    BASE_URL: 'https://sp.example.com',
+    DATABASE_URL: 'sqlite:cli.db',
+    CERTS_DIR: 'certs',
+    LOG_LEVEL: 'silent',
+  };
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -50,7 +61,9 @@ describe('saml-sp keys', () => {
     expect((await stat(path.join(dir, 'certs/keys', `${next.id}.key.pem`))).mode & 0o777).toBe(0o600);
 
     const table = await run(['keys', 'list']);
-    expect(table.stdout).toMatch(new RegExp(`${next.id}\\tsigning\\tnext\\tglobal\\tcreated \\d{4}-\\d{2}-\\d{2}\\tactive -`));
+    expect(table.stdout).toMatch(
+      new RegExp(`${next.id}\\tsigning\\tnext\\tglobal\\tcreated \\d{4}-\\d{2}-\\d{2}\\tactive -`),
+    );
 
     const promoted = await json(['keys', 'promote', next.id]);
     expect(promoted.state).toBe('active');
@@ -59,7 +72,18 @@ describe('saml-sp keys', () => {
     expect(retired).toMatchObject({ state: 'retired', retiredAt: expect.any(String) });
 
     // The metadata command signs with the ring's active key and publishes only it.
-    expect((await run(['connections', 'add', '--id', 'acme', '--metadata', path.join(root, 'metadata/sample-idp.xml')])).code).toBe(0);
+    expect(
+      (
+        await run([
+          'connections',
+          'add',
+          '--id',
+          'acme',
+          '--metadata',
+          path.join(root, 'metadata/sample-idp.xml'),
+        ])
+      ).code,
+    ).toBe(0);
     const metadata = await run(['metadata', '--connection', 'acme']);
     expect(metadata.code).toBe(0);
     const body = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');

@@ -23,7 +23,10 @@ const keys = Object.fromEntries(
   await Promise.all(
     names.map(async (name) => {
       const pair = await generateKeyPair({ commonName: `remote ${name} key` });
-      return [name, { key: createPrivateKey(pair.privateKeyPem), certificatePem: pair.certificatePem }] as const;
+      return [
+        name,
+        { key: createPrivateKey(pair.privateKeyPem), certificatePem: pair.certificatePem },
+      ] as const;
     }),
   ),
 );
@@ -47,7 +50,8 @@ const server = createServer(async (req, res) => {
     const name = match[1] as (typeof names)[number];
     const body = await json(req);
     if (match[2] === 'sign') {
-      const hash = body.algorithm === 'rsa-sha512' ? 'sha512' : body.algorithm === 'rsa-sha256' ? 'sha256' : '';
+      const hash =
+        body.algorithm === 'rsa-sha512' ? 'sha512' : body.algorithm === 'rsa-sha256' ? 'sha256' : '';
       if (!hash) return send(400, { error: 'unknown algorithm' });
       stats[name]!.sign += 1;
       const signature = sign(hash, Buffer.from(String(body.data), 'base64'), keys[name]!.key);

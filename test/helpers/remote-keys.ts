@@ -43,7 +43,12 @@ export async function startRemoteKeyService(): Promise<RemoteKeyService> {
   async function call(url: string, body: unknown): Promise<Record<string, string>> {
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+      res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
     } catch (cause) {
       // What a KMS client should do when its service is down: an outage code, not a rejected message.
       throw new SamlSpError('SAML_KEY_UNAVAILABLE', `The key service at ${baseUrl} did not answer.`, {
@@ -62,7 +67,10 @@ export async function startRemoteKeyService(): Promise<RemoteKeyService> {
     return {
       signer: {
         async sign(data, algorithm) {
-          const { signature } = await call(`${ref}/sign`, { data: Buffer.from(data).toString('base64'), algorithm });
+          const { signature } = await call(`${ref}/sign`, {
+            data: Buffer.from(data).toString('base64'),
+            algorithm,
+          });
           return Buffer.from(signature!, 'base64');
         },
       },

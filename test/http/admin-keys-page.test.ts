@@ -56,15 +56,22 @@ describe('the Keys admin page', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page.body).toContain('<code>file-signing</code>');
-    expect(page.body).toMatch(/file-signing<\/code><\/td><td>signing<\/td><td><span class="badge ok">active<\/span>/);
+    expect(page.body).toMatch(
+      /file-signing<\/code><\/td><td>signing<\/td><td><span class="badge ok">active<\/span>/,
+    );
 
     // Without the CSRF token nothing changes.
     expect((await post('/admin/keys', cookie, { use: 'signing' })).status).toBe(403);
 
-    expect((await post('/admin/keys', cookie, { _csrf: csrf, use: 'signing', connectionId: 'dev' })).status).toBe(303);
+    expect(
+      (await post('/admin/keys', cookie, { _csrf: csrf, use: 'signing', connectionId: 'dev' })).status,
+    ).toBe(303);
     page = await request('/admin/keys', { cookie });
     expect(page.body).toContain('A next signing key was generated');
-    const id = /<code>(signing-\d{8}-[0-9a-f]{6})<\/code><\/td><td>signing<\/td><td><span class="badge info">next<\/span><\/td>\s*<td>dev<\/td>/.exec(page.body)?.[1];
+    const id =
+      /<code>(signing-\d{8}-[0-9a-f]{6})<\/code><\/td><td>signing<\/td><td><span class="badge info">next<\/span><\/td>\s*<td>dev<\/td>/.exec(
+        page.body,
+      )?.[1];
     expect(id).toBeDefined();
     // The dev connection's IdP has not fetched our metadata since: the lint says so on the page.
     expect(page.body).toMatch(/<strong>dev<\/strong>: No fetch of this connection/);
@@ -72,7 +79,11 @@ describe('the Keys admin page', () => {
     await post(`/admin/keys/${id}/promote`, cookie, { _csrf: csrf });
     page = await request('/admin/keys', { cookie });
     expect(page.body).toContain(`Key ${id} is now active.`);
-    expect(page.body).toMatch(new RegExp(`${id}</code></td><td>signing</td><td><span class="badge ok">active</span></td>\\s*<td>dev</td><td>\\d{4}-\\d{2}-\\d{2}</td><td>\\d{4}-\\d{2}-\\d{2}</td>`));
+    expect(page.body).toMatch(
+      new RegExp(
+        `${id}</code></td><td>signing</td><td><span class="badge ok">active</span></td>\\s*<td>dev</td><td>\\d{4}-\\d{2}-\\d{2}</td><td>\\d{4}-\\d{2}-\\d{2}</td>`,
+      ),
+    );
 
     // The only active global signing key cannot be retired: the flash carries the code and the way out.
     await post('/admin/keys/file-signing/retire', cookie, { _csrf: csrf });
@@ -82,6 +93,8 @@ describe('the Keys admin page', () => {
 
     await post(`/admin/keys/${id}/retire`, cookie, { _csrf: csrf });
     page = await request('/admin/keys', { cookie });
-    expect(page.body).toMatch(new RegExp(`${id}</code></td><td>signing</td><td><span class="badge warning">retired</span>`));
+    expect(page.body).toMatch(
+      new RegExp(`${id}</code></td><td>signing</td><td><span class="badge warning">retired</span>`),
+    );
   });
 });

@@ -13,14 +13,26 @@ const CERT = readFileSync(new URL('../fixtures/keys/sp.cert.pem', import.meta.ur
 const day = (n: number) => new Date(Date.UTC(2026, 0, 1 + n));
 
 function key(id: string, overrides: Partial<SpKeyRecord> = {}): SpKeyRecord {
-  return { id, use: 'signing', state: 'active', certificatePem: CERT, keyRef: `file:/k/${id}.pem`, createdAt: day(0), activatedAt: day(0), ...overrides };
+  return {
+    id,
+    use: 'signing',
+    state: 'active',
+    certificatePem: CERT,
+    keyRef: `file:/k/${id}.pem`,
+    createdAt: day(0),
+    activatedAt: day(0),
+    ...overrides,
+  };
 }
 
 const ids = (records: readonly SpKeyRecord[]) => records.map((r) => r.id);
 
 describe('transitions', () => {
   it('promotes only next, retires only what is not retired', () => {
-    expect(promoted(key('n', { state: 'next', activatedAt: undefined }), day(3))).toMatchObject({ state: 'active', activatedAt: day(3) });
+    expect(promoted(key('n', { state: 'next', activatedAt: undefined }), day(3))).toMatchObject({
+      state: 'active',
+      activatedAt: day(3),
+    });
     expect(() => promoted(key('a'), day(3))).toThrow(KeyLifecycleError);
     expect(() => promoted(key('r', { state: 'retired' }), day(3))).toThrow(/only a next key/);
     const all = [key('a'), key('b', { activatedAt: day(2) })];
@@ -30,7 +42,9 @@ describe('transitions', () => {
 
   it('refuses to retire the only active global key of a use, but lets a connection fall back', () => {
     const only = key('a');
-    expect(() => retired(only, [only, key('e', { use: 'encryption' })], day(1))).toThrow(/only active global signing key/);
+    expect(() => retired(only, [only, key('e', { use: 'encryption' })], day(1))).toThrow(
+      /only active global signing key/,
+    );
     const own = key('own', { connectionId: 'acme' });
     expect(retired(own, [only, own], day(1)).state).toBe('retired');
   });
@@ -94,7 +108,10 @@ describe('keysForConnection', () => {
 
 describe('lintKeys', () => {
   it('warns about a next key the IdP has not fetched since it was added, until a later fetch', () => {
-    const keys = keysForConnection([key('a'), key('n', { state: 'next', createdAt: day(10), activatedAt: undefined })], 'acme');
+    const keys = keysForConnection(
+      [key('a'), key('n', { state: 'next', createdAt: day(10), activatedAt: undefined })],
+      'acme',
+    );
     const warned = lintKeys({ keys, lastFetch: undefined, now: day(11) });
     expect(warned.map((w) => w.id)).toEqual(['sp-key-next-not-fetched']);
     expect(warned[0]!.message).toContain('No fetch');

@@ -30,7 +30,9 @@ async function signIn(b: TestBrowser) {
   expect(start.status).toBe(302);
   const loginPage = await b.follow(start);
   expect(loginPage.status).toBe(200);
-  const acsForm = parseForm(await b.submit(parseForm(loginPage), { username: 'alice', password: 'alice-pass' }));
+  const acsForm = parseForm(
+    await b.submit(parseForm(loginPage), { username: 'alice', password: 'alice-pass' }),
+  );
   return b.submit(acsForm);
 }
 
@@ -64,12 +66,19 @@ describe('SP keys held by another process', () => {
     const xml = await res.text();
     expect((await remote.stats()).signing.sign).toBe(before + 1);
     const id = /\bID="([^"]+)"/.exec(xml)![1]!;
-    const verified = await xmlsecVerify(xml, remote.certificates.signing, 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor', ['--enabled-key-data', 'rsa']);
+    const verified = await xmlsecVerify(
+      xml,
+      remote.certificates.signing,
+      'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor',
+      ['--enabled-key-data', 'rsa'],
+    );
     expect(verified.ok, verified.output).toBe(true);
     expect(id).toMatch(/^_/);
     // Only the remote certificates are published: the file keys are retired.
     const published = [
-      ...xml.matchAll(/<md:KeyDescriptor use="\w+">\s*<ds:KeyInfo>\s*<ds:X509Data><ds:X509Certificate>([^<]+)</g),
+      ...xml.matchAll(
+        /<md:KeyDescriptor use="\w+">\s*<ds:KeyInfo>\s*<ds:X509Data><ds:X509Certificate>([^<]+)</g,
+      ),
     ].map((m) => m[1]);
     const base64 = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
     expect(published).toEqual([base64(remote.certificates.signing), base64(remote.certificates.encryption)]);
@@ -77,7 +86,12 @@ describe('SP keys held by another process', () => {
 
   it('fails xmlsec1 verification with another certificate (the check can fail)', async () => {
     const xml = await (await fetch(`${t.baseUrl}/saml/dev/metadata`)).text();
-    const wrong = await xmlsecVerify(xml, remote.certificates.encryption, 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor', ['--enabled-key-data', 'rsa']);
+    const wrong = await xmlsecVerify(
+      xml,
+      remote.certificates.encryption,
+      'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor',
+      ['--enabled-key-data', 'rsa'],
+    );
     expect(wrong.ok).toBe(false);
   });
 
@@ -99,7 +113,9 @@ describe('SP keys held by another process', () => {
     const before = await remote.stats();
     const b = new TestBrowser();
     const start = await b.get(`${t.baseUrl}/saml/dev/login`);
-    const requestId = /\bID="([^"]+)"/.exec(decodeAndInflate(new URL(start.headers.get('location')!).searchParams.get('SAMLRequest')!))![1]!;
+    const requestId = /\bID="([^"]+)"/.exec(
+      decodeAndInflate(new URL(start.headers.get('location')!).searchParams.get('SAMLRequest')!),
+    )![1]!;
     const { samlResponse } = await t.server.devIdp!.issueResponse({
       spEntityId: t.server.sp.spIdentity({ id: 'dev' }).entityId,
       username: 'alice',
@@ -123,7 +139,9 @@ describe('SP keys held by another process', () => {
   it('answers 503 SAML_KEY_UNAVAILABLE, not a rejection, while the key service is down', async () => {
     const b = new TestBrowser();
     const start = await b.get(`${t.baseUrl}/saml/dev/login`);
-    const requestId = /\bID="([^"]+)"/.exec(decodeAndInflate(new URL(start.headers.get('location')!).searchParams.get('SAMLRequest')!))![1]!;
+    const requestId = /\bID="([^"]+)"/.exec(
+      decodeAndInflate(new URL(start.headers.get('location')!).searchParams.get('SAMLRequest')!),
+    )![1]!;
     const { samlResponse } = await t.server.devIdp!.issueResponse({
       spEntityId: t.server.sp.spIdentity({ id: 'dev' }).entityId,
       username: 'alice',
@@ -131,7 +149,11 @@ describe('SP keys held by another process', () => {
       overrides: { encrypt: true },
     });
     await remote.stop();
-    const answer = await b.post(`${t.baseUrl}/saml/dev/acs`, { SAMLResponse: samlResponse }, { accept: 'application/json' });
+    const answer = await b.post(
+      `${t.baseUrl}/saml/dev/acs`,
+      { SAMLResponse: samlResponse },
+      { accept: 'application/json' },
+    );
     expect(answer.status).toBe(503);
     expect(JSON.parse(answer.body).error.code).toBe('SAML_KEY_UNAVAILABLE');
     const login = await b.get(`${t.baseUrl}/saml/dev/login`, { accept: 'application/json' });

@@ -39,7 +39,10 @@ async function published(connectionId = 'dev'): Promise<{ signing: string[]; enc
   const of = (use: string) =>
     [
       ...xml.matchAll(
-        new RegExp(`<md:KeyDescriptor use="${use}">\\s*<ds:KeyInfo>\\s*<ds:X509Data><ds:X509Certificate>([^<]+)<`, 'g'),
+        new RegExp(
+          `<md:KeyDescriptor use="${use}">\\s*<ds:KeyInfo>\\s*<ds:X509Data><ds:X509Certificate>([^<]+)<`,
+          'g',
+        ),
       ),
     ].map((m) => m[1]!);
   return { signing: of('signing'), encryption: of('encryption') };
@@ -59,7 +62,9 @@ async function signIn(): Promise<{ status: number; request: URL }> {
   const request = new URL(start.headers.get('location')!);
   const loginPage = await b.follow(start);
   if (loginPage.status !== 200) return { status: loginPage.status, request };
-  const acsForm = parseForm(await b.submit(parseForm(loginPage), { username: 'alice', password: 'alice-pass' }));
+  const acsForm = parseForm(
+    await b.submit(parseForm(loginPage), { username: 'alice', password: 'alice-pass' }),
+  );
   const landed = await b.submit(acsForm);
   return { status: landed.status, request };
 }
@@ -79,7 +84,11 @@ async function encryptedResponseNow(): Promise<{ b: TestBrowser; samlResponse: s
 }
 
 async function post(b: TestBrowser, samlResponse: string) {
-  const answer = await b.post(`${t.baseUrl}/saml/dev/acs`, { SAMLResponse: samlResponse }, { accept: 'application/json' });
+  const answer = await b.post(
+    `${t.baseUrl}/saml/dev/acs`,
+    { SAMLResponse: samlResponse },
+    { accept: 'application/json' },
+  );
   return { status: answer.status, body: answer.status === 303 ? {} : (JSON.parse(answer.body) as Json) };
 }
 
@@ -90,7 +99,7 @@ describe('signing key rollover with the embedded IdP', () => {
       const { status } = await signIn();
       if (status !== 303) failures.push(`${stage}: ${status}`);
     };
-    const fileCert = ((await admin('GET', '/keys/file-signing')).body.certificatePem as string);
+    const fileCert = (await admin('GET', '/keys/file-signing')).body.certificatePem as string;
     await check('before');
     expect((await published()).signing).toEqual([b64(fileCert)]);
 
@@ -163,7 +172,9 @@ describe('key lint and per-connection keys', () => {
   it('warns that the IdP has not fetched the metadata since next was added, until it does', async () => {
     const next = await admin('POST', '/keys', { use: 'signing' });
     const lint = async () =>
-      ((await admin('GET', '/keys?connectionId=dev')).body.lint as { id: string; message: string }[]).map((l) => l.id);
+      ((await admin('GET', '/keys?connectionId=dev')).body.lint as { id: string; message: string }[]).map(
+        (l) => l.id,
+      );
     expect(await lint()).toContain('sp-key-next-not-fetched');
     // The dev IdP reads our metadata in-process; a GET of the metadata URL is what an IdP that polls does.
     await fetch(`${t.baseUrl}/saml/dev/metadata`, { headers: { 'user-agent': 'test-idp/1.0' } });

@@ -33,7 +33,9 @@ export function spKeyStoreContract(name: string, factory: Factory<SpKeyStore>): 
       await store().put(key({ id: 'enc-acme', use: 'encryption', connectionId: 'acme', createdAt: at(2) }));
       expect(await store().get('signing-1')).toEqual(key());
       const acme = await store().get('enc-acme');
-      expect(acme).toEqual(key({ id: 'enc-acme', use: 'encryption', connectionId: 'acme', createdAt: at(2) }));
+      expect(acme).toEqual(
+        key({ id: 'enc-acme', use: 'encryption', connectionId: 'acme', createdAt: at(2) }),
+      );
       expect(acme && 'activatedAt' in acme).toBe(false);
       expect((await store().list()).map((k) => k.id)).toEqual(['signing-1', 'enc-acme']);
     });
@@ -42,7 +44,9 @@ export function spKeyStoreContract(name: string, factory: Factory<SpKeyStore>): 
       await store().put(key());
       await store().put(key({ state: 'active', activatedAt: at(10) }));
       await store().put(key({ state: 'retired', activatedAt: at(10), retiredAt: at(20) }));
-      expect(await store().list()).toEqual([key({ state: 'retired', activatedAt: at(10), retiredAt: at(20) })]);
+      expect(await store().list()).toEqual([
+        key({ state: 'retired', activatedAt: at(10), retiredAt: at(20) }),
+      ]);
     });
 
     it('lists oldest first, ties by id', async () => {

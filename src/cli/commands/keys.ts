@@ -8,7 +8,7 @@
  *   keys retire ID [--json]
  */
 import { readFile } from 'node:fs/promises';
-import type { SpKeyView } from '../../keys/key-ring.ts';
+import type { SpKeyView } from '../../keys/index.ts';
 import type { ChangeContext } from '../../sp/change-context.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
@@ -32,7 +32,8 @@ export async function keysCommand(args: string[]): Promise<number> {
   }
   const needsId = action === 'promote' || action === 'retire';
   if (!action || (needsId && !id) || (!needsId && positionals.length > 1)) throw new UsageError(USAGE);
-  if ((action === 'generate' || action === 'add') && !use) throw new UsageError(`--use is required. ${USAGE}`);
+  if ((action === 'generate' || action === 'add') && !use)
+    throw new UsageError(`--use is required. ${USAGE}`);
   if (action === 'add' && (!values.cert || !values['key-ref'])) throw new UsageError(USAGE);
 
   const ctx = await openContext();
@@ -45,7 +46,9 @@ export async function keysCommand(args: string[]): Promise<number> {
         // With a connection: the global keys and its own, and its key lint.
         const all = await ring.list();
         const connection = values.connection;
-        shown = connection ? all.filter((k) => k.connectionId === null || k.connectionId === connection) : all;
+        shown = connection
+          ? all.filter((k) => k.connectionId === null || k.connectionId === connection)
+          : all;
         if (connection) lint = await ring.lint(connection);
         break;
       }
@@ -79,7 +82,8 @@ export async function keysCommand(args: string[]): Promise<number> {
       return 0;
     }
     for (const k of shown) process.stdout.write(`${line(k)}\n`);
-    for (const w of lint) process.stdout.write(`${w.severity}: ${w.id}: ${w.message}\n  hint: ${w.hint ?? ''}\n`);
+    for (const w of lint)
+      process.stdout.write(`${w.severity}: ${w.id}: ${w.message}\n  hint: ${w.hint ?? ''}\n`);
     return 0;
   } finally {
     await ctx.close();

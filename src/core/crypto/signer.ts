@@ -14,8 +14,8 @@ import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { DOMImplementation, type Element } from '@xmldom/xmldom';
 import * as xmlenc from 'xml-encryption';
 import { InvalidOptionError } from '../errors.ts';
-import { privateKey as cachedPrivateKey } from './key-cache.ts';
 import { NS } from '../xml/namespaces.ts';
+import { privateKey as cachedPrivateKey } from './key-cache.ts';
 
 /** The signature algorithms the SP signs with (RSA PKCS#1 v1.5). */
 export type SignatureAlgorithmName = 'rsa-sha256' | 'rsa-sha512';
@@ -150,7 +150,13 @@ export function unwrapWithKey(wrapped: WrappedKey, key: KeyObject): Buffer {
   if (wrapped.digestMethod) add(method, NS.dsig, 'ds:DigestMethod', { Algorithm: wrapped.digestMethod });
   if (wrapped.mgf) add(method, NS.xenc11, 'xenc11:MGF', { Algorithm: wrapped.mgf });
   if (wrapped.oaepParams) add(method, NS.xenc, 'xenc:OAEPparams', {}, wrapped.oaepParams);
-  add(add(encryptedKey, NS.xenc, 'xenc:CipherData', {}), NS.xenc, 'xenc:CipherValue', {}, wrapped.cipherValue);
+  add(
+    add(encryptedKey, NS.xenc, 'xenc:CipherData', {}),
+    NS.xenc,
+    'xenc:CipherValue',
+    {},
+    wrapped.cipherValue,
+  );
   // xml-encryption accepts a DOM node and a KeyObject at run time (its typings say string).
   const decryptKeyInfo = xmlenc.decryptKeyInfo as unknown as (
     doc: Element,

@@ -93,7 +93,13 @@ export function encodeLogoutMessage(input: EncodeLogoutInput): OutgoingLogoutMes
  */
 export async function encodeLogoutMessageWith(input: EncodeLogoutInput): Promise<OutgoingLogoutMessage> {
   const relay = input.relayState ? { relayState: input.relayState } : {};
-  const message = { location: input.location, key: input.key, xml: input.xml, signing: input.signing, ...relay };
+  const message = {
+    location: input.location,
+    key: input.key,
+    xml: input.xml,
+    signing: input.signing,
+    ...relay,
+  };
   switch (input.binding) {
     case 'redirect':
       return { binding: 'redirect', url: await redirectBindingUrlWith(message) };

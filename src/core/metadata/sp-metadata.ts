@@ -108,7 +108,9 @@ function unsignedSpMetadata(sp: SpIdentity, options: SpMetadataOptions): { xml: 
     `  <md:SPSSODescriptor protocolSupportEnumeration="${NS.protocol}" AuthnRequestsSigned="${options.authnRequestsSigned ?? true}" WantAssertionsSigned="${options.wantAssertionsSigned ?? true}">`,
     // During a key rollover the next key is published beside the active one (IdPs that read our metadata
     // trust it before we sign with it), and every non-retired encryption key (we decrypt with each).
-    ...(sp.published?.signing ?? [sp.signing.certificatePem]).flatMap((pem) => keyDescriptor('signing', pem, [])),
+    ...(sp.published?.signing ?? [sp.signing.certificatePem]).flatMap((pem) =>
+      keyDescriptor('signing', pem, []),
+    ),
     ...(sp.published?.encryption ?? [sp.encryption.certificatePem]).flatMap((pem) =>
       keyDescriptor('encryption', pem, SP_ENCRYPTION_METHODS),
     ),

@@ -112,7 +112,10 @@ export function postBindingForm(message: OutgoingMessage): {
 } {
   const action = httpUrl(message.location);
   const xml = message.signing
-    ? signXml(message.xml, { ...enveloped(message.xml, message.signing), privateKeyPem: pemOf(message.signing) })
+    ? signXml(message.xml, {
+        ...enveloped(message.xml, message.signing),
+        privateKeyPem: pemOf(message.signing),
+      })
     : message.xml;
   return postFields(action, message, xml);
 }
@@ -131,7 +134,10 @@ export async function postBindingFormWith(message: OutgoingMessage): Promise<{
 }> {
   const action = httpUrl(message.location);
   const xml = message.signing
-    ? await signXmlWith(message.xml, { ...enveloped(message.xml, message.signing), signer: signerOf(message.signing) })
+    ? await signXmlWith(message.xml, {
+        ...enveloped(message.xml, message.signing),
+        signer: signerOf(message.signing),
+      })
     : message.xml;
   return postFields(action, message, xml);
 }

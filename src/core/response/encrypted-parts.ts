@@ -73,7 +73,9 @@ export function readEncryptedParts(encrypted: Element): EncryptedParts {
   // Only a hint for which key to try first: read leniently (the first of each), never refused.
   const keyInfo = childElements(encryptedKey, NS.dsig, 'KeyInfo')[0];
   const x509Data = keyInfo ? childElements(keyInfo, NS.dsig, 'X509Data')[0] : undefined;
-  const namedCertificate = textOf(x509Data ? childElements(x509Data, NS.dsig, 'X509Certificate')[0] : undefined);
+  const namedCertificate = textOf(
+    x509Data ? childElements(x509Data, NS.dsig, 'X509Certificate')[0] : undefined,
+  );
   const keyName = textOf(keyInfo ? childElements(keyInfo, NS.dsig, 'KeyName')[0] : undefined)?.trim();
   return {
     blockAlgorithm: requiredMethod(encryptedData, 'EncryptedData').getAttribute('Algorithm') ?? '',

@@ -104,7 +104,7 @@ export async function signXmlWith(xml: string, options: SignXmlWithOptions): Pro
           .then((value) => callback(null, Buffer.from(value).toString('base64')), callback);
       }
       verifySignature(): boolean {
-        throw new Error('verification is not this algorithm\'s job');
+        throw new Error("verification is not this algorithm's job");
       }
       getAlgorithmName(): string {
         return algorithm.signature;

@@ -13,9 +13,9 @@
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { KeyRing } from '../../keys/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
-import type { KeyRing } from '../../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';

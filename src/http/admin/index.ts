@@ -7,8 +7,9 @@
  * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, testRuns }));
  * ```
  */
-import type { KeyRing } from '../../keys/key-ring.ts';
+
 import express, { type Router } from 'express';
+import type { KeyRing } from '../../keys/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';

@@ -7,7 +7,7 @@
  *   POST /keys/:id/retire      active | next -> retired
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
-import type { KeyRing } from '../../keys/key-ring.ts';
+import type { KeyRing } from '../../keys/index.ts';
 import type { ChangeContext } from '../../sp/change-context.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { AdminSession } from './auth.ts';
@@ -62,8 +62,10 @@ export function mountKeyPages(router: Router, deps: KeyPageDeps): void {
       const fields = req.body as Record<string, string>;
       const use = fields.use === 'encryption' ? 'encryption' : 'signing';
       const connectionId = fields.connectionId ? fields.connectionId : undefined;
-      await deps.flashing(session, `A next ${use} key was generated: give the IdPs its certificate, then promote it.`, () =>
-        keyRing.generate({ use, connectionId }, PAGE_CONTEXT),
+      await deps.flashing(
+        session,
+        `A next ${use} key was generated: give the IdPs its certificate, then promote it.`,
+        () => keyRing.generate({ use, connectionId }, PAGE_CONTEXT),
       );
       await back(res, session);
     }),
@@ -75,8 +77,10 @@ export function mountKeyPages(router: Router, deps: KeyPageDeps): void {
       ...form,
       signedIn(async (req, res, session) => {
         const id = req.params.id as string;
-        await deps.flashing(session, `Key ${id} ${verb === 'promote' ? 'is now active' : 'is retired'}.`, () =>
-          verb === 'promote' ? keyRing.promote(id, PAGE_CONTEXT) : keyRing.retire(id, PAGE_CONTEXT),
+        await deps.flashing(
+          session,
+          `Key ${id} ${verb === 'promote' ? 'is now active' : 'is retired'}.`,
+          () => (verb === 'promote' ? keyRing.promote(id, PAGE_CONTEXT) : keyRing.retire(id, PAGE_CONTEXT)),
         );
         await back(res, session);
       }),

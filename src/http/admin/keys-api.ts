@@ -10,7 +10,7 @@
  */
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
-import type { KeyRing } from '../../keys/key-ring.ts';
+import type { KeyRing } from '../../keys/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ChangeContext } from '../../sp/change-context.ts';
 
@@ -66,7 +66,10 @@ export function keysApi(keyRing: KeyRing): Router {
       certificatePem !== undefined && keyRef !== undefined
         ? await keyRing.add({ use, connectionId, certificatePem, keyRef }, API_CONTEXT)
         : await keyRing.generate({ use, connectionId }, API_CONTEXT);
-    res.status(201).location(`${req.baseUrl}/${encodeURIComponent(key.id)}`).json(key);
+    res
+      .status(201)
+      .location(`${req.baseUrl}/${encodeURIComponent(key.id)}`)
+      .json(key);
   });
 
   router.get('/:id', async (req, res) => {

@@ -8,8 +8,8 @@ export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
-import { MemorySpKeyStore } from './sp-keys.ts';
 import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';
+import { MemorySpKeyStore } from './sp-keys.ts';
 import { MemoryUserStore } from './users.ts';
 
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';

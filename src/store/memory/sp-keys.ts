@@ -1,10 +1,5 @@
 /** The SP key ring in process memory (the `memory:` backend and tests). */
-import {
-  clipFetchBy,
-  type MetadataFetchRecord,
-  type SpKeyRecord,
-  type SpKeyStore,
-} from '../sp-keys.ts';
+import { clipFetchBy, type MetadataFetchRecord, type SpKeyRecord, type SpKeyStore } from '../sp-keys.ts';
 
 /**
  * An in-memory {@link SpKeyStore}. Records are copied in and out, as a database would.

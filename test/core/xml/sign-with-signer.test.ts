@@ -8,7 +8,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pemSigner, type Signer } from '../../../src/core/crypto/signer.ts';
 import { NS } from '../../../src/core/xml/namespaces.ts';
-import { signRedirectQuery, signRedirectQueryWith, signXml, signXmlWith } from '../../../src/core/xml/sign.ts';
+import {
+  signRedirectQuery,
+  signRedirectQueryWith,
+  signXml,
+  signXmlWith,
+} from '../../../src/core/xml/sign.ts';
 import { xmlsecVerify } from '../xmlsec.ts';
 
 const key = (name: string) => readFileSync(new URL(`../../fixtures/keys/${name}`, import.meta.url), 'utf8');
@@ -36,22 +41,38 @@ describe('signXmlWith', () => {
     expect(async).toBe(signXml(request(), { ...options, privateKeyPem: sp.privateKeyPem }));
     // The signer saw the canonical SignedInfo only, never the document.
     expect(seen).toHaveLength(1);
-    expect(seen[0]!.toString()).toMatch(/^<ds:SignedInfo xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#">/);
+    expect(seen[0]!.toString()).toMatch(
+      /^<ds:SignedInfo xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#">/,
+    );
     expect(seen[0]!.toString()).not.toContain('AuthnRequest');
-    const verified = await xmlsecVerify(async, sp.certificatePem, 'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest');
+    const verified = await xmlsecVerify(
+      async,
+      sp.certificatePem,
+      'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest',
+    );
     expect(verified.ok, verified.output).toBe(true);
   });
 
   it('signs with SHA-512 when asked, and xmlsec1 refuses a signature made over other bytes', async () => {
     const inner = pemSigner(sp.privateKeyPem);
-    const options = { certificatePem: sp.certificatePem, referenceId: '_req1', algorithm: 'rsa-sha512' as const };
+    const options = {
+      certificatePem: sp.certificatePem,
+      referenceId: '_req1',
+      algorithm: 'rsa-sha512' as const,
+    };
     const good = await signXmlWith(request(), { ...options, signer: inner });
     expect(good).toContain('xmldsig-more#rsa-sha512');
-    const ok = await xmlsecVerify(good, sp.certificatePem, 'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest');
+    const ok = await xmlsecVerify(
+      good,
+      sp.certificatePem,
+      'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest',
+    );
     expect(ok.ok, ok.output).toBe(true);
     const liar: Signer = { sign: (_data, algorithm) => inner.sign(Buffer.from('something else'), algorithm) };
     const bad = await signXmlWith(request(), { ...options, signer: liar });
-    expect((await xmlsecVerify(bad, sp.certificatePem, 'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest')).ok).toBe(false);
+    expect(
+      (await xmlsecVerify(bad, sp.certificatePem, 'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest')).ok,
+    ).toBe(false);
   });
 
   it('passes a signer failure through as the rejection', async () => {

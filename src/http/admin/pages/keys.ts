@@ -3,7 +3,7 @@
  * `next` key (global or for one connection), and the key lint per connection.
  */
 import type { LintWarning } from '../../../core/metadata/lint.ts';
-import type { SpKeyView } from '../../../keys/key-ring.ts';
+import type { SpKeyView } from '../../../keys/index.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import { csrfField } from './layout.ts';
 
