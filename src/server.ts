@@ -20,8 +20,10 @@ import type { KeyResolver } from './keys/index.ts';
 import { KeyRing } from './keys/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
+import { createTxtResolver } from './sp/domain-verification.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
 import { MetadataRefresher } from './sp/metadata-refresh.ts';
+import { OrganizationService } from './sp/organization-service.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
@@ -39,6 +41,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** Organizations and their domains (admin API, page, CLI). */
+  organizations: OrganizationService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   /** The SP key ring (rollover, keys outside the process), on the same stores. */
@@ -139,10 +143,16 @@ export async function createAppServer(
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
   });
+  const organizations = new OrganizationService({
+    sp,
+    logger,
+    resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
+  });
   const connections = new ConnectionService({
     sp,
     health,
     logger,
+    organizations,
     keyLint: (connectionId) => keyRing.lint(connectionId),
   });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
@@ -169,7 +179,7 @@ export async function createAppServer(
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
-    devIdp = await mountDevIdp(app, config, sp, logger);
+    devIdp = await mountDevIdp(app, config, sp, organizations, logger);
   }
 
   app.use(
@@ -206,6 +216,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    organizations,
     refresher,
     keyRing,
     ...(devIdp ? { devIdp } : {}),
@@ -252,6 +263,7 @@ async function mountDevIdp(
   app: Express,
   config: ResolvedConfig,
   sp: ServiceProvider,
+  organizations: OrganizationService,
   logger: Logger,
 ): Promise<DevIdp> {
   const { pair } = await loadOrCreateKeyPair(
@@ -278,6 +290,11 @@ async function mountDevIdp(
   app.use('/idp', devIdp.router);
   const now = new Date();
   const existing = await sp.stores.connections.get(DEV_CONNECTION_ID);
+  // The dev connection belongs to an organization like every other: its own, unless an admin moved it.
+  const organizationId = existing?.organizationId ?? DEV_CONNECTION_ID;
+  await organizations.ensure(organizationId, 'Development IdP (embedded)', {
+    actor: { kind: 'system', name: 'dev-idp' },
+  });
   const connection = connectionFromMetadata(
     {
       id: DEV_CONNECTION_ID,
@@ -288,6 +305,7 @@ async function mountDevIdp(
     },
     now,
   );
+  connection.organizationId = organizationId;
   await sp.stores.connections.put(existing ? { ...connection, createdAt: existing.createdAt } : connection);
   logger.info('dev_idp.ready', {
     metadata: `${config.baseUrl}/idp/metadata`,

@@ -16,6 +16,14 @@ export const ADMIN_ERROR_CODES = {
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
   KEY_NOT_FOUND: 'No SP key with this id exists in the key ring.',
   KEY_TRANSITION_REFUSED: 'The SP key cannot make this state change (next -> active -> retired).',
+  ORGANIZATION_NOT_FOUND: 'There is no organization with this id.',
+  ORGANIZATION_EXISTS: 'An organization with this id already exists.',
+  ORGANIZATION_HAS_CONNECTIONS: 'The organization still owns connections.',
+  DOMAIN_INVALID: 'This is not a domain name an email address can have.',
+  DOMAIN_TAKEN: 'The domain already belongs to another organization.',
+  DOMAIN_NOT_FOUND: 'The organization does not claim this domain.',
+  DOMAIN_VERIFICATION_FAILED: 'The DNS TXT record that proves control of the domain was not found.',
+  DNS_UNAVAILABLE: 'The DNS resolver could not be reached or did not answer.',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

@@ -31,6 +31,14 @@ export const policySchema = z.strictObject({
   signAuthnRequests: z.boolean().optional(),
   logoutIssuerAliases: z.array(z.string().min(1).max(1024)).max(10).optional(),
   allowSoapLogoutWithoutDestination: z.boolean().optional(),
+  acceptedAuthnContexts: z.array(z.string().min(1).max(1024)).max(20).optional(),
+  requestedAuthnContext: z
+    .strictObject({
+      classRefs: z.array(z.string().min(1).max(1024)).min(1).max(10),
+      comparison: z.enum(['exact', 'minimum', 'maximum', 'better']).default('exact'),
+    })
+    .nullable()
+    .optional(),
 });
 
 const presetSchema = z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]);
@@ -60,6 +68,8 @@ export const createConnectionSchema = z
     ownSpEntityId: z.boolean().optional(),
     /** Pinned certificate(s) (PEM or base64) that must have signed the metadata. */
     metadataSigningCertificates: z.array(certificateText).min(1).max(5).optional(),
+    /** The organization that owns the connection; without one, the connection gets an organization of its own. */
+    organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
   .refine((v) => (v.metadataXml === undefined) !== (v.metadataUrl === undefined), {
     message: 'give exactly one of metadataXml or metadataUrl',
@@ -89,6 +99,8 @@ export const updateConnectionSchema = z
     idpEntityId: z.string().min(1).max(1024).optional(),
     spEntityId: z.string().min(1).max(1024).nullable().optional(),
     metadataSigningCertificates: z.array(certificateText).min(1).max(5).nullable().optional(),
+    /** Moves the connection to another (existing) organization. */
+    organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
   .refine((v) => !(v.metadataXml !== undefined && typeof v.metadataUrl === 'string'), {
     message: 'give metadataXml or metadataUrl, not both',

@@ -10,7 +10,7 @@ import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadataWith } from '../core/metadata/sp-metadata.ts';
 import { buildAuthnRequest, chooseSsoBinding, encodeAuthnRequest } from '../core/request/authn-request.ts';
-import { validateResponse } from '../core/response/validate-response.ts';
+import { type RequestAuthnRequirements, validateResponse } from '../core/response/validate-response.ts';
 import type {
   Connection,
   KeyPair,
@@ -20,7 +20,14 @@ import type {
   ValidatedAssertion,
 } from '../core/types.ts';
 import type { KeyRing } from '../keys/index.ts';
-import type { SessionRecord, Stores } from '../store/types.ts';
+import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
+import type {
+  OrganizationStore,
+  PendingRequest,
+  RequestAuthn,
+  SessionRecord,
+  Stores,
+} from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -75,6 +82,22 @@ export type SignInEvent =
   | { ok: true; connectionId: string; at: Date; result: SignInResult }
   | { ok: false; connectionId: string; at: Date; error: unknown };
 
+/** Input of {@link ServiceProvider.startLogin}. */
+export interface LoginInput {
+  returnTo?: unknown;
+  browserKey: string;
+  /** Ask the IdP to authenticate the user afresh (ForceAuthn="true"), e.g. before changing billing. */
+  forceAuthn?: boolean;
+  /**
+   * Refuse the response (SAML_AUTHN_TOO_OLD) when the user authenticated at the IdP more than this many
+   * seconds ago (plus the connection's clock skew). With `forceAuthn` the IdP is asked to make it fresh.
+   */
+  maxAge?: number;
+}
+
+/** The longest maxAge accepted: a day. Longer is no step-up, and a typo should not silently mean "any". */
+export const MAX_STEP_UP_AGE_SECONDS = 86_400;
+
 export type LoginStart =
   | { binding: 'redirect'; requestId: string; url: string }
   | { binding: 'post'; requestId: string; action: string; fields: Record<string, string> };
@@ -99,6 +122,8 @@ export class ServiceProvider {
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
+  /** The stores' organizations, or an in-process store when the stores have none (a hand-built `Stores`). */
+  readonly organizations: OrganizationStore;
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
   readonly #keyRing: Pick<KeyRing, 'keysFor'> | undefined;
   readonly #sessionTtlMs: number;
@@ -115,6 +140,7 @@ export class ServiceProvider {
     this.entityId = options.entityId;
     this.routePrefix = `/${(options.routePrefix ?? '/saml').replace(/^\/+|\/+$/g, '')}`;
     this.stores = options.stores;
+    this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
     this.#keys = options.keys;
     this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
@@ -200,15 +226,19 @@ export class ServiceProvider {
    * Starts SP-initiated SSO: builds a signed AuthnRequest for the binding the IdP offers and records the
    * request ID against this browser.
    */
-  async startLogin(
-    connectionId: string,
-    input: { returnTo?: unknown; browserKey: string },
-  ): Promise<LoginStart> {
+  async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
     const connection = await this.connection(connectionId);
     const sp = await this.spIdentityFor(connection);
     const now = this.#now();
+    const authn = stepUpOf(input);
     const { binding } = chooseSsoBinding(connection);
-    const request = buildAuthnRequest({ sp, connection, binding, now });
+    const request = buildAuthnRequest({
+      sp,
+      connection,
+      binding,
+      now,
+      ...(authn?.forceAuthn ? { forceAuthn: true } : {}),
+    });
     const returnTo = safeReturnTo(input.returnTo);
     await this.#makeRoomForBrowser(input.browserKey, connectionId, now);
     await this.stores.requests.save({
@@ -216,6 +246,7 @@ export class ServiceProvider {
       connectionId,
       browserKey: input.browserKey,
       returnTo,
+      ...(authn ? { authn } : {}),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
     });
@@ -289,6 +320,7 @@ export class ServiceProvider {
       },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
+      requestRequirements: requirementsOf(pending),
     }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));
 
     const firstUse = await this.stores.replay.remember(
@@ -324,6 +356,7 @@ export class ServiceProvider {
       connectionId,
       nameId: assertion.nameId,
       ...(assertion.sessionIndex !== undefined ? { sessionIndex: assertion.sessionIndex } : {}),
+      ...sessionAuthnOf(assertion),
       createdAt: now,
       expiresAt: this.#sessionExpiry(now, assertion.sessionNotOnOrAfter),
     };
@@ -395,6 +428,49 @@ export class ServiceProvider {
     const idpLimit = sessionNotOnOrAfter?.getTime() ?? Number.POSITIVE_INFINITY;
     return new Date(Math.min(cap, idpLimit));
   }
+}
+
+function stepUpOf(input: LoginInput): RequestAuthn | undefined {
+  const { forceAuthn, maxAge } = input;
+  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > MAX_STEP_UP_AGE_SECONDS)) {
+    throw new InvalidOptionError(
+      `startLogin: maxAge must be a whole number of seconds from 0 to ${MAX_STEP_UP_AGE_SECONDS}, got ${String(maxAge)}.`,
+    );
+  }
+  if (!forceAuthn && maxAge === undefined) return undefined;
+  return {
+    ...(forceAuthn ? { forceAuthn: true } : {}),
+    ...(maxAge !== undefined ? { maxAgeSeconds: maxAge } : {}),
+  };
+}
+
+/** What each outstanding request of this browser demanded, for the validator's authn-context check. */
+function requirementsOf(
+  pending: readonly PendingRequest[],
+): Map<string, RequestAuthnRequirements> | undefined {
+  const demanding = pending.filter((p) => p.authn);
+  if (demanding.length === 0) return undefined;
+  return new Map(
+    demanding.map((p) => [
+      p.requestId,
+      {
+        ...(p.authn?.maxAgeSeconds !== undefined ? { maxAgeSeconds: p.authn.maxAgeSeconds } : {}),
+        ...(p.authn?.forceAuthn ? { forceAuthnSince: p.createdAt } : {}),
+      },
+    ]),
+  );
+}
+
+function sessionAuthnOf(assertion: ValidatedAssertion): { authn?: SessionRecord['authn'] } {
+  if (assertion.authnInstant === undefined && assertion.authnContextClassRef === undefined) return {};
+  return {
+    authn: {
+      ...(assertion.authnInstant ? { instant: assertion.authnInstant } : {}),
+      ...(assertion.authnContextClassRef !== undefined
+        ? { contextClassRef: assertion.authnContextClassRef }
+        : {}),
+    },
+  };
 }
 
 function replayKey(connectionId: string, assertionId: string): string {

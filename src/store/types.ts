@@ -6,11 +6,13 @@
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 import type { SpKeyStore } from './sp-keys.ts';
 
 export type * from './connection-health.ts';
+export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
 export type * from './sp-keys.ts';
@@ -53,8 +55,23 @@ export interface SessionRecord {
   connectionId: string;
   nameId: NameId;
   sessionIndex?: string;
+  /** When and how the IdP authenticated the user (AuthnStatement), shown by `/me`, checked by step-up. */
+  authn?: SessionAuthn;
   createdAt: Date;
   expiresAt: Date;
+}
+
+/** The AuthnStatement facts a session keeps. */
+export interface SessionAuthn {
+  instant?: Date;
+  contextClassRef?: string;
+}
+
+/** What a step-up sign-in demanded of the IdP (sent as ForceAuthn, checked against AuthnInstant). */
+export interface RequestAuthn {
+  forceAuthn?: boolean;
+  /** The AuthnInstant must be at most this many seconds old when the response arrives. */
+  maxAgeSeconds?: number;
 }
 
 export interface SessionStore {
@@ -85,6 +102,8 @@ export interface PendingRequest {
   /** Binds the request to the browser that started it (a random value kept in a cookie). */
   browserKey: string;
   returnTo: string;
+  /** Step-up demands of this sign-in; absent for an ordinary one. */
+  authn?: RequestAuthn;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -136,6 +155,11 @@ export interface Stores {
    * compiling; without it the SP uses its key files alone.
    */
   spKeys?: SpKeyStore;
+  /**
+   * Organizations (customers) and their email domains. Optional so that a hand-built `Stores` keeps
+   * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).
+   */
+  organizations?: OrganizationStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

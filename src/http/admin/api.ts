@@ -8,6 +8,7 @@
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
  *   /keys                                    the SP key ring (keys-api.ts)
+ *   /organizations...                         organizations and their domains (organization-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
@@ -16,13 +17,17 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { KeyRing } from '../../keys/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { keysApi } from './keys-api.ts';
+import { organizationApi } from './organization-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
+  /** Organizations (/organizations routes). Default: the connection service's. */
+  organizations?: OrganizationService;
   /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   logger: Logger;
@@ -87,6 +92,7 @@ export function adminApi(options: AdminApiOptions): Router {
   });
 
   if (options.keyRing) router.use('/keys', keysApi(options.keyRing));
+  router.use(organizationApi(options.organizations ?? connections.organizations, logger));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));
