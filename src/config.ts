@@ -108,13 +108,38 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(5_000, 100, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: millis(10_000, 100, 600_000),
+  // Sign-in traces (issue #13): how long they are kept, how many at most, and how many unverified attempts
+  // (anybody's POSTs) are traced per connection and minute.
+  TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  TRACE_MAX_COUNT: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  TRACE_UNVERIFIED_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(60),
+  // 32 bytes, base64: seals captured raw messages. Unset: derived from the SP encryption key (HKDF).
+  TRACE_CAPTURE_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || Buffer.from(v, 'base64').length === 32, '32 bytes, base64-encoded'),
+  // Who end users should contact when a sign-in fails (an address, a phone number or a URL).
+  SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
+  // Prometheus text at GET /metrics: off unless asked for, and then only for the bearer of METRICS_TOKEN.
+  METRICS: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
 });
 
 /** Rules across variables. */
-const checkedEnvSchema = envSchema.refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
-});
+const checkedEnvSchema = envSchema
+  .refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+  })
+  .refine((e) => !isOn(e.METRICS) || e.METRICS_TOKEN !== undefined, {
+    path: ['METRICS_TOKEN'],
+    message:
+      'is required when METRICS=on (Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`)',
+  });
+
+function isOn(value: string): boolean {
+  return ['on', 'true', '1'].includes(value);
+}
 
 export interface ResolvedConfig {
   port: number;
@@ -137,6 +162,17 @@ export interface ResolvedConfig {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** SIGTERM/SIGINT: in-flight requests get this long to finish; the process exits by then at the latest. */
   shutdownTimeoutMs: number;
+  /** Sign-in traces: retention, size cap, unverified budget and the raw-capture key (TRACE_*). */
+  traces: {
+    retentionDays: number;
+    maxCount: number;
+    unverifiedPerMinute: number;
+    captureKey?: Buffer;
+  };
+  /** SUPPORT_CONTACT: shown on the end-user error page. */
+  supportContact?: string;
+  /** METRICS=on: Prometheus text at GET /metrics for the bearer of `token` (METRICS_TOKEN). */
+  metrics?: { token: string };
   /** DNS_SERVERS: the resolvers domain verification asks; unset, the system's. */
   dnsServers?: readonly string[];
   /**
@@ -201,6 +237,14 @@ export function loadConfig(
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    traces: Object.freeze({
+      retentionDays: e.TRACE_RETENTION_DAYS,
+      maxCount: e.TRACE_MAX_COUNT,
+      unverifiedPerMinute: e.TRACE_UNVERIFIED_PER_MINUTE,
+      ...(e.TRACE_CAPTURE_KEY ? { captureKey: Buffer.from(e.TRACE_CAPTURE_KEY, 'base64') } : {}),
+    }),
+    ...(e.SUPPORT_CONTACT ? { supportContact: e.SUPPORT_CONTACT } : {}),
+    ...(isOn(e.METRICS) && e.METRICS_TOKEN ? { metrics: Object.freeze({ token: e.METRICS_TOKEN }) } : {}),
     ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
     homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
   });

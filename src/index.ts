@@ -13,6 +13,8 @@
  * app.use(accountRoutes(sp));
  * ```
  */
+
+export * from './audit/index.ts';
 export { loadConfig, type ResolvedConfig } from './config.ts';
 export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
 export {
@@ -82,8 +84,10 @@ export {
   type KeyRingOptions,
   type SpKeyView,
 } from './keys/index.ts';
+export * from './metrics/index.ts';
 export { createAppServer, loadSpKeys, openKeyRing } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
+export { type Actor, type ChangeContext, UNKNOWN_ACTOR } from './sp/change-context.ts';
 export {
   type CreateConnectionInput,
   createConnectionSchema,
@@ -131,9 +135,12 @@ export {
 } from './sp/organization-service.ts';
 export { safeReturnTo } from './sp/return-to.ts';
 export {
+  type AcsInput,
+  type ClientFacts,
   type LoginStart,
   ServiceProvider,
   type ServiceProviderOptions,
+  type SignInAttempt,
   type SignInEvent,
   type SignInFacts,
   type SignInResult,
@@ -149,3 +156,13 @@ export { openStores } from './store/index.ts';
 export { DomainTakenError, isDomainTaken } from './store/organizations.ts';
 export { StoreNotReadyError } from './store/readiness.ts';
 export type * from './store/types.ts';
+export {
+  captureKey,
+  newTraceId,
+  normalizeTraceId,
+  startTraceSweeper,
+  TraceService,
+  type TraceServiceOptions,
+  type TraceView,
+  traceView,
+} from './trace/index.ts';

@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import express, { type Express } from 'express';
+import { AdminIdentities } from './audit/admin-identities.ts';
+import { AuditLog } from './audit/audit-log.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { KeyPair } from './core/types.ts';
 import type { DevIdp } from './dev-idp/index.ts';
@@ -14,10 +16,14 @@ import { errorHandler, notFoundHandler } from './http/error-response.ts';
 import { healthRoutes } from './http/health.ts';
 import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
+import { logContext } from './http/log-context.ts';
 import { createLogger, type Logger } from './http/logger.ts';
+import { metricsRoute } from './http/metrics-route.ts';
 import { samlRouter } from './http/saml-router.ts';
 import type { KeyResolver } from './keys/index.ts';
 import { KeyRing } from './keys/index.ts';
+import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
+import type { PrometheusMetrics } from './metrics/prometheus.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { createTxtResolver } from './sp/domain-verification.ts';
@@ -30,8 +36,10 @@ import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemoryStateStore, MemoryTraceStore } from './store/memory/index.ts';
 import { MemorySpKeyStore } from './store/memory/sp-keys.ts';
 import type { Stores } from './store/types.ts';
+import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
 
@@ -47,6 +55,14 @@ export interface AppServer {
   refresher: MetadataRefresher;
   /** The SP key ring (rollover, keys outside the process), on the same stores. */
   keyRing: KeyRing;
+  /** Sign-in and logout traces (issue #13). */
+  traces: TraceService;
+  /** The audit log every admin action is recorded in: pass it to each service as its `audit` port. */
+  audit: AuditLog;
+  /** The admin identities (named admin tokens, ADMIN_TOKEN as "bootstrap"). */
+  identities: AdminIdentities;
+  /** The OpenTelemetry instruments (also `sp.metrics`): the events room counts webhook deliveries here. */
+  metrics: SpMetrics;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -133,19 +149,44 @@ export async function createAppServer(
   // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
   // database), so no load balancer needs sticky sessions for the admin page (issue #11).
   const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
+  // Every ACS and SLO attempt leaves a trace under the ID its error page shows (issue #13).
+  const traces = new TraceService({
+    store: stores.traces ?? new MemoryTraceStore(),
+    state: stores.state ?? new MemoryStateStore(),
+    captureKey: captureKey({
+      spPrivateKeyPem: keys.encryption.privateKeyPem,
+      ...(config.traces.captureKey ? { explicitKey: config.traces.captureKey } : {}),
+    }),
+    retentionDays: config.traces.retentionDays,
+    maxCount: config.traces.maxCount,
+    unverifiedPerMinute: config.traces.unverifiedPerMinute,
+    onProblem: (event, fields) => logger.warn(event, fields),
+  });
+  // METRICS=on: this server's own MeterProvider read by the Prometheus exporter (the SDK loads only then).
+  const prometheus = config.metrics ? await loadPrometheus() : undefined;
+  const metrics = createSpMetrics(prometheus?.provider);
+  // Every admin action, whoever performs it (API, page, CLI), lands in one append-only log.
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const identities = new AdminIdentities({
+    ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
+    bootstrapToken: config.adminToken,
+    audit,
+  });
   const sp = new ServiceProvider({
+    metrics,
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
     keyRing,
     stores,
     onSignInResult: async (event) => {
-      await Promise.all([testRuns.capture(event), recordHealth(event)]);
+      await Promise.all([testRuns.capture(event), recordHealth(event), traces.recordSignIn(event)]);
     },
   });
   const organizations = new OrganizationService({
     sp,
     logger,
+    audit,
     resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
   });
   const connections = new ConnectionService({
@@ -153,6 +194,7 @@ export async function createAppServer(
     health,
     logger,
     organizations,
+    audit,
     keyLint: (connectionId) => keyRing.lint(connectionId),
   });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
@@ -165,6 +207,8 @@ export async function createAppServer(
   const app = express();
   const http = createHttpServer(app, config.http);
   app.disable('x-powered-by');
+  // First: every log line of a request carries its trace ID once it has one.
+  app.use(logContext());
   // Whose X-Forwarded-For to believe (TRUST_PROXY): req.ip keys the admin sign-in throttle.
   app.set('trust proxy', config.trustProxy);
   app.use((_req, res, next) => {
@@ -176,6 +220,8 @@ export async function createAppServer(
 
   // Before everything else: probes must not depend on sessions, cookies or the dev IdP.
   app.use(healthRoutes({ checks: stores.checks, draining: () => http.draining, logger }));
+  if (prometheus && config.metrics)
+    app.use(metricsRoute({ token: config.metrics.token, handle: prometheus.handle }));
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
@@ -187,9 +233,12 @@ export async function createAppServer(
     adminRouter({
       connections,
       adminToken: config.adminToken,
+      audit,
+      identities,
       testRuns,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
+      traces,
       logger,
       keyRing,
     }),
@@ -201,15 +250,18 @@ export async function createAppServer(
       sessionCookieName: config.sessionCookieName,
       logger,
       onMetadataFetch: (connectionId, by) => keyRing.noteMetadataFetch(connectionId, by),
+      traces,
+      supportContact: config.supportContact,
     }),
   );
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
-  app.use(notFoundHandler());
-  app.use(errorHandler({ logger }));
+  app.use(notFoundHandler({ supportContact: config.supportContact }));
+  app.use(errorHandler({ logger, supportContact: config.supportContact }));
 
   let stopSweeper: (() => void) | undefined;
+  let stopTraceSweeper: (() => void) | undefined;
   let closing: Promise<DrainResult> | undefined;
   return {
     app,
@@ -219,6 +271,10 @@ export async function createAppServer(
     organizations,
     refresher,
     keyRing,
+    traces,
+    audit,
+    identities,
+    metrics,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -237,6 +293,11 @@ export async function createAppServer(
             onSweep: (r) =>
               'error' in r ? logger.warn('sessions.sweep_failed', { message: String(r.error) }) : undefined,
           });
+          // Traces past the retention (TRACE_RETENTION_DAYS) or the cap (TRACE_MAX_COUNT) go now and then.
+          stopTraceSweeper = startTraceSweeper(traces, {
+            onSweep: (r) =>
+              'error' in r ? logger.warn('traces.sweep_failed', { message: String(r.error) }) : undefined,
+          });
           resolve({ port: bound, url: config.baseUrl });
         });
       });
@@ -245,14 +306,31 @@ export async function createAppServer(
       closing ??= (async () => {
         const deadline = Date.now() + (options.timeoutMs ?? config.shutdownTimeoutMs);
         stopSweeper?.();
+        stopTraceSweeper?.();
         // In-flight requests still need the stores: close them only once the HTTP side has drained.
         const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
-        await stores.close();
+        await Promise.all([stores.close(), prometheus?.shutdown()]);
         return drained;
       })();
       return closing;
     },
   };
+}
+
+/** The Prometheus exporter, whose SDK packages are optional peer dependencies of the package. */
+async function loadPrometheus(): Promise<PrometheusMetrics> {
+  try {
+    const { createPrometheusMetrics } = await import('./metrics/prometheus.ts');
+    return createPrometheusMetrics();
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(
+        'METRICS=on needs the OpenTelemetry SDK: npm install @opentelemetry/sdk-metrics @opentelemetry/exporter-prometheus',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /**

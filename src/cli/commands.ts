@@ -1,16 +1,22 @@
 /** The command table and the shared plumbing of the CLI. */
+import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { AdminIdentities, AuditLog } from '../audit/index.ts';
 import { loadConfig, type ResolvedConfig } from '../config.ts';
 import type { KeyRing } from '../keys/index.ts';
 import { loadSpKeys, openKeyRing } from '../server.ts';
+import type { ChangeContext } from '../sp/change-context.ts';
 import { ServiceProvider } from '../sp/service-provider.ts';
 import { openStores } from '../store/index.ts';
+import { adminTokensCommand } from './commands/admin-tokens.ts';
+import { auditCommand } from './commands/audit.ts';
 import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { keysCommand } from './commands/keys.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { serveCommand } from './commands/serve.ts';
+import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -27,6 +33,9 @@ export const COMMANDS: Record<string, Command> = {
   users: usersCommand,
   inspect: inspectCommand,
   keys: keysCommand,
+  traces: tracesCommand,
+  'admin-tokens': adminTokensCommand,
+  audit: auditCommand,
 };
 
 export function usage(): string {
@@ -47,6 +56,12 @@ export function usage(): string {
   keys list [--connection ID] | generate --use signing|encryption [--connection ID]
        | add --use USE --cert PEM-FILE --key-ref REF | promote ID | retire ID [--json]
                                          the SP key ring: next -> active -> retired, with dates
+  traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it
+  traces list [--connection ID] [--failed] [--limit N] [--json]
+                                         recent traces, newest first
+  admin-tokens create --name NAME | list | revoke ID [--json]
+                                         named admin tokens (the token is printed once)
+  audit export [--since ISO-TIME]        the audit log as JSON lines
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.
@@ -71,6 +86,11 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
   config: ResolvedConfig;
   sp: ServiceProvider;
   keyRing: KeyRing;
+  /** The audit log on the same store as the server's; CLI changes are recorded there too. */
+  audit: AuditLog;
+  identities: AdminIdentities;
+  /** Who the CLI acts as: `cli:<OS user>`. */
+  change: ChangeContext;
   close: () => Promise<void>;
 }> {
   const config = loadConfig(process.env, options);
@@ -88,9 +108,25 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     keyRing,
     stores,
   });
-  return { config, sp, keyRing, close: () => stores.close() };
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const identities = new AdminIdentities({
+    ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
+    bootstrapToken: config.adminToken,
+    audit,
+  });
+  const change: ChangeContext = { actor: { kind: 'cli', name: `cli:${cliUser()}` } };
+  return { config, sp, keyRing, audit, identities, change, close: () => stores.close() };
 }
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The OS account running the CLI (the audit log's actor name); "unknown" where the OS cannot say. */
+function cliUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

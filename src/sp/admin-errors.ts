@@ -16,6 +16,7 @@ export const ADMIN_ERROR_CODES = {
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
   KEY_NOT_FOUND: 'No SP key with this id exists in the key ring.',
   KEY_TRANSITION_REFUSED: 'The SP key cannot make this state change (next -> active -> retired).',
+  ADMIN_TOKEN_NAME_TAKEN: 'A live admin token already has this name.',
   ORGANIZATION_NOT_FOUND: 'There is no organization with this id.',
   ORGANIZATION_EXISTS: 'An organization with this id already exists.',
   ORGANIZATION_HAS_CONNECTIONS: 'The organization still owns connections.',

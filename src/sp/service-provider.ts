@@ -10,7 +10,11 @@ import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
 import { buildSpMetadataWith } from '../core/metadata/sp-metadata.ts';
 import { buildAuthnRequest, chooseSsoBinding, encodeAuthnRequest } from '../core/request/authn-request.ts';
-import { type RequestAuthnRequirements, validateResponse } from '../core/response/validate-response.ts';
+import {
+  type CheckTrace,
+  type RequestAuthnRequirements,
+  validateResponse,
+} from '../core/response/validate-response.ts';
 import type {
   Connection,
   KeyPair,
@@ -20,6 +24,7 @@ import type {
   ValidatedAssertion,
 } from '../core/types.ts';
 import type { KeyRing } from '../keys/index.ts';
+import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
 import type {
   OrganizationStore,
@@ -28,6 +33,7 @@ import type {
   SessionRecord,
   Stores,
 } from '../store/types.ts';
+import { newTraceId, peekResponse } from '../trace/index.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -75,12 +81,54 @@ export interface ServiceProviderOptions {
    * errors are swallowed: recording an outcome never changes it.
    */
   onSignInResult?: (event: SignInEvent) => void | Promise<void>;
+  /**
+   * The OpenTelemetry instruments sign-ins and refreshes are counted on. Default: `createSpMetrics()` on the
+   * global MeterProvider of `@opentelemetry/api` (a no-op unless your app registered an SDK).
+   */
+  metrics?: SpMetrics;
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
-export type SignInEvent =
+export type SignInEvent = (
   | { ok: true; connectionId: string; at: Date; result: SignInResult }
-  | { ok: false; connectionId: string; at: Date; error: unknown };
+  | { ok: false; connectionId: string; at: Date; error: unknown }
+) & { attempt?: SignInAttempt };
+
+/** Who sent an ACS request, for the trace (the HTTP adapter fills it in; the SP never reads it). */
+export interface ClientFacts {
+  ip?: string;
+  userAgent?: string;
+}
+
+/** What the SP learnt while it handled one ACS attempt: the trace's raw material (issue #13). */
+export interface SignInAttempt {
+  /** The ID the end-user page, the log and the trace share. */
+  traceId: string;
+  /** The whole checklist, as `saml-sp inspect` prints it (empty when the message never reached it). */
+  checks: CheckTrace[];
+  /**
+   * True when a signature verified and the message answered a pending request of this browser (always true
+   * for a sign-in that succeeded). Only such a failure may change what an admin sees (connection health):
+   * anyone can POST anything to an ACS.
+   */
+  verified: boolean;
+  /** The connection's display name and organization, once the connection was found. */
+  connectionName?: string;
+  organizationId?: string;
+  client?: ClientFacts;
+  /** The SAMLResponse as posted: kept (sealed) only while an admin captures raw messages. */
+  samlResponse?: string;
+}
+
+/** The input of {@link ServiceProvider.acs}. */
+export interface AcsInput {
+  samlResponse: unknown;
+  relayState?: unknown;
+  browserKey?: string | undefined;
+  /** The trace ID to use (the HTTP adapter makes it first, so its error page shows it); default: a new one. */
+  traceId?: string;
+  client?: ClientFacts;
+}
 
 /** Input of {@link ServiceProvider.startLogin}. */
 export interface LoginInput {
@@ -119,6 +167,8 @@ export const DEFAULT_MAX_PENDING_PER_BROWSER = 10;
 
 export class ServiceProvider {
   readonly baseUrl: string;
+  /** Where sign-ins (here) and metadata refreshes (ConnectionService) are counted. */
+  readonly metrics: SpMetrics;
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
@@ -160,6 +210,7 @@ export class ServiceProvider {
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
+    this.metrics = options.metrics ?? createSpMetrics();
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -273,30 +324,68 @@ export class ServiceProvider {
   }
 
   /** Assertion Consumer Service: validates a SAMLResponse and, only if every check passes, signs the user in. */
-  async acs(
-    connectionId: string,
-    input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
-  ): Promise<SignInResult> {
-    if (!this.#onSignInResult) return this.#acs(connectionId, input);
+  async acs(connectionId: string, input: AcsInput): Promise<SignInResult> {
+    const started = performance.now();
+    const attempt: SignInAttempt = {
+      traceId: input.traceId ?? newTraceId(),
+      checks: [],
+      verified: false,
+      ...(input.client ? { client: input.client } : {}),
+      ...(typeof input.samlResponse === 'string' ? { samlResponse: input.samlResponse } : {}),
+    };
+    const pending: string[] = [];
     let event: SignInEvent;
     try {
-      const result = await this.#acs(connectionId, input);
-      event = { ok: true, connectionId, at: this.#now(), result };
+      const result = await this.#acs(connectionId, input, attempt, pending);
+      attempt.verified = true;
+      event = { ok: true, connectionId, at: this.#now(), result, attempt };
     } catch (error) {
-      event = { ok: false, connectionId, at: this.#now(), error };
+      attempt.verified = answeredThisBrowser(attempt.checks, pending, input.samlResponse);
+      event = { ok: false, connectionId, at: this.#now(), error, attempt };
     }
-    try {
-      await this.#onSignInResult(event);
-    } catch {
-      // Recording an outcome must never change it.
-    }
+    // attempt.connectionName is set once the connection loaded: only stored connections become metric labels.
+    this.#count(event, attempt.connectionName !== undefined, (performance.now() - started) / 1000);
+    await this.#report(event);
     if (!event.ok) throw event.error;
     return event.result;
   }
 
+  /**
+   * Reports an ACS attempt refused before the SP saw it (the HTTP adapter could not read the body), so that
+   * it is traced like every other attempt. Never throws.
+   */
+  async reportAcsRefusal(
+    connectionId: string,
+    error: unknown,
+    facts: { traceId: string; client?: ClientFacts },
+  ): Promise<void> {
+    const attempt: SignInAttempt = { traceId: facts.traceId, checks: [], verified: false };
+    if (facts.client) attempt.client = facts.client;
+    await this.#report({ ok: false, connectionId, at: this.#now(), error, attempt });
+  }
+
+  async #report(event: SignInEvent): Promise<void> {
+    try {
+      await this.#onSignInResult?.(event);
+    } catch {
+      // Recording an outcome must never change it.
+    }
+  }
+
+  #count(event: SignInEvent, known: boolean, seconds: number): void {
+    const code = event.ok ? 'none' : errorCodeLabel(event.error);
+    // Only stored connections become labels: a stranger must not grow the label set by inventing ids.
+    const connection = known ? event.connectionId : '(unknown)';
+    const outcome = event.ok ? 'success' : 'failure';
+    this.metrics.signIns.add(1, { connection, outcome, error_code: code });
+    this.metrics.acsDuration.record(seconds, { connection, outcome });
+  }
+
   async #acs(
     connectionId: string,
-    input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
+    input: AcsInput,
+    attempt: SignInAttempt,
+    pendingIds: string[],
   ): Promise<SignInResult> {
     if (typeof input.samlResponse !== 'string' || input.samlResponse.length === 0) {
       throw new SamlSpError('SAML_MESSAGE_MISSING', 'The POST body has no SAMLResponse field.', {
@@ -304,11 +393,14 @@ export class ServiceProvider {
       });
     }
     const connection = await this.connection(connectionId);
+    attempt.connectionName = connection.displayName;
+    if (connection.organizationId) attempt.organizationId = connection.organizationId;
     const sp = await this.spIdentityFor(connection);
     const now = this.#now();
     const pending = input.browserKey
       ? await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)
       : [];
+    pendingIds.push(...pending.map((p) => p.requestId));
 
     const assertion = await validateResponse(input.samlResponse, {
       connection,
@@ -320,6 +412,7 @@ export class ServiceProvider {
       },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
+      trace: attempt.checks,
       requestRequirements: requirementsOf(pending),
     }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));
 
@@ -428,6 +521,29 @@ export class ServiceProvider {
     const idpLimit = sessionNotOnOrAfter?.getTime() ?? Number.POSITIVE_INFINITY;
     return new Date(Math.min(cap, idpLimit));
   }
+}
+
+/**
+ * Whether a refused message may speak for the connection: a signature verified (response or assertion) and
+ * the message answered a pending request of this browser. When the InResponseTo check ran, its outcome says
+ * so (an unsolicited message answers no request); when an earlier check failed after a signature verified,
+ * the signed claim decides: the assertion's SubjectConfirmationData InResponseTo, or the Response's when the
+ * Response signature verified. (An encrypted assertion cannot be read here: such a refusal stays unverified.)
+ */
+function answeredThisBrowser(checks: CheckTrace[], pendingIds: string[], samlResponse: unknown): boolean {
+  const passed = (id: CheckTrace['check']) => checks.some((c) => c.check === id && c.status === 'pass');
+  const responseSigned = passed('response-signature');
+  if (!responseSigned && !passed('assertion-signature')) return false;
+  const inResponseTo = checks.find((c) => c.check === 'in-response-to');
+  if (inResponseTo?.status === 'pass') return inResponseTo.detail === undefined;
+  if (inResponseTo?.status === 'fail' || pendingIds.length === 0) return false;
+  const claims = peekResponse(samlResponse);
+  if (!claims) return false;
+  const claimed = [
+    ...claims.inResponseTo.confirmations,
+    ...(responseSigned && claims.inResponseTo.response ? [claims.inResponseTo.response] : []),
+  ];
+  return claimed.some((id) => pendingIds.includes(id));
 }
 
 function stepUpOf(input: LoginInput): RequestAuthn | undefined {

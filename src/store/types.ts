@@ -5,17 +5,21 @@
  * Times are `Date` objects in and out; adapters store them however suits the backend.
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
+import type { AdminTokenStore, AuditLogStore } from './audit.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 import type { SpKeyStore } from './sp-keys.ts';
+import type { TraceStore } from './traces.ts';
 
+export type * from './audit.ts';
 export type * from './connection-health.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
 export type * from './sp-keys.ts';
+export type * from './traces.ts';
 
 export interface ConnectionStore {
   get(id: string): Promise<Connection | undefined>;
@@ -148,6 +152,11 @@ export interface Stores {
    * reason as `connectionHealth`: without them the server keeps them in process memory (one instance only).
    */
   state?: StateStore;
+  /**
+   * Sign-in and logout traces (issue #13). Optional like `connectionHealth`: without it the server keeps
+   * them in process memory.
+   */
+  traces?: TraceStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
   /**
@@ -155,6 +164,12 @@ export interface Stores {
    * compiling; without it the SP uses its key files alone.
    */
   spKeys?: SpKeyStore;
+  /**
+   * The append-only audit log of admin actions, and the named admin tokens (issue #13). Optional for the same
+   * reason as `connectionHealth`: without them the server keeps both in process memory.
+   */
+  auditLog?: AuditLogStore;
+  adminTokens?: AdminTokenStore;
   /**
    * Organizations (customers) and their email domains. Optional so that a hand-built `Stores` keeps
    * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).

@@ -9,10 +9,16 @@
  *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
  *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
  *   GET  /keys, POST /keys[/:id/promote|retire]  the SP key ring (key-page-routes.ts)
+ *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
+ *   /admin-tokens, /audit                   named admin tokens and the audit log (./audit-page-routes.ts)
+ *
+ * The sign-in form accepts ADMIN_TOKEN or any live named token; the session remembers which identity signed
+ * in, and every change made through the page is recorded under that name.
  *
  * Every POST carries the session's CSRF token.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import { isSamlSpError } from '../../core/errors.ts';
 import type { AttributeMapping, MappedField } from '../../core/types.ts';
 import type { KeyRing } from '../../keys/index.ts';
@@ -20,10 +26,12 @@ import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { newToken } from '../../sp/tokens.ts';
+import type { TraceService } from '../../trace/index.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../logger.ts';
-import { type AdminSession, type AdminSessions, type LoginThrottle, tokenMatches } from './auth.ts';
+import { auditPages } from './audit-page-routes.ts';
+import { type AdminSession, type AdminSessions, type LoginThrottle, sessionContext } from './auth.ts';
 import { checkCsrf } from './csrf.ts';
 import { toAdminError } from './errors.ts';
 import { mountKeyPages } from './key-page-routes.ts';
@@ -34,10 +42,12 @@ import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
 import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
 import { type TestRuns, testResultPath } from './test-runs.ts';
+import { mountTracePages } from './trace-pages.ts';
 
 export interface AdminPageOptions {
   connections: ConnectionService;
-  adminToken: string | undefined;
+  identities: AdminIdentities;
+  audit: AuditLog;
   sessions: AdminSessions;
   throttle: LoginThrottle;
   testRuns: TestRuns;
@@ -45,6 +55,8 @@ export interface AdminPageOptions {
   cookieName: string;
   /** The SP key ring: adds the Keys page (key-page-routes.ts). */
   keyRing?: KeyRing;
+  /** Sign-in traces: the trace pages are mounted when given. */
+  traces?: TraceService;
 }
 
 type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
@@ -60,14 +72,19 @@ const MAPPED_FIELDS: MappedField[] = [
 
 /** Creates the page router. */
 export function adminPages(options: AdminPageOptions): Router {
-  const { connections, sessions, logger, cookieName, testRuns } = options;
+  const { connections, sessions, logger, cookieName, testRuns, identities } = options;
   const sp = connections.sp;
   const secure = sp.baseUrl.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure, path: '/admin' };
   const router = express.Router();
   const sessionOf = async (req: Request) => {
     const token = readCookie(req, cookieName);
-    return { token, session: options.adminToken ? await sessions.get(token) : undefined };
+    const session = await sessions.get(token);
+    // A session lives only as long as the identity behind it: revoking a token signs its pages out too.
+    return {
+      token,
+      session: session && (await identities.isLive(session.admin?.tokenId)) ? session : undefined,
+    };
   };
 
   const parseForm = formBody(2 * 1024 * 1024);
@@ -147,7 +164,7 @@ export function adminPages(options: AdminPageOptions): Router {
   router.get('/', async (req, res) => {
     const { session } = await sessionOf(req);
     if (!session) {
-      const configured = !!options.adminToken;
+      const configured = await identities.configured();
       sendAdminPage(
         res,
         configured ? 200 : 503,
@@ -175,7 +192,7 @@ export function adminPages(options: AdminPageOptions): Router {
     // The cheap refusals come before the body is read: no token configured, or this client (or everyone,
     // see LoginThrottle) has failed too often.
     async (req, res, next) => {
-      if (!options.adminToken) {
+      if (!(await identities.configured())) {
         sendAdminPage(res, 503, adminPage('Sign in', loginForm({ tokenConfigured: false })));
         return;
       }
@@ -199,7 +216,8 @@ export function adminPages(options: AdminPageOptions): Router {
     async (req, res) => {
       const client = req.ip ?? 'unknown';
       const presented = (req.body as Record<string, unknown> | undefined)?.token;
-      if (!tokenMatches(typeof presented === 'string' ? presented : undefined, options.adminToken)) {
+      const principal = await identities.authenticate(typeof presented === 'string' ? presented : undefined);
+      if (!principal) {
         await options.throttle.fail(client);
         logger.warn('admin.login_failed', { client });
         sendAdminPage(
@@ -212,9 +230,18 @@ export function adminPages(options: AdminPageOptions): Router {
       await options.throttle.reset(client);
       // A fresh session on every sign-in: a session id planted beforehand is worthless.
       await sessions.destroy(readCookie(req, cookieName));
-      const { token } = await sessions.create();
+      const { token } = await sessions.create({
+        name: principal.actor.name,
+        ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+      });
+      await options.audit.record({
+        actor: { kind: 'admin-session', name: principal.actor.name },
+        action: 'admin.signed_in',
+        target: { type: 'admin-token', id: principal.tokenId ?? principal.actor.name },
+        after: { client },
+      });
       res.cookie(cookieName, token, { ...cookieOptions, maxAge: sessions.maxAgeMs });
-      logger.info('admin.login', { client });
+      logger.info('admin.login', { client, admin: principal.actor.name });
       res.redirect(303, '/admin');
     },
   );
@@ -278,7 +305,7 @@ export function adminPages(options: AdminPageOptions): Router {
           ? { metadataSigningCertificates: [fields.metadataSigningCertificate.trim()] }
           : {}),
       } as CreateConnectionInput;
-      const connection = await connections.create(input);
+      const connection = await connections.create(input, sessionContext(session));
       logger.info('admin.connection_created', { connectionId: connection.id, via: 'page' });
       session.flash = {
         kind: 'ok',
@@ -354,7 +381,9 @@ export function adminPages(options: AdminPageOptions): Router {
         attributeMapping,
         ...(fields.preset ? { preset: fields.preset } : {}),
       } as UpdateConnectionInput;
-      await flashing(session, 'Attribute mapping saved.', () => connections.update(id, patch));
+      await flashing(session, 'Attribute mapping saved.', () =>
+        connections.update(id, patch, sessionContext(session)),
+      );
       await backToConnection(res, id, session);
     }),
   );
@@ -375,7 +404,7 @@ export function adminPages(options: AdminPageOptions): Router {
           allowSoapLogoutWithoutDestination: fields.allowSoapLogoutWithoutDestination === 'on',
         },
       } as UpdateConnectionInput;
-      await flashing(session, 'Policy saved.', () => connections.update(id, patch));
+      await flashing(session, 'Policy saved.', () => connections.update(id, patch, sessionContext(session)));
       await backToConnection(res, id, session);
     }),
   );
@@ -385,7 +414,7 @@ export function adminPages(options: AdminPageOptions): Router {
     ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
-      const outcome = await connections.refresh(id);
+      const outcome = await connections.refresh(id, sessionContext(session));
       session.flash = outcome.error
         ? {
             kind: 'error',
@@ -406,7 +435,7 @@ export function adminPages(options: AdminPageOptions): Router {
     ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
-      await connections.remove(id);
+      await connections.remove(id, sessionContext(session));
       logger.info('admin.connection_removed', { connectionId: id, via: 'page' });
       session.flash = { kind: 'ok', text: `Connection "${id}" deleted.` };
       await sessions.save(session);
@@ -433,7 +462,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.get('/connections/:id/test/result', async (req, res) => {
     const { session } = await sessionOf(req);
-    if (!session && req.query.hop === undefined && options.adminToken) {
+    if (!session && req.query.hop === undefined && (await identities.configured())) {
       // The IdP's cross-site POST started this redirect chain, so the SameSite=Strict admin cookie was held
       // back. A same-site hop (this page reloading itself) brings it along.
       const again = `${req.originalUrl}${req.originalUrl.includes('?') ? '&' : '?'}hop=1`;
@@ -490,6 +519,17 @@ export function adminPages(options: AdminPageOptions): Router {
       save: (session) => sessions.save(session),
     });
   }
+  if (options.traces) {
+    mountTracePages(router, { traces: options.traces, connections, sessions, logger, signedIn, form });
+  }
+  auditPages(router, {
+    identities,
+    audit: options.audit,
+    sessions,
+    now: () => sp.now(),
+    signedIn,
+    form,
+  });
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;

@@ -1,5 +1,6 @@
 /** All five stores in process memory: `DATABASE_URL=memory:`, tests, and the default caches beside SQLite. */
 import type { Stores } from '../types.ts';
+import { MemoryAdminTokenStore, MemoryAuditLogStore } from './audit.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
@@ -11,11 +12,14 @@ import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
 import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';
 import { MemorySpKeyStore } from './sp-keys.ts';
+import { MemoryTraceStore } from './traces.ts';
 import { MemoryUserStore } from './users.ts';
 
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
 export type { MemoryCacheOptions } from './requests.ts';
 export {
+  MemoryAdminTokenStore,
+  MemoryAuditLogStore,
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
@@ -25,6 +29,7 @@ export {
   MemorySessionStore,
   MemoryStateStore,
   MemoryThrottleStore,
+  MemoryTraceStore,
   MemoryUserStore,
 };
 
@@ -50,6 +55,9 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    traces: new MemoryTraceStore(),
+    auditLog: new MemoryAuditLogStore(),
+    adminTokens: new MemoryAdminTokenStore(),
     organizations: new MemoryOrganizationStore(),
     close: async () => {},
   };

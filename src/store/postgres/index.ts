@@ -3,6 +3,7 @@ import { guardStores } from '../errors.ts';
 import { MemoryRequestIdStore } from '../memory/index.ts';
 import { migrationFacts } from '../readiness.ts';
 import type { Stores } from '../types.ts';
+import { PostgresAdminTokenStore, PostgresAuditLogStore } from './audit.ts';
 import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
@@ -14,12 +15,15 @@ import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
 import { PostgresSpKeyStore } from './sp-keys.ts';
+import { PostgresTraceStore } from './traces.ts';
 import { PostgresUserStore } from './users.ts';
 
 export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 export { classifyPostgresError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  PostgresAdminTokenStore,
+  PostgresAuditLogStore,
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
@@ -29,6 +33,7 @@ export {
   PostgresSessionStore,
   PostgresStateStore,
   PostgresThrottleStore,
+  PostgresTraceStore,
   PostgresUserStore,
 };
 
@@ -67,6 +72,9 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    traces: new PostgresTraceStore(pool),
+    auditLog: new PostgresAuditLogStore(pool),
+    adminTokens: new PostgresAdminTokenStore(pool),
     organizations: new PostgresOrganizationStore(pool),
     checks: [
       {

@@ -3,6 +3,7 @@ import { guardStores } from '../errors.ts';
 import { MemoryRequestIdStore } from '../memory/index.ts';
 import { migrationFacts } from '../readiness.ts';
 import type { Stores } from '../types.ts';
+import { SqliteAdminTokenStore, SqliteAuditLogStore } from './audit.ts';
 import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
@@ -14,12 +15,15 @@ import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
 import { SqliteSpKeyStore } from './sp-keys.ts';
+import { SqliteTraceStore } from './traces.ts';
 import { SqliteUserStore } from './users.ts';
 
 export { openSqliteDatabase } from './database.ts';
 export { classifySqliteError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  SqliteAdminTokenStore,
+  SqliteAuditLogStore,
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
@@ -29,6 +33,7 @@ export {
   SqliteSessionStore,
   SqliteStateStore,
   SqliteThrottleStore,
+  SqliteTraceStore,
   SqliteUserStore,
 };
 
@@ -65,6 +70,9 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    traces: new SqliteTraceStore(db),
+    auditLog: new SqliteAuditLogStore(db),
+    adminTokens: new SqliteAdminTokenStore(db),
     organizations: new SqliteOrganizationStore(db),
     checks: [
       {
