@@ -6,7 +6,7 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import { AdminIdentities } from './audit/admin-identities.ts';
-import { AuditLog } from './audit/audit-log.ts';
+import { AuditLog, type AuditRecorder } from './audit/audit-log.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { KeyPair } from './core/types.ts';
 import type { DevIdp } from './dev-idp/index.ts';
@@ -97,9 +97,10 @@ export async function openKeyRing(
   config: ResolvedConfig,
   stores: Stores,
   keys: { signing: KeyPair; encryption: KeyPair },
-  options: { logger?: Logger; resolvers?: Record<string, KeyResolver> } = {},
+  options: { logger?: Logger; resolvers?: Record<string, KeyResolver>; audit?: AuditRecorder } = {},
 ): Promise<KeyRing> {
   const keyRing = new KeyRing({
+    ...(options.audit ? { audit: options.audit } : {}),
     store: stores.spKeys ?? new MemorySpKeyStore(),
     keysDir: path.join(config.certsDir, 'keys'),
     commonName: 'saml-sp-kit SP',
@@ -139,8 +140,11 @@ export async function createAppServer(
     onError: (error) =>
       logger.warn('store.connection_error', { code: STORE_UNAVAILABLE, message: error.message }),
   });
+  // Every admin action, whoever performs it (API, page, CLI, the key ring too), lands in one append-only log.
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
   const keyRing = await openKeyRing(config, stores, keys, {
     logger,
+    audit,
     ...(options.keyResolvers ? { resolvers: options.keyResolvers } : {}),
   });
   // Sign-in outcomes feed the admin page: per-connection health, and the results of "Test sign-in".
@@ -165,8 +169,6 @@ export async function createAppServer(
   // METRICS=on: this server's own MeterProvider read by the Prometheus exporter (the SDK loads only then).
   const prometheus = config.metrics ? await loadPrometheus() : undefined;
   const metrics = createSpMetrics(prometheus?.provider);
-  // Every admin action, whoever performs it (API, page, CLI), lands in one append-only log.
-  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
   const identities = new AdminIdentities({
     ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
     bootstrapToken: config.adminToken,

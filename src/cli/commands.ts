@@ -100,7 +100,8 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     redisUrl: config.redisUrl,
     redisSentinelPassword: config.redisSentinelPassword,
   });
-  const keyRing = await openKeyRing(config, stores, keys);
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const keyRing = await openKeyRing(config, stores, keys, { audit });
   const sp = new ServiceProvider({
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
@@ -108,7 +109,6 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     keyRing,
     stores,
   });
-  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
   const identities = new AdminIdentities({
     ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
     bootstrapToken: config.adminToken,

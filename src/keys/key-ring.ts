@@ -9,6 +9,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { SpKey } from '../core/crypto/signer.ts';
 import { generateKeyPair, normalizeCertificatePem } from '../core/keys.ts';
 import type { LintWarning } from '../core/metadata/lint.ts';
@@ -54,12 +55,16 @@ export interface KeyRingOptions {
   /** Validity of generated certificates, in days. Default 730: a rollover every two years at the latest. */
   certificateDays?: number;
   now?: () => Date;
-  /** Told about each change (audit log, events), with who asked. */
+  /** Records each change in the audit log (`sp_key.generated|added|promoted|retired`, target `sp-key`). */
+  audit?: AuditRecorder;
+  /** Told about each change (events, logs), with who asked. */
   onChange?: (
     change: { action: 'generate' | 'add' | 'promote' | 'retire'; key: SpKeyView },
     context: ChangeContext,
   ) => void;
 }
+
+const AUDIT_VERBS = { generate: 'generated', add: 'added', promote: 'promoted', retire: 'retired' } as const;
 
 /** At most one metadata-fetch write per connection per this many ms: the metadata URL is public. */
 const FETCH_RECORD_INTERVAL_MS = 60_000;
@@ -72,6 +77,7 @@ export class KeyRing {
   readonly #days: number;
   readonly #now: () => Date;
   readonly #onChange: KeyRingOptions['onChange'];
+  readonly #audit: AuditRecorder | undefined;
   readonly #operations = new Map<string, Promise<KeyOperations>>();
   readonly #lastFetchWrite = new Map<string, number>();
   /** When this instance last changed a key: a fetch after that is always recorded (the lint compares). */
@@ -85,6 +91,7 @@ export class KeyRing {
     this.#days = options.certificateDays ?? 730;
     this.#now = options.now ?? (() => new Date());
     this.#onChange = options.onChange;
+    this.#audit = options.audit;
   }
 
   /**
@@ -212,7 +219,7 @@ export class KeyRing {
     // The private key must be reachable before anything signs with it.
     await this.#operationsOf(next);
     await this.#store.put(next);
-    return this.#changed('promote', next, context);
+    return this.#changed('promote', next, context, record);
   }
 
   /** `active`/`next` -> `retired`: no longer published, used or accepted. */
@@ -221,7 +228,7 @@ export class KeyRing {
     const all = await this.#store.list();
     const next = this.#transition(() => retired(record, all, this.#now()));
     await this.#store.put(next);
-    return this.#changed('retire', next, context);
+    return this.#changed('retire', next, context, record);
   }
 
   /**
@@ -302,13 +309,22 @@ export class KeyRing {
     return this.#changed(action, record, context);
   }
 
-  #changed(
+  async #changed(
     action: 'generate' | 'add' | 'promote' | 'retire',
     record: SpKeyRecord,
     context: ChangeContext,
-  ): SpKeyView {
+    before?: SpKeyRecord,
+  ): Promise<SpKeyView> {
     const key = viewOf(record);
     this.#keysChangedAt = this.#now().getTime();
+    const { certificatePem: _cert, ...summary } = key;
+    await this.#audit?.record({
+      actor: context.actor,
+      action: `sp_key.${AUDIT_VERBS[action]}`,
+      target: { type: 'sp-key', id: record.id },
+      ...(before ? { before: { state: before.state } } : {}),
+      after: summary,
+    });
     this.#onChange?.({ action, key }, context);
     return key;
   }

@@ -136,6 +136,13 @@ describe('signing key rollover with the embedded IdP', () => {
     const retireLast = await admin('POST', `/keys/${active.id}/retire`);
     expect(retireLast.status).toBe(409);
     expect(retireLast.body.error?.hint).toContain('Generate a new signing key');
+    // Every change made above is in the audit log, with who made it.
+    const audit = await admin('GET', `/audit?targetType=sp-key&targetId=${active.id}`);
+    const entries = audit.body.entries as { action: string; actor: { name: string } }[];
+    expect(entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['sp_key.generated', 'sp_key.promoted']),
+    );
+    expect(entries[0]?.actor.name).toBeTruthy();
     expect((await admin('POST', '/keys/nope/promote')).body.error?.code).toBe('KEY_NOT_FOUND');
     expect((await admin('POST', '/keys', { use: 'both' })).body.error?.code).toBe('ADMIN_INVALID_REQUEST');
   });

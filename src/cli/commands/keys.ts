@@ -9,13 +9,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { SpKeyView } from '../../keys/index.ts';
-import type { ChangeContext } from '../../sp/change-context.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
 const USAGE =
   'Usage: saml-sp keys list [--connection ID] | generate --use signing|encryption [--connection ID] | add --use USE --cert PEM-FILE --key-ref REF [--connection ID] | promote ID | retire ID [--json]';
-
-const CLI_CONTEXT: ChangeContext = { actor: { kind: 'cli', name: 'cli' } };
 
 export async function keysCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -53,7 +50,7 @@ export async function keysCommand(args: string[]): Promise<number> {
         break;
       }
       case 'generate':
-        shown = [await ring.generate({ use: use!, connectionId: values.connection }, CLI_CONTEXT)];
+        shown = [await ring.generate({ use: use!, connectionId: values.connection }, ctx.change)];
         break;
       case 'add':
         shown = [
@@ -64,15 +61,15 @@ export async function keysCommand(args: string[]): Promise<number> {
               certificatePem: await readFile(values.cert!, 'utf8'),
               keyRef: values['key-ref']!,
             },
-            CLI_CONTEXT,
+            ctx.change,
           ),
         ];
         break;
       case 'promote':
-        shown = [await ring.promote(id!, CLI_CONTEXT)];
+        shown = [await ring.promote(id!, ctx.change)];
         break;
       case 'retire':
-        shown = [await ring.retire(id!, CLI_CONTEXT)];
+        shown = [await ring.retire(id!, ctx.change)];
         break;
       default:
         throw new UsageError(`Unknown keys action "${action}". ${USAGE}`);

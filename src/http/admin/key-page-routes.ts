@@ -8,9 +8,8 @@
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { KeyRing } from '../../keys/index.ts';
-import type { ChangeContext } from '../../sp/change-context.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
-import type { AdminSession } from './auth.ts';
+import { type AdminSession, sessionContext } from './auth.ts';
 import { keysPage } from './pages/keys.ts';
 import { adminPage, sendAdminPage } from './pages/layout.ts';
 
@@ -26,8 +25,6 @@ export interface KeyPageDeps {
   flashing: (session: AdminSession, ok: string, change: () => Promise<unknown>) => Promise<void>;
   save: (session: AdminSession) => Promise<void>;
 }
-
-const PAGE_CONTEXT: ChangeContext = { actor: { kind: 'admin-session', name: 'admin-page' } };
 
 export function mountKeyPages(router: Router, deps: KeyPageDeps): void {
   const { keyRing, signedIn, form } = deps;
@@ -65,7 +62,7 @@ export function mountKeyPages(router: Router, deps: KeyPageDeps): void {
       await deps.flashing(
         session,
         `A next ${use} key was generated: give the IdPs its certificate, then promote it.`,
-        () => keyRing.generate({ use, connectionId }, PAGE_CONTEXT),
+        () => keyRing.generate({ use, connectionId }, sessionContext(session)),
       );
       await back(res, session);
     }),
@@ -80,7 +77,10 @@ export function mountKeyPages(router: Router, deps: KeyPageDeps): void {
         await deps.flashing(
           session,
           `Key ${id} ${verb === 'promote' ? 'is now active' : 'is retired'}.`,
-          () => (verb === 'promote' ? keyRing.promote(id, PAGE_CONTEXT) : keyRing.retire(id, PAGE_CONTEXT)),
+          () =>
+            verb === 'promote'
+              ? keyRing.promote(id, sessionContext(session))
+              : keyRing.retire(id, sessionContext(session)),
         );
         await back(res, session);
       }),

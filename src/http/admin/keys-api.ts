@@ -12,7 +12,7 @@ import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import type { KeyRing } from '../../keys/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
-import type { ChangeContext } from '../../sp/change-context.ts';
+import { changeContextOf } from './auth.ts';
 
 const createKeySchema = z
   .object({
@@ -25,8 +25,6 @@ const createKeySchema = z
   .refine((b) => (b.certificatePem === undefined) === (b.keyRef === undefined), {
     message: 'certificatePem and keyRef go together (a key held elsewhere), or neither (generate one).',
   });
-
-const API_CONTEXT: ChangeContext = { actor: { kind: 'admin-token', name: 'admin-api' } };
 
 /** The /keys routes; errors go to the admin API's error handler. */
 export function keysApi(keyRing: KeyRing): Router {
@@ -64,8 +62,8 @@ export function keysApi(keyRing: KeyRing): Router {
     const { use, connectionId, certificatePem, keyRef } = parsed.data;
     const key =
       certificatePem !== undefined && keyRef !== undefined
-        ? await keyRing.add({ use, connectionId, certificatePem, keyRef }, API_CONTEXT)
-        : await keyRing.generate({ use, connectionId }, API_CONTEXT);
+        ? await keyRing.add({ use, connectionId, certificatePem, keyRef }, changeContextOf(res))
+        : await keyRing.generate({ use, connectionId }, changeContextOf(res));
     res
       .status(201)
       .location(`${req.baseUrl}/${encodeURIComponent(key.id)}`)
@@ -77,11 +75,11 @@ export function keysApi(keyRing: KeyRing): Router {
   });
 
   router.post('/:id/promote', async (req, res) => {
-    res.json(await keyRing.promote(req.params.id as string, API_CONTEXT));
+    res.json(await keyRing.promote(req.params.id as string, changeContextOf(res)));
   });
 
   router.post('/:id/retire', async (req, res) => {
-    res.json(await keyRing.retire(req.params.id as string, API_CONTEXT));
+    res.json(await keyRing.retire(req.params.id as string, changeContextOf(res)));
   });
 
   return router;
