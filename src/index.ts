@@ -18,6 +18,15 @@ export * from './audit/index.ts';
 export { loadConfig, type ResolvedConfig } from './config.ts';
 export * from './core/connection-lifecycle.ts';
 export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
+export {
+  type Decrypter,
+  pemDecrypter,
+  pemSigner,
+  type SignatureAlgorithmName,
+  type Signer,
+  type SpKey,
+  type WrappedKey,
+} from './core/crypto/signer.ts';
 export * from './core/errors.ts';
 export { describeCertificate, generateKeyPair } from './core/keys.ts';
 export {
@@ -70,8 +79,16 @@ export {
 export * from './core/types.ts';
 export * from './events/index.ts';
 export * from './http/index.ts';
+export {
+  type ConnectionSpKeys,
+  fileKeyResolver,
+  type KeyResolver,
+  KeyRing,
+  type KeyRingOptions,
+  type SpKeyView,
+} from './keys/index.ts';
 export * from './metrics/index.ts';
-export { createAppServer, loadSpKeys } from './server.ts';
+export { createAppServer, loadSpKeys, openKeyRing } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
 export { type Actor, type ChangeContext, UNKNOWN_ACTOR } from './sp/change-context.ts';
 export {

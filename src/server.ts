@@ -6,8 +6,9 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import { AdminIdentities } from './audit/admin-identities.ts';
-import { AuditLog } from './audit/audit-log.ts';
+import { AuditLog, type AuditRecorder } from './audit/audit-log.ts';
 import type { ResolvedConfig } from './config.ts';
+import type { KeyPair } from './core/types.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { CertificateWatch, EventBus, WebhookDeliveryWorker, WebhookService } from './events/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
@@ -20,6 +21,8 @@ import { logContext } from './http/log-context.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { samlRouter } from './http/saml-router.ts';
+import type { KeyResolver } from './keys/index.ts';
+import { KeyRing } from './keys/index.ts';
 import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
 import type { PrometheusMetrics } from './metrics/prometheus.ts';
 import { createScimDirectory, organizationDirectory, type ScimDirectory } from './scim/index.ts';
@@ -38,6 +41,7 @@ import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
 import { MemoryCertificateAlertStore, MemoryWebhookStore } from './store/memory/events.ts';
 import { MemoryStateStore, MemoryTraceStore } from './store/memory/index.ts';
+import { MemorySpKeyStore } from './store/memory/sp-keys.ts';
 import type { Stores } from './store/types.ts';
 import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
 
@@ -60,6 +64,8 @@ export interface AppServer {
   scim?: ScimDirectory;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
+  /** The SP key ring (rollover, keys outside the process), on the same stores. */
+  keyRing: KeyRing;
   /** Sign-in and logout traces (issue #13). */
   traces: TraceService;
   /** The audit log every admin action is recorded in: pass it to each service as its `audit` port. */
@@ -102,10 +108,46 @@ export async function loadSpKeys(config: ResolvedConfig, logger?: Logger) {
   return { signing: signing.pair, encryption: encryption.pair };
 }
 
+/**
+ * The SP key ring on the stores (a memory one when a backend has no key store), with the key files adopted as
+ * its first active keys, so that an existing deployment signs exactly as before. New keys go to certs/keys/.
+ */
+export async function openKeyRing(
+  config: ResolvedConfig,
+  stores: Stores,
+  keys: { signing: KeyPair; encryption: KeyPair },
+  options: { logger?: Logger; resolvers?: Record<string, KeyResolver>; audit?: AuditRecorder } = {},
+): Promise<KeyRing> {
+  const keyRing = new KeyRing({
+    ...(options.audit ? { audit: options.audit } : {}),
+    store: stores.spKeys ?? new MemorySpKeyStore(),
+    keysDir: path.join(config.certsDir, 'keys'),
+    commonName: 'saml-sp-kit SP',
+    ...(options.resolvers ? { resolvers: options.resolvers } : {}),
+    onChange: ({ action, key }, context) =>
+      options.logger?.info(`keys.${action}`, {
+        keyId: key.id,
+        use: key.use,
+        state: key.state,
+        connectionId: key.connectionId,
+        actor: context.actor?.name,
+      }),
+  });
+  await keyRing.adoptFileKeys({
+    signing: { pair: keys.signing, keyFile: config.keyFiles.signingKey },
+    encryption: { pair: keys.encryption, keyFile: config.keyFiles.encryptionKey },
+  });
+  return keyRing;
+}
+
 /** Builds the demo/product server from a resolved configuration. */
 export async function createAppServer(
   config: ResolvedConfig,
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** Resolvers of key references held outside the process (`vault:`, `kms:`, …): see src/keys/index.ts. */
+    keyResolvers?: Record<string, KeyResolver>;
+  } = {},
 ): Promise<AppServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const keys = await loadSpKeys(config, logger);
@@ -116,6 +158,13 @@ export async function createAppServer(
     // The code every outage answer and health record carries (src/store/errors.ts).
     onError: (error) =>
       logger.warn('store.connection_error', { code: STORE_UNAVAILABLE, message: error.message }),
+  });
+  // Every admin action, whoever performs it (API, page, CLI, the key ring too), lands in one append-only log.
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const keyRing = await openKeyRing(config, stores, keys, {
+    logger,
+    audit,
+    ...(options.keyResolvers ? { resolvers: options.keyResolvers } : {}),
   });
   // Sign-in outcomes feed the admin page's per-connection health. Test sign-ins never reach it: they are not
   // sign-ins (src/sp/test-sign-in.ts).
@@ -137,8 +186,6 @@ export async function createAppServer(
   // METRICS=on: this server's own MeterProvider read by the Prometheus exporter (the SDK loads only then).
   const prometheus = config.metrics ? await loadPrometheus() : undefined;
   const metrics = createSpMetrics(prometheus?.provider);
-  // Every admin action, whoever performs it (API, page, CLI), lands in one append-only log.
-  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
   const identities = new AdminIdentities({
     ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
     bootstrapToken: config.adminToken,
@@ -213,6 +260,7 @@ export async function createAppServer(
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
+    keyRing,
     stores,
     onSignInResult: async (event) => {
       await Promise.all([recordHealth(event), traces.recordSignIn(event)]);
@@ -226,7 +274,14 @@ export async function createAppServer(
     audit,
     resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
   });
-  const connections = new ConnectionService({ sp, health, logger, organizations, audit });
+  const connections = new ConnectionService({
+    sp,
+    health,
+    logger,
+    organizations,
+    audit,
+    keyLint: (connectionId) => keyRing.lint(connectionId),
+  });
   // Test sign-ins live in the shared stores (Redis, else the database), so no load balancer needs sticky
   // sessions for a test that starts on one instance and ends on another (issue #11).
   const tests = new TestSignIns({ connections, ...(stores.state ? { store: stores.state } : {}) });
@@ -285,6 +340,7 @@ export async function createAppServer(
       traces,
       logger,
       ...(scim ? { scim: { tokens: scim.tokens, organizations: scimOrganizations } } : {}),
+      keyRing,
     }),
   );
   if (scim) app.use('/scim/v2', scim.router);
@@ -301,6 +357,7 @@ export async function createAppServer(
     samlRouter(sp, {
       sessionCookieName: config.sessionCookieName,
       logger,
+      onMetadataFetch: (connectionId, by) => keyRing.noteMetadataFetch(connectionId, by),
       traces,
       supportContact: config.supportContact,
       testSignIns: tests,
@@ -324,6 +381,7 @@ export async function createAppServer(
     organizations,
     ...(scim ? { scim } : {}),
     refresher,
+    keyRing,
     traces,
     audit,
     identities,
@@ -425,7 +483,9 @@ async function mountDevIdp(
     signing: pair,
     serviceProviders: async () => {
       const connections = await sp.stores.connections.list();
-      return connections.filter((c) => c.idpEntityId === devIdp.entityId).map((c) => sp.metadataFor(c));
+      return Promise.all(
+        connections.filter((c) => c.idpEntityId === devIdp.entityId).map((c) => sp.metadataFor(c)),
+      );
     },
   });
   app.use('/idp', devIdp.router);

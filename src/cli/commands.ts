@@ -3,7 +3,8 @@ import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { AdminIdentities, AuditLog } from '../audit/index.ts';
 import { loadConfig, type ResolvedConfig } from '../config.ts';
-import { loadSpKeys } from '../server.ts';
+import type { KeyRing } from '../keys/index.ts';
+import { loadSpKeys, openKeyRing } from '../server.ts';
 import type { ChangeContext } from '../sp/change-context.ts';
 import { ServiceProvider } from '../sp/service-provider.ts';
 import { openStores } from '../store/index.ts';
@@ -12,6 +13,7 @@ import { auditCommand } from './commands/audit.ts';
 import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { keysCommand } from './commands/keys.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { organizationsCommand } from './commands/organizations.ts';
 import { scimTokensCommand } from './commands/scim-tokens.ts';
@@ -35,6 +37,7 @@ export const COMMANDS: Record<string, Command> = {
   users: usersCommand,
   'scim-tokens': scimTokensCommand,
   inspect: inspectCommand,
+  keys: keysCommand,
   traces: tracesCommand,
   'admin-tokens': adminTokensCommand,
   audit: auditCommand,
@@ -68,6 +71,9 @@ export function usage(): string {
   users list [--connection ID]           the provisioned users
   scim-tokens create ORG [--name NAME] | list ORG | revoke ID [--json]
                                          SCIM bearer tokens of an organization (shown once)
+  keys list [--connection ID] | generate --use signing|encryption [--connection ID]
+       | add --use USE --cert PEM-FILE --key-ref REF | promote ID | retire ID [--json]
+                                         the SP key ring: next -> active -> retired, with dates
   traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it
   traces list [--connection ID] [--failed] [--limit N] [--json]
                                          recent traces, newest first
@@ -100,6 +106,7 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
 export async function openContext(options: { devIdpDefault?: boolean } = {}): Promise<{
   config: ResolvedConfig;
   sp: ServiceProvider;
+  keyRing: KeyRing;
   /** The audit log on the same store as the server's; CLI changes are recorded there too. */
   audit: AuditLog;
   identities: AdminIdentities;
@@ -114,15 +121,22 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     redisUrl: config.redisUrl,
     redisSentinelPassword: config.redisSentinelPassword,
   });
-  const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
   const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const keyRing = await openKeyRing(config, stores, keys, { audit });
+  const sp = new ServiceProvider({
+    baseUrl: config.baseUrl,
+    entityId: config.spEntityId,
+    keys,
+    keyRing,
+    stores,
+  });
   const identities = new AdminIdentities({
     ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
     bootstrapToken: config.adminToken,
     audit,
   });
   const change: ChangeContext = { actor: { kind: 'cli', name: `cli:${cliUser()}` } };
-  return { config, sp, audit, identities, change, close: () => stores.close() };
+  return { config, sp, keyRing, audit, identities, change, close: () => stores.close() };
 }
 
 export function printJson(value: unknown): void {

@@ -26,6 +26,10 @@ export const SAML_ERROR_CODES = {
   SAML_ALGORITHM_FORBIDDEN:
     'The message uses an algorithm the connection does not allow (SHA-1, rsa-1_5, ...).',
   SAML_DECRYPTION_FAILED: 'The encrypted assertion could not be decrypted with the SP key.',
+  SAML_DECRYPTION_KEY_RETIRED:
+    'The assertion is encrypted for an SP encryption key that was retired; the IdP needs the current certificate.',
+  SAML_KEY_UNAVAILABLE:
+    'The service that holds an SP private key (a KMS, a signer process) did not answer; retry later.',
   // The assertion's claims.
   SAML_ASSERTION_MISSING: 'The response carries no assertion.',
   SAML_ISSUER_MISMATCH: 'The Issuer is not the IdP entity ID of this connection.',

@@ -10,6 +10,7 @@ import type {
   TestVerdict,
 } from './connection-lifecycle.ts';
 import type { MetadataStatus } from './connection-state.ts';
+import type { SpKey } from './crypto/signer.ts';
 
 /** A PEM private key and the PEM certificate that carries its public half. */
 export interface KeyPair {
@@ -23,10 +24,23 @@ export interface SpIdentity {
   acsUrl: string;
   sloUrl: string;
   metadataUrl: string;
-  /** Signs AuthnRequests, LogoutRequests/Responses and the SP metadata. */
-  signing: KeyPair;
+  /**
+   * Signs AuthnRequests, LogoutRequests/Responses and the SP metadata: a PEM key pair, or a certificate with a
+   * {@link Signer} that holds the private key elsewhere (a KMS, another process).
+   */
+  signing: SpKey;
   /** Decrypts EncryptedAssertions. May be the same pair as `signing`. */
-  encryption: KeyPair;
+  encryption: SpKey;
+  /**
+   * The certificates the metadata publishes, during a key rollover (src/keys): the `next` and `active`
+   * signing certificates, every non-retired encryption certificate. Default: `signing` and `encryption`.
+   */
+  published?: { signing: string[]; encryption: string[] };
+  /**
+   * Every key the ACS may decrypt with (the non-retired encryption keys, the primary first), and the retired
+   * ones it must refuse by name. Default: `encryption` alone.
+   */
+  decryption?: { keys: SpKey[]; retired: { id: string; certificatePem: string }[] };
 }
 
 export type SamlBinding = 'redirect' | 'post' | 'soap' | 'artifact';

@@ -47,6 +47,12 @@ export interface SamlRouterOptions {
    * lands on the test's result page, and never signs anyone in.
    */
   testSignIns?: TestSignIns;
+  /**
+   * Told after each metadata document served (the key ring records it for its rollover lint). `by` is the
+   * client address and User-Agent: the URL is public, so it says who asked, it proves nothing. Its errors are
+   * logged and never change the answer.
+   */
+  onMetadataFetch?: (connectionId: string, by: string) => void | Promise<void>;
   /** Who end users should contact when a sign-in fails (SUPPORT_CONTACT): shown on the error page. */
   supportContact?: string | undefined;
   /** Records SLO attempts (ACS attempts reach traces through the ServiceProvider's onSignInResult). */
@@ -89,6 +95,12 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     try {
       const xml = await sp.metadata(req.params.connectionId);
       res.type('application/samlmetadata+xml').send(xml);
+      if (options.onMetadataFetch) {
+        const by = `${req.ip ?? 'unknown'} ${String(req.headers['user-agent'] ?? '').slice(0, 200)}`.trim();
+        Promise.resolve()
+          .then(() => options.onMetadataFetch?.(req.params.connectionId, by))
+          .catch((error: unknown) => logger.warn('metadata.fetch_record_failed', { message: String(error) }));
+      }
     } catch (err) {
       sendSamlError(req, res, err, logger, { route: 'metadata' }, { endUser: support });
     }

@@ -14,6 +14,8 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  KEY_NOT_FOUND: 'No SP key with this id exists in the key ring.',
+  KEY_TRANSITION_REFUSED: 'The SP key cannot make this state change (next -> active -> retired).',
   ADMIN_TOKEN_NAME_TAKEN: 'A live admin token already has this name.',
   WEBHOOK_NOT_FOUND: 'No webhook endpoint with this id exists.',
   WEBHOOK_MESSAGE_NOT_FOUND: 'No webhook delivery with this id exists.',

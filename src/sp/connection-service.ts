@@ -17,7 +17,7 @@ import {
 } from '../core/connection-lifecycle.ts';
 import { isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { describeCertificate } from '../core/keys.ts';
-import { lintConnection } from '../core/metadata/lint.ts';
+import { type LintWarning, lintConnection } from '../core/metadata/lint.ts';
 import type { Connection, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
 import { MemoryConnectionHealthStore } from '../store/memory/connection-health.ts';
@@ -61,6 +61,8 @@ export interface ConnectionServiceOptions {
   audit?: AuditRecorder;
   /** Where a new connection's organization comes from. Default: an OrganizationService on the same `sp`. */
   organizations?: OrganizationService;
+  /** More lint per connection, shown with the metadata lint: the SP key ring's (src/keys/lint.ts). */
+  keyLint?: (connectionId: string) => Promise<LintWarning[]>;
 }
 
 /** The result of a refresh: the connection as stored afterwards, and what changed. */
@@ -96,6 +98,7 @@ export class ConnectionService {
   readonly #now: () => Date;
   readonly #graceMs: number | undefined;
   readonly #logger: ServiceLogger;
+  readonly #keyLint: ((connectionId: string) => Promise<LintWarning[]>) | undefined;
   readonly #audit: AuditRecorder | undefined;
   readonly #locks = new Map<string, Promise<unknown>>();
 
@@ -110,6 +113,7 @@ export class ConnectionService {
     this.organizations =
       options.organizations ??
       new OrganizationService({ sp: options.sp, now: this.#now, logger: this.#logger });
+    this.#keyLint = options.keyLint;
   }
 
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
@@ -130,20 +134,26 @@ export class ConnectionService {
   async views(): Promise<ConnectionView[]> {
     const [all, health] = await Promise.all([this.list(), this.health.list()]);
     const byId = new Map(health.map((h) => [h.connectionId, h]));
-    return all.map((c) => this.#view(c, all, byId.get(c.id)));
+    const keyLint = await Promise.all(all.map((c) => this.#keyLint?.(c.id) ?? []));
+    return all.map((c, i) => this.#view(c, all, byId.get(c.id), keyLint[i]));
   }
 
   /** One connection as the admin API shows it. */
   async view(idOrConnection: string | Connection): Promise<ConnectionView> {
     const connection = typeof idOrConnection === 'string' ? await this.get(idOrConnection) : idOrConnection;
-    const [all, health] = await Promise.all([this.list(), this.health.get(connection.id)]);
-    return this.#view(connection, all, health);
+    const [all, health, keyLint] = await Promise.all([
+      this.list(),
+      this.health.get(connection.id),
+      this.#keyLint?.(connection.id) ?? [],
+    ]);
+    return this.#view(connection, all, health, keyLint);
   }
 
   #view(
     connection: Connection,
     all: Connection[],
     health: Awaited<ReturnType<ConnectionHealthStore['get']>>,
+    keyLint: LintWarning[] = [],
   ) {
     const now = this.#now();
     // A draft has no IdP facts to lint yet; other drafts are no IdP to collide with.
@@ -157,7 +167,7 @@ export class ConnectionService {
             others: all
               .filter((o) => o.status !== 'draft')
               .map((o) => ({ id: o.id, idpEntityId: o.idpEntityId, spEntityId: this.spEntityIdOf(o) })),
-          });
+          }).concat(keyLint);
     return connectionView(this.sp, connection, { lint, health, now });
   }
 

@@ -18,7 +18,7 @@ import {
   decodeLogoutMessage,
   type IncomingLogoutMessage,
 } from '../core/logout/decode.ts';
-import { encodeLogoutMessage, type OutgoingLogoutMessage } from '../core/logout/encode.ts';
+import { encodeLogoutMessageWith, type OutgoingLogoutMessage } from '../core/logout/encode.ts';
 import { buildLogoutRequest, chooseSloEndpoint } from '../core/logout/logout-request.ts';
 import { buildLogoutResponse, type LogoutOutcome, logoutStatusFor } from '../core/logout/logout-response.ts';
 import {
@@ -152,7 +152,7 @@ export class LogoutService {
     const endpoint = chooseSloEndpoint(connection);
     if (!endpoint) return { kind: 'local', returnTo, connectionId: connection.id, reason: 'no-slo-endpoint' };
 
-    const sp = this.#sp.spIdentity(connection);
+    const sp = await this.#sp.spIdentityFor(connection);
     const now = this.#sp.now();
     const request = buildLogoutRequest({
       sp,
@@ -170,7 +170,7 @@ export class LogoutService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
     });
-    const message = encodeLogoutMessage({
+    const message = await encodeLogoutMessageWith({
       binding: endpoint.binding,
       location: endpoint.location,
       key: 'SAMLRequest',
@@ -285,7 +285,7 @@ export class LogoutService {
 
   async #logoutRequest(connection: Connection, decoded: DecodedLogoutMessage): Promise<SloResult> {
     const now = this.#sp.now();
-    const sp = this.#sp.spIdentity(connection);
+    const sp = await this.#sp.spIdentityFor(connection);
     const request = validateLogoutRequest(decoded, {
       connection,
       sp,
@@ -324,7 +324,7 @@ export class LogoutService {
       const { xml } = buildLogoutResponse({ issuer: sp.entityId, inResponseTo: request.id, status, now });
       return {
         ...result,
-        answer: encodeLogoutMessage({
+        answer: await encodeLogoutMessageWith({
           binding: 'soap',
           location: '',
           key: 'SAMLResponse',
@@ -343,7 +343,7 @@ export class LogoutService {
       status,
       now,
     });
-    const answer = encodeLogoutMessage({
+    const answer = await encodeLogoutMessageWith({
       binding: endpoint.binding,
       location: endpoint.responseLocation,
       key: 'SAMLResponse',

@@ -9,15 +9,10 @@
 import { connectionStatus } from '../core/connection-lifecycle.ts';
 import { InvalidOptionError, isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
-import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
+import { buildSpMetadataWith } from '../core/metadata/sp-metadata.ts';
 import type { Organization } from '../core/organization.ts';
 import { checkSignInPolicy } from '../core/organization-policy.ts';
-import {
-  buildAuthnRequest,
-  chooseSsoBinding,
-  encodePostRequest,
-  encodeRedirectRequest,
-} from '../core/request/authn-request.ts';
+import { buildAuthnRequest, chooseSsoBinding, encodeAuthnRequest } from '../core/request/authn-request.ts';
 import { acceptableLoginHint, LOGIN_HINT_METHODS } from '../core/request/login-hint.ts';
 import {
   type CheckTrace,
@@ -33,6 +28,7 @@ import type {
   ValidatedAssertion,
 } from '../core/types.ts';
 import { EventBus } from '../events/index.ts';
+import type { KeyRing } from '../keys/index.ts';
 import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
 import type {
@@ -65,6 +61,11 @@ export interface ServiceProviderOptions {
   /** The SP entity ID (a connection may override it). */
   entityId: string;
   keys: { signing: KeyPair; encryption: KeyPair };
+  /**
+   * The SP key ring (src/keys): per-connection or global keys with a next -> active -> retired rollover,
+   * possibly held outside the process. Where it has an active key it takes precedence over `keys`.
+   */
+  keyRing?: Pick<KeyRing, 'keysFor'>;
   stores: Stores;
   /** Where the SAML routes are mounted under baseUrl. Default '/saml'. */
   routePrefix?: string;
@@ -210,6 +211,7 @@ export class ServiceProvider {
   /** The stores' organizations, or an in-process store when the stores have none (a hand-built `Stores`). */
   readonly organizations: OrganizationStore;
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
+  readonly #keyRing: Pick<KeyRing, 'keysFor'> | undefined;
   readonly #sessionTtlMs: number;
   readonly #requestTtlMs: number;
   readonly #maxPendingPerBrowser: number;
@@ -227,6 +229,7 @@ export class ServiceProvider {
     this.stores = options.stores;
     this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
     this.#keys = options.keys;
+    this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
     this.#requestTtlMs = (options.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS) * 1000;
     this.#maxPendingPerBrowser = options.maxPendingRequestsPerBrowser ?? DEFAULT_MAX_PENDING_PER_BROWSER;
@@ -269,6 +272,20 @@ export class ServiceProvider {
     };
   }
 
+  /**
+   * {@link spIdentity} with the key ring's keys for this connection: the active signing key, the published
+   * next/active certificates, every non-retired decryption key. What signing and the ACS use.
+   */
+  async spIdentityFor(
+    connection: Pick<Connection, 'id' | 'spEntityId'>,
+  ): Promise<SpIdentity & { keysVersion: string }> {
+    const base = this.spIdentity(connection);
+    const ring = await this.#keyRing?.keysFor(connection.id);
+    if (!ring) return { ...base, keysVersion: 'files' };
+    const { version, ...keys } = ring;
+    return { ...base, ...keys, keysVersion: version };
+  }
+
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
   async connection(connectionId: string): Promise<Connection> {
     const connection = await this.stores.connections.get(connectionId);
@@ -287,15 +304,18 @@ export class ServiceProvider {
   }
 
   /**
-   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`):
-   * the metadata URL is public, and an RSA signature per anonymous GET is work an attacker can order for free.
+   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`)
+   * and key-ring version: the metadata URL is public, and an RSA signature per anonymous GET is work an
+   * attacker can order for free (and, with a KMS, a billed call).
    */
-  metadataFor(connection: Connection): string {
+  async metadataFor(connection: Connection): Promise<string> {
+    const sp = await this.spIdentityFor(connection);
+    const version = `${connection.updatedAt}|${sp.keysVersion}`;
     const cached = this.#metadataCache.get(connection.id);
-    if (cached?.version === connection.updatedAt) return cached.xml;
-    const xml = buildSpMetadata(this.spIdentity(connection));
+    if (cached?.version === version) return cached.xml;
+    const xml = await buildSpMetadataWith(sp);
     // One entry per connection that exists (unknown ids never get here), replaced when its version changes.
-    this.#metadataCache.set(connection.id, { version: connection.updatedAt, xml });
+    this.#metadataCache.set(connection.id, { version, xml });
     return xml;
   }
 
@@ -307,7 +327,7 @@ export class ServiceProvider {
     const connection = await this.connection(connectionId);
     // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
     if (input.testRun === undefined) assertActive(connection);
-    const sp = this.spIdentity(connection);
+    const sp = await this.spIdentityFor(connection);
     const now = this.#now();
     const authn = stepUpOf(input);
     const { binding } = chooseSsoBinding(connection);
@@ -335,27 +355,19 @@ export class ServiceProvider {
       ...(input.testRun !== undefined ? { testRun: input.testRun } : {}),
     });
     // RelayState carries only the already-sanitised path; the authoritative returnTo is the stored one.
-    if (binding === 'redirect') {
-      const url = encodeRedirectRequest({
-        xml: request.xml,
-        destination: request.destination,
-        relayState: returnTo,
-        sp,
-        connection,
-      });
-      if (hintMethod === 'query-login-hint' && loginHint) {
-        return { binding, requestId: request.id, url: `${url}&login_hint=${encodeURIComponent(loginHint)}` };
-      }
-      return { binding, requestId: request.id, url };
+    const out = await encodeAuthnRequest(
+      { xml: request.xml, destination: request.destination, relayState: returnTo, sp, connection },
+      binding,
+    );
+    if (out.binding === 'redirect') {
+      // Entra reads the typed email as a `login_hint` query parameter (core/request/login-hint.ts).
+      const url =
+        hintMethod === 'query-login-hint' && loginHint
+          ? `${out.url}&login_hint=${encodeURIComponent(loginHint)}`
+          : out.url;
+      return { binding: 'redirect', requestId: request.id, url };
     }
-    const form = encodePostRequest({
-      xml: request.xml,
-      destination: request.destination,
-      relayState: returnTo,
-      sp,
-      connection,
-    });
-    return { binding, requestId: request.id, action: form.action, fields: form.fields };
+    return { binding: 'post', requestId: request.id, action: out.action, fields: out.fields };
   }
 
   /**
@@ -445,7 +457,7 @@ export class ServiceProvider {
     attempt.connectionName = connection.displayName;
     if (connection.organizationId) attempt.organizationId = connection.organizationId;
     assertActive(connection);
-    const sp = this.spIdentity(connection);
+    const sp = await this.spIdentityFor(connection);
     const now = this.#now();
     // A test sign-in's request never answers a real sign-in (src/sp/test-sign-in.ts handles those responses).
     const pending = input.browserKey
@@ -457,7 +469,12 @@ export class ServiceProvider {
 
     const assertion = await validateResponse(input.samlResponse, {
       connection,
-      sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
+      sp: {
+        entityId: sp.entityId,
+        acsUrl: sp.acsUrl,
+        decryptionKeyPem: sp.encryption.privateKeyPem,
+        ...(sp.decryption ? { decryption: sp.decryption } : {}),
+      },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
       trace: attempt.checks,

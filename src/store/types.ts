@@ -12,6 +12,7 @@ import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { ScimStore } from './scim.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
+import type { SpKeyStore } from './sp-keys.ts';
 import type { TraceStore } from './traces.ts';
 
 export type * from './audit.ts';
@@ -21,6 +22,7 @@ export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './scim.ts';
 export type * from './shared-state.ts';
+export type * from './sp-keys.ts';
 export type * from './traces.ts';
 
 export interface ConnectionStore {
@@ -173,6 +175,11 @@ export interface Stores {
   locks?: LockStore;
   /** The SCIM directory (src/scim): users, groups and tokens per organization. Optional like the others. */
   scim?: ScimStore;
+  /**
+   * The SP key ring (src/keys): key records and metadata fetches. Optional so that other backends keep
+   * compiling; without it the SP uses its key files alone.
+   */
+  spKeys?: SpKeyStore;
   /**
    * The append-only audit log of admin actions, and the named admin tokens (issue #13). Optional for the same
    * reason as `connectionHealth`: without them the server keeps both in process memory.

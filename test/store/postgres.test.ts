@@ -37,6 +37,7 @@ import { requestIdStoreContract } from './requests.contract.ts';
 import { scimStoreContract } from './scim.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
 import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
+import { spKeyStoreContract } from './sp-keys.contract.ts';
 import { userStoreContract } from './users.contract.ts';
 
 const skipPostgres = unavailable('PostgreSQL') !== undefined;
@@ -46,7 +47,7 @@ let server: PostgresServer;
 let contractUrl: string;
 
 const TABLES =
-  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases, scim_group_members, scim_groups, scim_users, scim_tokens';
+  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases, scim_group_members, scim_groups, scim_users, scim_tokens, sp_keys, sp_metadata_fetches';
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []) {
   const client = new pg.Client({ connectionString: url });
@@ -98,6 +99,7 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
   throttleStoreContract('postgres', factory('throttle'));
   lockStoreContract('postgres', factory('locks'));
   scimStoreContract('postgres', factory('scim'));
+  spKeyStoreContract('postgres', factory('spKeys'));
 
   describe('migrations', () => {
     it('are recorded once and idempotent across reopens', async () => {

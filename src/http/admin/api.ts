@@ -8,6 +8,7 @@
  *   DELETE /connections/:id[?confirm=ID]      remove -> 204 (`confirm`, when sent, must be the id)
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
  *   POST   /connections/:id/activate          { override? } -> the connection, active
+ *   /keys                                    the SP key ring (keys-api.ts)
  *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *   /webhooks/…                                webhook endpoints and deliveries (webhook-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
@@ -22,6 +23,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { WebhookService } from '../../events/index.ts';
+import type { KeyRing } from '../../keys/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
@@ -30,6 +32,7 @@ import type { Logger } from '../logger.ts';
 import { auditRoutes } from './audit-api.ts';
 import { changeContextOf, requireAdmin } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { keysApi } from './keys-api.ts';
 import { organizationApi } from './organization-api.ts';
 import { type ScimAdmin, scimTokensApi } from './scim-tokens.ts';
 import { traceApi } from './trace-api.ts';
@@ -48,6 +51,8 @@ export interface AdminApiOptions {
   /** The audit log the API reads (`GET /audit`). Default: an empty in-memory one. */
   audit?: AuditLog;
   logger: Logger;
+  /** The SP key ring: adds the /keys routes (src/http/admin/keys-api.ts). */
+  keyRing?: KeyRing;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
   /** SCIM tokens per organization (`/organizations/:id/scim-tokens`); absent without a SCIM store. */
@@ -141,6 +146,7 @@ export function adminApi(options: AdminApiOptions): Router {
   });
 
   if (options.scim) router.use('/organizations/:id/scim-tokens', scimTokensApi(options.scim, logger));
+  if (options.keyRing) router.use('/keys', keysApi(options.keyRing));
   if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
   if (options.webhooks) router.use('/webhooks', webhookApi(options.webhooks));
   router.use(organizationApi(options.organizations ?? connections.organizations, logger));

@@ -9,9 +9,11 @@
  * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, tests }));
  * ```
  */
+
 import express, { type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { WebhookService } from '../../events/index.ts';
+import type { KeyRing } from '../../keys/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { TestSignIns } from '../../sp/test-sign-in.ts';
 import type { TraceService } from '../../trace/index.ts';
@@ -64,6 +66,8 @@ export interface AdminRouterOptions {
   cookieName?: string;
   /** SCIM tokens per organization (admin API); absent without a SCIM store. */
   scim?: ScimAdmin;
+  /** The SP key ring: the /api/keys routes and the Keys page. */
+  keyRing?: KeyRing;
   /** Sign-in traces: the API's /traces calls and the page's trace views. */
   traces?: TraceService;
 }
@@ -78,6 +82,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
     adminApi({
       connections: options.connections,
       adminToken: options.adminToken,
+      ...(options.keyRing ? { keyRing: options.keyRing } : {}),
       identities,
       audit,
       logger,
@@ -99,6 +104,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
       ...(options.scim ? { scim: options.scim } : {}),
+      ...(options.keyRing ? { keyRing: options.keyRing } : {}),
       ...(options.traces ? { traces: options.traces } : {}),
     }),
   );

@@ -10,6 +10,7 @@
  *   POST /connections/:id/edit|metadata|activate|mapping/add   (lifecycle-routes.ts)
  *   GET  /connections/:id/test              starts a test sign-in (src/sp/test-sign-in.ts)
  *   GET  /connections/:id/test/result?run=  its checklist, mapping report and verdict
+ *   GET  /keys, POST /keys[/:id/promote|retire]  the SP key ring (key-page-routes.ts)
  *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
  *   /admin-tokens, /audit                   named admin tokens and the audit log (./audit-page-routes.ts)
  *
@@ -24,6 +25,7 @@ import type { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import { isSamlSpError } from '../../core/errors.ts';
 import type { AttributeMapping, MappedField } from '../../core/types.ts';
 import { certificateWarnings, type WebhookService } from '../../events/index.ts';
+import type { KeyRing } from '../../keys/index.ts';
 import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
@@ -37,6 +39,7 @@ import { auditPages } from './audit-page-routes.ts';
 import { type AdminSession, type AdminSessions, type LoginThrottle, sessionContext } from './auth.ts';
 import { checkCsrf } from './csrf.ts';
 import { toAdminError } from './errors.ts';
+import { mountKeyPages } from './key-page-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
 import { formBody } from './multipart.ts';
 import { organizationPages } from './organization-pages.ts';
@@ -63,6 +66,8 @@ export interface AdminPageOptions {
   cookieName: string;
   /** The SCIM token section (/admin/organizations/:id/scim); absent without a SCIM store. */
   scim?: ScimAdmin;
+  /** The SP key ring: adds the Keys page (key-page-routes.ts). */
+  keyRing?: KeyRing;
   /** Sign-in traces: the trace pages are mounted when given. */
   traces?: TraceService;
   /** The SAML router's session cookie name (the test's request-binding cookie derives from it). */
@@ -589,6 +594,17 @@ export function adminPages(options: AdminPageOptions): Router {
       form,
       signedIn,
       takeFlash,
+      save: (session) => sessions.save(session),
+    });
+  }
+  if (options.keyRing) {
+    mountKeyPages(router, {
+      keyRing: options.keyRing,
+      connections,
+      form,
+      signedIn,
+      takeFlash,
+      flashing,
       save: (session) => sessions.save(session),
     });
   }

@@ -13,6 +13,7 @@ export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
 import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';
+import { MemorySpKeyStore } from './sp-keys.ts';
 import { MemoryTraceStore } from './traces.ts';
 import { MemoryUserStore } from './users.ts';
 
@@ -54,6 +55,7 @@ export function createMemoryStores(
     sessions: new MemorySessionStore(),
     requests: new MemoryRequestIdStore(options.requests),
     replay: new MemoryReplayCache(options.replay),
+    spKeys: new MemorySpKeyStore(),
     connectionHealth: new MemoryConnectionHealthStore(),
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),

@@ -16,6 +16,7 @@ import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresScimStore } from './scim.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
+import { PostgresSpKeyStore } from './sp-keys.ts';
 import { PostgresTraceStore } from './traces.ts';
 import { PostgresUserStore } from './users.ts';
 
@@ -71,6 +72,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     sessions: new PostgresSessionStore(pool),
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
     replay: new PostgresReplayCache(pool),
+    spKeys: new PostgresSpKeyStore(pool),
     connectionHealth: new PostgresConnectionHealthStore(pool),
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),

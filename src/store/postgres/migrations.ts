@@ -287,6 +287,28 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'SP key ring and metadata fetches',
+    sql: `
+      CREATE TABLE sp_keys (
+        id text PRIMARY KEY,
+        use text NOT NULL CHECK (use IN ('signing', 'encryption')),
+        state text NOT NULL CHECK (state IN ('next', 'active', 'retired')),
+        connection_id text,
+        certificate_pem text NOT NULL,
+        key_ref text NOT NULL,
+        created_at timestamptz NOT NULL,
+        activated_at timestamptz,
+        retired_at timestamptz
+      );
+      CREATE TABLE sp_metadata_fetches (
+        connection_id text PRIMARY KEY,
+        fetched_at timestamptz NOT NULL,
+        fetched_by text NOT NULL
+      );
+    `,
+  },
+  {
     version: 10,
     name: 'connection status and SP entity ID mode, test sign-in requests',
     // As in the SQLite adapter: existing connections are recorded active, on the SP entity ID they had.

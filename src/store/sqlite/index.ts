@@ -16,6 +16,7 @@ import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteScimStore } from './scim.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
+import { SqliteSpKeyStore } from './sp-keys.ts';
 import { SqliteTraceStore } from './traces.ts';
 import { SqliteUserStore } from './users.ts';
 
@@ -69,6 +70,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     sessions: new SqliteSessionStore(db),
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
     replay: new SqliteReplayCache(db),
+    spKeys: new SqliteSpKeyStore(db),
     connectionHealth: new SqliteConnectionHealthStore(db),
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),

@@ -268,6 +268,28 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'SP key ring and metadata fetches',
+    sql: `
+      CREATE TABLE sp_keys (
+        id TEXT PRIMARY KEY,
+        use TEXT NOT NULL CHECK (use IN ('signing', 'encryption')),
+        state TEXT NOT NULL CHECK (state IN ('next', 'active', 'retired')),
+        connection_id TEXT,
+        certificate_pem TEXT NOT NULL,
+        key_ref TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        activated_at INTEGER,
+        retired_at INTEGER
+      ) STRICT;
+      CREATE TABLE sp_metadata_fetches (
+        connection_id TEXT PRIMARY KEY,
+        fetched_at INTEGER NOT NULL,
+        fetched_by TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
     version: 10,
     name: 'connection status and SP entity ID mode, test sign-in requests',
     // Connections stored before statuses existed keep working unchanged: they are active (recorded as such)
