@@ -170,6 +170,14 @@ export const MIGRATIONS: readonly Migration[] = [
       WHERE NOT (data ? 'organizationId');
     `,
   },
+  {
+    version: 13,
+    name: 'step-up: what a request demanded and how a session authenticated',
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN authn text;
+      ALTER TABLE sessions ADD COLUMN authn text;
+    `,
+  },
 ];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -157,6 +157,14 @@ export const MIGRATIONS: readonly Migration[] = [
       WHERE json_extract(data, '$.organizationId') IS NULL;
     `,
   },
+  {
+    version: 13,
+    name: 'step-up: what a request demanded and how a session authenticated',
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
+      ALTER TABLE sessions ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
+    `,
+  },
 ];
 
 /**
