@@ -65,6 +65,19 @@ export {
 } from './core/response/validate-response.ts';
 export * from './core/types.ts';
 export * from './http/index.ts';
+export {
+  createOidcBridge,
+  type OidcBridge,
+  type OidcBridgeOptions,
+  type OidcResource,
+} from './oidc/bridge.ts';
+export { type CreateOidcClientInput, OidcClientService, type OidcClientView } from './oidc/clients.ts';
+export {
+  AccessTokenError,
+  type VerifiedAccessToken,
+  type VerifyAccessTokenOptions,
+  verifyAccessToken,
+} from './oidc/verify-access-token.ts';
 export { createAppServer, loadSpKeys } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
 export {

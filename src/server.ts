@@ -3,8 +3,10 @@
  * public pieces an integrator mounts in their own app (samlRouter, accountRoutes), plus the demo home page and,
  * under `npm start`, the embedded development IdP with its ready connection `dev`.
  */
+import { hkdfSync } from 'node:crypto';
 import path from 'node:path';
 import express, { type Express } from 'express';
+import type { ClientMetadata } from 'oidc-provider';
 import type { ResolvedConfig } from './config.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
@@ -15,6 +17,8 @@ import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
+import { createOidcBridge, type OidcBridge } from './oidc/bridge.ts';
+import { OidcClientService } from './oidc/clients.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { createTxtResolver } from './sp/domain-verification.ts';
@@ -27,6 +31,7 @@ import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemoryOidcStore } from './store/memory/oidc.ts';
 import type { Stores } from './store/types.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
@@ -42,6 +47,8 @@ export interface AppServer {
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   devIdp?: DevIdp;
+  /** The OpenID bridge and its client registry, when OIDC_BRIDGE is on. */
+  oidc?: { bridge: OidcBridge; clients: OidcClientService };
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
@@ -65,6 +72,34 @@ export async function loadSpKeys(config: ResolvedConfig, logger?: Logger) {
   );
   if (signing.created || encryption.created) logger?.info('sp.keys_generated', { dir: config.certsDir });
   return { signing: signing.pair, encryption: encryption.pair };
+}
+
+/**
+ * The OpenID bridge over the stores (issue #17). Its cookie keys are derived from the SP signing key, so every
+ * instance that shares the key signs the provider's cookies alike, with nothing new to configure.
+ */
+function openOidcBridge(config: ResolvedConfig, sp: ServiceProvider, stores: Stores, signingKeyPem: string) {
+  const settings = config.oidc!;
+  const store = stores.oidc ?? new MemoryOidcStore();
+  const cookieKey = Buffer.from(
+    hkdfSync('sha256', signingKeyPem, 'saml-sp-kit', 'oidc-provider cookies', 32),
+  );
+  const bridge = createOidcBridge({
+    sp,
+    store,
+    issuer: settings.issuer,
+    sessionCookieName: config.sessionCookieName,
+    cookieKeys: [cookieKey.toString('base64url')],
+    resources: settings.resources.map((indicator) => ({ indicator })),
+    keyRotation: { rotateAfterSeconds: settings.keyRotationDays * 86_400 },
+  });
+  const clients = new OidcClientService({
+    store,
+    validate: async (metadata) => {
+      await (await bridge.provider()).Client.validate(metadata as unknown as ClientMetadata);
+    },
+  });
+  return { bridge, clients };
 }
 
 /** Builds the demo/product server from a resolved configuration. */
@@ -130,9 +165,12 @@ export async function createAppServer(
     devIdp = await mountDevIdp(app, config, sp, organizations, logger);
   }
 
+  const oidc = config.oidc ? openOidcBridge(config, sp, stores, keys.signing.privateKeyPem) : undefined;
+
   app.use(
     '/admin',
     adminRouter({
+      ...(oidc ? { oidcClients: oidc.clients } : {}),
       connections,
       adminToken: config.adminToken,
       testRuns,
@@ -141,6 +179,8 @@ export async function createAppServer(
       logger,
     }),
   );
+  // The OpenID bridge answers /.well-known/openid-configuration and /oidc/* only.
+  if (oidc) app.use(oidc.bridge.router);
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
@@ -159,6 +199,7 @@ export async function createAppServer(
     organizations,
     refresher,
     ...(devIdp ? { devIdp } : {}),
+    ...(oidc ? { oidc } : {}),
     logger,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
+import { oidcClientsCommand } from './commands/oidc-clients.ts';
 import { serveCommand } from './commands/serve.ts';
 import { usersCommand } from './commands/users.ts';
 
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Command> = {
   connections: connectionsCommand,
   users: usersCommand,
   inspect: inspectCommand,
+  'oidc-clients': oidcClientsCommand,
 };
 
 export function usage(): string {
@@ -41,6 +43,8 @@ export function usage(): string {
                                          certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  oidc-clients add --name N --redirect-uri URI [--public] [--organization ID]
+  oidc-clients list | remove CLIENT_ID   the OpenID bridge's relying parties (secret shown once)
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.

@@ -22,6 +22,9 @@ export const ADMIN_ERROR_CODES = {
   DOMAIN_NOT_FOUND: 'The organization does not claim this domain.',
   DOMAIN_VERIFICATION_FAILED: 'The DNS TXT record that proves control of the domain was not found.',
   DNS_UNAVAILABLE: 'The DNS resolver could not be reached or did not answer.',
+  OIDC_CLIENT_NOT_FOUND: 'There is no OpenID client with this id.',
+  OIDC_CLIENT_INVALID: 'The OpenID Provider refused this client registration.',
+  OIDC_BRIDGE_OFF: 'The OpenID bridge is not turned on (OIDC_BRIDGE=on).',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

@@ -6,11 +6,13 @@
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { OidcStore } from './oidc.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
 export type * from './connection-health.ts';
+export type * from './oidc.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './shared-state.ts';
@@ -153,6 +155,8 @@ export interface Stores {
    * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).
    */
   organizations?: OrganizationStore;
+  /** The OpenID bridge's clients, keys and provider records (issue #17). Optional, like the others. */
+  oidc?: OidcStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

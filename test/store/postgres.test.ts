@@ -32,6 +32,7 @@ import {
 import { connectionHealthStoreContract } from './connection-health.contract.ts';
 import { connectionStoreContract } from './connections.contract.ts';
 import { at, buildConnection, buildRequest, buildSession, buildUser, type Factory } from './harness.ts';
+import { oidcStoreContract } from './oidc.contract.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
@@ -45,7 +46,7 @@ let server: PostgresServer;
 let contractUrl: string;
 
 const TABLES =
-  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases';
+  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases, oidc_clients, oidc_keys, oidc_payloads';
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []) {
   const client = new pg.Client({ connectionString: url });
@@ -96,6 +97,7 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
   stateStoreContract('postgres', factory('state'));
   throttleStoreContract('postgres', factory('throttle'));
   lockStoreContract('postgres', factory('locks'));
+  oidcStoreContract('postgres', factory('oidc'));
 
   describe('migrations', () => {
     it('are recorded once and idempotent across reopens', async () => {

@@ -7,6 +7,7 @@ import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { connectionStoreContract } from './connections.contract.ts';
 import type { Factory } from './harness.ts';
+import { oidcStoreContract } from './oidc.contract.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
@@ -57,4 +58,5 @@ for (const backend of backends) {
   stateStoreContract(backend.name, factory(backend, 'state'));
   throttleStoreContract(backend.name, factory(backend, 'throttle'));
   lockStoreContract(backend.name, factory(backend, 'locks'));
+  oidcStoreContract(backend.name, factory(backend, 'oidc'));
 }

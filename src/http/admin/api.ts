@@ -12,13 +12,16 @@
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
  */
+
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { OidcClientService } from '../../oidc/clients.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { oidcClientApi } from './oidc-client-api.ts';
 import { organizationApi } from './organization-api.ts';
 
 export interface AdminApiOptions {
@@ -30,6 +33,8 @@ export interface AdminApiOptions {
   logger: Logger;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
+  /** The OpenID bridge's clients (/oidc-clients routes), when the bridge is on. */
+  oidcClients?: OidcClientService;
 }
 
 /** Creates the API router; mount it at /admin/api. */
@@ -42,6 +47,7 @@ export function adminApi(options: AdminApiOptions): Router {
   });
   router.use(requireBearer(options.adminToken));
   router.use(express.json({ limit: options.maxBodyBytes ?? 2 * 1024 * 1024, strict: true }));
+  if (options.oidcClients) router.use(oidcClientApi(options.oidcClients));
 
   router.post('/connections', async (req, res) => {
     const connection = await connections.create(body(req));

@@ -7,7 +7,9 @@
  * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, testRuns }));
  * ```
  */
+
 import express, { type Router } from 'express';
+import type { OidcClientService } from '../../oidc/clients.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
@@ -37,12 +39,22 @@ export interface AdminRouterOptions {
   throttle?: LoginThrottle;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
+  /** The OpenID bridge's clients, when the bridge is on (`/admin/api/oidc-clients`). */
+  oidcClients?: OidcClientService;
 }
 
 export function adminRouter(options: AdminRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
-  router.use('/api', adminApi({ connections: options.connections, adminToken: options.adminToken, logger }));
+  router.use(
+    '/api',
+    adminApi({
+      connections: options.connections,
+      adminToken: options.adminToken,
+      logger,
+      ...(options.oidcClients ? { oidcClients: options.oidcClients } : {}),
+    }),
+  );
   router.use(
     adminPages({
       connections: options.connections,

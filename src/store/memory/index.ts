@@ -2,6 +2,7 @@
 import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
+import { MemoryOidcStore } from './oidc.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
 
@@ -49,6 +50,7 @@ export function createMemoryStores(
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
     organizations: new MemoryOrganizationStore(),
+    oidc: new MemoryOidcStore(),
     close: async () => {},
   };
 }

@@ -8,6 +8,7 @@ import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { classifyPostgresError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresOidcStore } from './oidc.ts';
 import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
@@ -66,6 +67,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
     organizations: new PostgresOrganizationStore(pool),
+    oidc: new PostgresOidcStore(pool),
     checks: [
       {
         name: 'database',

@@ -8,6 +8,7 @@ import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { SqliteOidcStore } from './oidc.ts';
 import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
@@ -64,6 +65,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
     organizations: new SqliteOrganizationStore(db),
+    oidc: new SqliteOidcStore(db),
     checks: [
       {
         name: 'database',
