@@ -47,6 +47,7 @@ export function providerAdapter(store: OidcStore, now: () => Date) {
         id,
         payload,
         ...(typeof payload.grantId === 'string' ? { grantId: payload.grantId } : {}),
+        ...(typeof payload.accountId === 'string' ? { accountId: payload.accountId } : {}),
         ...(typeof payload.uid === 'string' ? { uid: payload.uid } : {}),
         ...(typeof payload.userCode === 'string' ? { userCode: payload.userCode } : {}),
         expiresAt: new Date(now().getTime() + ttl * 1000),

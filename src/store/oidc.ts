@@ -35,6 +35,8 @@ export interface OidcPayloadRecord {
   id: string;
   payload: Record<string, unknown>;
   grantId?: string;
+  /** The account (SP user id) of Session and Grant records: how a SAML logout finds them. */
+  accountId?: string;
   uid?: string;
   userCode?: string;
   expiresAt: Date;
@@ -59,6 +61,12 @@ export interface OidcStore {
     value: string,
     now: Date,
   ): Promise<Record<string, unknown> | undefined>;
+  /** The live records of one kind for an account, with their ids. */
+  listPayloadsByAccount(
+    kind: string,
+    accountId: string,
+    now: Date,
+  ): Promise<{ id: string; payload: Record<string, unknown> }[]>;
   /** Marks the payload consumed (oidc-provider then refuses a second use and revokes the grant). */
   consumePayload(kind: string, id: string, at: Date): Promise<void>;
   destroyPayload(kind: string, id: string): Promise<void>;

@@ -5,7 +5,9 @@
  * verified by `verifyAccessToken`, and key rotation with the previous key still published until retired.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import path from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAccessToken } from '../../src/oidc/verify-access-token.ts';
@@ -62,6 +64,7 @@ afterAll(async () => {
 async function authorize(
   cfg: oidc.Configuration,
   extra: Record<string, string> = {},
+  b: TestBrowser = new TestBrowser(),
 ): Promise<{ callback: URL; verifier: string; state: string }> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
@@ -75,7 +78,6 @@ async function authorize(
     connection: 'dev',
     ...extra,
   });
-  const b = new TestBrowser();
   let page: Page = await b.get(url.href);
   for (let hops = 0; hops < 20; hops++) {
     const location = page.headers.get('location');
@@ -271,4 +273,63 @@ describe('the OpenID bridge in front of SAML', () => {
     expect((await run('remove', clientId)).code).toBe(1);
     expect((await run('add', '--name', 'no redirect')).code).toBe(2);
   }, 120_000);
+
+  it('a SAML logout ends the OpenID session: back-channel logout token to the client, refresh token refused', async () => {
+    const tokens: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (receiver.address() as { port: number }).port;
+      const created = await admin('POST', '/oidc-clients', {
+        name: 'Django with back-channel logout',
+        redirectUris: [REDIRECT],
+        backchannelLogoutUri: `http://127.0.0.1:${port}/oidc/backchannel-logout`,
+      });
+      expect(created.status).toBe(201);
+      const { clientId, clientSecret } = (await created.json()) as { clientId: string; clientSecret: string };
+      const rp = await oidc.discovery(
+        new URL(t.baseUrl),
+        clientId,
+        undefined,
+        oidc.ClientSecretBasic(clientSecret),
+        {
+          execute: [oidc.allowInsecureRequests],
+        },
+      );
+      const browser = new TestBrowser();
+      const { callback, verifier, state } = await authorize(rp, {}, browser);
+      const issued = await oidc.authorizationCodeGrant(rp, callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
+      const sid = issued.claims()!.sid;
+      expect(sid).toEqual(expect.any(String));
+
+      // The user signs out of the SP (SP-initiated: same-origin POST /logout, the dev IdP gets a LogoutRequest).
+      const out = await browser.post(`${t.baseUrl}/logout`, {}, { 'sec-fetch-site': 'same-origin' });
+      expect(out.status).toBeLessThan(400);
+      await expect.poll(() => tokens.length, { timeout: 10_000 }).toBe(1);
+      const { payload } = await jwtVerify(tokens[0]!, createRemoteJWKSet(new URL(`${t.baseUrl}/oidc/jwks`)), {
+        issuer: t.baseUrl,
+        audience: clientId,
+        typ: 'logout+jwt',
+      });
+      expect(payload.sid).toBe(sid);
+      expect(payload.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+      await expect(oidc.refreshTokenGrant(rp, issued.refresh_token!)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+    } finally {
+      receiver.close();
+    }
+  });
 });

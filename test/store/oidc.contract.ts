@@ -113,5 +113,24 @@ export function oidcStoreContract(name: string, factory: Factory<OidcStore>): vo
       expect(await store().findPayload('AuthorizationCode', 'c1', at(6))).toBeUndefined();
       expect(await store().findPayload('AccessToken', 'a2', at(6))).toEqual({});
     });
+
+    it('lists the live records of one kind for an account (how a SAML logout finds its OpenID sessions)', async () => {
+      const session = (id: string, accountId: string, expiresAt = at(600)) =>
+        store().upsertPayload({ kind: 'Session', id, payload: { accountId }, accountId, expiresAt });
+      await session('s1', 'alice');
+      await session('s2', 'alice');
+      await session('s3', 'bob');
+      await session('s4', 'alice', at(10));
+      await store().upsertPayload({
+        kind: 'Grant',
+        id: 'g',
+        payload: { accountId: 'alice' },
+        accountId: 'alice',
+        expiresAt: at(600),
+      });
+      const found = await store().listPayloadsByAccount('Session', 'alice', at(20));
+      expect(found.map((r) => r.id).sort()).toEqual(['s1', 's2']);
+      expect(found[0]!.payload).toEqual({ accountId: 'alice' });
+    });
   });
 }

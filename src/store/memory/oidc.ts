@@ -49,6 +49,11 @@ export class MemoryOidcStore implements OidcStore {
     }
     return undefined;
   }
+  async listPayloadsByAccount(kind: string, accountId: string, now: Date) {
+    return [...this.#payloads.values()]
+      .filter((r) => r.kind === kind && r.accountId === accountId && r.expiresAt.getTime() > now.getTime())
+      .map((r) => ({ id: r.id, payload: structuredClone(r.payload) }));
+  }
   async consumePayload(kind: string, id: string, at: Date): Promise<void> {
     const record = this.#payloads.get(`${kind}:${id}`);
     if (record) record.payload.consumed = Math.floor(at.getTime() / 1000);

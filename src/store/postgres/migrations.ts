@@ -198,12 +198,14 @@ export const MIGRATIONS: readonly Migration[] = [
         id text NOT NULL,
         payload text NOT NULL,
         grant_id text,
+        account_id text,
         uid text,
         user_code text,
         expires_at timestamptz NOT NULL,
         PRIMARY KEY (kind, id)
       );
       CREATE INDEX oidc_payloads_grant ON oidc_payloads (grant_id);
+      CREATE INDEX oidc_payloads_account ON oidc_payloads (kind, account_id);
       CREATE INDEX oidc_payloads_uid ON oidc_payloads (kind, uid);
       CREATE INDEX oidc_payloads_user_code ON oidc_payloads (kind, user_code);
       CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at);

@@ -71,15 +71,16 @@ export class PostgresOidcStore implements OidcStore {
 
   async upsertPayload(r: OidcPayloadRecord): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO oidc_payloads (kind, id, payload, grant_id, uid, user_code, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO oidc_payloads (kind, id, payload, grant_id, account_id, uid, user_code, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (kind, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
-         uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
+         account_id = excluded.account_id, uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
       [
         r.kind,
         r.id,
         JSON.stringify(r.payload),
         r.grantId ?? null,
+        r.accountId ?? null,
         r.uid ?? null,
         r.userCode ?? null,
         r.expiresAt,
@@ -99,6 +100,13 @@ export class PostgresOidcStore implements OidcStore {
       `SELECT payload FROM oidc_payloads WHERE kind = $1 AND ${column} = $2 AND expires_at > $3`,
       [kind, value, now],
     );
+  }
+  async listPayloadsByAccount(kind: string, accountId: string, now: Date) {
+    const { rows } = await this.#pool.query<{ id: string; payload: string }>(
+      'SELECT id, payload FROM oidc_payloads WHERE kind = $1 AND account_id = $2 AND expires_at > $3',
+      [kind, accountId, now],
+    );
+    return rows.map((row) => ({ id: row.id, payload: JSON.parse(row.payload) as Record<string, unknown> }));
   }
   async consumePayload(kind: string, id: string, at: Date): Promise<void> {
     await this.#pool.query(

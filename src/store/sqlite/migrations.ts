@@ -185,12 +185,14 @@ export const MIGRATIONS: readonly Migration[] = [
         id TEXT NOT NULL,
         payload TEXT NOT NULL CHECK (json_valid(payload)),
         grant_id TEXT,
+        account_id TEXT,
         uid TEXT,
         user_code TEXT,
         expires_at INTEGER NOT NULL,
         PRIMARY KEY (kind, id)
       ) STRICT;
       CREATE INDEX oidc_payloads_grant ON oidc_payloads (grant_id);
+      CREATE INDEX oidc_payloads_account ON oidc_payloads (kind, account_id);
       CREATE INDEX oidc_payloads_uid ON oidc_payloads (kind, uid);
       CREATE INDEX oidc_payloads_user_code ON oidc_payloads (kind, user_code);
       CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at);

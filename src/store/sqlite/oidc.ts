@@ -22,9 +22,10 @@ export class SqliteOidcStore implements OidcStore {
         'SELECT * FROM oidc_keys WHERE retire_at IS NULL OR retire_at > ? ORDER BY created_at DESC, kid',
       ),
       upsert: db.prepare(
-        `INSERT INTO oidc_payloads (kind, id, payload, grant_id, uid, user_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO oidc_payloads (kind, id, payload, grant_id, account_id, uid, user_code, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (kind, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
-           uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
+           account_id = excluded.account_id, uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
       ),
       find: db.prepare('SELECT payload FROM oidc_payloads WHERE kind = ? AND id = ? AND expires_at > ?'),
       findByUid: db.prepare(
@@ -32,6 +33,9 @@ export class SqliteOidcStore implements OidcStore {
       ),
       findByUserCode: db.prepare(
         'SELECT payload FROM oidc_payloads WHERE kind = ? AND user_code = ? AND expires_at > ?',
+      ),
+      byAccount: db.prepare(
+        'SELECT id, payload FROM oidc_payloads WHERE kind = ? AND account_id = ? AND expires_at > ?',
       ),
       consume: db.prepare(
         "UPDATE oidc_payloads SET payload = json_set(payload, '$.consumed', ?) WHERE kind = ? AND id = ?",
@@ -75,6 +79,7 @@ export class SqliteOidcStore implements OidcStore {
       r.id,
       JSON.stringify(r.payload),
       r.grantId ?? null,
+      r.accountId ?? null,
       r.uid ?? null,
       r.userCode ?? null,
       r.expiresAt.getTime(),
@@ -86,6 +91,12 @@ export class SqliteOidcStore implements OidcStore {
   async findPayloadBy(kind: string, field: 'uid' | 'userCode', value: string, now: Date) {
     const statement = field === 'uid' ? this.#s.findByUid! : this.#s.findByUserCode!;
     return payloadOf(statement.get(kind, value, now.getTime()));
+  }
+  async listPayloadsByAccount(kind: string, accountId: string, now: Date) {
+    return this.#s.byAccount!.all(kind, accountId, now.getTime()).map((row) => ({
+      id: text(row.id),
+      payload: JSON.parse(text(row.payload)) as Record<string, unknown>,
+    }));
   }
   async consumePayload(kind: string, id: string, at: Date): Promise<void> {
     this.#s.consume!.run(Math.floor(at.getTime() / 1000), kind, id);
