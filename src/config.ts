@@ -103,6 +103,20 @@ const envSchema = z.object({
   TRUST_PROXY: trustProxySchema.optional(),
   DNS_SERVERS: dnsServersSchema.optional(),
   HOME_LISTS_CONNECTIONS: z.enum(['true', 'false', 'on', 'off', '1', '0']).optional(),
+  // The OpenID bridge (issue #17): off unless asked for.
+  OIDC_BRIDGE: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
+  OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_RESOURCES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each resource must be an absolute http(s) URL' }))),
+  OIDC_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   // Slow clients are cut off by the server (Node's own defaults are 60 s and 300 s).
   HTTP_HEADERS_TIMEOUT_MS: millis(10_000, 100, 600_000),
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
@@ -202,6 +216,8 @@ export interface ResolvedConfig {
    * list would reveal the customer list); the home page offers "Sign in with your work email" instead.
    */
   homeListsConnections?: boolean;
+  /** OIDC_BRIDGE and friends: the OpenID Provider in front of the SAML connections (README "OpenID bridge"). */
+  oidc?: { issuer: string; resources: readonly string[]; keyRotationDays: number };
 }
 
 /** Thrown when the environment is invalid; the CLI prints it and exits 2. */
@@ -250,6 +266,15 @@ export function loadConfig(
         ? path.resolve(cwd, e.SP_ENCRYPTION_CERT_FILE)
         : inCerts('sp-encryption.cert.pem'),
     },
+    ...(e.OIDC_BRIDGE && ['on', 'true', '1'].includes(e.OIDC_BRIDGE)
+      ? {
+          oidc: Object.freeze({
+            issuer: (e.OIDC_ISSUER ?? baseUrl).replace(/\/+$/, ''),
+            resources: Object.freeze(e.OIDC_RESOURCES),
+            keyRotationDays: e.OIDC_KEY_ROTATION_DAYS,
+          }),
+        }
+      : {}),
     devIdp,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY ?? false,

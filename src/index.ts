@@ -88,6 +88,19 @@ export {
   type SpKeyView,
 } from './keys/index.ts';
 export * from './metrics/index.ts';
+export {
+  createOidcBridge,
+  type OidcBridge,
+  type OidcBridgeOptions,
+  type OidcResource,
+} from './oidc/bridge.ts';
+export { type CreateOidcClientInput, OidcClientService, type OidcClientView } from './oidc/clients.ts';
+export {
+  AccessTokenError,
+  type VerifiedAccessToken,
+  type VerifyAccessTokenOptions,
+  verifyAccessToken,
+} from './oidc/verify-access-token.ts';
 export { createAppServer, loadSpKeys, openKeyRing } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
 export { type Actor, type ChangeContext, UNKNOWN_ACTOR } from './sp/change-context.ts';

@@ -3,8 +3,10 @@
  * public pieces an integrator mounts in their own app (samlRouter, accountRoutes), plus the demo home page and,
  * under `npm start`, the embedded development IdP with its ready connection `dev`.
  */
+import { hkdfSync } from 'node:crypto';
 import path from 'node:path';
 import express, { type Express } from 'express';
+import type { ClientMetadata } from 'oidc-provider';
 import { AdminIdentities } from './audit/admin-identities.ts';
 import { AuditLog, type AuditRecorder } from './audit/audit-log.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -25,6 +27,8 @@ import type { KeyResolver } from './keys/index.ts';
 import { KeyRing } from './keys/index.ts';
 import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
 import type { PrometheusMetrics } from './metrics/prometheus.ts';
+import { createOidcBridge, type OidcBridge } from './oidc/bridge.ts';
+import { OidcClientService } from './oidc/clients.ts';
 import { createScimDirectory, organizationDirectory, type ScimDirectory } from './scim/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
@@ -41,6 +45,7 @@ import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
 import { MemoryCertificateAlertStore, MemoryWebhookStore } from './store/memory/events.ts';
 import { MemoryStateStore, MemoryTraceStore } from './store/memory/index.ts';
+import { MemoryOidcStore } from './store/memory/oidc.ts';
 import { MemorySpKeyStore } from './store/memory/sp-keys.ts';
 import type { Stores } from './store/types.ts';
 import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
@@ -83,6 +88,8 @@ export interface AppServer {
   /** The certificate expiry watch (started by `listen`); `runDue(now)` checks now. */
   certificateWatch: CertificateWatch;
   devIdp?: DevIdp;
+  /** The OpenID bridge and its client registry, when OIDC_BRIDGE is on. */
+  oidc?: { bridge: OidcBridge; clients: OidcClientService };
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
@@ -138,6 +145,34 @@ export async function openKeyRing(
     encryption: { pair: keys.encryption, keyFile: config.keyFiles.encryptionKey },
   });
   return keyRing;
+}
+
+/**
+ * The OpenID bridge over the stores (issue #17). Its cookie keys are derived from the SP signing key, so every
+ * instance that shares the key signs the provider's cookies alike, with nothing new to configure.
+ */
+function openOidcBridge(config: ResolvedConfig, sp: ServiceProvider, stores: Stores, signingKeyPem: string) {
+  const settings = config.oidc!;
+  const store = stores.oidc ?? new MemoryOidcStore();
+  const cookieKey = Buffer.from(
+    hkdfSync('sha256', signingKeyPem, 'saml-sp-kit', 'oidc-provider cookies', 32),
+  );
+  const bridge = createOidcBridge({
+    sp,
+    store,
+    issuer: settings.issuer,
+    sessionCookieName: config.sessionCookieName,
+    cookieKeys: [cookieKey.toString('base64url')],
+    resources: settings.resources.map((indicator) => ({ indicator })),
+    keyRotation: { rotateAfterSeconds: settings.keyRotationDays * 86_400 },
+  });
+  const clients = new OidcClientService({
+    store,
+    validate: async (metadata) => {
+      await (await bridge.provider()).Client.validate(metadata as unknown as ClientMetadata);
+    },
+  });
+  return { bridge, clients };
 }
 
 /** Builds the demo/product server from a resolved configuration. */
@@ -325,9 +360,12 @@ export async function createAppServer(
     devIdp = await mountDevIdp(app, config, sp, organizations, logger);
   }
 
+  const oidc = config.oidc ? openOidcBridge(config, sp, stores, keys.signing.privateKeyPem) : undefined;
+
   app.use(
     '/admin',
     adminRouter({
+      ...(oidc ? { oidcClients: oidc.clients } : {}),
       connections,
       webhooks,
       adminToken: config.adminToken,
@@ -363,6 +401,10 @@ export async function createAppServer(
       testSignIns: tests,
     }),
   );
+  // The OpenID bridge answers /.well-known/openid-configuration and /oidc/* only.
+  if (oidc) app.use(oidc.bridge.router);
+  app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
@@ -391,6 +433,7 @@ export async function createAppServer(
     delivery,
     certificateWatch,
     ...(devIdp ? { devIdp } : {}),
+    ...(oidc ? { oidc } : {}),
     logger,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {

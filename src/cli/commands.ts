@@ -15,6 +15,7 @@ import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { keysCommand } from './commands/keys.ts';
 import { metadataCommand } from './commands/metadata.ts';
+import { oidcClientsCommand } from './commands/oidc-clients.ts';
 import { organizationsCommand } from './commands/organizations.ts';
 import { scimTokensCommand } from './commands/scim-tokens.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -42,6 +43,7 @@ export const COMMANDS: Record<string, Command> = {
   'admin-tokens': adminTokensCommand,
   audit: auditCommand,
   webhooks: webhooksCommand,
+  'oidc-clients': oidcClientsCommand,
 };
 
 export function usage(): string {
@@ -83,6 +85,8 @@ export function usage(): string {
   webhooks list | add --url URL [--event TYPE]... [--description TEXT] | remove ID
   webhooks deliveries [--endpoint ID] [--status pending|delivered|failed] | show MSG-ID | redeliver MSG-ID
                                          webhook endpoints (secret shown once), the delivery log, resending
+  oidc-clients add --name N --redirect-uri URI [--public] [--organization ID]
+  oidc-clients list | remove CLIENT_ID   the OpenID bridge's relying parties (secret shown once)
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.

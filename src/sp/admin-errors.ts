@@ -33,6 +33,9 @@ export const ADMIN_ERROR_CODES = {
   CONNECTION_TEST_REQUIRED: 'The connection needs a passing test sign-in before it can be activated.',
   ADMIN_CONFIRMATION_REQUIRED: 'The action must be confirmed by typing the connection id.',
   ADMIN_FORBIDDEN: 'This actor may not do that (only an app admin may).',
+  OIDC_CLIENT_NOT_FOUND: 'There is no OpenID client with this id.',
+  OIDC_CLIENT_INVALID: 'The OpenID Provider refused this client registration.',
+  OIDC_BRIDGE_OFF: 'The OpenID bridge is not turned on (OIDC_BRIDGE=on).',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

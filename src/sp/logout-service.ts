@@ -240,6 +240,7 @@ export class LogoutService {
         problems.push(`session ${session.id.slice(0, 8)}… could not be deleted: ${String(err)}`);
       }
     }
+    await this.#sp.sessionsEnded(sessions.filter((s) => endedSessionIds.includes(s.id)));
     return { endedSessionIds, outcome: problems.length === 0 ? 'success' : 'partial', problems };
   }
 

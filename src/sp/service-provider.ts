@@ -219,6 +219,7 @@ export class ServiceProvider {
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
+  readonly #sessionEndListeners = new Set<(sessions: readonly SessionRecord[]) => void | Promise<void>>();
   readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
   readonly #directory: UserDirectory | undefined;
 
@@ -634,7 +635,33 @@ export class ServiceProvider {
 
   /** Ends one local session. */
   async endSession(sessionToken: string): Promise<boolean> {
-    return this.stores.sessions.delete(tokenKey(sessionToken));
+    const id = tokenKey(sessionToken);
+    const session =
+      this.#sessionEndListeners.size > 0 ? await this.stores.sessions.get(id, this.#now()) : undefined;
+    const ended = await this.stores.sessions.delete(id);
+    if (ended && session) await this.sessionsEnded([session]);
+    return ended;
+  }
+
+  /**
+   * Subscribes to the end of local sessions (sign-out, SP- or IdP-initiated Single Logout): the OpenID bridge
+   * ends the OpenID sessions and refresh tokens that grew from them. Returns the unsubscribe function.
+   */
+  onSessionsEnded(listener: (sessions: readonly SessionRecord[]) => void | Promise<void>): () => void {
+    this.#sessionEndListeners.add(listener);
+    return () => this.#sessionEndListeners.delete(listener);
+  }
+
+  /** Tells the listeners that these sessions ended. Their errors never undo or fail the logout. */
+  async sessionsEnded(sessions: readonly SessionRecord[]): Promise<void> {
+    if (sessions.length === 0) return;
+    for (const listener of this.#sessionEndListeners) {
+      try {
+        await listener(sessions);
+      } catch {
+        // A listener (say, a back-channel logout to a client that is down) must not break the logout itself.
+      }
+    }
   }
 
   /**

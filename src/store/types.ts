@@ -8,6 +8,7 @@ import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { AdminTokenStore, AuditLogStore } from './audit.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
 import type { CertificateAlertStore, WebhookStore } from './events.ts';
+import type { OidcStore } from './oidc.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { ScimStore } from './scim.ts';
@@ -18,6 +19,7 @@ import type { TraceStore } from './traces.ts';
 export type * from './audit.ts';
 export type * from './connection-health.ts';
 export type * from './events.ts';
+export type * from './oidc.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './scim.ts';
@@ -198,6 +200,8 @@ export interface Stores {
    * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).
    */
   organizations?: OrganizationStore;
+  /** The OpenID bridge's clients, keys and provider records (issue #17). Optional, like the others. */
+  oidc?: OidcStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { connectionStoreContract } from './connections.contract.ts';
 import type { Factory } from './harness.ts';
+import { oidcStoreContract } from './oidc.contract.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
 import { scimStoreContract } from './scim.contract.ts';
@@ -59,4 +60,5 @@ for (const backend of backends) {
   throttleStoreContract(backend.name, factory(backend, 'throttle'));
   lockStoreContract(backend.name, factory(backend, 'locks'));
   scimStoreContract(backend.name, factory(backend, 'scim'));
+  oidcStoreContract(backend.name, factory(backend, 'oidc'));
 }

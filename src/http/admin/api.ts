@@ -20,10 +20,12 @@
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
  */
+
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { WebhookService } from '../../events/index.ts';
 import type { KeyRing } from '../../keys/index.ts';
+import type { OidcClientService } from '../../oidc/clients.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
@@ -33,6 +35,7 @@ import { auditRoutes } from './audit-api.ts';
 import { changeContextOf, requireAdmin } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { keysApi } from './keys-api.ts';
+import { oidcClientApi } from './oidc-client-api.ts';
 import { organizationApi } from './organization-api.ts';
 import { type ScimAdmin, scimTokensApi } from './scim-tokens.ts';
 import { traceApi } from './trace-api.ts';
@@ -59,6 +62,8 @@ export interface AdminApiOptions {
   scim?: ScimAdmin;
   /** Sign-in traces; without it the trace calls answer 404. */
   traces?: TraceService;
+  /** The OpenID bridge's clients (/oidc-clients routes), when the bridge is on. */
+  oidcClients?: OidcClientService;
 }
 
 /** Creates the API router; mount it at /admin/api. */
@@ -74,6 +79,7 @@ export function adminApi(options: AdminApiOptions): Router {
   router.use(requireAdmin(identities));
   router.use(express.json({ limit: options.maxBodyBytes ?? 2 * 1024 * 1024, strict: true }));
   auditRoutes(router, { identities, audit });
+  if (options.oidcClients) router.use(oidcClientApi(options.oidcClients));
 
   router.post('/connections', async (req, res) => {
     const connection = await connections.create(body(req), changeContextOf(res));

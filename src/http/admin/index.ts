@@ -14,6 +14,7 @@ import express, { type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { WebhookService } from '../../events/index.ts';
 import type { KeyRing } from '../../keys/index.ts';
+import type { OidcClientService } from '../../oidc/clients.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { TestSignIns } from '../../sp/test-sign-in.ts';
 import type { TraceService } from '../../trace/index.ts';
@@ -70,6 +71,8 @@ export interface AdminRouterOptions {
   keyRing?: KeyRing;
   /** Sign-in traces: the API's /traces calls and the page's trace views. */
   traces?: TraceService;
+  /** The OpenID bridge's clients, when the bridge is on (`/admin/api/oidc-clients`). */
+  oidcClients?: OidcClientService;
 }
 
 export function adminRouter(options: AdminRouterOptions): Router {
@@ -89,6 +92,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       ...(options.traces ? { traces: options.traces } : {}),
       ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       ...(options.scim ? { scim: options.scim } : {}),
+      ...(options.oidcClients ? { oidcClients: options.oidcClients } : {}),
     }),
   );
   router.use(

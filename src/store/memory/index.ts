@@ -4,6 +4,7 @@ import { MemoryAdminTokenStore, MemoryAuditLogStore } from './audit.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryCertificateAlertStore, MemoryWebhookStore } from './events.ts';
+import { MemoryOidcStore } from './oidc.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
 import { MemoryScimStore } from './scim.ts';
@@ -67,6 +68,7 @@ export function createMemoryStores(
     webhooks: new MemoryWebhookStore(),
     certificateAlerts: new MemoryCertificateAlertStore(),
     organizations: new MemoryOrganizationStore(),
+    oidc: new MemoryOidcStore(),
     close: async () => {},
   };
 }

@@ -10,6 +10,7 @@ import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.
 import { classifyPostgresError } from './errors.ts';
 import { PostgresCertificateAlertStore, PostgresWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresOidcStore } from './oidc.ts';
 import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
@@ -84,6 +85,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     webhooks: new PostgresWebhookStore(pool),
     certificateAlerts: new PostgresCertificateAlertStore(pool),
     organizations: new PostgresOrganizationStore(pool),
+    oidc: new PostgresOidcStore(pool),
     checks: [
       {
         name: 'database',

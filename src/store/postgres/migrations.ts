@@ -394,6 +394,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN authn text;
     `,
   },
+  {
+    version: 14,
+    name: 'OpenID bridge: relying parties, signing keys, provider records',
+    sql: `
+      CREATE TABLE oidc_clients (
+        client_id text PRIMARY KEY,
+        data text NOT NULL
+      );
+      CREATE TABLE oidc_keys (
+        kid text PRIMARY KEY,
+        jwk text NOT NULL,
+        created_at timestamptz NOT NULL,
+        superseded_at timestamptz,
+        retire_at timestamptz
+      );
+      CREATE TABLE oidc_payloads (
+        kind text NOT NULL,
+        id text NOT NULL,
+        payload text NOT NULL,
+        grant_id text,
+        account_id text,
+        uid text,
+        user_code text,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (kind, id)
+      );
+      CREATE INDEX oidc_payloads_grant ON oidc_payloads (grant_id);
+      CREATE INDEX oidc_payloads_account ON oidc_payloads (kind, account_id);
+      CREATE INDEX oidc_payloads_uid ON oidc_payloads (kind, uid);
+      CREATE INDEX oidc_payloads_user_code ON oidc_payloads (kind, user_code);
+      CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at);
+    `,
+  },
 ];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -10,6 +10,7 @@ import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
 import { SqliteCertificateAlertStore, SqliteWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { SqliteOidcStore } from './oidc.ts';
 import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
@@ -82,6 +83,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     webhooks: new SqliteWebhookStore(db),
     certificateAlerts: new SqliteCertificateAlertStore(db),
     organizations: new SqliteOrganizationStore(db),
+    oidc: new SqliteOidcStore(db),
     checks: [
       {
         name: 'database',

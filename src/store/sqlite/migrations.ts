@@ -375,6 +375,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
     `,
   },
+  {
+    version: 14,
+    name: 'OpenID bridge: relying parties, signing keys, provider records',
+    sql: `
+      CREATE TABLE oidc_clients (
+        client_id TEXT PRIMARY KEY,
+        data TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+      CREATE TABLE oidc_keys (
+        kid TEXT PRIMARY KEY,
+        jwk TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        superseded_at INTEGER,
+        retire_at INTEGER
+      ) STRICT;
+      CREATE TABLE oidc_payloads (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        payload TEXT NOT NULL CHECK (json_valid(payload)),
+        grant_id TEXT,
+        account_id TEXT,
+        uid TEXT,
+        user_code TEXT,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, id)
+      ) STRICT;
+      CREATE INDEX oidc_payloads_grant ON oidc_payloads (grant_id);
+      CREATE INDEX oidc_payloads_account ON oidc_payloads (kind, account_id);
+      CREATE INDEX oidc_payloads_uid ON oidc_payloads (kind, uid);
+      CREATE INDEX oidc_payloads_user_code ON oidc_payloads (kind, user_code);
+      CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at);
+    `,
+  },
 ];
 
 /**
