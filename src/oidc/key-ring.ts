@@ -59,7 +59,7 @@ export class OidcKeyRing {
   /** Removes a superseded key from the JWKS now (after a leak, say): tokens it signed stop verifying. */
   async retire(kid: string, now: Date): Promise<boolean> {
     const key = (await this.#store.listKeys(now)).find((k) => k.kid === kid);
-    if (!key || !key.supersededAt) return false;
+    if (!key?.supersededAt) return false;
     await this.#store.putKey({ ...key, retireAt: now });
     return true;
   }
