@@ -7,10 +7,12 @@
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
 import type { StoreCheck } from './readiness.ts';
+import type { SetupLinkStore } from './setup-links.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
 export type * from './connection-health.ts';
 export type { StoreCheck } from './readiness.ts';
+export type * from './setup-links.ts';
 export type * from './shared-state.ts';
 
 export interface ConnectionStore {
@@ -129,6 +131,11 @@ export interface Stores {
   state?: StateStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /**
+   * Setup links and their use log (issue #12). Optional so that other backends keep compiling; the server
+   * falls back to process memory without it.
+   */
+  setupLinks?: SetupLinkStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

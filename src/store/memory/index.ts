@@ -3,6 +3,7 @@ import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryReplayCache } from './replay.ts';
+import { MemorySetupLinkStore } from './setup-links.ts';
 
 export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 
@@ -20,6 +21,7 @@ export {
   MemoryReplayCache,
   MemoryRequestIdStore,
   MemorySessionStore,
+  MemorySetupLinkStore,
   MemoryStateStore,
   MemoryThrottleStore,
   MemoryUserStore,
@@ -46,6 +48,7 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    setupLinks: new MemorySetupLinkStore(),
     close: async () => {},
   };
 }

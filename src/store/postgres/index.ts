@@ -11,6 +11,7 @@ import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
+import { PostgresSetupLinkStore } from './setup-links.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
 import { PostgresUserStore } from './users.ts';
 
@@ -24,6 +25,7 @@ export {
   PostgresReplayCache,
   PostgresRequestIdStore,
   PostgresSessionStore,
+  PostgresSetupLinkStore,
   PostgresStateStore,
   PostgresThrottleStore,
   PostgresUserStore,
@@ -63,6 +65,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    setupLinks: new PostgresSetupLinkStore(pool),
     checks: [
       {
         name: 'database',

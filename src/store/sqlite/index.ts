@@ -11,6 +11,7 @@ import { appliedVersions, MIGRATIONS } from './migrations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
+import { SqliteSetupLinkStore } from './setup-links.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
 import { SqliteUserStore } from './users.ts';
 
@@ -24,6 +25,7 @@ export {
   SqliteReplayCache,
   SqliteRequestIdStore,
   SqliteSessionStore,
+  SqliteSetupLinkStore,
   SqliteStateStore,
   SqliteThrottleStore,
   SqliteUserStore,
@@ -61,6 +63,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    setupLinks: new SqliteSetupLinkStore(db),
     checks: [
       {
         name: 'database',
