@@ -15,6 +15,8 @@ import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
+import { mainPortalConnections, PortalSessions, setupPortal } from './http/setup/index.ts';
+import { SetupLinkService } from './org/setup-links/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
@@ -25,6 +27,7 @@ import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemorySetupLinkStore } from './store/memory/setup-links.ts';
 import type { Stores } from './store/types.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
@@ -35,6 +38,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** Setup links for customers' IT admins (admin API, CLI, the /setup portal). */
+  setupLinks: SetupLinkService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
   devIdp?: DevIdp;
@@ -66,7 +71,11 @@ export async function loadSpKeys(config: ResolvedConfig, logger?: Logger) {
 /** Builds the demo/product server from a resolved configuration. */
 export async function createAppServer(
   config: ResolvedConfig,
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** The clock of the SP and everything built on it (tests: setup-link expiry, for instance). */
+    now?: () => Date;
+  } = {},
 ): Promise<AppServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const keys = await loadSpKeys(config, logger);
@@ -89,6 +98,7 @@ export async function createAppServer(
     entityId: config.spEntityId,
     keys,
     stores,
+    ...(options.now ? { now: options.now } : {}),
     onSignInResult: async (event) => {
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
@@ -99,6 +109,14 @@ export async function createAppServer(
     connections,
     logger,
     ...(stores.locks ? { locks: stores.locks } : {}),
+  });
+
+  // Setup links (issue #12 item 3): the admin API creates them, the /setup portal opens them.
+  const setupLinks = new SetupLinkService({
+    store: stores.setupLinks ?? new MemorySetupLinkStore(),
+    baseUrl: config.baseUrl,
+    now: () => sp.now(),
+    logger,
   });
 
   const app = express();
@@ -129,6 +147,18 @@ export async function createAppServer(
       testRuns,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
+      setupLinks,
+      logger,
+    }),
+  );
+  app.use(
+    '/setup',
+    setupPortal({
+      links: setupLinks,
+      connections: mainPortalConnections(connections, testRuns),
+      baseUrl: config.baseUrl,
+      sessions: new PortalSessions(stores.state ? { store: stores.state } : {}),
+      ...(stores.throttle ? { throttle: stores.throttle } : {}),
       logger,
     }),
   );
@@ -147,6 +177,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    setupLinks,
     refresher,
     ...(devIdp ? { devIdp } : {}),
     logger,

@@ -14,6 +14,11 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  SETUP_LINK_NOT_FOUND: 'There is no such setup link.',
+  SETUP_LINK_EXPIRED: 'The setup link has expired.',
+  SETUP_LINK_REVOKED: 'The setup link was revoked.',
+  SETUP_RATE_LIMITED: 'Too many requests to the setup portal from this address.',
+  SETUP_TEST_REQUIRED: 'The connection needs a passing test sign-in before it can be activated.',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

@@ -7,22 +7,27 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   …      /organizations/:id/setup-links      create, list, read, revoke (setup-links-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { setupLinksApi } from './setup-links-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
   /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   logger: Logger;
+  /** Setup links (`/organizations/:id/setup-links`); without it those routes are 404. */
+  setupLinks?: SetupLinkService;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
 }
@@ -80,6 +85,8 @@ export function adminApi(options: AdminApiOptions): Router {
       connection: view,
     });
   });
+
+  if (options.setupLinks) router.use(setupLinksApi(options.setupLinks, logger));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

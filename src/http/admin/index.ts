@@ -8,6 +8,7 @@
  * ```
  */
 import express, { type Router } from 'express';
+import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
@@ -35,6 +36,8 @@ export interface AdminRouterOptions {
   sessions?: AdminSessions;
   /** The page's sign-in throttle. Default: in process memory; the server shares it through its stores. */
   throttle?: LoginThrottle;
+  /** Setup links for the API and the page; without it those routes are 404. */
+  setupLinks?: SetupLinkService;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
 }
@@ -42,7 +45,15 @@ export interface AdminRouterOptions {
 export function adminRouter(options: AdminRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
-  router.use('/api', adminApi({ connections: options.connections, adminToken: options.adminToken, logger }));
+  router.use(
+    '/api',
+    adminApi({
+      connections: options.connections,
+      adminToken: options.adminToken,
+      logger,
+      ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
+    }),
+  );
   router.use(
     adminPages({
       connections: options.connections,

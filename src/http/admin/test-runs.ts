@@ -33,6 +33,16 @@ export interface TestRunResult {
 }
 
 const RESULT_PATH = /^\/admin\/connections\/([^/?#]+)\/test\/result\?run=([A-Za-z0-9_-]{43})$/;
+/**
+ * The setup portal's result page (src/http/setup/): it names no connection, so the portal compares the result's
+ * `connectionId` with its link's connection when it reads the result.
+ */
+const PORTAL_RESULT_PATH = /^\/setup\/portal\/test-result\?run=([A-Za-z0-9_-]{43})$/;
+
+/** The returnTo of a test run started from the setup portal. */
+export function portalTestResultPath(run: string): string {
+  return `/setup/portal/test-result?run=${run}`;
+}
 
 /** The returnTo of a test run. */
 export function testResultPath(connectionId: string, run: string): string {
@@ -68,7 +78,13 @@ export class TestRuns {
   capture = async (event: SignInEvent): Promise<void> => {
     if (!event.ok) return;
     const match = RESULT_PATH.exec(event.result.returnTo);
-    if (!match || decodeURIComponent(match[1]!) !== event.connectionId) return;
+    const portal = PORTAL_RESULT_PATH.exec(event.result.returnTo);
+    const run = portal
+      ? portal[1]!
+      : match && decodeURIComponent(match[1]!) === event.connectionId
+        ? match[2]!
+        : undefined;
+    if (run === undefined) return;
     const { assertion, profile, user } = event.result;
     const result: TestRunResult = {
       connectionId: event.connectionId,
@@ -86,7 +102,7 @@ export class TestRuns {
       wasEncrypted: assertion.wasEncrypted,
     };
     const expiresAt = new Date(event.at.getTime() + this.#ttlMs);
-    await this.#store.set(`test-run:${match[2]!}`, JSON.stringify(result), expiresAt, event.at);
+    await this.#store.set(`test-run:${run}`, JSON.stringify(result), expiresAt, event.at);
   };
 
   /** The result of a run, if it arrived and has not expired. */
