@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { serveCommand } from './commands/serve.ts';
+import { setupLinksCommand } from './commands/setup-links.ts';
 import { usersCommand } from './commands/users.ts';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Command> = {
   connections: connectionsCommand,
   users: usersCommand,
   inspect: inspectCommand,
+  'setup-links': setupLinksCommand,
 };
 
 export function usage(): string {
@@ -41,6 +43,9 @@ export function usage(): string {
                                          certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  setup-links create ORG [--days N] | list ORG | revoke ID [--json]
+                                         self-service setup links for a customer's IT admin
+                                         (7 days by default, at most 30; the URL is shown once)
 
 Configuration comes from the environment (PORT, BASE_URL, DATABASE_URL, ...; see README).
 Exit codes: 0 success, 1 a check failed or the input was rejected, 2 bad usage.
