@@ -317,7 +317,40 @@ describe('setup portal', () => {
     ]);
     expect((detail.json.uses as { ip: string }[])[0]?.ip).toMatch(/127\.0\.0\.1/);
   });
+});
 
+describe('setup links: admin page', () => {
+  it('creates a link (its URL shown once), lists and revokes it', async () => {
+    const admin = new TestBrowser();
+    const signIn = await admin.post(`${baseUrl}/admin/login`, { token: TOKEN });
+    expect(signIn.status).toBe(303);
+    let page = await admin.get(`${baseUrl}/admin/setup-links?organization=pageco`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('No setup links yet.');
+    const create = parseForm(page, 1);
+    expect(create.action).toBe(`${baseUrl}/admin/organizations/pageco/setup-links`);
+    page = await admin.follow(await admin.post(create.action, { ...create.fields, expiresInDays: '3' }));
+    const url = new RegExp(`${baseUrl}/setup/[A-Za-z0-9_-]{43}`).exec(page.body)?.[0];
+    expect(url).toBeDefined();
+    expect(page.body).toContain('it is not shown again');
+    // Shown once: a reload lists the link without its URL.
+    page = await admin.get(`${baseUrl}/admin/setup-links?organization=pageco`);
+    expect(page.body).not.toContain(url);
+    const id = /data-link="(sl_[A-Za-z0-9_-]+)"/.exec(page.body)?.[1];
+    expect(page.body).toContain('>active<');
+    const revoke = parseForm(page, 2);
+    expect(revoke.action).toBe(`${baseUrl}/admin/organizations/pageco/setup-links/${id}/revoke`);
+    // Without the CSRF token: refused.
+    expect((await admin.post(revoke.action, {})).status).toBe(403);
+    page = await admin.follow(await admin.post(revoke.action, revoke.fields));
+    expect(page.body).toContain(`Setup link ${id} revoked.`);
+    expect(page.body).toContain('>revoked<');
+    expect((await new TestBrowser().get(url as string)).status).toBe(410);
+  });
+});
+
+// Last: it locks this test's address out of the portal for a while.
+describe('setup portal: rate limit', () => {
   it('rate-limits guessing: after 20 bad tokens an address gets 429 for a while', async () => {
     const limited = await new TestBrowser().get(`${baseUrl}/setup/${'y'.repeat(43)}`);
     // Earlier tests spent a few misses; spend the rest.

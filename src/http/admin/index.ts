@@ -63,6 +63,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       testRuns: options.testRuns ?? new TestRuns(),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
+      ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
     }),
   );
   return router;

@@ -8,12 +8,14 @@
  *   POST /connections/:id/mapping|policy|refresh|delete
  *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
  *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
+ *   GET  /setup-links, POST /organizations/:id/setup-links[/:linkId/revoke]  (setup-link-pages.ts)
  *
  * Every POST carries the session's CSRF token.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isSamlSpError } from '../../core/errors.ts';
 import type { AttributeMapping, MappedField } from '../../core/types.ts';
+import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
@@ -30,6 +32,7 @@ import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/
 import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
 import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
+import { mountSetupLinkPages } from './setup-link-pages.ts';
 import { type TestRuns, testResultPath } from './test-runs.ts';
 
 export interface AdminPageOptions {
@@ -40,6 +43,7 @@ export interface AdminPageOptions {
   testRuns: TestRuns;
   logger: Logger;
   cookieName: string;
+  setupLinks?: SetupLinkService;
 }
 
 type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
@@ -473,6 +477,10 @@ export function adminPages(options: AdminPageOptions): Router {
       errorPage(req, res, err, session);
     }
   });
+
+  if (options.setupLinks) {
+    mountSetupLinkPages(router, { links: options.setupLinks, sessions, signedIn, form, takeFlash });
+  }
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
