@@ -51,8 +51,11 @@ export interface E2eSp {
   close(): Promise<void>;
 }
 
-/** Starts the SP as `npm start` would (embedded IdP off), on the port and with the keys the realm expects. */
-export async function startSp(): Promise<E2eSp> {
+/**
+ * Starts the SP as `npm start` would (embedded IdP off), on the port and with the keys the realm expects;
+ * `env` adds variables (ADMIN_TOKEN, for instance).
+ */
+export async function startSp(env: Record<string, string> = {}): Promise<E2eSp> {
   const kc = inject('keycloak');
   const dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-kit-e2e-sp-'));
   const config = loadConfig(
@@ -62,6 +65,7 @@ export async function startSp(): Promise<E2eSp> {
       DATABASE_URL: `sqlite:${path.join(dir, 'sp.db')}`,
       CERTS_DIR: kc.certsDir,
       DEV_IDP: 'off',
+      ...env,
     },
     { cwd: dir },
   );
