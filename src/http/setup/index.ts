@@ -303,9 +303,14 @@ export function setupPortal(options: SetupPortalOptions): Router {
   const parseForm = formBody(2 * 1024 * 1024);
   /** Parses a form body only for a live portal session: anonymous posts cost nothing. */
   const form = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const session = await sessions.get(readCookie(req, cookieName), links.now()).catch(() => undefined);
-    if (!session) {
-      closed(res, 401, 'no-session');
+    try {
+      if (!(await sessions.get(readCookie(req, cookieName), links.now()))) {
+        closed(res, 401, 'no-session');
+        return;
+      }
+    } catch (err) {
+      // The session store is down: its 503, not "open your link again".
+      await fail(req, res, err);
       return;
     }
     parseForm(req, res, next);
