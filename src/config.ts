@@ -47,6 +47,27 @@ const trustProxySchema = z
     return items;
   });
 
+/**
+ * DNS_SERVERS: the resolvers domain verification asks, comma-separated `IP`, `IP:port` or `[IPv6]:port`
+ * (node:dns wants addresses, not names). Unset: the system's resolvers.
+ */
+const dnsServersSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value, ctx): string[] => {
+    const servers = value.split(',').map((s) => s.trim());
+    for (const server of servers) {
+      const address = /^\[(.+)\](?::\d+)?$/.exec(server)?.[1] ?? server.replace(/:(\d+)$/, '');
+      const port = /:(\d+)$/.exec(server)?.[1];
+      if (isIP(address) === 0 || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+        ctx.addIssue({ code: 'custom', message: `"${server}" is not an IP address with an optional :port` });
+        return z.NEVER;
+      }
+    }
+    return servers;
+  });
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -80,6 +101,8 @@ const envSchema = z.object({
   CERTS_DIR: z.string().default('certs'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   TRUST_PROXY: trustProxySchema.optional(),
+  DNS_SERVERS: dnsServersSchema.optional(),
+  HOME_LISTS_CONNECTIONS: z.enum(['true', 'false', 'on', 'off', '1', '0']).optional(),
   // Slow clients are cut off by the server (Node's own defaults are 60 s and 300 s).
   HTTP_HEADERS_TIMEOUT_MS: millis(10_000, 100, 600_000),
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
@@ -114,6 +137,13 @@ export interface ResolvedConfig {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** SIGTERM/SIGINT: in-flight requests get this long to finish; the process exits by then at the latest. */
   shutdownTimeoutMs: number;
+  /** DNS_SERVERS: the resolvers domain verification asks; unset, the system's. */
+  dnsServers?: readonly string[];
+  /**
+   * HOME_LISTS_CONNECTIONS: the public home page lists a sign-in button per connection. Off by default (the
+   * list would reveal the customer list); the home page offers "Sign in with your work email" instead.
+   */
+  homeListsConnections?: boolean;
 }
 
 /** Thrown when the environment is invalid; the CLI prints it and exits 2. */
@@ -171,5 +201,7 @@ export function loadConfig(
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
+    homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
   });
 }

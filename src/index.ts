@@ -57,6 +57,7 @@ export {
 } from './core/metadata/metadata-signature.ts';
 export { DEFAULT_ROLLOVER_GRACE_MS, mergeCertificates } from './core/metadata/rollover.ts';
 export { buildSpMetadata } from './core/metadata/sp-metadata.ts';
+export * from './core/organization.ts';
 export {
   RESPONSE_CHECKS,
   type ValidateResponseOptions,
@@ -79,6 +80,12 @@ export {
 } from './sp/connection-service.ts';
 export { type ConnectionView, connectionView } from './sp/connection-view.ts';
 export { applyMetadata, connectionFromMetadata } from './sp/connections.ts';
+export {
+  checkDomainChallenge,
+  createTxtResolver,
+  type DnsResolverOptions,
+  type TxtResolver,
+} from './sp/domain-verification.ts';
 export { loadOrCreateKeyPair } from './sp/key-files.ts';
 export {
   type EndSessionsResult,
@@ -89,6 +96,22 @@ export {
 } from './sp/logout-service.ts';
 export { fetchMetadata } from './sp/metadata-fetch.ts';
 export { MetadataRefresher, type MetadataRefresherOptions } from './sp/metadata-refresh.ts';
+export {
+  type CreateOrganizationInput,
+  createOrganizationSchema,
+  type UpdateOrganizationInput,
+  updateOrganizationSchema,
+} from './sp/organization-input.ts';
+export {
+  CHALLENGE_LABEL,
+  CHALLENGE_VALUE_PREFIX,
+  type DomainChallenge,
+  domainChallenge,
+  OrganizationService,
+  type OrganizationServiceOptions,
+  type OrganizationView,
+  organizationView,
+} from './sp/organization-service.ts';
 export { safeReturnTo } from './sp/return-to.ts';
 export {
   type LoginStart,
@@ -106,5 +129,6 @@ export {
   StoreUnavailableError,
 } from './store/errors.ts';
 export { openStores } from './store/index.ts';
+export { DomainTakenError, isDomainTaken } from './store/organizations.ts';
 export { StoreNotReadyError } from './store/readiness.ts';
 export type * from './store/types.ts';

@@ -19,8 +19,10 @@ import { mainPortalConnections, PortalSessions, setupPortal } from './http/setup
 import { SetupLinkService } from './org/setup-links/index.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
+import { createTxtResolver } from './sp/domain-verification.ts';
 import { loadOrCreateKeyPair } from './sp/key-files.ts';
 import { MetadataRefresher } from './sp/metadata-refresh.ts';
+import { OrganizationService } from './sp/organization-service.ts';
 import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
@@ -38,6 +40,8 @@ export interface AppServer {
   stores: Stores;
   /** Connection management (admin API, page, refresh scheduler). */
   connections: ConnectionService;
+  /** Organizations and their domains (admin API, page, CLI). */
+  organizations: OrganizationService;
   /** Setup links for customers' IT admins (admin API, CLI, the /setup portal). */
   setupLinks: SetupLinkService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
@@ -103,7 +107,12 @@ export async function createAppServer(
       await Promise.all([testRuns.capture(event), recordHealth(event)]);
     },
   });
-  const connections = new ConnectionService({ sp, health, logger });
+  const organizations = new OrganizationService({
+    sp,
+    logger,
+    resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
+  });
+  const connections = new ConnectionService({ sp, health, logger, organizations });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,
@@ -136,7 +145,7 @@ export async function createAppServer(
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
-    devIdp = await mountDevIdp(app, config, sp, logger);
+    devIdp = await mountDevIdp(app, config, sp, organizations, logger);
   }
 
   app.use(
@@ -177,6 +186,7 @@ export async function createAppServer(
     sp,
     stores,
     connections,
+    organizations,
     setupLinks,
     refresher,
     ...(devIdp ? { devIdp } : {}),
@@ -223,6 +233,7 @@ async function mountDevIdp(
   app: Express,
   config: ResolvedConfig,
   sp: ServiceProvider,
+  organizations: OrganizationService,
   logger: Logger,
 ): Promise<DevIdp> {
   const { pair } = await loadOrCreateKeyPair(
@@ -247,6 +258,11 @@ async function mountDevIdp(
   app.use('/idp', devIdp.router);
   const now = new Date();
   const existing = await sp.stores.connections.get(DEV_CONNECTION_ID);
+  // The dev connection belongs to an organization like every other: its own, unless an admin moved it.
+  const organizationId = existing?.organizationId ?? DEV_CONNECTION_ID;
+  await organizations.ensure(organizationId, 'Development IdP (embedded)', {
+    actor: { kind: 'system', name: 'dev-idp' },
+  });
   const connection = connectionFromMetadata(
     {
       id: DEV_CONNECTION_ID,
@@ -257,6 +273,7 @@ async function mountDevIdp(
     },
     now,
   );
+  connection.organizationId = organizationId;
   await sp.stores.connections.put(existing ? { ...connection, createdAt: existing.createdAt } : connection);
   logger.info('dev_idp.ready', {
     metadata: `${config.baseUrl}/idp/metadata`,

@@ -142,6 +142,12 @@ export interface Connection {
   metadataUrl?: string;
   /** Pinned certificates that must have signed the metadata (checked on import and on every refresh). */
   metadataSigningCertificates?: IdpCertificate[];
+  /**
+   * The organization (customer) that owns this connection (`src/core/organization.ts`). A connection created
+   * without one gets an organization of its own; connections stored before organizations existed were moved
+   * into one each by migration 5. Unset only for connections built by hand outside the stores.
+   */
+  organizationId?: string;
   /** Where the metadata came from and how its last refresh went (src/sp/connection-service.ts). */
   metadataStatus?: MetadataStatus;
   createdAt: string;

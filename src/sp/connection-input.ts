@@ -60,6 +60,8 @@ export const createConnectionSchema = z
     ownSpEntityId: z.boolean().optional(),
     /** Pinned certificate(s) (PEM or base64) that must have signed the metadata. */
     metadataSigningCertificates: z.array(certificateText).min(1).max(5).optional(),
+    /** The organization that owns the connection; without one, the connection gets an organization of its own. */
+    organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
   .refine((v) => (v.metadataXml === undefined) !== (v.metadataUrl === undefined), {
     message: 'give exactly one of metadataXml or metadataUrl',
@@ -89,6 +91,8 @@ export const updateConnectionSchema = z
     idpEntityId: z.string().min(1).max(1024).optional(),
     spEntityId: z.string().min(1).max(1024).nullable().optional(),
     metadataSigningCertificates: z.array(certificateText).min(1).max(5).nullable().optional(),
+    /** Moves the connection to another (existing) organization. */
+    organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
   .refine((v) => !(v.metadataXml !== undefined && typeof v.metadataUrl === 'string'), {
     message: 'give metadataXml or metadataUrl, not both',

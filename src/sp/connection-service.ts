@@ -13,6 +13,7 @@ import type { Connection, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
 import { MemoryConnectionHealthStore } from '../store/memory/connection-health.ts';
 import { AdminError } from './admin-errors.ts';
+import type { ChangeContext } from './change-context.ts';
 import {
   type CreateConnectionInput,
   createConnectionSchema,
@@ -24,6 +25,7 @@ import { type ConnectionView, connectionView } from './connection-view.ts';
 import { applyMetadata, connectionFromMetadata, readMetadata } from './connections.ts';
 import { fetchMetadata } from './metadata-fetch.ts';
 import { failedRefreshStatus } from './metadata-status.ts';
+import { OrganizationService } from './organization-service.ts';
 import type { ServiceProvider } from './service-provider.ts';
 
 /** Where the service reports what it did (the server passes its JSON logger). */
@@ -43,6 +45,8 @@ export interface ConnectionServiceOptions {
   /** How long a certificate the IdP stopped listing stays trusted. Default 7 days. */
   rolloverGraceMs?: number;
   logger?: ServiceLogger;
+  /** Where a new connection's organization comes from. Default: an OrganizationService on the same `sp`. */
+  organizations?: OrganizationService;
 }
 
 /** The result of a refresh: the connection as stored afterwards, and what changed. */
@@ -73,6 +77,7 @@ const silent: ServiceLogger = { info() {}, warn() {} };
 export class ConnectionService {
   readonly sp: ServiceProvider;
   readonly health: ConnectionHealthStore;
+  readonly organizations: OrganizationService;
   readonly #fetch: (url: string) => Promise<string>;
   readonly #now: () => Date;
   readonly #graceMs: number | undefined;
@@ -86,6 +91,9 @@ export class ConnectionService {
     this.#now = options.now ?? (() => options.sp.now());
     this.#graceMs = options.rolloverGraceMs;
     this.#logger = options.logger ?? silent;
+    this.organizations =
+      options.organizations ??
+      new OrganizationService({ sp: options.sp, now: this.#now, logger: this.#logger });
   }
 
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
@@ -135,9 +143,10 @@ export class ConnectionService {
    * Creates a connection from metadata text or a URL (fetched now). Throws ADMIN_INVALID_REQUEST for a bad
    * body, CONNECTION_EXISTS (409), or the metadata's own SamlSpError (SAML_METADATA_INVALID, ...).
    */
-  async create(raw: CreateConnectionInput): Promise<Connection> {
+  async create(raw: CreateConnectionInput, context: ChangeContext = {}): Promise<Connection> {
     const input = parseInput(createConnectionSchema, raw);
     if (input.id && (await this.sp.stores.connections.get(input.id))) throw exists(input.id);
+    if (input.organizationId) await this.organizations.get(input.organizationId);
     const metadataXml = input.metadataXml ?? (await this.#fetch(input.metadataUrl as string));
     const now = this.#now();
     const pinned = input.metadataSigningCertificates?.map(certificateOf);
@@ -171,6 +180,9 @@ export class ConnectionService {
     );
     await this.#locked(id, async () => {
       if (await this.sp.stores.connections.get(id)) throw exists(id);
+      // CONTRACT.md: a connection created without an organization gets one of its own.
+      connection.organizationId =
+        input.organizationId ?? (await this.organizations.createForConnection(connection, context)).id;
       await this.sp.stores.connections.put(connection);
     });
     this.#logger.info('connection.created', {
@@ -183,9 +195,10 @@ export class ConnectionService {
   }
 
   /** Changes a connection (PATCH semantics: absent fields stay; `null` clears). */
-  async update(id: string, raw: UpdateConnectionInput): Promise<Connection> {
+  async update(id: string, raw: UpdateConnectionInput, _context: ChangeContext = {}): Promise<Connection> {
     const input = parseInput(updateConnectionSchema, raw);
     await this.get(id);
+    if (input.organizationId !== undefined) await this.organizations.get(input.organizationId);
     // A new URL is downloaded before taking the lock.
     const fetched = typeof input.metadataUrl === 'string' ? await this.#fetch(input.metadataUrl) : undefined;
     return this.#locked(id, async () => {
@@ -196,6 +209,7 @@ export class ConnectionService {
         ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
         ...(input.preset !== undefined ? { preset: input.preset } : {}),
         ...(input.attributeMapping !== undefined ? { attributeMapping: input.attributeMapping } : {}),
+        ...(input.organizationId !== undefined ? { organizationId: input.organizationId } : {}),
         policy: {
           ...next.policy,
           ...input.policy,

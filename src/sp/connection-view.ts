@@ -39,6 +39,7 @@ export function connectionView(sp: ServiceProvider, c: Connection, extras: Conne
   );
   return {
     ...rest,
+    organizationId: c.organizationId ?? null,
     ssoUrl: c.ssoEndpoints.find((e) => e.binding === 'redirect' || e.binding === 'post')?.location ?? null,
     sloUrl: c.sloEndpoints[0]?.location ?? null,
     signingCertificates: certificates,

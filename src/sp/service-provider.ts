@@ -24,7 +24,8 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
-import type { SessionRecord, Stores } from '../store/types.ts';
+import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
+import type { OrganizationStore, SessionRecord, Stores } from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -98,6 +99,8 @@ export class ServiceProvider {
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
+  /** The stores' organizations, or an in-process store when the stores have none (a hand-built `Stores`). */
+  readonly organizations: OrganizationStore;
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
   readonly #sessionTtlMs: number;
   readonly #requestTtlMs: number;
@@ -113,6 +116,7 @@ export class ServiceProvider {
     this.entityId = options.entityId;
     this.routePrefix = `/${(options.routePrefix ?? '/saml').replace(/^\/+|\/+$/g, '')}`;
     this.stores = options.stores;
+    this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
     this.#keys = options.keys;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
     this.#requestTtlMs = (options.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS) * 1000;

@@ -6,11 +6,13 @@
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { SetupLinkStore } from './setup-links.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 
 export type * from './connection-health.ts';
+export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './setup-links.ts';
 export type * from './shared-state.ts';
@@ -131,6 +133,11 @@ export interface Stores {
   state?: StateStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /**
+   * Organizations (customers) and their email domains. Optional so that a hand-built `Stores` keeps
+   * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).
+   */
+  organizations?: OrganizationStore;
   /**
    * Setup links and their use log (issue #12). Optional so that other backends keep compiling; the server
    * falls back to process memory without it.

@@ -7,6 +7,7 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   /organizations...                         organizations and their domains (organization-api.ts)
  *   …      /organizations/:id/setup-links      create, list, read, revoke (setup-links-api.ts)
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
@@ -16,13 +17,17 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
+import { organizationApi } from './organization-api.ts';
 import { setupLinksApi } from './setup-links-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
+  /** Organizations (/organizations routes). Default: the connection service's. */
+  organizations?: OrganizationService;
   /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
   logger: Logger;
@@ -86,6 +91,7 @@ export function adminApi(options: AdminApiOptions): Router {
     });
   });
 
+  router.use(organizationApi(options.organizations ?? connections.organizations, logger));
   if (options.setupLinks) router.use(setupLinksApi(options.setupLinks, logger));
 
   router.use((req, _res, next) => {

@@ -2,6 +2,7 @@
 import type { Stores } from '../types.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
+import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
 import { MemorySetupLinkStore } from './setup-links.ts';
 
@@ -18,6 +19,7 @@ export {
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
+  MemoryOrganizationStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
   MemorySessionStore,
@@ -48,6 +50,7 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    organizations: new MemoryOrganizationStore(),
     setupLinks: new MemorySetupLinkStore(),
     close: async () => {},
   };

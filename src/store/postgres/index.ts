@@ -8,6 +8,7 @@ import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { classifyPostgresError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
@@ -22,6 +23,7 @@ export {
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
+  PostgresOrganizationStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
   PostgresSessionStore,
@@ -65,6 +67,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    organizations: new PostgresOrganizationStore(pool),
     setupLinks: new PostgresSetupLinkStore(pool),
     checks: [
       {

@@ -137,6 +137,40 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'organizations and their domains',
+    // Every existing connection moves into an organization of its own, named after it and with its id (free:
+    // there were no organizations before). Done here rather than at startup because the migration runs once,
+    // under the advisory lock, however many instances start at once: nothing can race it or redo it later
+    // over an admin's edits.
+    sql: `
+      CREATE TABLE organizations (
+        id text PRIMARY KEY,
+        data jsonb NOT NULL CHECK (jsonb_typeof(data) = 'object')
+      );
+
+      CREATE TABLE organization_domains (
+        domain text PRIMARY KEY,
+        organization_id text NOT NULL REFERENCES organizations (id) ON DELETE CASCADE
+      );
+      CREATE INDEX organization_domains_organization ON organization_domains (organization_id);
+
+      INSERT INTO organizations (id, data)
+      SELECT id, jsonb_build_object(
+        'id', id,
+        'name', coalesce(data->>'displayName', id),
+        'domains', '[]'::jsonb,
+        'policy', jsonb_build_object('ssoRequired', false, 'restrictToVerifiedDomains', true, 'jit', true),
+        'createdAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        'updatedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+      )
+      FROM connections WHERE NOT (data ? 'organizationId');
+
+      UPDATE connections SET data = jsonb_set(data, '{organizationId}', to_jsonb(id))
+      WHERE NOT (data ? 'organizationId');
+    `,
+  },
+  {
     version: 11,
     name: 'setup links and their use log',
     sql: `

@@ -8,6 +8,7 @@ import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
@@ -22,6 +23,7 @@ export {
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
+  SqliteOrganizationStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
   SqliteSessionStore,
@@ -63,6 +65,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    organizations: new SqliteOrganizationStore(db),
     setupLinks: new SqliteSetupLinkStore(db),
     checks: [
       {

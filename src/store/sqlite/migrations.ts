@@ -124,6 +124,40 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'organizations and their domains',
+    // Every existing connection moves into an organization of its own, named after it and with its id (free:
+    // there were no organizations before). Done here rather than at startup because the migration runs once,
+    // under the write lock, however many instances start at once: nothing can race it or redo it later over
+    // an admin's edits.
+    sql: `
+      CREATE TABLE organizations (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+
+      CREATE TABLE organization_domains (
+        domain TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX organization_domains_organization ON organization_domains (organization_id);
+
+      INSERT INTO organizations (id, data)
+      SELECT id, json_object(
+        'id', id,
+        'name', coalesce(json_extract(data, '$.displayName'), id),
+        'domains', json('[]'),
+        'policy', json_object('ssoRequired', json('false'), 'restrictToVerifiedDomains', json('true'), 'jit', json('true')),
+        'createdAt', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+        'updatedAt', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+      )
+      FROM connections WHERE json_extract(data, '$.organizationId') IS NULL;
+
+      UPDATE connections SET data = json_set(data, '$.organizationId', id)
+      WHERE json_extract(data, '$.organizationId') IS NULL;
+    `,
+  },
+  {
     version: 11,
     name: 'setup links and their use log',
     sql: `

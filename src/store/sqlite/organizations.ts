@@ -1,0 +1,102 @@
+/**
+ * Organizations in SQLite: the whole organization as JSON (new fields need no migration) plus one row per
+ * claimed domain in `organization_domains`, whose primary key makes a domain belong to one organization only.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Organization } from '../../core/organization.ts';
+import { DomainTakenError, type OrganizationStore } from '../organizations.ts';
+import { text } from './database.ts';
+
+/**
+ * A SQLite {@link OrganizationStore}. A write replaces the organization and its domain rows in one IMMEDIATE
+ * transaction; a domain claimed by another organization rolls it back with {@link DomainTakenError}.
+ *
+ * @example
+ * ```ts
+ * const organizations = new SqliteOrganizationStore(openSqliteDatabase('/tmp/sp.db'));
+ * ```
+ */
+export class SqliteOrganizationStore implements OrganizationStore {
+  readonly #db: DatabaseSync;
+  readonly #get: StatementSync;
+  readonly #list: StatementSync;
+  readonly #exists: StatementSync;
+  readonly #upsert: StatementSync;
+  readonly #clearDomains: StatementSync;
+  readonly #ownerOf: StatementSync;
+  readonly #addDomain: StatementSync;
+  readonly #delete: StatementSync;
+  readonly #byDomain: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#get = db.prepare('SELECT data FROM organizations WHERE id = ?');
+    this.#list = db.prepare('SELECT data FROM organizations ORDER BY id');
+    this.#exists = db.prepare('SELECT 1 AS found FROM organizations WHERE id = ?');
+    this.#upsert = db.prepare(
+      'INSERT INTO organizations (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+    );
+    this.#clearDomains = db.prepare('DELETE FROM organization_domains WHERE organization_id = ?');
+    this.#ownerOf = db.prepare('SELECT organization_id FROM organization_domains WHERE domain = ?');
+    this.#addDomain = db.prepare('INSERT INTO organization_domains (domain, organization_id) VALUES (?, ?)');
+    // Domain rows go with their organization (ON DELETE CASCADE).
+    this.#delete = db.prepare('DELETE FROM organizations WHERE id = ?');
+    this.#byDomain = db.prepare(
+      `SELECT o.data FROM organization_domains d JOIN organizations o ON o.id = d.organization_id
+       WHERE d.domain = ?`,
+    );
+  }
+
+  async get(id: string): Promise<Organization | undefined> {
+    const row = this.#get.get(id);
+    return row === undefined ? undefined : parse(row.data);
+  }
+
+  async list(): Promise<Organization[]> {
+    return this.#list.all().map((row) => parse(row.data));
+  }
+
+  async put(organization: Organization): Promise<void> {
+    this.#write(organization, false);
+  }
+
+  async create(organization: Organization): Promise<boolean> {
+    return this.#write(organization, true);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return Number(this.#delete.run(id).changes) > 0;
+  }
+
+  async findByDomain(domain: string): Promise<Organization | undefined> {
+    const row = this.#byDomain.get(domain);
+    return row === undefined ? undefined : parse(row.data);
+  }
+
+  /** Runs synchronously from BEGIN to COMMIT, so no other call on this connection can interleave. */
+  #write(organization: Organization, onlyIfAbsent: boolean): boolean {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      if (onlyIfAbsent && this.#exists.get(organization.id) !== undefined) {
+        this.#db.exec('ROLLBACK');
+        return false;
+      }
+      this.#upsert.run(organization.id, JSON.stringify(organization));
+      this.#clearDomains.run(organization.id);
+      for (const { domain } of organization.domains) {
+        const owner = this.#ownerOf.get(domain);
+        if (owner !== undefined) throw new DomainTakenError(domain, text(owner.organization_id));
+        this.#addDomain.run(domain, organization.id);
+      }
+      this.#db.exec('COMMIT');
+      return true;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+function parse(data: unknown): Organization {
+  return JSON.parse(text(data)) as Organization;
+}
