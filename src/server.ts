@@ -15,8 +15,14 @@ import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { samlRouter } from './http/saml-router.ts';
-import { mainPortalConnections, PortalSessions, setupPortal } from './http/setup/index.ts';
+import {
+  mainPortalConnections,
+  organizationPortalDomains,
+  PortalSessions,
+  setupPortal,
+} from './http/setup/index.ts';
 import { SetupLinkService } from './org/setup-links/index.ts';
+import { isAdminError } from './sp/admin-errors.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { createTxtResolver } from './sp/domain-verification.ts';
@@ -124,6 +130,13 @@ export async function createAppServer(
   const setupLinks = new SetupLinkService({
     store: stores.setupLinks ?? new MemorySetupLinkStore(),
     baseUrl: config.baseUrl,
+    organizations: {
+      get: (id) =>
+        organizations.get(id).catch((err: unknown) => {
+          if (isAdminError(err) && err.code === 'ORGANIZATION_NOT_FOUND') return undefined;
+          throw err;
+        }),
+    },
     now: () => sp.now(),
     logger,
   });
@@ -165,6 +178,7 @@ export async function createAppServer(
     setupPortal({
       links: setupLinks,
       connections: mainPortalConnections(connections, testRuns),
+      domains: organizationPortalDomains(organizations),
       baseUrl: config.baseUrl,
       sessions: new PortalSessions(stores.state ? { store: stores.state } : {}),
       ...(stores.throttle ? { throttle: stores.throttle } : {}),

@@ -7,12 +7,26 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ORGANIZATION_POLICY } from '../../src/core/organization.ts';
+import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-cli-setup-'));
+  // The organization, as the admin API would have created it.
+  const stores = openSqliteStores(path.join(dir, 'cli.db'));
+  const now = new Date().toISOString();
+  await stores.organizations?.put({
+    id: 'acme',
+    name: 'Acme',
+    domains: [],
+    policy: { ...DEFAULT_ORGANIZATION_POLICY },
+    createdAt: now,
+    updatedAt: now,
+  });
+  await stores.close();
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -41,7 +55,8 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-describe('saml-sp setup-links', () => {
+// Each call spawns the CLI (a Node start, the SQLite file, the keys): slow on a loaded machine.
+describe('saml-sp setup-links', { timeout: 180_000 }, () => {
   it('creates (URL shown once), lists without the token, revokes', async () => {
     const created = await cli('setup-links', 'create', 'acme', '--days', '14', '--json');
     expect(created.code).toBe(0);
@@ -70,6 +85,9 @@ describe('saml-sp setup-links', () => {
     const tooLong = await cli('setup-links', 'create', 'acme', '--days', '31');
     expect(tooLong.code).toBe(2);
     expect(tooLong.stderr).toContain('ADMIN_INVALID_REQUEST');
+    const noOrganization = await cli('setup-links', 'create', 'globex');
+    expect(noOrganization.code).toBe(1);
+    expect(noOrganization.stderr).toContain('ORGANIZATION_NOT_FOUND');
     const unknown = await cli('setup-links', 'revoke', 'sl_nope');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('SETUP_LINK_NOT_FOUND');

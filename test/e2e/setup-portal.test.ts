@@ -6,8 +6,8 @@
  * from the page), gives Keycloak's metadata URL, runs the test sign-in with their own account (passes) and
  * activates. Then a user signs in through the new connection, and the revoked link gets a clear page.
  *
- * Not yet here (their pieces are not on main): creating the organization through the admin API, verifying a
- * domain against the loopback DNS server, and signing in from the discovery page by work email.
+ * Not yet here (their pieces are not on main): verifying a domain against the loopback DNS server, and signing
+ * in from the discovery page by work email.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -79,7 +79,12 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
   let portal: Page;
   let connectionId: string;
 
-  it('the app admin creates the link through the admin API', async () => {
+  it('the app admin creates the organization and its link through the admin API', async () => {
+    const organization = await adminApi('POST', '/organizations', {
+      id: ORGANIZATION,
+      name: 'Acme (Keycloak)',
+    });
+    expect(organization.status).toBe(201);
     const { status, json } = await adminApi('POST', `/organizations/${ORGANIZATION}/setup-links`, {
       expiresInDays: 3,
     });
@@ -94,7 +99,7 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
     portal = await itAdmin.newPage();
     await portal.goto(link.url);
     expect(portal.url()).toBe(`${sp.baseUrl}/setup/portal`);
-    expect(await portal.textContent('h1')).toContain(`Set up single sign-on for ${ORGANIZATION}`);
+    expect(await portal.textContent('h1')).toContain('Set up single sign-on for Acme (Keycloak)');
   });
 
   it('picks Keycloak, reads the values off the page and creates the client in Keycloak with exactly those', async () => {

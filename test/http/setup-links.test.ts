@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { type AppServer, createAppServer } from '../../src/server.ts';
 import { tokenKey } from '../../src/sp/tokens.ts';
-import { parseForm, TestBrowser } from '../helpers/browser.ts';
+import { type HtmlForm, type Page, parseForm, TestBrowser } from '../helpers/browser.ts';
 import { freePort } from '../helpers/server.ts';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
@@ -64,10 +64,25 @@ async function api(method: string, path: string, body?: unknown, token: string |
   return { status: response.status, json: (text ? JSON.parse(text) : undefined) as Json };
 }
 
+/** The app admin's first step: the organization (once per id). */
+async function createOrganization(id: string) {
+  const { status } = await api('POST', '/organizations', { id, name: `${id} Inc.` });
+  expect([201, 409]).toContain(status);
+}
+
 async function createLink(org: string, body: unknown = {}) {
+  await createOrganization(org);
   const { status, json } = await api('POST', `/organizations/${org}/setup-links`, body);
   expect(status).toBe(201);
   return json as { id: string; url: string; expiresAt: string; organizationId: string };
+}
+
+/** The page's form that posts to `action` (a path under the base URL). */
+function formFor(page: Page, action: string): HtmlForm {
+  for (let i = 0; ; i++) {
+    const form = parseForm(page, i);
+    if (form.action === `${baseUrl}${action}`) return form;
+  }
 }
 
 /** Opens a link in a fresh browser; returns the browser (holding the portal cookie) and the portal page. */
@@ -220,8 +235,7 @@ describe('setup portal', () => {
   it('refuses a form without the session CSRF token, or from another origin', async () => {
     const link = await createLink('csrfco');
     const { browser, page } = await openPortal(link.url);
-    const form = parseForm(page, 0);
-    expect(form.action).toBe(`${baseUrl}/setup/portal/metadata`);
+    const form = formFor(page, '/setup/portal/metadata');
     const noToken = await browser.post(form.action, { metadataUrl: 'https://idp.example.com/metadata' });
     expect(noToken.status).toBe(403);
     expect(noToken.body).toContain('ADMIN_CSRF_FAILED');
@@ -236,10 +250,9 @@ describe('setup portal', () => {
   it('walks the steps with the embedded IdP: vendor, SP values, metadata and lint, test sign-in, activation', async () => {
     const link = await createLink('devco');
     const { browser, page } = await openPortal(link.url);
-    expect(page.body).toContain('Set up single sign-on for devco');
+    expect(page.body).toContain('Set up single sign-on for devco Inc.');
     // Activation is refused before a passing test.
-    const early = parseForm(page, 1);
-    expect(early.action).toBe(`${baseUrl}/setup/portal/activate`);
+    const early = formFor(page, '/setup/portal/activate');
     expect((await browser.post(early.action, early.fields)).status).toBe(409);
 
     let portal = await browser.follow(await browser.get(`${baseUrl}/setup/portal/vendor/keycloak`));
@@ -261,7 +274,7 @@ describe('setup portal', () => {
     expect(certificate.body).toContain('-----BEGIN CERTIFICATE-----');
 
     // Broken metadata: the refusal in plain words, nothing created.
-    const metadataForm = parseForm(portal, 0);
+    const metadataForm = formFor(portal, '/setup/portal/metadata');
     portal = await browser.follow(
       await browser.post(metadataForm.action, { ...metadataForm.fields, metadataFile: '<not-metadata/>' }),
     );
@@ -297,8 +310,7 @@ describe('setup portal', () => {
     expect(portal.body).toContain('data-test="passed"');
     expect(portal.body).toContain('id="test-name-id"');
 
-    const activate = parseForm(portal, portal.body.split('<form').length - 2);
-    expect(activate.action).toBe(`${baseUrl}/setup/portal/activate`);
+    const activate = formFor(portal, '/setup/portal/activate');
     portal = await browser.follow(await browser.post(activate.action, activate.fields));
     expect(portal.body).toContain('data-activated="true"');
     const detail = await api('GET', `/organizations/devco/setup-links/${link.id}`);
@@ -321,6 +333,7 @@ describe('setup portal', () => {
 
 describe('setup links: admin page', () => {
   it('creates a link (its URL shown once), lists and revokes it', async () => {
+    await createOrganization('pageco');
     const admin = new TestBrowser();
     const signIn = await admin.post(`${baseUrl}/admin/login`, { token: TOKEN });
     expect(signIn.status).toBe(303);

@@ -69,7 +69,7 @@ describe('SetupLinkService', () => {
 
   it('refuses a link for an organization the organizations service does not know', async () => {
     const { links } = setup({ organizations: ['acme'] });
-    expect(await codeOf(links.create('globex'))).toBe('ADMIN_NOT_FOUND');
+    expect(await codeOf(links.create('globex'))).toBe('ORGANIZATION_NOT_FOUND');
     expect((await links.create('acme')).organizationId).toBe('acme');
     expect(await links.organizationName('acme')).toBe('acme Inc.');
   });

@@ -25,7 +25,11 @@ export async function setupLinksCommand(args: string[]): Promise<number> {
       process.stderr.write('saml-sp: this DATABASE_URL backend keeps no setup links.\n');
       return 1;
     }
-    const links = new SetupLinkService({ store, baseUrl: ctx.config.baseUrl });
+    const links = new SetupLinkService({
+      store,
+      baseUrl: ctx.config.baseUrl,
+      organizations: ctx.sp.organizations,
+    });
     switch (sub) {
       case 'create': {
         const created = await links.create(

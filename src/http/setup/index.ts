@@ -40,7 +40,7 @@ import { checkPortalCsrf, type PortalSession, PortalSessions, type VendorKey } f
 
 export type { PortalConnectionState, PortalConnections, PortalTestOutcome } from './portal-connections.ts';
 export { mainPortalConnections } from './portal-connections.ts';
-export type { PortalDomain, PortalDomains } from './portal-domains.ts';
+export { organizationPortalDomains, type PortalDomain, type PortalDomains } from './portal-domains.ts';
 export { PortalSessions } from './portal-session.ts';
 
 export interface SetupPortalOptions {
@@ -334,6 +334,7 @@ export function setupPortal(options: SetupPortalOptions): Router {
           connectionId,
           {
             ...(metadataXml ? { metadataXml } : { metadataUrl: metadataUrl as string }),
+            organizationId: p.link.organizationId,
             preset: PRESETS[p.session.vendor ?? 'other'],
             displayName: await links.organizationName(p.link.organizationId),
           },

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { buildSpMetadata } from '../../core/metadata/sp-metadata.ts';
 import type { PresetName } from '../../core/types.ts';
+import { AdminError } from '../../sp/admin-errors.ts';
 import type { ChangeContext } from '../../sp/change-context.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { ConnectionView } from '../../sp/connection-view.ts';
@@ -41,6 +42,8 @@ export type PortalTestOutcome =
   | { status: 'failed'; at: string; code: string; message: string; hint: string };
 
 export interface MetadataSubmission {
+  /** The link's organization: a new connection joins it; an existing one must already belong to it. */
+  organizationId: string;
   metadataXml?: string;
   metadataUrl?: string;
   preset: PresetName;
@@ -111,21 +114,39 @@ export function mainPortalConnections(connections: ConnectionService, testRuns: 
       };
     },
 
-    async submitMetadata(connectionId, input) {
+    async submitMetadata(connectionId, input, context = {}) {
       const source =
         input.metadataXml !== undefined
           ? { metadataXml: input.metadataXml }
           : { metadataUrl: input.metadataUrl as string };
-      if (await existing(connectionId)) {
-        return connections.view(await connections.update(connectionId, { ...source, preset: input.preset }));
+      const current = await existing(connectionId);
+      if (current) {
+        // Only a connection of the link's own organization: a reserved id that someone else took is refused.
+        if (current.organizationId !== input.organizationId) {
+          throw new AdminError(
+            'CONNECTION_EXISTS',
+            'This setup link’s connection id is taken by another connection.',
+            {
+              hint: 'Ask for a new setup link.',
+              status: 409,
+            },
+          );
+        }
+        return connections.view(
+          await connections.update(connectionId, { ...source, preset: input.preset }, context),
+        );
       }
-      const created = await connections.create({
-        id: connectionId,
-        displayName: input.displayName,
-        ...source,
-        preset: input.preset,
-        ownSpEntityId: true,
-      });
+      const created = await connections.create(
+        {
+          id: connectionId,
+          displayName: input.displayName,
+          organizationId: input.organizationId,
+          ...source,
+          preset: input.preset,
+          ownSpEntityId: true,
+        },
+        context,
+      );
       return connections.view(created);
     },
 

@@ -119,7 +119,7 @@ export class SetupLinkService {
   ): Promise<CreatedSetupLink> {
     const input = parseInput(createSetupLinkSchema, raw ?? {});
     if (this.#organizations && !(await this.#organizations.get(organizationId))) {
-      throw new AdminError('ADMIN_NOT_FOUND', `There is no organization "${organizationId}".`, {
+      throw new AdminError('ORGANIZATION_NOT_FOUND', `There is no organization "${organizationId}".`, {
         hint: 'Create the organization first (POST /admin/api/organizations), then its setup link.',
         status: 404,
       });
