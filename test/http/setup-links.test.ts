@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config.ts';
 import { type AppServer, createAppServer } from '../../src/server.ts';
 import { tokenKey } from '../../src/sp/tokens.ts';
 import { type HtmlForm, type Page, parseForm, TestBrowser } from '../helpers/browser.ts';
+import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { freePort } from '../helpers/server.ts';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
@@ -24,9 +25,11 @@ let offsetMs = 0;
 let server: AppServer;
 let baseUrl: string;
 let dir: string;
+let dns: TestDnsServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-setup-'));
+  dns = await startDnsServer();
   const port = await freePort();
   const config = loadConfig(
     {
@@ -36,6 +39,7 @@ beforeAll(async () => {
       CERTS_DIR: path.join(dir, 'certs'),
       DEV_IDP: 'on',
       ADMIN_TOKEN: TOKEN,
+      DNS_SERVERS: dns.address,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     },
     { cwd: dir },
@@ -46,6 +50,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  await dns?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -245,6 +250,41 @@ describe('setup portal', () => {
       { origin: 'https://evil.example' },
     );
     expect(foreign.status).toBe(403);
+  });
+
+  it('verifies a domain by the TXT record the page shows, against a DNS server on loopback', async () => {
+    const link = await createLink('dnsco');
+    const { browser, page } = await openPortal(link.url);
+    const add = formFor(page, '/setup/portal/domains');
+    let portal = await browser.follow(
+      await browser.post(add.action, { ...add.fields, domain: 'DNSco.example' }),
+    );
+    expect(portal.body).toContain('Domain added');
+    const name = /data-sp="txtName">([^<]+)</.exec(portal.body)?.[1] as string;
+    const value = /data-sp="txtValue">([^<]+)</.exec(portal.body)?.[1] as string;
+    expect(name).toBe('_saml-sp-kit-challenge.dnsco.example');
+    const verify = formFor(portal, '/setup/portal/domains/verify');
+    expect(verify.fields.domain).toBe('dnsco.example');
+    // Not published yet: refused in words, still unverified.
+    portal = await browser.follow(await browser.post(verify.action, verify.fields));
+    expect(portal.body).toContain('role="alert"');
+    expect(portal.body).toContain('not verified');
+    // Published: verified.
+    dns.setTxt(name, [value.replaceAll('&#x3D;', '=').replaceAll('&#39;', "'")]);
+    portal = await browser.follow(await browser.post(verify.action, verify.fields));
+    expect(portal.body).toContain('dnsco.example is verified.');
+    expect(portal.body).toMatch(/data-domain="dnsco\.example">[^]*badge ok">verified/);
+    expect(dns.queries).toContain(name);
+    const organization = await api('GET', '/organizations/dnsco');
+    expect((organization.json.domains as { domain: string; verified: boolean }[])[0]).toMatchObject({
+      domain: 'dnsco.example',
+      verified: true,
+    });
+    // Another organization's domain cannot be verified from this link.
+    const foreign = await browser.follow(
+      await browser.post(verify.action, { ...verify.fields, domain: 'other.example' }),
+    );
+    expect(foreign.body).toContain('is not one of this organization’s domains');
   });
 
   it('walks the steps with the embedded IdP: vendor, SP values, metadata and lint, test sign-in, activation', async () => {
