@@ -6,20 +6,22 @@
  * from the page), gives Keycloak's metadata URL, runs the test sign-in with their own account (passes) and
  * activates. Then a user signs in through the new connection, and the revoked link gets a clear page.
  *
- * Not yet here (their pieces are not on main): verifying a domain against the loopback DNS server, and signing
- * in from the discovery page by work email.
+ * Not yet here (its piece is not on main): signing in from the discovery page by work email; the user signs in
+ * through the connection's login route instead.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
 import { REALM } from '../../dev-idp/runner/realm.ts';
 import { certificateBase64 } from '../../src/core/keys.ts';
+import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { type E2eSp, launchChromium, me, startSp, submitKeycloakLogin, USERS } from './helpers.ts';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 const ORGANIZATION = 'acme-kc';
 
 let sp: E2eSp;
+let dns: TestDnsServer;
 let browser: Browser;
 let clientsUrl: string;
 let clientUuid: string | undefined;
@@ -60,7 +62,8 @@ async function navigate(page: Page, selector: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  sp = await startSp({ ADMIN_TOKEN });
+  dns = await startDnsServer();
+  sp = await startSp({ ADMIN_TOKEN, DNS_SERVERS: dns.address });
   browser = await launchChromium();
   clientsUrl = `${inject('keycloak').keycloakUrl}/admin/realms/${REALM}/clients`;
 });
@@ -71,6 +74,7 @@ afterAll(async () => {
   }
   await browser?.close();
   await sp?.close();
+  await dns?.close();
 });
 
 describe('the customer’s IT admin sets up Keycloak alone through a setup link', () => {
@@ -78,6 +82,8 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
   let itAdmin: BrowserContext;
   let portal: Page;
   let connectionId: string;
+  /** Every Referer the IT admin's browser sent, to any site. */
+  const referers: string[] = [];
 
   it('the app admin creates the organization and its link through the admin API', async () => {
     const organization = await adminApi('POST', '/organizations', {
@@ -95,6 +101,10 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
 
   it('the IT admin opens it without an account: the token leaves the address bar', async () => {
     itAdmin = await browser.newContext();
+    itAdmin.on('request', (request) => {
+      const referer = request.headers().referer;
+      if (referer) referers.push(referer);
+    });
     await itAdmin.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: sp.baseUrl });
     portal = await itAdmin.newPage();
     await portal.goto(link.url);
@@ -178,21 +188,36 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
     expect(await portal.isDisabled('#activate-button')).toBe(true);
   });
 
-  it('runs the test sign-in with their own Keycloak account: it passes, and no Referer carries anything', async () => {
-    const referers: (string | undefined)[] = [];
-    portal.on('request', (request) => {
-      if (request.url().startsWith(inject('keycloak').keycloakUrl) && request.isNavigationRequest()) {
-        referers.push(request.headers().referer);
-      }
-    });
+  it('verifies the email domain: the TXT record read off the page, published on the loopback DNS server', async () => {
+    const domain = USERS.alice.email.split('@')[1] as string;
+    await portal.fill('#domain-name', domain);
+    await navigate(portal, '#domain form:not(.inline) button[type="submit"]');
+    const name = ((await portal.textContent('#domain [data-sp="txtName"]')) ?? '').trim();
+    const value = ((await portal.textContent('#domain [data-sp="txtValue"]')) ?? '').trim();
+    expect(name).toBe(`_saml-sp-kit-challenge.${domain}`);
+    dns.setTxt(name, [value]);
+    await navigate(portal, `#domain tr[data-domain="${domain}"] button[type="submit"]`);
+    expect(await portal.textContent('#flash')).toContain(`${domain} is verified.`);
+    expect(await portal.textContent(`#domain tr[data-domain="${domain}"]`)).toContain('verified');
+  });
+
+  it('runs the test sign-in with their own Keycloak account: it passes, and Keycloak never learns the portal URL', async () => {
+    const toKeycloak: (string | undefined)[] = [];
+    const fromPortal = (request: { url(): string; headers(): Record<string, string> }) => {
+      if (request.url().startsWith(inject('keycloak').keycloakUrl))
+        toKeycloak.push(request.headers().referer);
+    };
+    portal.on('request', fromPortal);
     await navigate(portal, '#start-test');
     await submitKeycloakLogin(portal, USERS.alice);
     await portal.waitForSelector('[data-test="passed"]');
     expect(portal.url()).toBe(`${sp.baseUrl}/setup/portal#test`);
     expect((await portal.textContent('#test-name-id'))?.trim()).toBe(USERS.alice.username);
     expect(await portal.textContent('#test')).toContain(USERS.alice.email);
-    expect(referers.length).toBeGreaterThan(0);
-    expect(referers.filter((r) => r !== undefined)).toEqual([]);
+    portal.off('request', fromPortal);
+    expect(toKeycloak.length).toBeGreaterThan(0);
+    // Keycloak's own pages refer to themselves; nothing it receives names a page of ours.
+    expect(toKeycloak.filter((r) => r?.startsWith(sp.baseUrl))).toEqual([]);
   });
 
   it('activates after the passing test', async () => {
@@ -203,7 +228,16 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
     expect(json.connectionId).toBe(connectionId);
     expect(json.activatedAt).not.toBeNull();
     const actions = (json.uses as { action: string }[]).map((u) => u.action);
-    expect(actions).toEqual(['open', 'vendor:keycloak', 'metadata', 'test-start', 'test-result', 'activate']);
+    expect(actions).toEqual([
+      'open',
+      'vendor:keycloak',
+      'metadata',
+      'domain-add',
+      'domain-verify',
+      'test-start',
+      'test-result',
+      'activate',
+    ]);
   });
 
   it('a user then signs in through the new connection', async () => {
@@ -232,5 +266,9 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
     expect(await page.locator('#start-test').count()).toBe(0);
     await fresh.close();
     await itAdmin.close();
+    // Across the whole setup, no Referer carried the link's token (no-referrer on every portal answer).
+    const token = link.url.slice(link.url.lastIndexOf('/') + 1);
+    expect(referers.filter((r) => r.includes(token))).toEqual([]);
+    expect(referers.filter((r) => r.startsWith(`${sp.baseUrl}/setup`))).toEqual([]);
   });
 });
