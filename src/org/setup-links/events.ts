@@ -16,14 +16,22 @@ interface SetupLinkEventBase {
 /**
  * - `setup_link.created`: an app admin created a link (`expiresAt` says until when it works).
  * - `setup_link.used`: the customer's IT admin did something through the link (`action`: "open", "metadata",
- *   "test-start", "activate", …; `ip` and `userAgent` as logged).
+ *   "test-start", "activate", …; `ip` and `userAgent` as logged). The catalogue's "completed" use is
+ *   `action: 'activate'`.
  * - `setup_link.expired`: an expired link was presented (emitted on each refused use; a link nobody uses after
  *   its expiry emits nothing, as no process watches the clock for it).
  * - `setup_link.revoked`: an app admin revoked it.
  */
 export type SetupLinkEvent =
   | (SetupLinkEventBase & { type: 'setup_link.created'; expiresAt: Date })
-  | (SetupLinkEventBase & { type: 'setup_link.used'; action: string; ip?: string; userAgent?: string })
+  | (SetupLinkEventBase & {
+      type: 'setup_link.used';
+      action: string;
+      /** The connection the link sets up, once reserved. */
+      connectionId?: string;
+      ip?: string;
+      userAgent?: string;
+    })
   | (SetupLinkEventBase & { type: 'setup_link.expired'; expiresAt: Date })
   | (SetupLinkEventBase & { type: 'setup_link.revoked' });
 

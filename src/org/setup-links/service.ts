@@ -216,6 +216,7 @@ export class SetupLinkService {
       at,
       actor: linkActor(link),
       action,
+      ...(link.connectionId ? { connectionId: link.connectionId } : {}),
       ...clientFields(client),
     });
   }
