@@ -39,6 +39,13 @@ export const SAML_ERROR_CODES = {
   SAML_IN_RESPONSE_TO_UNKNOWN: 'InResponseTo names no outstanding request of this browser.',
   SAML_UNSOLICITED: 'An IdP-initiated (unsolicited) response arrived and the connection does not allow them.',
   SAML_REPLAYED: 'This assertion or message was already used.',
+  // Assurance: how and when the user authenticated at the IdP (step-up, MFA).
+  SAML_AUTHN_CONTEXT_NOT_ACCEPTED:
+    'The IdP authenticated the user with a method the connection does not accept (for example no MFA).',
+  SAML_AUTHN_TOO_OLD: 'The user authenticated at the IdP longer ago than the sign-in allowed (maxAge).',
+  SAML_LOGIN_OPTION_INVALID: 'A sign-in option (forceAuthn, maxAge) has a value that is not allowed.',
+  SAML_FORCE_AUTHN_IGNORED:
+    'A fresh authentication (ForceAuthn) was requested, but the IdP answered with an earlier one.',
   SAML_REPLAY_CACHE_FULL:
     'The in-memory replay cache is full of live entries: new sign-ins are refused until some expire.',
   // Single Logout.

@@ -106,6 +106,25 @@ export interface ConnectionPolicy {
    * Keycloak, SimpleSAMLphp and samlify always send it; turn this on only for an IdP that does not.
    */
   allowSoapLogoutWithoutDestination: boolean;
+  /**
+   * Acceptable AuthnContextClassRef values (for example the IdP's MFA classes, see
+   * src/core/assurance/authn-context.ts for vendor presets). Empty: any. An assertion whose AuthnContextClassRef
+   * (or, for Entra ID and AD FS, whose `authnmethodsreferences` claim) names none of them is refused with
+   * SAML_AUTHN_CONTEXT_NOT_ACCEPTED.
+   */
+  acceptedAuthnContexts: string[];
+  /**
+   * Send a <RequestedAuthnContext> in AuthnRequests. Off (undefined) by default: Entra ID refuses a context the
+   * user did not use (AADSTS75011), and AD FS answers "Responder" to one it cannot satisfy.
+   */
+  requestedAuthnContext?: RequestedAuthnContext | null;
+}
+
+/** The <RequestedAuthnContext> an AuthnRequest carries (SAML core §3.3.2.2.1). */
+export interface RequestedAuthnContext {
+  classRefs: string[];
+  /** Default 'exact'. */
+  comparison: 'exact' | 'minimum' | 'maximum' | 'better';
 }
 
 export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
@@ -118,6 +137,7 @@ export const DEFAULT_POLICY: Readonly<ConnectionPolicy> = Object.freeze({
   signAuthnRequests: true,
   logoutIssuerAliases: [],
   allowSoapLogoutWithoutDestination: false,
+  acceptedAuthnContexts: [],
 });
 
 /** A configured IdP: one per customer. */

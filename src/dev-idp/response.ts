@@ -17,7 +17,7 @@ import {
   SIGNATURE_TRANSFORMS,
 } from './samlify.ts';
 import type { KnownServiceProvider } from './service-providers.ts';
-import { fillTemplate, LOGIN_RESPONSE_TEMPLATE } from './template.ts';
+import { AC_PASSWORD_PROTECTED, fillTemplate, LOGIN_RESPONSE_TEMPLATE } from './template.ts';
 import type { DevIdpUser } from './users.ts';
 
 /** Ways to bend one response, for tests. Each changes only what its name says. */
@@ -45,6 +45,10 @@ export interface ResponseOverrides {
   signResponse?: boolean;
   /** Encrypt the assertion for the SP's encryption certificate (default false). */
   encrypt?: boolean;
+  /** AuthnStatement AuthnInstant (default: the IdP session's sign-in time, else `now`): forges a stale login. */
+  authnInstant?: Date;
+  /** AuthnContextClassRef (default PasswordProtectedTransport): forges an MFA or a weaker method. */
+  authnContextClassRef?: string;
 }
 
 /** The IdP-wide settings every response is built from. */
@@ -124,7 +128,8 @@ export async function buildLoginResponse(issuer: ResponseIssuer, input: LoginRes
     NotBefore: (o.notBefore ?? now).toISOString(),
     NotOnOrAfter: notOnOrAfter.toISOString(),
     Audience: o.audience ?? sp.entityId,
-    AuthnInstant: (input.authnInstant ?? now).toISOString(),
+    AuthnInstant: (o.authnInstant ?? input.authnInstant ?? now).toISOString(),
+    AuthnContextClassRef: o.authnContextClassRef ?? AC_PASSWORD_PROTECTED,
     SessionIndex: input.sessionIndex,
     attributes: {
       email: [user.email],

@@ -9,7 +9,7 @@
 import { CM_BEARER, NAMEID_FORMATS, NS, STATUS_SUCCESS } from '../core/xml/namespaces.ts';
 
 const ATTRNAME_FORMAT_BASIC = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic';
-const AC_PASSWORD_PROTECTED = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
+export const AC_PASSWORD_PROTECTED = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 
 /** The template samlify receives as `loginResponseTemplate.context`. `{Name}` tags are filled by `fillTemplate`. */
 export const LOGIN_RESPONSE_TEMPLATE = [
@@ -28,7 +28,7 @@ export const LOGIN_RESPONSE_TEMPLATE = [
   '<saml:AudienceRestriction><saml:Audience>{Audience}</saml:Audience></saml:AudienceRestriction>',
   '</saml:Conditions>',
   '<saml:AuthnStatement AuthnInstant="{AuthnInstant}" SessionIndex="{SessionIndex}">',
-  `<saml:AuthnContext><saml:AuthnContextClassRef>${AC_PASSWORD_PROTECTED}</saml:AuthnContextClassRef></saml:AuthnContext>`,
+  '<saml:AuthnContext><saml:AuthnContextClassRef>{AuthnContextClassRef}</saml:AuthnContextClassRef></saml:AuthnContext>',
   '</saml:AuthnStatement>',
   '{Attributes}',
   '</saml:Assertion></samlp:Response>',
@@ -49,6 +49,8 @@ export interface LoginResponseValues {
   NotOnOrAfter: string;
   Audience: string;
   AuthnInstant: string;
+  /** How the user authenticated (default PasswordProtectedTransport: the dev IdP asks for a password). */
+  AuthnContextClassRef: string;
   SessionIndex: string;
   /** Attribute name -> values; each value becomes its own <AttributeValue>. */
   attributes: Record<string, readonly string[]>;

@@ -51,6 +51,9 @@ export function meJson(
     nameIdFormat: session.nameId.format ?? null,
     sessionIndex: session.sessionIndex ?? null,
     attributes: user.attributes,
+    // When and how the IdP authenticated the user (step-up: a fresh sign-in shows a fresh instant).
+    authnInstant: session.authn?.instant?.toISOString() ?? null,
+    authnContextClassRef: session.authn?.contextClassRef ?? null,
     sessionExpiresAt: session.expiresAt.toISOString(),
   };
 }

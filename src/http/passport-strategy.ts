@@ -13,6 +13,7 @@
  * The ACS URL the IdP posts to must be the ServiceProvider's (`sp.spIdentity(connection).acsUrl`): mount these
  * routes under the ServiceProvider's routePrefix.
  */
+
 import type { Request } from 'express';
 import { Strategy } from 'passport-strategy';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
@@ -20,6 +21,7 @@ import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { readCookie, requestBindingCookieOptions } from './cookies.ts';
 import { describeError } from './error-response.ts';
+import { stepUpQuery } from './step-up-query.ts';
 
 export interface SamlSpStrategyOptions {
   /** Strategy name for passport.authenticate(). Default 'saml-sp-kit'. */
@@ -90,7 +92,11 @@ export class SamlSpStrategy extends Strategy {
       browserKey = newToken();
       req.res?.cookie(this.cookie, browserKey, requestBindingCookieOptions(secure));
     }
-    const start = await this.sp.startLogin(connectionId, { returnTo: req.query?.returnTo, browserKey });
+    const start = await this.sp.startLogin(connectionId, {
+      returnTo: req.query?.returnTo,
+      browserKey,
+      ...stepUpQuery(req.query),
+    });
     if (start.binding === 'redirect') {
       this.redirect(start.url);
       return;

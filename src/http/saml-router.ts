@@ -8,6 +8,7 @@
  * app.use('/saml', samlRouter(sp));
  * ```
  */
+
 import express, { type Request, type Response, type Router } from 'express';
 import { SamlSpError } from '../core/errors.ts';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
@@ -19,6 +20,7 @@ import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { redirectToReturnTo } from './redirect.ts';
 import { sloRouter } from './slo-router.ts';
+import { stepUpQuery } from './step-up-query.ts';
 
 export const DEFAULT_SESSION_COOKIE = 'saml_sp_session';
 
@@ -67,6 +69,7 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       const start = await sp.startLogin(req.params.connectionId, {
         returnTo: req.query.returnTo,
         browserKey,
+        ...stepUpQuery(req.query),
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {

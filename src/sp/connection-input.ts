@@ -31,6 +31,14 @@ export const policySchema = z.strictObject({
   signAuthnRequests: z.boolean().optional(),
   logoutIssuerAliases: z.array(z.string().min(1).max(1024)).max(10).optional(),
   allowSoapLogoutWithoutDestination: z.boolean().optional(),
+  acceptedAuthnContexts: z.array(z.string().min(1).max(1024)).max(20).optional(),
+  requestedAuthnContext: z
+    .strictObject({
+      classRefs: z.array(z.string().min(1).max(1024)).min(1).max(10),
+      comparison: z.enum(['exact', 'minimum', 'maximum', 'better']).default('exact'),
+    })
+    .nullable()
+    .optional(),
 });
 
 const presetSchema = z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]);

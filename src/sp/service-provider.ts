@@ -15,7 +15,7 @@ import {
   encodePostRequest,
   encodeRedirectRequest,
 } from '../core/request/authn-request.ts';
-import { validateResponse } from '../core/response/validate-response.ts';
+import { type RequestAuthnRequirements, validateResponse } from '../core/response/validate-response.ts';
 import type {
   Connection,
   KeyPair,
@@ -25,7 +25,13 @@ import type {
   ValidatedAssertion,
 } from '../core/types.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
-import type { OrganizationStore, SessionRecord, Stores } from '../store/types.ts';
+import type {
+  OrganizationStore,
+  PendingRequest,
+  RequestAuthn,
+  SessionRecord,
+  Stores,
+} from '../store/types.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -74,6 +80,22 @@ export interface ServiceProviderOptions {
 export type SignInEvent =
   | { ok: true; connectionId: string; at: Date; result: SignInResult }
   | { ok: false; connectionId: string; at: Date; error: unknown };
+
+/** Input of {@link ServiceProvider.startLogin}. */
+export interface LoginInput {
+  returnTo?: unknown;
+  browserKey: string;
+  /** Ask the IdP to authenticate the user afresh (ForceAuthn="true"), e.g. before changing billing. */
+  forceAuthn?: boolean;
+  /**
+   * Refuse the response (SAML_AUTHN_TOO_OLD) when the user authenticated at the IdP more than this many
+   * seconds ago (plus the connection's clock skew). With `forceAuthn` the IdP is asked to make it fresh.
+   */
+  maxAge?: number;
+}
+
+/** The longest maxAge accepted: a day. Longer is no step-up, and a typo should not silently mean "any". */
+export const MAX_STEP_UP_AGE_SECONDS = 86_400;
 
 export type LoginStart =
   | { binding: 'redirect'; requestId: string; url: string }
@@ -184,15 +206,19 @@ export class ServiceProvider {
    * Starts SP-initiated SSO: builds a signed AuthnRequest for the binding the IdP offers and records the
    * request ID against this browser.
    */
-  async startLogin(
-    connectionId: string,
-    input: { returnTo?: unknown; browserKey: string },
-  ): Promise<LoginStart> {
+  async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
     const connection = await this.connection(connectionId);
     const sp = this.spIdentity(connection);
     const now = this.#now();
+    const authn = stepUpOf(input);
     const { binding } = chooseSsoBinding(connection);
-    const request = buildAuthnRequest({ sp, connection, binding, now });
+    const request = buildAuthnRequest({
+      sp,
+      connection,
+      binding,
+      now,
+      ...(authn?.forceAuthn ? { forceAuthn: true } : {}),
+    });
     const returnTo = safeReturnTo(input.returnTo);
     await this.#makeRoomForBrowser(input.browserKey, connectionId, now);
     await this.stores.requests.save({
@@ -200,6 +226,7 @@ export class ServiceProvider {
       connectionId,
       browserKey: input.browserKey,
       returnTo,
+      ...(authn ? { authn } : {}),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
     });
@@ -280,6 +307,7 @@ export class ServiceProvider {
       sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
+      requestRequirements: requirementsOf(pending),
     }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));
 
     const firstUse = await this.stores.replay.remember(
@@ -315,6 +343,7 @@ export class ServiceProvider {
       connectionId,
       nameId: assertion.nameId,
       ...(assertion.sessionIndex !== undefined ? { sessionIndex: assertion.sessionIndex } : {}),
+      ...sessionAuthnOf(assertion),
       createdAt: now,
       expiresAt: this.#sessionExpiry(now, assertion.sessionNotOnOrAfter),
     };
@@ -386,6 +415,49 @@ export class ServiceProvider {
     const idpLimit = sessionNotOnOrAfter?.getTime() ?? Number.POSITIVE_INFINITY;
     return new Date(Math.min(cap, idpLimit));
   }
+}
+
+function stepUpOf(input: LoginInput): RequestAuthn | undefined {
+  const { forceAuthn, maxAge } = input;
+  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > MAX_STEP_UP_AGE_SECONDS)) {
+    throw new InvalidOptionError(
+      `startLogin: maxAge must be a whole number of seconds from 0 to ${MAX_STEP_UP_AGE_SECONDS}, got ${String(maxAge)}.`,
+    );
+  }
+  if (!forceAuthn && maxAge === undefined) return undefined;
+  return {
+    ...(forceAuthn ? { forceAuthn: true } : {}),
+    ...(maxAge !== undefined ? { maxAgeSeconds: maxAge } : {}),
+  };
+}
+
+/** What each outstanding request of this browser demanded, for the validator's authn-context check. */
+function requirementsOf(
+  pending: readonly PendingRequest[],
+): Map<string, RequestAuthnRequirements> | undefined {
+  const demanding = pending.filter((p) => p.authn);
+  if (demanding.length === 0) return undefined;
+  return new Map(
+    demanding.map((p) => [
+      p.requestId,
+      {
+        ...(p.authn?.maxAgeSeconds !== undefined ? { maxAgeSeconds: p.authn.maxAgeSeconds } : {}),
+        ...(p.authn?.forceAuthn ? { forceAuthnSince: p.createdAt } : {}),
+      },
+    ]),
+  );
+}
+
+function sessionAuthnOf(assertion: ValidatedAssertion): { authn?: SessionRecord['authn'] } {
+  if (assertion.authnInstant === undefined && assertion.authnContextClassRef === undefined) return {};
+  return {
+    authn: {
+      ...(assertion.authnInstant ? { instant: assertion.authnInstant } : {}),
+      ...(assertion.authnContextClassRef !== undefined
+        ? { contextClassRef: assertion.authnContextClassRef }
+        : {}),
+    },
+  };
 }
 
 function replayKey(connectionId: string, assertionId: string): string {

@@ -55,8 +55,23 @@ export interface SessionRecord {
   connectionId: string;
   nameId: NameId;
   sessionIndex?: string;
+  /** When and how the IdP authenticated the user (AuthnStatement), shown by `/me`, checked by step-up. */
+  authn?: SessionAuthn;
   createdAt: Date;
   expiresAt: Date;
+}
+
+/** The AuthnStatement facts a session keeps. */
+export interface SessionAuthn {
+  instant?: Date;
+  contextClassRef?: string;
+}
+
+/** What a step-up sign-in demanded of the IdP (sent as ForceAuthn, checked against AuthnInstant). */
+export interface RequestAuthn {
+  forceAuthn?: boolean;
+  /** The AuthnInstant must be at most this many seconds old when the response arrives. */
+  maxAgeSeconds?: number;
 }
 
 export interface SessionStore {
@@ -87,6 +102,8 @@ export interface PendingRequest {
   /** Binds the request to the browser that started it (a random value kept in a cookie). */
   browserKey: string;
   returnTo: string;
+  /** Step-up demands of this sign-in; absent for an ordinary one. */
+  authn?: RequestAuthn;
   createdAt: Date;
   expiresAt: Date;
 }

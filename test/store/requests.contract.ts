@@ -23,6 +23,18 @@ export function requestIdStoreContract(name: string, factory: Factory<RequestIdS
       expect(await store().peek(request.requestId, at(2))).toBeUndefined();
     });
 
+    it('round-trips what a step-up sign-in demanded (ForceAuthn, maxAge), and leaves it absent otherwise', async () => {
+      const stepUp = buildRequest({ authn: { forceAuthn: true, maxAgeSeconds: 600 } });
+      const maxAgeOnly = buildRequest({ authn: { maxAgeSeconds: 0 } });
+      const plain = buildRequest();
+      for (const r of [stepUp, maxAgeOnly, plain]) await store().save(r);
+      expect(await store().peek(stepUp.requestId, at(1))).toEqual(stepUp);
+      expect(await store().consume(maxAgeOnly.requestId, at(1))).toEqual(maxAgeOnly);
+      const read = await store().consume(plain.requestId, at(1));
+      expect(read).toEqual(plain);
+      expect(read).not.toHaveProperty('authn');
+    });
+
     it('unknown IDs give undefined', async () => {
       expect(await store().peek('_nope', T0)).toBeUndefined();
       expect(await store().consume('_nope', T0)).toBeUndefined();

@@ -20,6 +20,20 @@ export function sessionStoreContract(name: string, factory: Factory<SessionStore
       expect(await store().get(session.id, at(1))).toEqual(session);
     });
 
+    it('round-trips when and how the user authenticated (AuthnInstant, AuthnContextClassRef)', async () => {
+      const session = buildSession({
+        authn: {
+          instant: new Date('2026-03-01T11:59:30.000Z'),
+          contextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract',
+        },
+      });
+      await store().create(session);
+      expect(await store().get(session.id, at(1))).toEqual(session);
+      const plain = buildSession();
+      await store().create(plain);
+      expect(await store().get(plain.id, at(1))).not.toHaveProperty('authn');
+    });
+
     it('keeps sessionIndex absent when the IdP sent none', async () => {
       const { sessionIndex: _, ...withoutIndex } = buildSession();
       await store().create(withoutIndex);

@@ -154,6 +154,7 @@ function printDetails(v: ConnectionView): void {
       : []),
     'Policy:',
     `  signature required on: ${v.policy.wantSigned}; SHA-1: ${v.policy.allowSha1 ? 'allowed' : 'refused'}; IdP-initiated: ${v.policy.allowIdpInitiated ? 'allowed' : 'refused'}; clock skew: ${v.policy.clockSkewSeconds} s`,
+    `  authentication contexts accepted: ${v.policy.acceptedAuthnContexts?.length ? v.policy.acceptedAuthnContexts.join(', ') : 'any'}; RequestedAuthnContext: ${v.policy.requestedAuthnContext ? `${v.policy.requestedAuthnContext.comparison} ${v.policy.requestedAuthnContext.classRefs.join(', ')}` : 'not sent'}`,
     'Sign-ins:',
     `  last success: ${h.lastSignInAt ?? 'never'}${h.lastSignInNameId ? ` (${h.lastSignInNameId})` : ''}; ${h.successCount} ok, ${h.failureCount} refused`,
     ...(h.lastFailure

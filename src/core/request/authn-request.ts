@@ -3,8 +3,10 @@
  *
  * The request is deliberately minimal, because every optional element is a way to be rejected: Entra refuses
  * a <Subject> and NameIDPolicy formats outside its list, ADFS answers "Responder" to a NameIDPolicy or
- * AuthnContext it cannot satisfy. So: no Subject, no RequestedAuthnContext, NameIDPolicy only when the admin
- * asked for a format. Destination is always set (Keycloak rejects signed requests without it).
+ * AuthnContext it cannot satisfy. So: no Subject, NameIDPolicy only when the admin asked for a format, and
+ * RequestedAuthnContext only when the connection policy turns it on (Entra ID refuses a context the user did
+ * not use, AADSTS75011). ForceAuthn only for a step-up sign-in. Destination is always set (Keycloak rejects
+ * signed requests without it).
  */
 import { InvalidOptionError, SamlSpError } from '../errors.ts';
 import { BINDING_URIS, type Connection, type SpIdentity } from '../types.ts';
@@ -24,6 +26,8 @@ export interface AuthnRequestInput {
   now: Date;
   /** The request ID. Default: a fresh random ID (see newSamlId). */
   id?: string;
+  /** Ask the IdP to authenticate the user afresh even when it has a session (ForceAuthn="true"). */
+  forceAuthn?: boolean;
 }
 
 /** An unsigned AuthnRequest; the binding encoders sign it. */
@@ -96,12 +100,23 @@ export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
   const nameIdPolicy = connection.requestedNameIdFormat
     ? `<samlp:NameIDPolicy Format="${e(connection.requestedNameIdFormat)}" AllowCreate="true"/>`
     : '';
+  const wanted = connection.policy.requestedAuthnContext;
+  // Schema order (core §3.4.1): Issuer, Signature, Subject, NameIDPolicy, Conditions, RequestedAuthnContext.
+  const requestedAuthnContext = wanted
+    ? `<samlp:RequestedAuthnContext Comparison="${e(wanted.comparison)}">` +
+      wanted.classRefs
+        .map((ref) => `<saml:AuthnContextClassRef>${e(ref)}</saml:AuthnContextClassRef>`)
+        .join('') +
+      '</samlp:RequestedAuthnContext>'
+    : '';
   const xml =
     `<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${id}" Version="2.0"` +
     ` IssueInstant="${samlInstant(now)}" Destination="${e(destination)}"` +
+    (input.forceAuthn ? ' ForceAuthn="true"' : '') +
     ` AssertionConsumerServiceURL="${e(sp.acsUrl)}" ProtocolBinding="${BINDING_URIS.post}">` +
     `<saml:Issuer>${e(connection.spEntityId ?? sp.entityId)}</saml:Issuer>` +
     nameIdPolicy +
+    requestedAuthnContext +
     '</samlp:AuthnRequest>';
   return { id, xml, destination };
 }

@@ -51,6 +51,11 @@ export const RESPONSE_CHECKS = [
     title: 'InResponseTo names a request this browser started, or unsolicited is allowed',
   },
   { id: 'attributes', title: 'Attributes are read (repeated names merged)' },
+  {
+    id: 'authn-context',
+    title:
+      'The authentication method is one the connection accepts, and as fresh as the request asked (ForceAuthn, maxAge)',
+  },
 ] as const satisfies readonly { id: string; title: string }[];
 
 export type ResponseCheckId = (typeof RESPONSE_CHECKS)[number]['id'];

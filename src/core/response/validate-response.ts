@@ -13,6 +13,7 @@
  * Replay protection and consuming the request ID are the caller's job, after this succeeds: the result
  * carries assertionId, notOnOrAfter and inResponseTo for that.
  */
+import { checkAuthnRequirements } from '../assurance/authn-context.ts';
 import type { Connection, ValidatedAssertion } from '../types.ts';
 import { parseXml } from '../xml/parse.ts';
 import { readAttributes } from './attributes.ts';
@@ -35,6 +36,12 @@ import type { Clock } from './timing.ts';
 
 export { type CheckTrace, RESPONSE_CHECKS };
 
+/** What one AuthnRequest asked of the authentication (see `ValidateResponseOptions.requestRequirements`). */
+export interface RequestAuthnRequirements {
+  maxAgeSeconds?: number;
+  forceAuthnSince?: Date;
+}
+
 /** Inputs of {@link validateResponse}. */
 export interface ValidateResponseOptions {
   /** The IdP connection: idpEntityId, signingCertificates (the only keys trusted) and policy. */
@@ -49,6 +56,11 @@ export interface ValidateResponseOptions {
   maxBytes?: number;
   /** Deepest element nesting accepted, checked while parsing. Default DEFAULT_MAX_XML_DEPTH (100), at most 1000. */
   maxDepth?: number;
+  /**
+   * What each outstanding request demanded of the authentication, by request ID (step-up): the response that
+   * answers it must meet it. `forceAuthnSince` is when a ForceAuthn request was made.
+   */
+  requestRequirements?: ReadonlyMap<string, RequestAuthnRequirements>;
   /** When given, each check pushes its outcome here (`saml-sp inspect` prints them). */
   trace?: CheckTrace[];
 }
@@ -162,6 +174,23 @@ export async function validateResponse(
     (id) => (id ? undefined : 'unsolicited response, allowed by policy'),
   );
   const attributes = checks.run('attributes', () => readAttributes(assertion));
+  const requested = inResponseTo ? options.requestRequirements?.get(inResponseTo) : undefined;
+  checks.run(
+    'authn-context',
+    () =>
+      checkAuthnRequirements(
+        { ...authn, attributes },
+        {
+          acceptedContexts: policy.acceptedAuthnContexts ?? [],
+          preset: connection.preset,
+          maxAgeSeconds: requested?.maxAgeSeconds,
+          forceAuthnSince: requested?.forceAuthnSince,
+          now: clock.now,
+          skewSeconds: clock.skewSeconds,
+        },
+      ),
+    (note) => note,
+  );
 
   const coveringSignature = signedAssertion ?? signedResponse!;
   return {

@@ -9,7 +9,7 @@
  * times as numbers rather than Date objects, and a browser index that holds a bare ID for the usual browser
  * with one request instead of a Set.
  */
-import type { PendingRequest, RequestIdStore } from '../types.ts';
+import type { PendingRequest, RequestAuthn, RequestIdStore } from '../types.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
 export interface MemoryCacheOptions {
@@ -25,6 +25,7 @@ interface StoredRequest {
   returnTo: string;
   createdAt: number;
   expiresAt: number;
+  authn?: RequestAuthn;
 }
 
 /**
@@ -63,6 +64,7 @@ export class MemoryRequestIdStore implements RequestIdStore {
       returnTo: request.returnTo,
       createdAt: request.createdAt.getTime(),
       expiresAt: request.expiresAt.getTime(),
+      ...(request.authn ? { authn: request.authn } : {}),
     });
     // Expiry is judged against the request's own creation time: the caller gives no `now` here.
     this.#requests.set(stored.requestId, stored, request.expiresAt, request.createdAt);
@@ -111,6 +113,7 @@ function toPending(request: StoredRequest): PendingRequest {
     connectionId: request.connectionId,
     browserKey: request.browserKey,
     returnTo: request.returnTo,
+    ...(request.authn ? { authn: { ...request.authn } } : {}),
     createdAt: new Date(request.createdAt),
     expiresAt: new Date(request.expiresAt),
   };

@@ -198,6 +198,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX setup_link_uses_link ON setup_link_uses (link_id, seq);
     `,
   },
+  {
+    version: 13,
+    name: 'step-up: what a request demanded and how a session authenticated',
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN authn text;
+      ALTER TABLE sessions ADD COLUMN authn text;
+    `,
+  },
 ];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (

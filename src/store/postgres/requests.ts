@@ -4,6 +4,7 @@
  * instance), so the table stays near the live set.
  */
 import type { Pool } from 'pg';
+import { decodeRequestAuthn, encodeRequestAuthn } from '../authn-columns.ts';
 import type { PendingRequest, RequestIdStore } from '../types.ts';
 
 const SWEEP_EVERY_WRITES = 500;
@@ -15,9 +16,10 @@ interface RequestRow {
   return_to: string;
   created_at: Date;
   expires_at: Date;
+  authn: string | null;
 }
 
-const COLUMNS = 'request_id, connection_id, browser_key, return_to, created_at, expires_at';
+const COLUMNS = 'request_id, connection_id, browser_key, return_to, created_at, expires_at, authn';
 
 /**
  * A PostgreSQL {@link RequestIdStore}. `consume` is one `DELETE ... RETURNING` statement: PostgreSQL lets one
@@ -44,10 +46,11 @@ export class PostgresRequestIdStore implements RequestIdStore {
       await this.#pool.query('DELETE FROM pending_requests WHERE expires_at <= $1', [request.createdAt]);
     }
     await this.#pool.query(
-      `INSERT INTO pending_requests (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO pending_requests (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (request_id) DO UPDATE SET
          connection_id = excluded.connection_id, browser_key = excluded.browser_key,
-         return_to = excluded.return_to, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+         return_to = excluded.return_to, created_at = excluded.created_at, expires_at = excluded.expires_at,
+         authn = excluded.authn`,
       [
         request.requestId,
         request.connectionId,
@@ -55,6 +58,7 @@ export class PostgresRequestIdStore implements RequestIdStore {
         request.returnTo,
         request.createdAt,
         request.expiresAt,
+        encodeRequestAuthn(request.authn),
       ],
     );
   }
@@ -95,6 +99,7 @@ function toRequest(row: RequestRow): PendingRequest {
     connectionId: row.connection_id,
     browserKey: row.browser_key,
     returnTo: row.return_to,
+    ...decodeRequestAuthn(row.authn),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };

@@ -1,6 +1,7 @@
 /** Sessions in PostgreSQL, indexed for IdP-initiated logout (connection, NameID value, SessionIndex) and expiry. */
 import type { Pool } from 'pg';
 import type { NameId } from '../../core/types.ts';
+import { decodeSessionAuthn, encodeSessionAuthn } from '../authn-columns.ts';
 import type { SessionRecord, SessionStore } from '../types.ts';
 
 interface SessionRow {
@@ -11,9 +12,10 @@ interface SessionRow {
   session_index: string | null;
   created_at: Date;
   expires_at: Date;
+  authn: string | null;
 }
 
-const COLUMNS = 'id, user_id, connection_id, name_id, session_index, created_at, expires_at';
+const COLUMNS = 'id, user_id, connection_id, name_id, session_index, created_at, expires_at, authn';
 
 /**
  * A PostgreSQL {@link SessionStore}. `sessionIndexes` undefined or empty matches every live session of the
@@ -35,12 +37,12 @@ export class PostgresSessionStore implements SessionStore {
   async create(session: SessionRecord): Promise<void> {
     await this.#pool.query(
       `INSERT INTO sessions
-         (id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         (id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at, authn)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (id) DO UPDATE SET
          user_id = excluded.user_id, connection_id = excluded.connection_id, name_id = excluded.name_id,
          name_id_value = excluded.name_id_value, session_index = excluded.session_index,
-         created_at = excluded.created_at, expires_at = excluded.expires_at`,
+         created_at = excluded.created_at, expires_at = excluded.expires_at, authn = excluded.authn`,
       [
         session.id,
         session.userId,
@@ -50,6 +52,7 @@ export class PostgresSessionStore implements SessionStore {
         session.sessionIndex ?? null,
         session.createdAt,
         session.expiresAt,
+        encodeSessionAuthn(session.authn),
       ],
     );
   }
@@ -97,6 +100,7 @@ function toRecord(row: SessionRow): SessionRecord {
     connectionId: row.connection_id,
     nameId: row.name_id,
     ...(row.session_index === null ? {} : { sessionIndex: row.session_index }),
+    ...decodeSessionAuthn(row.authn),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };

@@ -3,6 +3,7 @@
  * another. Each request is one string key with a TTL; a per-browser sorted set (with its own TTL) lists the
  * IDs a browser started, and members whose request is gone are removed lazily when read.
  */
+import { decodeRequestAuthn, encodeRequestAuthn } from '../authn-columns.ts';
 import type { PendingRequest, RequestIdStore } from '../types.ts';
 import type { RedisKeys, RedisStoreClient } from './client.ts';
 
@@ -16,6 +17,8 @@ interface StoredRequest {
   returnTo: string;
   createdAt: number;
   expiresAt: number;
+  /** Step-up demands (authn-columns.ts); null or absent for an ordinary sign-in. */
+  authn?: string | null;
 }
 
 export interface RedisRequestIdStoreOptions {
@@ -58,6 +61,7 @@ export class RedisRequestIdStore implements RequestIdStore {
       returnTo: request.returnTo,
       createdAt: request.createdAt.getTime(),
       expiresAt: request.expiresAt.getTime(),
+      authn: encodeRequestAuthn(request.authn),
     };
     await this.#client.saveRequest(
       this.#keys.request(request.requestId),
@@ -111,6 +115,7 @@ function parse(value: string | null): PendingRequest | undefined {
     connectionId: stored.connectionId,
     browserKey: stored.browserKey,
     returnTo: stored.returnTo,
+    ...decodeRequestAuthn(stored.authn),
     createdAt: new Date(stored.createdAt),
     expiresAt: new Date(stored.expiresAt),
   };

@@ -4,6 +4,7 @@
  * serves `purgeExpired`; members whose hash is gone are removed lazily when read.
  */
 import type { NameId } from '../../core/types.ts';
+import { decodeSessionAuthn, encodeSessionAuthn } from '../authn-columns.ts';
 import type { SessionRecord, SessionStore } from '../types.ts';
 import type { RedisKeys, RedisStoreClient } from './client.ts';
 
@@ -50,6 +51,7 @@ export class RedisSessionStore implements SessionStore {
       'expiresAt',
       String(session.expiresAt.getTime()),
       ...(session.sessionIndex === undefined ? [] : ['sessionIndex', session.sessionIndex]),
+      ...(session.authn === undefined ? [] : ['authn', encodeSessionAuthn(session.authn) ?? '']),
     ];
     await this.#client.createSession(
       [
@@ -148,7 +150,7 @@ export class RedisSessionStore implements SessionStore {
 }
 
 function toRecord(id: string, hash: Record<string, string>): SessionRecord | undefined {
-  const { userId, connectionId, nameId, createdAt, expiresAt, sessionIndex } = hash;
+  const { userId, connectionId, nameId, createdAt, expiresAt, sessionIndex, authn } = hash;
   if (
     userId === undefined ||
     connectionId === undefined ||
@@ -163,6 +165,7 @@ function toRecord(id: string, hash: Record<string, string>): SessionRecord | und
     connectionId,
     nameId: JSON.parse(nameId) as NameId,
     ...(sessionIndex === undefined ? {} : { sessionIndex }),
+    ...decodeSessionAuthn(authn),
     createdAt: new Date(Number(createdAt)),
     expiresAt: new Date(Number(expiresAt)),
   };

@@ -185,6 +185,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX setup_link_uses_link ON setup_link_uses (link_id, seq);
     `,
   },
+  {
+    version: 13,
+    name: 'step-up: what a request demanded and how a session authenticated',
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
+      ALTER TABLE sessions ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
+    `,
+  },
 ];
 
 /**

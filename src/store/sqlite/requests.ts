@@ -3,6 +3,7 @@
  * Expired rows are swept every {@link SWEEP_EVERY_WRITES} saves, so the table stays near the live set.
  */
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
+import { decodeRequestAuthn, encodeRequestAuthn } from '../authn-columns.ts';
 import type { PendingRequest, RequestIdStore } from '../types.ts';
 import { date, text } from './database.ts';
 
@@ -29,8 +30,8 @@ export class SqliteRequestIdStore implements RequestIdStore {
   constructor(db: DatabaseSync) {
     this.#save = db.prepare(`
       INSERT OR REPLACE INTO pending_requests
-        (request_id, connection_id, browser_key, return_to, created_at, expires_at)
-      VALUES (?, ?, ?, ?, ?, ?)`);
+        (request_id, connection_id, browser_key, return_to, created_at, expires_at, authn)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#peek = db.prepare('SELECT * FROM pending_requests WHERE request_id = ? AND expires_at > ?');
     this.#list = db.prepare(`
       SELECT * FROM pending_requests WHERE browser_key = ? AND connection_id = ? AND expires_at > ?
@@ -53,6 +54,7 @@ export class SqliteRequestIdStore implements RequestIdStore {
       request.returnTo,
       request.createdAt.getTime(),
       request.expiresAt.getTime(),
+      encodeRequestAuthn(request.authn),
     );
   }
 
@@ -79,6 +81,7 @@ function toRequest(row: Record<string, SQLOutputValue>): PendingRequest {
     connectionId: text(row.connection_id),
     browserKey: text(row.browser_key),
     returnTo: text(row.return_to),
+    ...decodeRequestAuthn(row.authn),
     createdAt: date(row.created_at),
     expiresAt: date(row.expires_at),
   };

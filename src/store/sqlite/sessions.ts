@@ -1,6 +1,7 @@
 /** Sessions in SQLite, indexed for IdP-initiated logout (connection, NameID value, SessionIndex) and expiry. */
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
 import type { NameId } from '../../core/types.ts';
+import { decodeSessionAuthn, encodeSessionAuthn } from '../authn-columns.ts';
 import type { SessionRecord, SessionStore } from '../types.ts';
 import { date, optionalText, text } from './database.ts';
 
@@ -25,8 +26,8 @@ export class SqliteSessionStore implements SessionStore {
   constructor(db: DatabaseSync) {
     this.#create = db.prepare(`
       INSERT OR REPLACE INTO sessions
-        (id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+        (id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at, authn)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#get = db.prepare('SELECT * FROM sessions WHERE id = ? AND expires_at > ?');
     this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
     this.#findAll = db.prepare(`
@@ -50,6 +51,7 @@ export class SqliteSessionStore implements SessionStore {
       session.sessionIndex ?? null,
       session.createdAt.getTime(),
       session.expiresAt.getTime(),
+      encodeSessionAuthn(session.authn),
     );
   }
 
@@ -88,6 +90,7 @@ function toRecord(row: Record<string, SQLOutputValue>): SessionRecord {
     connectionId: text(row.connection_id),
     nameId: JSON.parse(text(row.name_id)) as NameId,
     ...(sessionIndex === undefined ? {} : { sessionIndex }),
+    ...decodeSessionAuthn(row.authn),
     createdAt: date(row.created_at),
     expiresAt: date(row.expires_at),
   };

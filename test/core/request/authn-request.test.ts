@@ -239,6 +239,40 @@ describe('HTTP-POST AuthnRequest', () => {
     expect(parsed.extract.request).toMatchObject({ id: request.id, destination: request.destination });
   });
 
+  it('step-up: ForceAuthn and a RequestedAuthnContext after NameIDPolicy, signed and verified by xmlsec1', async () => {
+    const sp = buildSp();
+    const connection = buildConnection({
+      requestedNameIdFormat: NAMEID_FORMATS.emailAddress,
+      policy: {
+        ...DEFAULT_POLICY,
+        requestedAuthnContext: {
+          classRefs: ['http://schemas.microsoft.com/claims/multipleauthn', 'urn:a&b'],
+          comparison: 'minimum',
+        },
+      },
+    });
+    const request = buildAuthnRequest({ sp, connection, binding: 'post', now: NOW, forceAuthn: true });
+    const form = encodePostRequest({ ...request, sp, connection });
+    const xml = Buffer.from(form.fields.SAMLRequest, 'base64').toString('utf8');
+    const root = parseXml(xml).documentElement!;
+    expect(root.getAttribute('ForceAuthn')).toBe('true');
+    const children: string[] = [];
+    for (let n = root.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) children.push(n.localName!);
+    expect(children).toEqual(['Issuer', 'Signature', 'NameIDPolicy', 'RequestedAuthnContext']);
+    const requested = childElements(root, NS.protocol, 'RequestedAuthnContext')[0]!;
+    expect(requested.getAttribute('Comparison')).toBe('minimum');
+    expect(childElements(requested, NS.assertion, 'AuthnContextClassRef').map((e) => e.textContent)).toEqual([
+      'http://schemas.microsoft.com/claims/multipleauthn',
+      'urn:a&b',
+    ]);
+    const checked = await xmlsecVerify(xml, sp.signing.certificatePem, `${NS.protocol}:AuthnRequest`);
+    expect(checked.ok, checked.output).toBe(true);
+    // An ordinary request stays minimal.
+    expect(
+      buildAuthnRequest({ sp, connection: buildConnection(), binding: 'post', now: NOW }).xml,
+    ).not.toMatch(/ForceAuthn|RequestedAuthnContext/);
+  });
+
   it('is refused by samlify once the signed XML is altered', async () => {
     const sp = buildSp();
     const connection = buildConnection();
