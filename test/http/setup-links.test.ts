@@ -198,6 +198,7 @@ describe('setup links: expiry (injected clock)', () => {
       const after = await browser.get(`${baseUrl}/setup/portal`);
       expect(after.status).toBe(410);
       expect(after.body).toContain('data-closed="expired"');
+      expect(after.body).toContain('SETUP_LINK_EXPIRED');
       expect(after.body).toContain('This setup link has expired');
       const again = await openPortal(link.url);
       expect(again.opened.status).toBe(410);
@@ -412,6 +413,7 @@ describe('setup portal: rate limit', () => {
       last = await new TestBrowser().get(`${baseUrl}/setup/${'z'.repeat(43)}`);
     expect(last.status).toBe(429);
     expect(last.body).toContain('data-closed="rate-limited"');
+    expect(last.body).toContain('SETUP_RATE_LIMITED');
     expect(last.headers.get('retry-after')).toBe('60');
   });
 });

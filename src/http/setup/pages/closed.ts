@@ -3,6 +3,15 @@ import { html, type SafeHtml } from '../../html.ts';
 
 export type ClosedReason = 'expired' | 'revoked' | 'not-found' | 'no-session' | 'rate-limited';
 
+/** The stable code each refusal shows (the admin error codes of src/sp/admin-errors.ts). */
+const CODES: Record<ClosedReason, string | undefined> = {
+  expired: 'SETUP_LINK_EXPIRED',
+  revoked: 'SETUP_LINK_REVOKED',
+  'not-found': 'SETUP_LINK_NOT_FOUND',
+  'no-session': undefined,
+  'rate-limited': 'SETUP_RATE_LIMITED',
+};
+
 export function closedPage(reason: ClosedReason, appName: string): SafeHtml {
   const text: Record<ClosedReason, { title: string; body: string }> = {
     expired: { title: 'This setup link has expired', body: `Ask ${appName} for a new link.` },
@@ -21,7 +30,8 @@ export function closedPage(reason: ClosedReason, appName: string): SafeHtml {
     },
   };
   const { title, body } = text[reason];
-  return html`<section class="error-box" role="alert" data-closed="${reason}"><h1>${title}</h1><p>${body}</p></section>`;
+  const code = CODES[reason];
+  return html`<section class="error-box" role="alert" data-closed="${reason}"><h1>${title}</h1><p>${body}</p>${code ? html`<p class="muted small">${code}</p>` : ''}</section>`;
 }
 
 export function closedTitle(reason: ClosedReason): string {
