@@ -108,6 +108,18 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(5_000, 100, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: millis(10_000, 100, 600_000),
+  // Sign-in traces (issue #13): how long they are kept, how many at most, and how many unverified attempts
+  // (anybody's POSTs) are traced per connection and minute.
+  TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  TRACE_MAX_COUNT: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  TRACE_UNVERIFIED_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(60),
+  // 32 bytes, base64: seals captured raw messages. Unset: derived from the SP encryption key (HKDF).
+  TRACE_CAPTURE_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || Buffer.from(v, 'base64').length === 32, '32 bytes, base64-encoded'),
+  // Who end users should contact when a sign-in fails (an address, a phone number or a URL).
+  SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
 });
 
 /** Rules across variables. */
@@ -137,6 +149,15 @@ export interface ResolvedConfig {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** SIGTERM/SIGINT: in-flight requests get this long to finish; the process exits by then at the latest. */
   shutdownTimeoutMs: number;
+  /** Sign-in traces: retention, size cap, unverified budget and the raw-capture key (TRACE_*). */
+  traces: {
+    retentionDays: number;
+    maxCount: number;
+    unverifiedPerMinute: number;
+    captureKey?: Buffer;
+  };
+  /** SUPPORT_CONTACT: shown on the end-user error page. */
+  supportContact?: string;
   /** DNS_SERVERS: the resolvers domain verification asks; unset, the system's. */
   dnsServers?: readonly string[];
   /**
@@ -201,6 +222,13 @@ export function loadConfig(
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    traces: Object.freeze({
+      retentionDays: e.TRACE_RETENTION_DAYS,
+      maxCount: e.TRACE_MAX_COUNT,
+      unverifiedPerMinute: e.TRACE_UNVERIFIED_PER_MINUTE,
+      ...(e.TRACE_CAPTURE_KEY ? { captureKey: Buffer.from(e.TRACE_CAPTURE_KEY, 'base64') } : {}),
+    }),
+    ...(e.SUPPORT_CONTACT ? { supportContact: e.SUPPORT_CONTACT } : {}),
     ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
     homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
   });

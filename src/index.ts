@@ -114,9 +114,12 @@ export {
 } from './sp/organization-service.ts';
 export { safeReturnTo } from './sp/return-to.ts';
 export {
+  type AcsInput,
+  type ClientFacts,
   type LoginStart,
   ServiceProvider,
   type ServiceProviderOptions,
+  type SignInAttempt,
   type SignInEvent,
   type SignInFacts,
   type SignInResult,
@@ -132,3 +135,13 @@ export { openStores } from './store/index.ts';
 export { DomainTakenError, isDomainTaken } from './store/organizations.ts';
 export { StoreNotReadyError } from './store/readiness.ts';
 export type * from './store/types.ts';
+export {
+  captureKey,
+  newTraceId,
+  normalizeTraceId,
+  startTraceSweeper,
+  TraceService,
+  type TraceServiceOptions,
+  type TraceView,
+  traceView,
+} from './trace/index.ts';

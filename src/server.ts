@@ -35,8 +35,10 @@ import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
+import { MemoryStateStore, MemoryTraceStore } from './store/memory/index.ts';
 import { MemorySetupLinkStore } from './store/memory/setup-links.ts';
 import type { Stores } from './store/types.ts';
+import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
 
 export const DEV_CONNECTION_ID = 'dev';
 
@@ -52,6 +54,8 @@ export interface AppServer {
   setupLinks: SetupLinkService;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
   refresher: MetadataRefresher;
+  /** Sign-in and logout traces (issue #13). */
+  traces: TraceService;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -103,6 +107,19 @@ export async function createAppServer(
   // Admin sessions, test results and the admin sign-in throttle live in the shared stores (Redis, else the
   // database), so no load balancer needs sticky sessions for the admin page (issue #11).
   const testRuns = new TestRuns(stores.state ? { store: stores.state } : {});
+  // Every ACS and SLO attempt leaves a trace under the ID its error page shows (issue #13).
+  const traces = new TraceService({
+    store: stores.traces ?? new MemoryTraceStore(),
+    state: stores.state ?? new MemoryStateStore(),
+    captureKey: captureKey({
+      spPrivateKeyPem: keys.encryption.privateKeyPem,
+      ...(config.traces.captureKey ? { explicitKey: config.traces.captureKey } : {}),
+    }),
+    retentionDays: config.traces.retentionDays,
+    maxCount: config.traces.maxCount,
+    unverifiedPerMinute: config.traces.unverifiedPerMinute,
+    onProblem: (event, fields) => logger.warn(event, fields),
+  });
   const sp = new ServiceProvider({
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
@@ -110,7 +127,7 @@ export async function createAppServer(
     stores,
     ...(options.now ? { now: options.now } : {}),
     onSignInResult: async (event) => {
-      await Promise.all([testRuns.capture(event), recordHealth(event)]);
+      await Promise.all([testRuns.capture(event), recordHealth(event), traces.recordSignIn(event)]);
     },
   });
   const organizations = new OrganizationService({
@@ -169,6 +186,7 @@ export async function createAppServer(
       testRuns,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
+      traces,
       setupLinks,
       logger,
     }),
@@ -186,14 +204,23 @@ export async function createAppServer(
     }),
   );
   app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
-  app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  app.use(
+    '/saml',
+    samlRouter(sp, {
+      sessionCookieName: config.sessionCookieName,
+      logger,
+      traces,
+      supportContact: config.supportContact,
+    }),
+  );
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
-  app.use(notFoundHandler());
-  app.use(errorHandler({ logger }));
+  app.use(notFoundHandler({ supportContact: config.supportContact }));
+  app.use(errorHandler({ logger, supportContact: config.supportContact }));
 
   let stopSweeper: (() => void) | undefined;
+  let stopTraceSweeper: (() => void) | undefined;
   let closing: Promise<DrainResult> | undefined;
   return {
     app,
@@ -203,6 +230,7 @@ export async function createAppServer(
     organizations,
     setupLinks,
     refresher,
+    traces,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -221,6 +249,11 @@ export async function createAppServer(
             onSweep: (r) =>
               'error' in r ? logger.warn('sessions.sweep_failed', { message: String(r.error) }) : undefined,
           });
+          // Traces past the retention (TRACE_RETENTION_DAYS) or the cap (TRACE_MAX_COUNT) go now and then.
+          stopTraceSweeper = startTraceSweeper(traces, {
+            onSweep: (r) =>
+              'error' in r ? logger.warn('traces.sweep_failed', { message: String(r.error) }) : undefined,
+          });
           resolve({ port: bound, url: config.baseUrl });
         });
       });
@@ -229,6 +262,7 @@ export async function createAppServer(
       closing ??= (async () => {
         const deadline = Date.now() + (options.timeoutMs ?? config.shutdownTimeoutMs);
         stopSweeper?.();
+        stopTraceSweeper?.();
         // In-flight requests still need the stores: close them only once the HTTP side has drained.
         const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
         await stores.close();

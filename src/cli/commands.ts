@@ -10,6 +10,7 @@ import { inspectCommand } from './commands/inspect.ts';
 import { metadataCommand } from './commands/metadata.ts';
 import { serveCommand } from './commands/serve.ts';
 import { setupLinksCommand } from './commands/setup-links.ts';
+import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -25,6 +26,7 @@ export const COMMANDS: Record<string, Command> = {
   connections: connectionsCommand,
   users: usersCommand,
   inspect: inspectCommand,
+  traces: tracesCommand,
   'setup-links': setupLinksCommand,
 };
 
@@ -43,6 +45,9 @@ export function usage(): string {
                                          certificates of a rollover for a grace period
   inspect [FILE | -] [--connection ID]   decode a SAML message and explain every check
   users list [--connection ID]           the provisioned users
+  traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it
+  traces list [--connection ID] [--failed] [--limit N] [--json]
+                                         recent traces, newest first
   setup-links create ORG [--days N] | list ORG | revoke ID [--json]
                                          self-service setup links for a customer's IT admin
                                          (7 days by default, at most 30; the URL is shown once)

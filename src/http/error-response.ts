@@ -7,13 +7,13 @@
  * `sendError` writes it, and `errorHandler()` / `notFoundHandler()` are the Express middleware that the
  * server, and each router an integrator mounts, end with.
  */
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isSamlSpError } from '../core/errors.ts';
 import { isAdminError } from '../sp/admin-errors.ts';
 import { isStoreUnavailable } from '../store/errors.ts';
-import { html, page } from './html.ts';
+import { newTraceId } from '../trace/index.ts';
+import { type EndUserContext, renderEndUserErrorPage } from './end-user-page.ts';
 import type { Logger } from './logger.ts';
 
 /** The HTTP answer for a thrown value. */
@@ -98,8 +98,15 @@ export interface SendErrorOptions {
   event?: string;
   /** Extra log fields (route, connection id). */
   context?: Record<string, unknown>;
-  /** Heading of the HTML page for 4xx answers (default "Request failed"). */
+  /** What failed, shown above the page's plain-language heading ("Sign-in failed", "Sign-out refused"). */
   title?: string;
+  /**
+   * The trace ID to show and log; default a new one. The ACS and SLO routes make it before the attempt, so
+   * that the page, the log and the stored trace share one ID.
+   */
+  traceId?: string;
+  /** Organization name, "Try again" URL and support contact for the HTML page. */
+  endUser?: EndUserContext;
 }
 
 /**
@@ -122,7 +129,7 @@ export function sendError(
   options: SendErrorOptions,
 ): DescribedError {
   const error = describeError(err);
-  const traceId = randomUUID();
+  const traceId = options.traceId ?? newTraceId();
   const log = error.status >= 500 && error.status !== 503 ? options.logger.error : options.logger.warn;
   log(options.event ?? 'http.error', {
     traceId,
@@ -148,21 +155,16 @@ export function sendError(
     res.json(body);
     return error;
   }
-  const title =
-    error.status === 503
-      ? 'Temporarily unavailable'
-      : error.status >= 500
-        ? 'Something went wrong'
-        : (options.title ?? 'Request failed');
   res.type('html').send(
-    page(
-      title,
-      html`<h1>${title}</h1>
-<div class="error"><p><strong>${error.code}</strong>: ${error.message}</p>
-<p>${error.hint}</p></div>
-<p class="muted">Trace ID <code>${traceId}</code>: give it to your administrator; the server log has the details.</p>
-<p><a href="/">Back to the start page</a></p>`,
-    ),
+    renderEndUserErrorPage({
+      code: error.code,
+      status: error.status,
+      traceId,
+      at: new Date(),
+      statusCodes: error.details.statusCodes,
+      ...(options.title ? { title: options.title } : {}),
+      ...(options.endUser ? { context: options.endUser } : {}),
+    }),
   );
   return error;
 }
@@ -186,17 +188,26 @@ function describeCause(err: unknown): string {
  *
  * @example
  * ```ts
- * app.use(errorHandler({ logger }));
+ * app.use(errorHandler({ logger, supportContact: 'it-help@example.com' }));
  * ```
  */
-export function errorHandler(options: { logger: Logger; title?: string }): ErrorRequestHandler {
+export function errorHandler(options: {
+  logger: Logger;
+  title?: string;
+  supportContact?: string | undefined;
+}): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    sendError(req, res, err, { logger: options.logger, ...(options.title ? { title: options.title } : {}) });
+    sendError(req, res, err, {
+      logger: options.logger,
+      ...(options.title ? { title: options.title } : {}),
+      ...(options.supportContact ? { endUser: { supportContact: options.supportContact } } : {}),
+    });
   };
 }
 
 /**
- * A 404 `NOT_FOUND` in the same shape as every other error, for requests no route answered.
+ * A 404 `NOT_FOUND` in the same shape as every other error (the styled page for browsers, JSON with a code
+ * and a trace ID for API clients), for requests no route answered: never Express's "Cannot GET".
  *
  * @example
  * ```ts
@@ -204,22 +215,63 @@ export function errorHandler(options: { logger: Logger; title?: string }): Error
  * app.use(errorHandler({ logger }));
  * ```
  */
-export function notFoundHandler(): RequestHandler {
+export function notFoundHandler(options: { supportContact?: string | undefined } = {}): RequestHandler {
   return (req, res) => {
-    res.status(404);
-    res.setHeader('Cache-Control', 'no-store');
-    const error = { code: 'NOT_FOUND', message: `Nothing here: ${req.method} ${req.path}.` };
-    if (prefersJson(req)) {
-      res.json({ error });
-      return;
-    }
-    res
-      .type('html')
-      .send(
-        page(
-          'Not found',
-          html`<h1>Not found</h1><p>${error.message}</p><p><a href="/">Back to the start page</a></p>`,
-        ),
-      );
+    sendCoded(req, res, 404, {
+      code: 'NOT_FOUND',
+      message: `Nothing here: ${req.method} ${req.path}.`,
+      hint: 'Check the URL.',
+      supportContact: options.supportContact,
+    });
   };
+}
+
+/**
+ * A 405 `METHOD_NOT_ALLOWED` with an `Allow` header, for a route that exists under other methods: mount it
+ * with `router.all(path, ...)` after the route's own methods.
+ *
+ * @example
+ * ```ts
+ * router.get('/:id/login', login);
+ * router.all('/:id/login', methodNotAllowed(['GET']));
+ * ```
+ */
+export function methodNotAllowed(
+  allowed: readonly string[],
+  options: { supportContact?: string | undefined } = {},
+): RequestHandler {
+  return (req, res) => {
+    res.setHeader('Allow', allowed.join(', '));
+    sendCoded(req, res, 405, {
+      code: 'METHOD_NOT_ALLOWED',
+      message: `${req.method} is not allowed here; use ${allowed.join(' or ')}.`,
+      hint: `This endpoint answers ${allowed.join(' and ')} only.`,
+      supportContact: options.supportContact,
+    });
+  };
+}
+
+/** A 4xx that is no thrown error (no log line): JSON or the end-user page. */
+function sendCoded(
+  req: Request,
+  res: Response,
+  status: number,
+  error: { code: string; message: string; hint: string; supportContact: string | undefined },
+): void {
+  const traceId = newTraceId();
+  res.status(status);
+  res.setHeader('Cache-Control', 'no-store');
+  if (prefersJson(req)) {
+    res.json({ error: { code: error.code, message: error.message, hint: error.hint, traceId } });
+    return;
+  }
+  res.type('html').send(
+    renderEndUserErrorPage({
+      code: error.code,
+      status,
+      traceId,
+      at: new Date(),
+      ...(error.supportContact ? { context: { supportContact: error.supportContact } } : {}),
+    }),
+  );
 }

@@ -6,12 +6,14 @@
  * `INTERNAL_ERROR`, never with a stack trace.
  */
 import type { Request, Response } from 'express';
+import type { EndUserContext } from './end-user-page.ts';
 import { sendError } from './error-response.ts';
 import type { Logger } from './logger.ts';
 
 /**
  * Answers a rejected request: JSON when the client accepts JSON, else an HTML page. Logs the details.
- * `pageOptions.title` names what failed on the HTML page (default "Sign-in failed").
+ * `pageOptions.title` names what failed on the HTML page (default "Sign-in failed"); `traceId` is the ID the
+ * attempt's trace was recorded under; `endUser` the organization name, "Try again" URL and support contact.
  */
 export function sendSamlError(
   req: Request,
@@ -19,12 +21,14 @@ export function sendSamlError(
   err: unknown,
   logger: Logger,
   context: Record<string, unknown> = {},
-  pageOptions: { title?: string } = {},
+  pageOptions: { title?: string; traceId?: string; endUser?: EndUserContext } = {},
 ): void {
   sendError(req, res, err, {
     logger,
     event: 'saml.rejected',
     context,
     title: pageOptions.title ?? 'Sign-in failed',
+    ...(pageOptions.traceId ? { traceId: pageOptions.traceId } : {}),
+    ...(pageOptions.endUser ? { endUser: pageOptions.endUser } : {}),
   });
 }

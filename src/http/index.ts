@@ -2,10 +2,12 @@
 export { type AccountRoutesOptions, accountRoutes, meJson } from './account-routes.ts';
 export { type AdminRouterOptions, adminRouter, TestRuns } from './admin/index.ts';
 export { type CurrentSession, currentSession } from './current-session.ts';
+export { type EndUserContext, errorFamily, renderEndUserErrorPage } from './end-user-page.ts';
 export {
   type DescribedError,
   describeError,
   errorHandler,
+  methodNotAllowed,
   notFoundHandler,
   sendError,
 } from './error-response.ts';

@@ -12,14 +12,18 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { SamlSpError } from '../core/errors.ts';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
+import { safeReturnTo } from '../sp/return-to.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
+import { newTraceId } from '../trace/index.ts';
+import { clientFacts } from './client-facts.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
-import { errorHandler } from './error-response.ts';
+import type { EndUserContext } from './end-user-page.ts';
+import { errorHandler, methodNotAllowed } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { redirectToReturnTo } from './redirect.ts';
-import { sloRouter } from './slo-router.ts';
+import { type SloRouterOptions, sloRouter } from './slo-router.ts';
 import { stepUpQuery } from './step-up-query.ts';
 
 export const DEFAULT_SESSION_COOKIE = 'saml_sp_session';
@@ -35,6 +39,10 @@ export interface SamlRouterOptions {
    * bridge into your own session system.
    */
   onSignIn?: (result: SignInResult, req: Request, res: Response) => void | Promise<void>;
+  /** Who end users should contact when a sign-in fails (SUPPORT_CONTACT): shown on the error page. */
+  supportContact?: string | undefined;
+  /** Records SLO attempts (ACS attempts reach traces through the ServiceProvider's onSignInResult). */
+  traces?: SloRouterOptions['traces'];
 }
 
 /** Creates the router with GET /:id/metadata, GET /:id/login, POST /:id/acs and GET|POST /:id/slo. */
@@ -50,14 +58,32 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     parameterLimit: 10,
   });
 
+  const support = options.supportContact ? { supportContact: options.supportContact } : {};
+  /** The error page's context: the connection's name and a fresh sign-in to it, keeping a safe returnTo. */
+  const endUser = async (connectionId: string, returnTo?: unknown): Promise<EndUserContext> => {
+    const connection = await sp.stores.connections.get(connectionId).catch(() => undefined);
+    if (!connection) return support;
+    const organization = connection.organizationId
+      ? await sp.organizations.get(connection.organizationId).catch(() => undefined)
+      : undefined;
+    const path = `${sp.routePrefix}/${encodeURIComponent(connection.id)}/login`;
+    return {
+      ...support,
+      organizationName: organization?.name ?? connection.displayName,
+      connectionId: connection.id,
+      retryUrl: `${path}?returnTo=${encodeURIComponent(safeReturnTo(returnTo))}`,
+    };
+  };
+
   router.get('/:connectionId/metadata', async (req, res) => {
     try {
       const xml = await sp.metadata(req.params.connectionId);
       res.type('application/samlmetadata+xml').send(xml);
     } catch (err) {
-      sendSamlError(req, res, err, logger, { route: 'metadata' });
+      sendSamlError(req, res, err, logger, { route: 'metadata' }, { endUser: support });
     }
   });
+  router.all('/:connectionId/metadata', methodNotAllowed(['GET', 'HEAD'], support));
 
   router.get('/:connectionId/login', async (req, res) => {
     try {
@@ -78,9 +104,17 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       }
       res.type('html').send(renderAutoPostForm({ action: start.action, fields: start.fields }));
     } catch (err) {
-      sendSamlError(req, res, err, logger, { route: 'login', connectionId: req.params.connectionId });
+      sendSamlError(
+        req,
+        res,
+        err,
+        logger,
+        { route: 'login', connectionId: req.params.connectionId },
+        { endUser: await endUser(req.params.connectionId, req.query.returnTo) },
+      );
     }
   });
+  router.all('/:connectionId/login', methodNotAllowed(['GET', 'HEAD'], support));
 
   // GET and POST /:connectionId/slo: Single Logout (Redirect, POST and SOAP bindings).
   router.use(
@@ -88,31 +122,49 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       sessionCookieName: cookieName,
       logger,
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      ...(options.supportContact ? { supportContact: options.supportContact } : {}),
+      ...(options.traces ? { traces: options.traces } : {}),
     }),
   );
 
   router.post('/:connectionId/acs', (req, res, next) => {
     form(req, res, (err?: unknown) => {
-      if (err) {
-        sendSamlError(req, res, bodyError(err), logger, {
-          route: 'acs',
-          connectionId: req.params.connectionId,
-        });
+      if (!err) {
+        next();
         return;
       }
-      next();
+      // Traced like every attempt: the trace ID on the page is one the admin can look up.
+      const connectionId = req.params.connectionId as string;
+      const traceId = newTraceId();
+      const error = bodyError(err);
+      void (async () => {
+        await sp.reportAcsRefusal(connectionId, error, { traceId, client: clientFacts(req) });
+        sendSamlError(
+          req,
+          res,
+          error,
+          logger,
+          { route: 'acs', connectionId },
+          { traceId, endUser: await endUser(connectionId) },
+        );
+      })();
     });
   });
   router.post('/:connectionId/acs', async (req, res) => {
     const connectionId = req.params.connectionId;
+    // One ID for the attempt: its trace, its log lines and the error page all carry it.
+    const traceId = newTraceId();
+    const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const body = (req.body ?? {}) as Record<string, unknown>;
       const result = await sp.acs(connectionId, {
         samlResponse: body.SAMLResponse,
         relayState: body.RelayState,
         browserKey: readCookie(req, bindingCookie),
+        traceId,
+        client: clientFacts(req),
       });
       logger.info('saml.signed_in', {
+        traceId,
         connectionId,
         userId: result.user.id,
         nameId: result.assertion.nameId.value,
@@ -128,12 +180,20 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       res.cookie(cookieName, result.sessionToken, sessionCookieOptions(secure, Math.max(0, maxAge)));
       redirectToReturnTo(res, result.returnTo);
     } catch (err) {
-      sendSamlError(req, res, err, logger, { route: 'acs', connectionId });
+      sendSamlError(
+        req,
+        res,
+        err,
+        logger,
+        { route: 'acs', connectionId },
+        { traceId, endUser: await endUser(connectionId, body.RelayState) },
+      );
     }
   });
+  router.all('/:connectionId/acs', methodNotAllowed(['POST'], support));
 
   // Whatever escapes the handlers above is answered here, never by the host app's default error page.
-  router.use(errorHandler({ logger }));
+  router.use(errorHandler({ logger, ...support }));
   return router;
 }
 

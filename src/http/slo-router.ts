@@ -21,9 +21,11 @@ import { LogoutService, type SloResult } from '../sp/logout-service.ts';
 import { safeReturnTo } from '../sp/return-to.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { looksLikeToken } from '../sp/tokens.ts';
+import { type LogoutAttempt, newTraceId } from '../trace/index.ts';
 import { browserKeyCookieName, browserKeyOf } from './browser-key.ts';
+import { clientFacts } from './client-facts.ts';
 import { readCookie, sessionCookieOptions } from './cookies.ts';
-import { describeError } from './error-response.ts';
+import { describeError, methodNotAllowed } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { sendLogoutNotice } from './logout-pages.ts';
@@ -37,6 +39,10 @@ export interface SloRouterOptions {
   maxBodyBytes?: number;
   /** Share one LogoutService (and its options) with the /logout route. Default: a new one. */
   logout?: LogoutService;
+  /** Records one trace per SLO attempt (the server passes its TraceService). */
+  traces?: { recordLogout(attempt: LogoutAttempt): Promise<void> };
+  /** Who end users should contact when a sign-out fails: shown on the error page. */
+  supportContact?: string | undefined;
 }
 
 const SOAP_TYPES = ['text/xml', 'application/soap+xml', 'application/xml'];
@@ -57,6 +63,16 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
   const form = express.urlencoded({ extended: false, limit, parameterLimit: 10 });
   const soap = express.text({ type: () => true, limit });
   const router = express.Router();
+  const support = options.supportContact ? { supportContact: options.supportContact } : {};
+  /** Traces one attempt; recording never changes the answer. */
+  const trace = (req: Request, attempt: Omit<LogoutAttempt, 'connectionId' | 'client'>): Promise<void> =>
+    (
+      options.traces?.recordLogout({
+        ...attempt,
+        connectionId: String(req.params.connectionId),
+        client: clientFacts(req),
+      }) ?? Promise.resolve()
+    ).catch(() => {});
 
   router.get('/:connectionId/slo', async (req, res) => {
     const q = req.originalUrl.indexOf('?');
@@ -68,7 +84,11 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
     const isSoap = typeof req.is(SOAP_TYPES) === 'string';
     (isSoap ? soap : form)(req, res, (err?: unknown) => {
       if (err) {
-        fail(req, res, bodyError(err), isSoap);
+        const traceId = newTraceId();
+        const error = bodyError(err);
+        void trace(req, { traceId, ok: false, verified: false, error, checks: [] }).then(() =>
+          fail(req, res, error, isSoap, traceId),
+        );
         return;
       }
       next();
@@ -88,6 +108,8 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
 
   async function handle(req: Request, res: Response, message: IncomingLogoutMessage): Promise<void> {
     const connectionId = String(req.params.connectionId);
+    const traceId = newTraceId();
+    const binding = { check: 'binding', status: 'pass' as const, detail: message.binding };
     let result: SloResult;
     try {
       result = await logout.handleSloMessage(connectionId, {
@@ -95,8 +117,50 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
         browserKey: browserKeyOf(req, keyCookie),
       });
     } catch (err) {
-      fail(req, res, err, message.binding === 'soap');
+      // Refused before (or while) its signature was checked: anybody's message, traced as unverified.
+      const { code, message: text } = describeError(err);
+      await trace(req, {
+        traceId,
+        ok: false,
+        verified: false,
+        error: err,
+        checks: [binding, { check: 'logout-message', status: 'fail', detail: `${code}: ${text}` }],
+      });
+      fail(req, res, err, message.binding === 'soap', traceId);
       return;
+    }
+    const verifiedCheck = { check: 'logout-message', status: 'pass' as const, detail: result.kind };
+    if (result.kind === 'logout-response') {
+      const failed = result.response.outcome === 'failure';
+      await trace(req, {
+        traceId,
+        ok: !failed,
+        verified: true,
+        ...(failed
+          ? {
+              error: new SamlSpError('SAML_LOGOUT_FAILED', 'The IdP reported that Single Logout failed.', {
+                hint: 'Check the IdP logs for this LogoutRequest.',
+              }),
+            }
+          : {}),
+        checks: [
+          binding,
+          verifiedCheck,
+          { check: 'idp-status', status: failed ? 'fail' : 'pass', detail: result.response.outcome },
+        ],
+      });
+    } else {
+      await trace(req, {
+        traceId,
+        ok: true,
+        verified: true,
+        nameId: result.request.nameId.value,
+        checks: [
+          binding,
+          verifiedCheck,
+          { check: 'sessions', status: 'pass', detail: `${result.endedSessionIds.length} session(s) ended` },
+        ],
+      });
     }
     res.setHeader('Cache-Control', 'no-store');
     const token = readCookie(req, cookieName);
@@ -159,7 +223,7 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
     sendOutgoing(res, result.answer);
   }
 
-  function fail(req: Request, res: Response, err: unknown, isSoap: boolean): void {
+  function fail(req: Request, res: Response, err: unknown, isSoap: boolean, traceId = newTraceId()): void {
     if (!isSoap) {
       sendSamlError(
         req,
@@ -167,12 +231,13 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
         err,
         logger,
         { route: 'slo', connectionId: req.params.connectionId },
-        { title: 'Sign-out failed' },
+        { title: 'Sign-out failed', traceId, endUser: support },
       );
       return;
     }
     const error = describeError(err);
     logger.warn('saml.rejected', {
+      traceId,
       route: 'slo',
       binding: 'soap',
       connectionId: req.params.connectionId,
@@ -197,6 +262,7 @@ export function sloRouter(sp: ServiceProvider, options: SloRouterOptions = {}): 
       );
   }
 
+  router.all('/:connectionId/slo', methodNotAllowed(['GET', 'POST'], support));
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     fail(req, res, err, false);
   });

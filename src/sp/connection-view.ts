@@ -122,6 +122,7 @@ function healthView(
           code: lastFailure.code,
           message: lastFailure.message,
           hint: lastFailure.hint,
+          traceId: lastFailure.traceId ?? null,
         }
       : null,
     lastAttemptFailed,

@@ -15,7 +15,11 @@ import {
   encodePostRequest,
   encodeRedirectRequest,
 } from '../core/request/authn-request.ts';
-import { type RequestAuthnRequirements, validateResponse } from '../core/response/validate-response.ts';
+import {
+  type CheckTrace,
+  type RequestAuthnRequirements,
+  validateResponse,
+} from '../core/response/validate-response.ts';
 import type {
   Connection,
   KeyPair,
@@ -32,6 +36,7 @@ import type {
   SessionRecord,
   Stores,
 } from '../store/types.ts';
+import { newTraceId, peekResponse } from '../trace/index.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -77,9 +82,46 @@ export interface ServiceProviderOptions {
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
-export type SignInEvent =
+export type SignInEvent = (
   | { ok: true; connectionId: string; at: Date; result: SignInResult }
-  | { ok: false; connectionId: string; at: Date; error: unknown };
+  | { ok: false; connectionId: string; at: Date; error: unknown }
+) & { attempt?: SignInAttempt };
+
+/** Who sent an ACS request, for the trace (the HTTP adapter fills it in; the SP never reads it). */
+export interface ClientFacts {
+  ip?: string;
+  userAgent?: string;
+}
+
+/** What the SP learnt while it handled one ACS attempt: the trace's raw material (issue #13). */
+export interface SignInAttempt {
+  /** The ID the end-user page, the log and the trace share. */
+  traceId: string;
+  /** The whole checklist, as `saml-sp inspect` prints it (empty when the message never reached it). */
+  checks: CheckTrace[];
+  /**
+   * True when a signature verified and the message answered a pending request of this browser (always true
+   * for a sign-in that succeeded). Only such a failure may change what an admin sees (connection health):
+   * anyone can POST anything to an ACS.
+   */
+  verified: boolean;
+  /** The connection's display name and organization, once the connection was found. */
+  connectionName?: string;
+  organizationId?: string;
+  client?: ClientFacts;
+  /** The SAMLResponse as posted: kept (sealed) only while an admin captures raw messages. */
+  samlResponse?: string;
+}
+
+/** The input of {@link ServiceProvider.acs}. */
+export interface AcsInput {
+  samlResponse: unknown;
+  relayState?: unknown;
+  browserKey?: string | undefined;
+  /** The trace ID to use (the HTTP adapter makes it first, so its error page shows it); default: a new one. */
+  traceId?: string;
+  client?: ClientFacts;
+}
 
 /** Input of {@link ServiceProvider.startLogin}. */
 export interface LoginInput {
@@ -265,30 +307,56 @@ export class ServiceProvider {
   }
 
   /** Assertion Consumer Service: validates a SAMLResponse and, only if every check passes, signs the user in. */
-  async acs(
-    connectionId: string,
-    input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
-  ): Promise<SignInResult> {
-    if (!this.#onSignInResult) return this.#acs(connectionId, input);
+  async acs(connectionId: string, input: AcsInput): Promise<SignInResult> {
+    const attempt: SignInAttempt = {
+      traceId: input.traceId ?? newTraceId(),
+      checks: [],
+      verified: false,
+      ...(input.client ? { client: input.client } : {}),
+      ...(typeof input.samlResponse === 'string' ? { samlResponse: input.samlResponse } : {}),
+    };
+    const pending: string[] = [];
     let event: SignInEvent;
     try {
-      const result = await this.#acs(connectionId, input);
-      event = { ok: true, connectionId, at: this.#now(), result };
+      const result = await this.#acs(connectionId, input, attempt, pending);
+      attempt.verified = true;
+      event = { ok: true, connectionId, at: this.#now(), result, attempt };
     } catch (error) {
-      event = { ok: false, connectionId, at: this.#now(), error };
+      attempt.verified = answeredThisBrowser(attempt.checks, pending, input.samlResponse);
+      event = { ok: false, connectionId, at: this.#now(), error, attempt };
     }
-    try {
-      await this.#onSignInResult(event);
-    } catch {
-      // Recording an outcome must never change it.
-    }
+    await this.#report(event);
     if (!event.ok) throw event.error;
     return event.result;
   }
 
+  /**
+   * Reports an ACS attempt refused before the SP saw it (the HTTP adapter could not read the body), so that
+   * it is traced like every other attempt. Never throws.
+   */
+  async reportAcsRefusal(
+    connectionId: string,
+    error: unknown,
+    facts: { traceId: string; client?: ClientFacts },
+  ): Promise<void> {
+    const attempt: SignInAttempt = { traceId: facts.traceId, checks: [], verified: false };
+    if (facts.client) attempt.client = facts.client;
+    await this.#report({ ok: false, connectionId, at: this.#now(), error, attempt });
+  }
+
+  async #report(event: SignInEvent): Promise<void> {
+    try {
+      await this.#onSignInResult?.(event);
+    } catch {
+      // Recording an outcome must never change it.
+    }
+  }
+
   async #acs(
     connectionId: string,
-    input: { samlResponse: unknown; relayState?: unknown; browserKey?: string | undefined },
+    input: AcsInput,
+    attempt: SignInAttempt,
+    pendingIds: string[],
   ): Promise<SignInResult> {
     if (typeof input.samlResponse !== 'string' || input.samlResponse.length === 0) {
       throw new SamlSpError('SAML_MESSAGE_MISSING', 'The POST body has no SAMLResponse field.', {
@@ -296,17 +364,21 @@ export class ServiceProvider {
       });
     }
     const connection = await this.connection(connectionId);
+    attempt.connectionName = connection.displayName;
+    if (connection.organizationId) attempt.organizationId = connection.organizationId;
     const sp = this.spIdentity(connection);
     const now = this.#now();
     const pending = input.browserKey
       ? await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)
       : [];
+    pendingIds.push(...pending.map((p) => p.requestId));
 
     const assertion = await validateResponse(input.samlResponse, {
       connection,
       sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
+      trace: attempt.checks,
       requestRequirements: requirementsOf(pending),
     }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));
 
@@ -415,6 +487,29 @@ export class ServiceProvider {
     const idpLimit = sessionNotOnOrAfter?.getTime() ?? Number.POSITIVE_INFINITY;
     return new Date(Math.min(cap, idpLimit));
   }
+}
+
+/**
+ * Whether a refused message may speak for the connection: a signature verified (response or assertion) and
+ * the message answered a pending request of this browser. When the InResponseTo check ran, its outcome says
+ * so (an unsolicited message answers no request); when an earlier check failed after a signature verified,
+ * the signed claim decides: the assertion's SubjectConfirmationData InResponseTo, or the Response's when the
+ * Response signature verified. (An encrypted assertion cannot be read here: such a refusal stays unverified.)
+ */
+function answeredThisBrowser(checks: CheckTrace[], pendingIds: string[], samlResponse: unknown): boolean {
+  const passed = (id: CheckTrace['check']) => checks.some((c) => c.check === id && c.status === 'pass');
+  const responseSigned = passed('response-signature');
+  if (!responseSigned && !passed('assertion-signature')) return false;
+  const inResponseTo = checks.find((c) => c.check === 'in-response-to');
+  if (inResponseTo?.status === 'pass') return inResponseTo.detail === undefined;
+  if (inResponseTo?.status === 'fail' || pendingIds.length === 0) return false;
+  const claims = peekResponse(samlResponse);
+  if (!claims) return false;
+  const claimed = [
+    ...claims.inResponseTo.confirmations,
+    ...(responseSigned && claims.inResponseTo.response ? [claims.inResponseTo.response] : []),
+  ];
+  return claimed.some((id) => pendingIds.includes(id));
 }
 
 function stepUpOf(input: LoginInput): RequestAuthn | undefined {

@@ -1,15 +1,19 @@
 /**
  * Turns ACS outcomes (ServiceProvider's `onSignInResult`) into per-connection health: the last successful
- * sign-in and the last refusal with its code and hint, for the admin page.
+ * sign-in and the last refusal with its code, hint and trace ID, for the admin page.
+ *
+ * Only what the connection's IdP verifiably said counts (issue #13): a refusal of a message whose signature
+ * never verified, or that answered no pending request of this browser, is anybody's POST. It is traced (the
+ * trace view shows it, marked unverified) but changes no health, so a stranger can neither turn a connection
+ * to "Needs attention" nor put their text in front of an admin.
  */
 import { isSamlSpError } from '../core/errors.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
-import { isStoreUnavailable } from '../store/errors.ts';
+import { failureFacts } from '../trace/index.ts';
 import type { SignInEvent } from './service-provider.ts';
 
 /**
- * A handler for `onSignInResult` that records each outcome. Unknown connection ids are not recorded: anyone
- * can POST to /saml/<anything>/acs, and that must not create health rows.
+ * A handler for `onSignInResult` that records each outcome that may speak for its connection.
  *
  * @example
  * ```ts
@@ -26,33 +30,13 @@ export function recordSignInHealth(health: ConnectionHealthStore): (event: SignI
       });
       return;
     }
-    const error = event.error;
-    if (isSamlSpError(error)) {
-      if (error.code === 'SAML_CONNECTION_NOT_FOUND') return;
-      await health.recordFailure(event.connectionId, {
-        at: event.at,
-        code: error.code,
-        message: error.message,
-        hint: error.hint,
-      });
-      return;
-    }
-    if (isStoreUnavailable(error)) {
-      // The same code the browser got and the log shows. (Recording fails too when the store that keeps
-      // health is the one that is down; the outcome is unchanged either way.)
-      await health.recordFailure(event.connectionId, {
-        at: event.at,
-        code: error.code,
-        message: error.message,
-        hint: 'A store (database or Redis) could not be reached during this sign-in; see the server log.',
-      });
-      return;
-    }
+    if (!event.attempt?.verified) return;
+    // Unknown connection ids never get here (no signature can verify without a connection), kept explicit.
+    if (isSamlSpError(event.error) && event.error.code === 'SAML_CONNECTION_NOT_FOUND') return;
     await health.recordFailure(event.connectionId, {
       at: event.at,
-      code: 'INTERNAL_ERROR',
-      message: 'An unexpected error interrupted the sign-in.',
-      hint: 'See the server log around this time.',
+      ...failureFacts(event.error),
+      traceId: event.attempt.traceId,
     });
   };
 }

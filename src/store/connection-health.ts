@@ -20,6 +20,8 @@ export interface SignInFailureRecord {
   code: string;
   message: string;
   hint: string;
+  /** The trace of this attempt (issue #13), when one was recorded. */
+  traceId?: string;
 }
 
 /** What the store knows about one connection's sign-ins. */

@@ -10,12 +10,14 @@ import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { SetupLinkStore } from './setup-links.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
+import type { TraceStore } from './traces.ts';
 
 export type * from './connection-health.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './setup-links.ts';
 export type * from './shared-state.ts';
+export type * from './traces.ts';
 
 export interface ConnectionStore {
   get(id: string): Promise<Connection | undefined>;
@@ -148,6 +150,11 @@ export interface Stores {
    * reason as `connectionHealth`: without them the server keeps them in process memory (one instance only).
    */
   state?: StateStore;
+  /**
+   * Sign-in and logout traces (issue #13). Optional like `connectionHealth`: without it the server keeps
+   * them in process memory.
+   */
+  traces?: TraceStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
   /**

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAndInflate } from '../../src/core/xml/encoding.ts';
 import { parseForm, TestBrowser } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -237,15 +238,31 @@ describe('admin API: connections', () => {
     const answer = await b.submit(parseForm(start), { username: 'alice', password: 'alice-pass' });
     const acs = await b.submit(parseForm(answer));
     expect(acs.status).toBe(303);
-    // A forged response: refused, and recorded as the last failure.
+    // A forged response is anybody's POST: refused and traced, but no health record (issue #13).
     await b.post(`${t.baseUrl}/saml/dev/acs`, { SAMLResponse: Buffer.from('<nope/>').toString('base64') });
     await b.post(`${t.baseUrl}/saml/unknown-connection/acs`, { SAMLResponse: 'eA==' });
+    expect((await api('GET', '/connections/dev')).json.health).toMatchObject({
+      failureCount: 0,
+      status: 'ok',
+    });
+    // A response the IdP signed for this browser's request, refused (expired): recorded with its trace.
+    const start2 = await b.get(`${t.baseUrl}/saml/dev/login?returnTo=/`);
+    const request = decodeAndInflate(
+      new URL(start2.headers.get('location') ?? '').searchParams.get('SAMLRequest') ?? '',
+    );
+    const { samlResponse } = await t.server.devIdp!.issueResponse({
+      spEntityId: t.server.sp.spIdentity({ id: 'dev' }).entityId,
+      username: 'alice',
+      inResponseTo: /\bID="([^"]+)"/.exec(request)?.[1] ?? '',
+      overrides: { now: new Date(Date.now() - 3600_000) },
+    });
+    await b.post(`${t.baseUrl}/saml/dev/acs`, { SAMLResponse: samlResponse });
     const { json } = await api('GET', '/connections/dev');
     expect(json.health).toMatchObject({
       lastSignInNameId: expect.stringContaining('alice'),
       successCount: 1,
       failureCount: 1,
-      lastFailure: { code: expect.stringMatching(/^SAML_/), hint: expect.any(String) },
+      lastFailure: { code: 'SAML_RESPONSE_EXPIRED', hint: expect.any(String), traceId: expect.any(String) },
       status: 'warning',
     });
     expect((await api('GET', '/connections/unknown-connection')).status).toBe(404);

@@ -77,7 +77,7 @@ async function expectRefused(
   expect(body.error.code).toBe(code);
   expect(answer.status).toBe(status);
   expect(body.error.hint.length).toBeGreaterThan(10);
-  expect(body.error.traceId).toMatch(/^[0-9a-f-]{36}$/);
+  expect(body.error.traceId).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/);
   expect(answer.headers.getSetCookie().some((c) => c.startsWith('saml_sp_session='))).toBe(false);
   expect((await me(b)).status).toBe(401);
 }
@@ -290,7 +290,7 @@ describe('the ACS refuses', () => {
     await expectRefused(b, Buffer.from(bigXml).toString('base64'), 'SAML_MESSAGE_TOO_LARGE', 413);
   });
 
-  it('answers browsers with an HTML page carrying the code and hint', async () => {
+  it('answers browsers with an HTML page carrying the code and the trace ID (no operator hint)', async () => {
     const b = new TestBrowser();
     const answer = await b.post(
       `${t.baseUrl}/saml/dev/acs`,

@@ -179,15 +179,17 @@ describe.skipIf(skip)('store outages answered honestly (issue #11)', () => {
       }
     }
 
-    // The ACS of a browser that started its sign-in before the outage: 503, and the same code in the
-    // connection-health record (PostgreSQL is up) and in the log.
+    // The ACS of a browser that started its sign-in before the outage: 503, and the same code under the same
+    // ID in its trace (PostgreSQL is up) and in the log. No signature was verified (the ACS stopped before
+    // it read the message), so the connection's health is not touched (issue #13).
     const refused = await pending.post(pendingForm.action, pendingForm.fields, {
       accept: 'application/json',
     });
     expectHonest503(refused, 'application/json', 'ACS');
     const traceId = (JSON.parse(refused.body) as { error: { traceId: string } }).error.traceId;
-    const health = await server.stores.connectionHealth?.get('dev');
-    expect(health?.lastFailure?.code).toBe('STORE_UNAVAILABLE');
+    const trace = await server.stores.traces?.get(traceId);
+    expect(trace).toMatchObject({ errorCode: 'STORE_UNAVAILABLE', verified: false, outcome: 'failed' });
+    expect((await server.stores.connectionHealth?.get('dev'))?.lastFailure).toBeUndefined();
     const logged = logLines.find((l) => l.traceId === traceId);
     expect(logged).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, level: 'warn' });
     expect(String(logged?.cause)).toMatch(/redis/i);

@@ -4,6 +4,7 @@ import { isSamlSpError } from '../../core/errors.ts';
 import { type CheckTrace, validateResponse } from '../../core/response/validate-response.ts';
 import { NS } from '../../core/xml/namespaces.ts';
 import { parseXml } from '../../core/xml/parse.ts';
+import type { TraceCheck } from '../../store/traces.ts';
 import { openContext, parse, UsageError } from '../commands.ts';
 
 /**
@@ -71,7 +72,8 @@ export async function inspectCommand(args: string[]): Promise<number> {
   }
 }
 
-function printTrace(trace: CheckTrace[]): void {
+/** The checklist as `inspect` prints it (`traces show` prints a stored one the same way). */
+export function printTrace(trace: readonly TraceCheck[]): void {
   process.stdout.write('\nChecks:\n');
   for (const t of trace) {
     const mark = t.status === 'pass' ? 'ok  ' : t.status === 'fail' ? 'FAIL' : 'skip';

@@ -7,6 +7,7 @@
  *   PATCH  /connections/:id                   change names, preset, mapping, policy, metadata
  *   DELETE /connections/:id                   remove -> 204
  *   POST   /connections/:id/metadata/refresh  re-read the metadata URL now
+ *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
  *   …      /organizations/:id/setup-links      create, list, read, revoke (setup-links-api.ts)
  *
@@ -18,11 +19,13 @@ import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
+import type { TraceService } from '../../trace/index.ts';
 import type { Logger } from '../logger.ts';
 import { requireBearer } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { organizationApi } from './organization-api.ts';
 import { setupLinksApi } from './setup-links-api.ts';
+import { traceApi } from './trace-api.ts';
 
 export interface AdminApiOptions {
   connections: ConnectionService;
@@ -35,6 +38,8 @@ export interface AdminApiOptions {
   setupLinks?: SetupLinkService;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
   maxBodyBytes?: number;
+  /** Sign-in traces; without it the trace calls answer 404. */
+  traces?: TraceService;
 }
 
 /** Creates the API router; mount it at /admin/api. */
@@ -91,6 +96,7 @@ export function adminApi(options: AdminApiOptions): Router {
     });
   });
 
+  if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
   router.use(organizationApi(options.organizations ?? connections.organizations, logger));
   if (options.setupLinks) router.use(setupLinksApi(options.setupLinks, logger));
 

@@ -10,6 +10,7 @@
 import express, { type Router } from 'express';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import type { TraceService } from '../../trace/index.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
 import { AdminSessions, LoginThrottle } from './auth.ts';
@@ -40,6 +41,8 @@ export interface AdminRouterOptions {
   setupLinks?: SetupLinkService;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
+  /** Sign-in traces: the API's /traces calls and the page's trace views. */
+  traces?: TraceService;
 }
 
 export function adminRouter(options: AdminRouterOptions): Router {
@@ -51,6 +54,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       connections: options.connections,
       adminToken: options.adminToken,
       logger,
+      ...(options.traces ? { traces: options.traces } : {}),
       ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
     }),
   );
@@ -63,6 +67,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       testRuns: options.testRuns ?? new TestRuns(),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
+      ...(options.traces ? { traces: options.traces } : {}),
       ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
     }),
   );

@@ -8,6 +8,7 @@
  *   POST /connections/:id/mapping|policy|refresh|delete
  *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
  *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
+ *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
  *   GET  /setup-links, POST /organizations/:id/setup-links[/:linkId/revoke]  (setup-link-pages.ts)
  *
  * Every POST carries the session's CSRF token.
@@ -20,6 +21,7 @@ import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { newToken } from '../../sp/tokens.ts';
+import type { TraceService } from '../../trace/index.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../logger.ts';
@@ -34,6 +36,7 @@ import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
 import { mountSetupLinkPages } from './setup-link-pages.ts';
 import { type TestRuns, testResultPath } from './test-runs.ts';
+import { mountTracePages } from './trace-pages.ts';
 
 export interface AdminPageOptions {
   connections: ConnectionService;
@@ -43,6 +46,8 @@ export interface AdminPageOptions {
   testRuns: TestRuns;
   logger: Logger;
   cookieName: string;
+  /** Sign-in traces: the trace pages are mounted when given. */
+  traces?: TraceService;
   setupLinks?: SetupLinkService;
 }
 
@@ -478,6 +483,9 @@ export function adminPages(options: AdminPageOptions): Router {
     }
   });
 
+  if (options.traces) {
+    mountTracePages(router, { traces: options.traces, connections, sessions, logger, signedIn, form });
+  }
   if (options.setupLinks) {
     mountSetupLinkPages(router, { links: options.setupLinks, sessions, signedIn, form, takeFlash });
   }

@@ -42,6 +42,7 @@ export class MemoryConnectionHealthStore implements ConnectionHealthStore {
       code: failure.code,
       message: clip(failure.message),
       hint: clip(failure.hint),
+      ...(failure.traceId !== undefined ? { traceId: failure.traceId } : {}),
     };
   }
 

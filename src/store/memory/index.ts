@@ -11,6 +11,7 @@ export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
 import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';
+import { MemoryTraceStore } from './traces.ts';
 import { MemoryUserStore } from './users.ts';
 
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
@@ -26,6 +27,7 @@ export {
   MemorySetupLinkStore,
   MemoryStateStore,
   MemoryThrottleStore,
+  MemoryTraceStore,
   MemoryUserStore,
 };
 
@@ -50,6 +52,7 @@ export function createMemoryStores(
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    traces: new MemoryTraceStore(),
     organizations: new MemoryOrganizationStore(),
     setupLinks: new MemorySetupLinkStore(),
     close: async () => {},

@@ -19,10 +19,11 @@ interface HealthRow {
   last_failure_code: string | null;
   last_failure_message: string | null;
   last_failure_hint: string | null;
+  last_failure_trace_id: string | null;
 }
 
 const COLUMNS = `connection_id, success_count, failure_count, last_success_at, last_success_name_id,
-  last_success_user_id, last_failure_at, last_failure_code, last_failure_message, last_failure_hint`;
+  last_success_user_id, last_failure_at, last_failure_code, last_failure_message, last_failure_hint, last_failure_trace_id`;
 
 /**
  * A PostgreSQL {@link ConnectionHealthStore} (table `connection_health`, migration 3). Each record is one
@@ -58,15 +59,23 @@ export class PostgresConnectionHealthStore implements ConnectionHealthStore {
   async recordFailure(connectionId: string, failure: SignInFailureRecord): Promise<void> {
     await this.#pool.query(
       `INSERT INTO connection_health (connection_id, failure_count, last_failure_at, last_failure_code,
-                                      last_failure_message, last_failure_hint)
-       VALUES ($1, 1, $2, $3, $4, $5)
+                                      last_failure_message, last_failure_hint, last_failure_trace_id)
+       VALUES ($1, 1, $2, $3, $4, $5, $6)
        ON CONFLICT (connection_id) DO UPDATE SET
          failure_count = connection_health.failure_count + 1,
          last_failure_at = excluded.last_failure_at,
          last_failure_code = excluded.last_failure_code,
          last_failure_message = excluded.last_failure_message,
-         last_failure_hint = excluded.last_failure_hint`,
-      [connectionId, failure.at, failure.code, clip(failure.message), clip(failure.hint)],
+         last_failure_hint = excluded.last_failure_hint,
+         last_failure_trace_id = excluded.last_failure_trace_id`,
+      [
+        connectionId,
+        failure.at,
+        failure.code,
+        clip(failure.message),
+        clip(failure.hint),
+        failure.traceId ?? null,
+      ],
     );
   }
 
@@ -113,6 +122,7 @@ function toHealth(row: HealthRow): ConnectionHealth {
       code: row.last_failure_code ?? '',
       message: row.last_failure_message ?? '',
       hint: row.last_failure_hint ?? '',
+      ...(row.last_failure_trace_id !== null ? { traceId: row.last_failure_trace_id } : {}),
     };
   }
   return health;

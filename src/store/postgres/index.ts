@@ -14,6 +14,7 @@ import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresSetupLinkStore } from './setup-links.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
+import { PostgresTraceStore } from './traces.ts';
 import { PostgresUserStore } from './users.ts';
 
 export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
@@ -30,6 +31,7 @@ export {
   PostgresSetupLinkStore,
   PostgresStateStore,
   PostgresThrottleStore,
+  PostgresTraceStore,
   PostgresUserStore,
 };
 
@@ -67,6 +69,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    traces: new PostgresTraceStore(pool),
     organizations: new PostgresOrganizationStore(pool),
     setupLinks: new PostgresSetupLinkStore(pool),
     checks: [

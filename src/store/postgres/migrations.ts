@@ -171,6 +171,23 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Reserved version 6 (issue #13): sign-in traces, and the trace of a connection's last failure.
+    version: 6,
+    name: 'sign-in traces',
+    sql: `
+      CREATE TABLE sign_in_traces (
+        trace_id text PRIMARY KEY,
+        at timestamptz NOT NULL,
+        connection_id text NOT NULL,
+        outcome text NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+        data jsonb NOT NULL
+      );
+      CREATE INDEX sign_in_traces_at ON sign_in_traces (at);
+      CREATE INDEX sign_in_traces_connection ON sign_in_traces (connection_id, outcome, at);
+      ALTER TABLE connection_health ADD COLUMN last_failure_trace_id text;
+    `,
+  },
+  {
     version: 11,
     name: 'setup links and their use log',
     sql: `

@@ -35,14 +35,15 @@ export class SqliteConnectionHealthStore implements ConnectionHealthStore {
          last_success_user_id = excluded.last_success_user_id`,
     );
     this.#failure = db.prepare(
-      `INSERT INTO connection_health (connection_id, failure_count, last_failure_at, last_failure_code, last_failure_message, last_failure_hint)
-       VALUES (?, 1, ?, ?, ?, ?)
+      `INSERT INTO connection_health (connection_id, failure_count, last_failure_at, last_failure_code, last_failure_message, last_failure_hint, last_failure_trace_id)
+       VALUES (?, 1, ?, ?, ?, ?, ?)
        ON CONFLICT (connection_id) DO UPDATE SET
          failure_count = failure_count + 1,
          last_failure_at = excluded.last_failure_at,
          last_failure_code = excluded.last_failure_code,
          last_failure_message = excluded.last_failure_message,
-         last_failure_hint = excluded.last_failure_hint`,
+         last_failure_hint = excluded.last_failure_hint,
+         last_failure_trace_id = excluded.last_failure_trace_id`,
     );
     this.#get = db.prepare('SELECT * FROM connection_health WHERE connection_id = ?');
     this.#list = db.prepare('SELECT * FROM connection_health ORDER BY connection_id');
@@ -60,6 +61,7 @@ export class SqliteConnectionHealthStore implements ConnectionHealthStore {
       failure.code,
       clip(failure.message),
       clip(failure.hint),
+      failure.traceId ?? null,
     );
   }
 
@@ -97,6 +99,8 @@ function toHealth(row: Record<string, unknown>): ConnectionHealth {
       message: optionalText(row.last_failure_message) ?? '',
       hint: optionalText(row.last_failure_hint) ?? '',
     };
+    const traceId = optionalText(row.last_failure_trace_id);
+    if (traceId !== undefined) health.lastFailure.traceId = traceId;
   }
   return health;
 }

@@ -14,6 +14,7 @@ import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteSetupLinkStore } from './setup-links.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
+import { SqliteTraceStore } from './traces.ts';
 import { SqliteUserStore } from './users.ts';
 
 export { openSqliteDatabase } from './database.ts';
@@ -30,6 +31,7 @@ export {
   SqliteSetupLinkStore,
   SqliteStateStore,
   SqliteThrottleStore,
+  SqliteTraceStore,
   SqliteUserStore,
 };
 
@@ -65,6 +67,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    traces: new SqliteTraceStore(db),
     organizations: new SqliteOrganizationStore(db),
     setupLinks: new SqliteSetupLinkStore(db),
     checks: [

@@ -158,6 +158,23 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Reserved version 6 (issue #13): sign-in traces, and the trace of a connection's last failure.
+    version: 6,
+    name: 'sign-in traces',
+    sql: `
+      CREATE TABLE sign_in_traces (
+        trace_id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        connection_id TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+        data TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+      CREATE INDEX sign_in_traces_at ON sign_in_traces (at);
+      CREATE INDEX sign_in_traces_connection ON sign_in_traces (connection_id, outcome, at);
+      ALTER TABLE connection_health ADD COLUMN last_failure_trace_id TEXT;
+    `,
+  },
+  {
     version: 11,
     name: 'setup links and their use log',
     sql: `

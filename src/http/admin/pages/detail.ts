@@ -34,7 +34,8 @@ ${v.metadata.url ? html`<form method="post" action="/admin/connections/${id}/ref
 
 <section id="health"><h2>Health</h2><table>
 <tr><th>Last successful sign-in</th><td>${ago(h.lastSignInAt, now)}${h.lastSignInNameId ? html` as <code>${h.lastSignInNameId}</code>` : ''} <span class="muted">(${h.successCount} in total)</span></td></tr>
-<tr><th>Last failure</th><td>${h.lastFailure ? html`${ago(h.lastFailure.at, now)}: <code>${h.lastFailure.code}</code> ${h.lastFailure.message}<br><span class="muted">${h.lastFailure.hint}</span>` : html`<span class="muted">none</span>`}</td></tr>
+<tr><th>Last failure</th><td>${h.lastFailure ? html`${ago(h.lastFailure.at, now)}: <code>${h.lastFailure.code}</code> ${h.lastFailure.message}${h.lastFailure.traceId ? html` · <a href="/admin/traces/${h.lastFailure.traceId}" data-last-failure-trace>trace ${h.lastFailure.traceId}</a>` : ''}<br><span class="muted">${h.lastFailure.hint}</span>` : html`<span class="muted">none</span>`}</td></tr>
+<tr><th>Traces</th><td><a href="/admin/traces?connectionId=${id}">All attempts</a> · <a href="/admin/traces?connectionId=${id}&amp;outcome=failed">Failed attempts</a></td></tr>
 <tr><th>Certificates valid until</th><td>${h.certificatesValidUntil ?? html`<strong>no valid certificate</strong>`}</td></tr>
 <tr><th>Metadata</th><td>${v.metadata.source === 'url' ? 'fetched' : 'uploaded'} ${ago(v.metadata.importedAt, now)}${v.metadata.nextRefreshAt ? html`, next refresh ${ago(v.metadata.nextRefreshAt, now)}` : ''}
 ${v.metadata.lastError ? html`<br><span class="badge warning">refresh failing</span> ${ago(v.metadata.lastError.at, now)}: <code>${v.metadata.lastError.code}</code> ${v.metadata.lastError.message}<br><span class="muted">${v.metadata.lastError.hint}</span>` : ''}</td></tr>

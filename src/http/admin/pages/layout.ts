@@ -24,7 +24,7 @@ export function csrfField(token: string): SafeHtml {
 /** A complete admin page. */
 export function adminPage(title: string, body: SafeHtml, options: LayoutOptions = {}): string {
   const nav = options.csrfToken
-    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a> <a href="/admin/setup-links">Setup links</a>
+    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a> <a href="/admin/traces">Traces</a> <a href="/admin/setup-links">Setup links</a>
 <form method="post" action="/admin/logout" class="inline">${csrfField(options.csrfToken)}<button type="submit" class="link">Sign out</button></form></nav>`
     : '';
   const flash = options.flash
@@ -91,4 +91,5 @@ button.link { border: 0; background: none; padding: 0; text-decoration: underlin
 .error-box { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5rem 1rem; }
 details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 ol li { margin-bottom: .3rem; }
+table.checks td { overflow-wrap: anywhere; } table.checks td:first-child { width: 3.5rem; }
 `;

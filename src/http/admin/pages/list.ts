@@ -45,7 +45,7 @@ export function connectionList(views: ConnectionView[], now: Date): SafeHtml {
   Certificates valid until: ${v.health.certificatesValidUntil ? html`<time datetime="${v.health.certificatesValidUntil}">${v.health.certificatesValidUntil.slice(0, 10)}</time>` : html`<strong>none valid</strong>`}<br>
   Metadata (${v.metadata.source}): ${ago(v.metadata.importedAt, now)}${v.metadata.lastError ? html` · <strong>refresh failing</strong> (${v.metadata.lastError.code})` : ''}<br>
   Last sign-in: ${ago(v.health.lastSignInAt, now)}
-  ${failure ? html`<br>Last failure: ${ago(failure.at, now)} <code>${failure.code}</code> <span class="muted">${failure.hint}</span>` : ''}
+  ${failure ? html`<br>Last failure: ${ago(failure.at, now)} <code>${failure.code}</code>${failure.traceId ? html` <a href="/admin/traces/${failure.traceId}" data-last-failure-trace>trace ${failure.traceId}</a>` : ''} <span class="muted">${failure.hint}</span>` : ''}
 </td>
 <td><a class="button" href="/admin/connections/${encodeURIComponent(v.id)}/test">Test sign-in</a></td>
 </tr>`;
