@@ -120,13 +120,26 @@ const envSchema = z.object({
     .refine((v) => v === undefined || Buffer.from(v, 'base64').length === 32, '32 bytes, base64-encoded'),
   // Who end users should contact when a sign-in fails (an address, a phone number or a URL).
   SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
+  // Prometheus text at GET /metrics: off unless asked for, and then only for the bearer of METRICS_TOKEN.
+  METRICS: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
 });
 
 /** Rules across variables. */
-const checkedEnvSchema = envSchema.refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
-});
+const checkedEnvSchema = envSchema
+  .refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+  })
+  .refine((e) => !isOn(e.METRICS) || e.METRICS_TOKEN !== undefined, {
+    path: ['METRICS_TOKEN'],
+    message:
+      'is required when METRICS=on (Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`)',
+  });
+
+function isOn(value: string): boolean {
+  return ['on', 'true', '1'].includes(value);
+}
 
 export interface ResolvedConfig {
   port: number;
@@ -158,6 +171,8 @@ export interface ResolvedConfig {
   };
   /** SUPPORT_CONTACT: shown on the end-user error page. */
   supportContact?: string;
+  /** METRICS=on: Prometheus text at GET /metrics for the bearer of `token` (METRICS_TOKEN). */
+  metrics?: { token: string };
   /** DNS_SERVERS: the resolvers domain verification asks; unset, the system's. */
   dnsServers?: readonly string[];
   /**
@@ -229,6 +244,7 @@ export function loadConfig(
       ...(e.TRACE_CAPTURE_KEY ? { captureKey: Buffer.from(e.TRACE_CAPTURE_KEY, 'base64') } : {}),
     }),
     ...(e.SUPPORT_CONTACT ? { supportContact: e.SUPPORT_CONTACT } : {}),
+    ...(isOn(e.METRICS) && e.METRICS_TOKEN ? { metrics: Object.freeze({ token: e.METRICS_TOKEN }) } : {}),
     ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
     homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
   });

@@ -13,6 +13,8 @@
  * app.use(accountRoutes(sp));
  * ```
  */
+
+export * from './audit/index.ts';
 export { loadConfig, type ResolvedConfig } from './config.ts';
 export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
 export * from './core/errors.ts';
@@ -65,8 +67,10 @@ export {
 } from './core/response/validate-response.ts';
 export * from './core/types.ts';
 export * from './http/index.ts';
+export * from './metrics/index.ts';
 export { createAppServer, loadSpKeys } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
+export { type Actor, type ChangeContext, UNKNOWN_ACTOR } from './sp/change-context.ts';
 export {
   type CreateConnectionInput,
   createConnectionSchema,

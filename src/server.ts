@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import express, { type Express } from 'express';
+import { AdminIdentities } from './audit/admin-identities.ts';
+import { AuditLog } from './audit/audit-log.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { accountRoutes } from './http/account-routes.ts';
@@ -13,7 +15,9 @@ import { errorHandler, notFoundHandler } from './http/error-response.ts';
 import { healthRoutes } from './http/health.ts';
 import { homePage } from './http/home-page.ts';
 import { createHttpServer, type DrainResult } from './http/http-server.ts';
+import { logContext } from './http/log-context.ts';
 import { createLogger, type Logger } from './http/logger.ts';
+import { metricsRoute } from './http/metrics-route.ts';
 import { samlRouter } from './http/saml-router.ts';
 import {
   mainPortalConnections,
@@ -21,6 +25,8 @@ import {
   PortalSessions,
   setupPortal,
 } from './http/setup/index.ts';
+import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
+import type { PrometheusMetrics } from './metrics/prometheus.ts';
 import { SetupLinkService } from './org/setup-links/index.ts';
 import { isAdminError } from './sp/admin-errors.ts';
 import { ConnectionService } from './sp/connection-service.ts';
@@ -56,6 +62,12 @@ export interface AppServer {
   refresher: MetadataRefresher;
   /** Sign-in and logout traces (issue #13). */
   traces: TraceService;
+  /** The audit log every admin action is recorded in: pass it to each service as its `audit` port. */
+  audit: AuditLog;
+  /** The admin identities (named admin tokens, ADMIN_TOKEN as "bootstrap"). */
+  identities: AdminIdentities;
+  /** The OpenTelemetry instruments (also `sp.metrics`): the events room counts webhook deliveries here. */
+  metrics: SpMetrics;
   devIdp?: DevIdp;
   logger: Logger;
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
@@ -120,7 +132,18 @@ export async function createAppServer(
     unverifiedPerMinute: config.traces.unverifiedPerMinute,
     onProblem: (event, fields) => logger.warn(event, fields),
   });
+  // METRICS=on: this server's own MeterProvider read by the Prometheus exporter (the SDK loads only then).
+  const prometheus = config.metrics ? await loadPrometheus() : undefined;
+  const metrics = createSpMetrics(prometheus?.provider);
+  // Every admin action, whoever performs it (API, page, CLI), lands in one append-only log.
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const identities = new AdminIdentities({
+    ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
+    bootstrapToken: config.adminToken,
+    audit,
+  });
   const sp = new ServiceProvider({
+    metrics,
     baseUrl: config.baseUrl,
     entityId: config.spEntityId,
     keys,
@@ -133,9 +156,10 @@ export async function createAppServer(
   const organizations = new OrganizationService({
     sp,
     logger,
+    audit,
     resolver: createTxtResolver(config.dnsServers ? { servers: config.dnsServers } : {}),
   });
-  const connections = new ConnectionService({ sp, health, logger, organizations });
+  const connections = new ConnectionService({ sp, health, logger, organizations, audit });
   // One refresh per connection per cycle across every instance on these stores (issue #11).
   const refresher = new MetadataRefresher({
     connections,
@@ -161,6 +185,8 @@ export async function createAppServer(
   const app = express();
   const http = createHttpServer(app, config.http);
   app.disable('x-powered-by');
+  // First: every log line of a request carries its trace ID once it has one.
+  app.use(logContext());
   // Whose X-Forwarded-For to believe (TRUST_PROXY): req.ip keys the admin sign-in throttle.
   app.set('trust proxy', config.trustProxy);
   app.use((_req, res, next) => {
@@ -172,6 +198,8 @@ export async function createAppServer(
 
   // Before everything else: probes must not depend on sessions, cookies or the dev IdP.
   app.use(healthRoutes({ checks: stores.checks, draining: () => http.draining, logger }));
+  if (prometheus && config.metrics)
+    app.use(metricsRoute({ token: config.metrics.token, handle: prometheus.handle }));
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
@@ -183,6 +211,8 @@ export async function createAppServer(
     adminRouter({
       connections,
       adminToken: config.adminToken,
+      audit,
+      identities,
       testRuns,
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
@@ -231,6 +261,9 @@ export async function createAppServer(
     setupLinks,
     refresher,
     traces,
+    audit,
+    identities,
+    metrics,
     ...(devIdp ? { devIdp } : {}),
     logger,
     listen(port = config.port, host = config.host) {
@@ -265,12 +298,28 @@ export async function createAppServer(
         stopTraceSweeper?.();
         // In-flight requests still need the stores: close them only once the HTTP side has drained.
         const [drained] = await Promise.all([http.drain(deadline), refresher.stop()]);
-        await stores.close();
+        await Promise.all([stores.close(), prometheus?.shutdown()]);
         return drained;
       })();
       return closing;
     },
   };
+}
+
+/** The Prometheus exporter, whose SDK packages are optional peer dependencies of the package. */
+async function loadPrometheus(): Promise<PrometheusMetrics> {
+  try {
+    const { createPrometheusMetrics } = await import('./metrics/prometheus.ts');
+    return createPrometheusMetrics();
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(
+        'METRICS=on needs the OpenTelemetry SDK: npm install @opentelemetry/sdk-metrics @opentelemetry/exporter-prometheus',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /**

@@ -1,9 +1,14 @@
 /** The command table and the shared plumbing of the CLI. */
+import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { AdminIdentities, AuditLog } from '../audit/index.ts';
 import { loadConfig, type ResolvedConfig } from '../config.ts';
 import { loadSpKeys } from '../server.ts';
+import type { ChangeContext } from '../sp/change-context.ts';
 import { ServiceProvider } from '../sp/service-provider.ts';
 import { openStores } from '../store/index.ts';
+import { adminTokensCommand } from './commands/admin-tokens.ts';
+import { auditCommand } from './commands/audit.ts';
 import { connectionsCommand } from './commands/connections.ts';
 import { initCommand } from './commands/init.ts';
 import { inspectCommand } from './commands/inspect.ts';
@@ -27,6 +32,8 @@ export const COMMANDS: Record<string, Command> = {
   users: usersCommand,
   inspect: inspectCommand,
   traces: tracesCommand,
+  'admin-tokens': adminTokensCommand,
+  audit: auditCommand,
   'setup-links': setupLinksCommand,
 };
 
@@ -48,6 +55,9 @@ export function usage(): string {
   traces show ID [--raw] [--json]        one sign-in or logout trace, its checklist as inspect prints it
   traces list [--connection ID] [--failed] [--limit N] [--json]
                                          recent traces, newest first
+  admin-tokens create --name NAME | list | revoke ID [--json]
+                                         named admin tokens (the token is printed once)
+  audit export [--since ISO-TIME]        the audit log as JSON lines
   setup-links create ORG [--days N] | list ORG | revoke ID [--json]
                                          self-service setup links for a customer's IT admin
                                          (7 days by default, at most 30; the URL is shown once)
@@ -74,6 +84,11 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
 export async function openContext(options: { devIdpDefault?: boolean } = {}): Promise<{
   config: ResolvedConfig;
   sp: ServiceProvider;
+  /** The audit log on the same store as the server's; CLI changes are recorded there too. */
+  audit: AuditLog;
+  identities: AdminIdentities;
+  /** Who the CLI acts as: `cli:<OS user>`. */
+  change: ChangeContext;
   close: () => Promise<void>;
 }> {
   const config = loadConfig(process.env, options);
@@ -84,9 +99,25 @@ export async function openContext(options: { devIdpDefault?: boolean } = {}): Pr
     redisSentinelPassword: config.redisSentinelPassword,
   });
   const sp = new ServiceProvider({ baseUrl: config.baseUrl, entityId: config.spEntityId, keys, stores });
-  return { config, sp, close: () => stores.close() };
+  const audit = new AuditLog(stores.auditLog ? { store: stores.auditLog } : {});
+  const identities = new AdminIdentities({
+    ...(stores.adminTokens ? { store: stores.adminTokens } : {}),
+    bootstrapToken: config.adminToken,
+    audit,
+  });
+  const change: ChangeContext = { actor: { kind: 'cli', name: `cli:${cliUser()}` } };
+  return { config, sp, audit, identities, change, close: () => stores.close() };
 }
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The OS account running the CLI (the audit log's actor name); "unknown" where the OS cannot say. */
+function cliUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -14,6 +14,7 @@ import { isAdminError } from '../sp/admin-errors.ts';
 import { isStoreUnavailable } from '../store/errors.ts';
 import { newTraceId } from '../trace/index.ts';
 import { type EndUserContext, renderEndUserErrorPage } from './end-user-page.ts';
+import { currentTraceId, setTraceId } from './log-context.ts';
 import type { Logger } from './logger.ts';
 
 /** The HTTP answer for a thrown value. */
@@ -129,7 +130,9 @@ export function sendError(
   options: SendErrorOptions,
 ): DescribedError {
   const error = describeError(err);
-  const traceId = options.traceId ?? newTraceId();
+  // One ID per request: the caller's (the sign-in trace's), else the request's, else a fresh one.
+  const traceId = options.traceId ?? currentTraceId() ?? newTraceId();
+  setTraceId(traceId);
   const log = error.status >= 500 && error.status !== 503 ? options.logger.error : options.logger.warn;
   log(options.event ?? 'http.error', {
     traceId,

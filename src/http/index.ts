@@ -14,6 +14,7 @@ export {
 export { sendSamlError } from './errors.ts';
 export { type HealthRoutesOptions, healthRoutes } from './health.ts';
 export { homePage } from './home-page.ts';
+export { currentTraceId, logContext, setTraceId } from './log-context.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { SamlSpStrategy, type SamlSpStrategyOptions } from './passport-strategy.ts';
 export { DEFAULT_SESSION_COOKIE, type SamlRouterOptions, samlRouter } from './saml-router.ts';

@@ -14,6 +14,7 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  ADMIN_TOKEN_NAME_TAKEN: 'A live admin token already has this name.',
   ORGANIZATION_NOT_FOUND: 'There is no organization with this id.',
   ORGANIZATION_EXISTS: 'An organization with this id already exists.',
   ORGANIZATION_HAS_CONNECTIONS: 'The organization still owns connections.',

@@ -6,6 +6,7 @@
  * not overwrite an admin's edit made meanwhile): slow work (fetching) happens outside the lock, then the
  * latest stored copy is re-read and changed under it.
  */
+import type { AuditRecorder } from '../audit/index.ts';
 import { isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { describeCertificate } from '../core/keys.ts';
 import { lintConnection } from '../core/metadata/lint.ts';
@@ -45,6 +46,11 @@ export interface ConnectionServiceOptions {
   /** How long a certificate the IdP stopped listing stays trusted. Default 7 days. */
   rolloverGraceMs?: number;
   logger?: ServiceLogger;
+  /**
+   * Where admin actions are recorded (create, update, remove, and refreshes an actor asked for). Default: not
+   * recorded. The server passes its AuditLog.
+   */
+  audit?: AuditRecorder;
   /** Where a new connection's organization comes from. Default: an OrganizationService on the same `sp`. */
   organizations?: OrganizationService;
 }
@@ -83,6 +89,7 @@ export class ConnectionService {
   readonly #graceMs: number | undefined;
   readonly #logger: ServiceLogger;
   readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(options: ConnectionServiceOptions) {
     this.sp = options.sp;
@@ -91,6 +98,7 @@ export class ConnectionService {
     this.#now = options.now ?? (() => options.sp.now());
     this.#graceMs = options.rolloverGraceMs;
     this.#logger = options.logger ?? silent;
+    this.#audit = options.audit;
     this.organizations =
       options.organizations ??
       new OrganizationService({ sp: options.sp, now: this.#now, logger: this.#logger });
@@ -191,18 +199,20 @@ export class ConnectionService {
       source: connection.metadataStatus?.source,
       certificates: connection.signingCertificates.map((c) => c.fingerprintSha256),
     });
+    await this.#record(context, 'connection.created', id, undefined, connection);
     return connection;
   }
 
   /** Changes a connection (PATCH semantics: absent fields stay; `null` clears). */
-  async update(id: string, raw: UpdateConnectionInput, _context: ChangeContext = {}): Promise<Connection> {
+  async update(id: string, raw: UpdateConnectionInput, context: ChangeContext = {}): Promise<Connection> {
     const input = parseInput(updateConnectionSchema, raw);
     await this.get(id);
     if (input.organizationId !== undefined) await this.organizations.get(input.organizationId);
     // A new URL is downloaded before taking the lock.
     const fetched = typeof input.metadataUrl === 'string' ? await this.#fetch(input.metadataUrl) : undefined;
     return this.#locked(id, async () => {
-      let next = await this.get(id);
+      const before = await this.get(id);
+      let next = before;
       const now = this.#now();
       next = {
         ...next,
@@ -263,30 +273,56 @@ export class ConnectionService {
       next.updatedAt = now.toISOString();
       await this.sp.stores.connections.put(next);
       this.#logger.info('connection.updated', { connectionId: id, fields: Object.keys(input) });
+      await this.#record(context, 'connection.updated', id, before, next);
       return next;
     });
   }
 
   /** Removes a connection and its health record. */
-  async remove(id: string): Promise<void> {
-    await this.#locked(id, async () => {
-      if (!(await this.sp.stores.connections.delete(id))) {
+  async remove(id: string, context: ChangeContext = {}): Promise<void> {
+    const before = await this.#locked(id, async () => {
+      const current = await this.sp.stores.connections.get(id);
+      if (!current || !(await this.sp.stores.connections.delete(id))) {
         throw new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${id}".`, {
           hint: 'List the connections to see their ids.',
           status: 404,
         });
       }
       await this.health.delete(id);
+      return current;
     });
     this.#logger.info('connection.removed', { connectionId: id });
+    await this.#record(context, 'connection.removed', id, before, undefined);
   }
 
   /**
    * Re-reads the metadata URL now. On success the IdP facts are replaced and certificates merged for rollover
    * (new ones trusted beside the old, dropped ones kept for the grace period). On failure the last good copy
    * stays in use and the failure is recorded on the connection; the outcome carries the error.
+   *
+   * Audited only when `context.actor` is given (an admin asked): the scheduler's own refreshes pass none.
    */
-  async refresh(id: string): Promise<RefreshOutcome> {
+  async refresh(id: string, context: ChangeContext = {}): Promise<RefreshOutcome> {
+    const outcome = await this.#refresh(id);
+    this.sp.metrics.metadataRefreshes.add(1, {
+      connection: id,
+      outcome: outcome.ok ? 'success' : 'failure',
+      changed: outcome.changed,
+    });
+    if (context.actor) {
+      await this.#record(context, 'connection.metadata_refreshed', id, undefined, {
+        ok: outcome.ok,
+        changed: outcome.changed,
+        added: outcome.added,
+        retained: outcome.retained,
+        dropped: outcome.dropped,
+        ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
+      });
+    }
+    return outcome;
+  }
+
+  async #refresh(id: string): Promise<RefreshOutcome> {
     const current = await this.get(id);
     const url = current.metadataUrl;
     if (!url) {
@@ -364,6 +400,22 @@ export class ConnectionService {
   /** URL connections whose next refresh is due at `now`. */
   async dueForRefresh(now: Date = this.#now()): Promise<Connection[]> {
     return (await this.list()).filter((c) => isDueForRefresh(c, now));
+  }
+
+  async #record(
+    context: ChangeContext,
+    action: string,
+    id: string,
+    before: unknown,
+    after: unknown,
+  ): Promise<void> {
+    await this.#audit?.record({
+      actor: context.actor,
+      action,
+      target: { type: 'connection', id },
+      before,
+      after,
+    });
   }
 
   async #newId(base: string): Promise<string> {

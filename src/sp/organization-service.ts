@@ -7,6 +7,7 @@
  * unique domain key is what keeps a domain in one organization only.
  */
 import { randomBytes } from 'node:crypto';
+import type { AuditRecorder } from '../audit/index.ts';
 import {
   DEFAULT_ORGANIZATION_POLICY,
   normalizeDomain,
@@ -82,6 +83,8 @@ export interface OrganizationServiceOptions {
   logger?: ServiceLogger;
   /** Looks domain challenges up. Default: node:dns/promises on the system's resolvers. */
   resolver?: TxtResolver;
+  /** Where changes are recorded (the audit log). Default: not recorded. */
+  audit?: AuditRecorder;
 }
 
 const silent: ServiceLogger = { info() {}, warn() {} };
@@ -102,12 +105,14 @@ export class OrganizationService {
   readonly #logger: ServiceLogger;
   readonly #resolver: TxtResolver;
   readonly #mutex = new KeyedMutex();
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(options: OrganizationServiceOptions) {
     this.sp = options.sp;
     this.#now = options.now ?? (() => options.sp.now());
     this.#logger = options.logger ?? silent;
     this.#resolver = options.resolver ?? createTxtResolver();
+    this.#audit = options.audit;
   }
 
   get #store(): OrganizationStore {
@@ -162,6 +167,7 @@ export class OrganizationService {
     const created = await this.#mutex.run(id, () => this.#write(() => this.#store.create(organization)));
     if (!created) throw exists(id);
     this.#logger.info('organization.created', { organizationId: id, actor: actorName(context) });
+    await this.#record(context, 'organization.created', id, undefined, organization);
     return organization;
   }
 
@@ -188,8 +194,8 @@ export class OrganizationService {
    * removing them silently with it would cut their users off, so the admin moves or removes them first.
    */
   async remove(id: string, context: ChangeContext = {}): Promise<void> {
-    await this.#mutex.run(id, async () => {
-      await this.get(id);
+    const before = await this.#mutex.run(id, async () => {
+      const current = await this.get(id);
       const owned = await this.connectionsOf(id);
       if (owned.length > 0) {
         throw new AdminError(
@@ -203,8 +209,10 @@ export class OrganizationService {
         );
       }
       if (!(await this.#store.delete(id))) throw notFound(id);
+      return current;
     });
     this.#logger.info('organization.removed', { organizationId: id, actor: actorName(context) });
+    await this.#record(context, 'organization.removed', id, before, undefined);
   }
 
   /** Claims one more domain (unverified). Adding a domain the organization already has changes nothing. */
@@ -315,17 +323,28 @@ export class OrganizationService {
     event: string,
     change: (current: Organization, now: string) => Organization,
   ): Promise<Organization> {
-    const next = await this.#mutex.run(id, async () => {
+    const { before, next } = await this.#mutex.run(id, async () => {
       const current = await this.get(id);
       const now = this.#now().toISOString();
       const changed = change(current, now);
-      if (changed === current) return current;
+      if (changed === current) return { before: current, next: current };
       const stored = { ...changed, updatedAt: now };
       await this.#write(() => this.#store.put(stored));
-      return stored;
+      return { before: current, next: stored };
     });
     this.#logger.info(event, { organizationId: id, actor: actorName(context) });
+    if (next !== before) await this.#record(context, event, id, before, next);
     return next;
+  }
+
+  async #record(context: ChangeContext, action: string, id: string, before: unknown, after: unknown) {
+    await this.#audit?.record({
+      actor: context.actor,
+      action,
+      target: { type: 'organization', id },
+      before,
+      after,
+    });
   }
 
   async #write<T>(work: () => Promise<T>): Promise<T> {

@@ -28,6 +28,7 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
+import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
 import type {
   OrganizationStore,
@@ -79,6 +80,11 @@ export interface ServiceProviderOptions {
    * errors are swallowed: recording an outcome never changes it.
    */
   onSignInResult?: (event: SignInEvent) => void | Promise<void>;
+  /**
+   * The OpenTelemetry instruments sign-ins and refreshes are counted on. Default: `createSpMetrics()` on the
+   * global MeterProvider of `@opentelemetry/api` (a no-op unless your app registered an SDK).
+   */
+  metrics?: SpMetrics;
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
@@ -160,6 +166,8 @@ export const DEFAULT_MAX_PENDING_PER_BROWSER = 10;
 
 export class ServiceProvider {
   readonly baseUrl: string;
+  /** Where sign-ins (here) and metadata refreshes (ConnectionService) are counted. */
+  readonly metrics: SpMetrics;
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
@@ -199,6 +207,7 @@ export class ServiceProvider {
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
+    this.metrics = options.metrics ?? createSpMetrics();
   }
 
   /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
@@ -308,6 +317,7 @@ export class ServiceProvider {
 
   /** Assertion Consumer Service: validates a SAMLResponse and, only if every check passes, signs the user in. */
   async acs(connectionId: string, input: AcsInput): Promise<SignInResult> {
+    const started = performance.now();
     const attempt: SignInAttempt = {
       traceId: input.traceId ?? newTraceId(),
       checks: [],
@@ -325,6 +335,8 @@ export class ServiceProvider {
       attempt.verified = answeredThisBrowser(attempt.checks, pending, input.samlResponse);
       event = { ok: false, connectionId, at: this.#now(), error, attempt };
     }
+    // attempt.connectionName is set once the connection loaded: only stored connections become metric labels.
+    this.#count(event, attempt.connectionName !== undefined, (performance.now() - started) / 1000);
     await this.#report(event);
     if (!event.ok) throw event.error;
     return event.result;
@@ -350,6 +362,15 @@ export class ServiceProvider {
     } catch {
       // Recording an outcome must never change it.
     }
+  }
+
+  #count(event: SignInEvent, known: boolean, seconds: number): void {
+    const code = event.ok ? 'none' : errorCodeLabel(event.error);
+    // Only stored connections become labels: a stranger must not grow the label set by inventing ids.
+    const connection = known ? event.connectionId : '(unknown)';
+    const outcome = event.ok ? 'success' : 'failure';
+    this.metrics.signIns.add(1, { connection, outcome, error_code: code });
+    this.metrics.acsDuration.record(seconds, { connection, outcome });
   }
 
   async #acs(

@@ -5,6 +5,7 @@
  * Times are `Date` objects in and out; adapters store them however suits the backend.
  */
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
+import type { AdminTokenStore, AuditLogStore } from './audit.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
@@ -12,6 +13,7 @@ import type { SetupLinkStore } from './setup-links.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 import type { TraceStore } from './traces.ts';
 
+export type * from './audit.ts';
 export type * from './connection-health.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
@@ -157,6 +159,12 @@ export interface Stores {
   traces?: TraceStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /**
+   * The append-only audit log of admin actions, and the named admin tokens (issue #13). Optional for the same
+   * reason as `connectionHealth`: without them the server keeps both in process memory.
+   */
+  auditLog?: AuditLogStore;
+  adminTokens?: AdminTokenStore;
   /**
    * Organizations (customers) and their email domains. Optional so that a hand-built `Stores` keeps
    * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).

@@ -47,7 +47,9 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
       [path.join(root, 'src/cli/main.ts'), ...args],
       {
         cwd: dir,
-        timeout: 30_000,
+        // Generous: a test below starts eight CLI processes at once, and on a loaded 2-core machine each may need
+        // tens of seconds to start; a child killed by this timeout exits 1 and reads as a wrong exit code.
+        timeout: 90_000,
         env: {
           PATH: process.env.PATH ?? '',
           DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`,
@@ -184,7 +186,7 @@ describe('saml-sp connections', () => {
     expect(dup.code).toBe(1);
     expect(dup.stderr).toContain('CONNECTION_EXISTS');
     expect(missing.stderr).toContain('SAML_CONNECTION_NOT_FOUND');
-  }, 60_000);
+  }, 120_000);
 
   it('prints SP metadata, lists users, and removes', async () => {
     const [metadata, users] = await Promise.all([

@@ -38,7 +38,15 @@ function loaded(entry: string, body: string, blocked?: string): { specifiers: st
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
-const DRIVERS = ['pg', '@redis/client', 'node:sqlite', 'samlify'];
+// The OpenTelemetry SDK too: the library uses @opentelemetry/api alone; only the server's METRICS=on loads the SDK.
+const DRIVERS = [
+  'pg',
+  '@redis/client',
+  'node:sqlite',
+  'samlify',
+  '@opentelemetry/sdk-metrics',
+  '@opentelemetry/exporter-prometheus',
+];
 
 describe('drivers load on demand', () => {
   it('importing the library and opening memory stores loads no driver and not samlify', () => {

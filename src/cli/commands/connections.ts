@@ -40,7 +40,7 @@ export async function connectionsCommand(args: string[]): Promise<number> {
   }
   const preset = parsePreset(values.preset);
   const ctx = await openContext();
-  const connections = new ConnectionService({ sp: ctx.sp });
+  const connections = new ConnectionService({ sp: ctx.sp, audit: ctx.audit });
   try {
     switch (sub) {
       case 'add': {
@@ -59,7 +59,7 @@ export async function connectionsCommand(args: string[]): Promise<number> {
           ...(values['own-sp-entity-id'] ? { ownSpEntityId: true } : {}),
           ...(pins.length ? { metadataSigningCertificates: pins } : {}),
         };
-        const view = await connections.view(await connections.create(input));
+        const view = await connections.view(await connections.create(input, ctx.change));
         if (values.json) printJson(view);
         else printSummary(view);
         return 0;
@@ -84,12 +84,12 @@ export async function connectionsCommand(args: string[]): Promise<number> {
         return 0;
       }
       case 'remove': {
-        await connections.remove(target as string);
+        await connections.remove(target as string, ctx.change);
         process.stdout.write(`Removed connection "${target}".\n`);
         return 0;
       }
       default: {
-        const outcome = await connections.refresh(target as string);
+        const outcome = await connections.refresh(target as string, ctx.change);
         if (values.json) {
           printJson({
             ...outcome,

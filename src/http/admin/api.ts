@@ -10,18 +10,24 @@
  *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
  *   …      /organizations/:id/setup-links      create, list, read, revoke (setup-links-api.ts)
+ *   /admin-tokens, /audit                      named admin tokens and the audit log (./audit-api.ts)
+ *
+ * The bearer is ADMIN_TOKEN or a named admin token; the actor it proves reaches every service call as its
+ * ChangeContext, so the audit log says who did what.
  *
  * Bodies are validated with the zod schemas of src/sp/connection-input.ts; errors are
  * `{ "error": { "code", "message", "hint" } }` with a 4xx status.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { TraceService } from '../../trace/index.ts';
 import type { Logger } from '../logger.ts';
-import { requireBearer } from './auth.ts';
+import { auditRoutes } from './audit-api.ts';
+import { changeContextOf, requireAdmin } from './auth.ts';
 import { sendAdminJsonError } from './errors.ts';
 import { organizationApi } from './organization-api.ts';
 import { setupLinksApi } from './setup-links-api.ts';
@@ -31,8 +37,12 @@ export interface AdminApiOptions {
   connections: ConnectionService;
   /** Organizations (/organizations routes). Default: the connection service's. */
   organizations?: OrganizationService;
-  /** ADMIN_TOKEN; unset refuses every call with ADMIN_TOKEN_NOT_SET (503). */
+  /** ADMIN_TOKEN; unset (and no named token) refuses every call with ADMIN_TOKEN_NOT_SET (503). */
   adminToken: string | undefined;
+  /** The named admin tokens. Default: ADMIN_TOKEN alone, named tokens in process memory. */
+  identities?: AdminIdentities;
+  /** The audit log the API reads (`GET /audit`). Default: an empty in-memory one. */
+  audit?: AuditLog;
   logger: Logger;
   /** Setup links (`/organizations/:id/setup-links`); without it those routes are 404. */
   setupLinks?: SetupLinkService;
@@ -50,11 +60,14 @@ export function adminApi(options: AdminApiOptions): Router {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  router.use(requireBearer(options.adminToken));
+  const audit = options.audit ?? new AuditLog();
+  const identities = options.identities ?? new AdminIdentities({ bootstrapToken: options.adminToken, audit });
+  router.use(requireAdmin(identities));
   router.use(express.json({ limit: options.maxBodyBytes ?? 2 * 1024 * 1024, strict: true }));
+  auditRoutes(router, { identities, audit });
 
   router.post('/connections', async (req, res) => {
-    const connection = await connections.create(body(req));
+    const connection = await connections.create(body(req), changeContextOf(res));
     logger.info('admin.connection_created', { connectionId: connection.id, via: 'api' });
     res.status(201).location(`${req.baseUrl}/connections/${encodeURIComponent(connection.id)}`);
     res.json(await connections.view(connection));
@@ -69,17 +82,17 @@ export function adminApi(options: AdminApiOptions): Router {
   });
 
   router.patch('/connections/:id', async (req, res) => {
-    const connection = await connections.update(req.params.id as string, body(req));
+    const connection = await connections.update(req.params.id as string, body(req), changeContextOf(res));
     res.json(await connections.view(connection));
   });
 
   router.delete('/connections/:id', async (req, res) => {
-    await connections.remove(req.params.id as string);
+    await connections.remove(req.params.id as string, changeContextOf(res));
     res.status(204).end();
   });
 
   router.post('/connections/:id/metadata/refresh', async (req, res) => {
-    const outcome = await connections.refresh(req.params.id as string);
+    const outcome = await connections.refresh(req.params.id as string, changeContextOf(res));
     const view = await connections.view(outcome.connection);
     if (!outcome.ok && outcome.error) {
       // The IdP's side failed: 502, with the failure as recorded and the connection still on its last good copy.

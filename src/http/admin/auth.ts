@@ -2,24 +2,20 @@
  * Admin authentication: the bearer token of the API, the sign-in form of the page, and the server-side admin
  * sessions the page runs on.
  *
- * The token is compared in constant time over SHA-256 digests of both sides (equal lengths, so
- * timingSafeEqual never throws and the token's length does not leak). Without ADMIN_TOKEN every call is
- * refused with ADMIN_TOKEN_NOT_SET: an admin surface with no credential must not fall open.
+ * Tokens are ADMIN_TOKEN (the bootstrap identity, compared in constant time) and the named admin tokens of
+ * src/audit/admin-identities.ts. With neither every call is refused with ADMIN_TOKEN_NOT_SET: an admin
+ * surface with no credential must not fall open.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { AdminIdentities } from '../../audit/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
+import type { Actor, ChangeContext } from '../../sp/change-context.ts';
 import { newToken, tokenKey } from '../../sp/tokens.ts';
 import { MemoryStateStore, MemoryThrottleStore } from '../../store/memory/shared-state.ts';
 import type { StateStore, ThrottleStore } from '../../store/shared-state.ts';
 
-/** True when `presented` equals `configured`, compared in constant time. */
-export function tokenMatches(presented: string | undefined, configured: string | undefined): boolean {
-  if (!configured || presented === undefined) return false;
-  const a = createHash('sha256').update(presented, 'utf8').digest();
-  const b = createHash('sha256').update(configured, 'utf8').digest();
-  return timingSafeEqual(a, b);
-}
+// Moved to src/sp/tokens.ts (the admin identities need it outside HTTP); re-exported for existing importers.
+export { tokenMatches } from '../../sp/tokens.ts';
 
 export function tokenNotSet(): AdminError {
   return new AdminError('ADMIN_TOKEN_NOT_SET', 'The admin API is disabled: ADMIN_TOKEN is not set.', {
@@ -28,25 +24,54 @@ export function tokenNotSet(): AdminError {
   });
 }
 
-/** Express middleware for the JSON API: `Authorization: Bearer <ADMIN_TOKEN>`. */
-export function requireBearer(adminToken: string | undefined) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    if (!adminToken) {
-      next(tokenNotSet());
-      return;
-    }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-    if (!tokenMatches(match?.[1], adminToken)) {
+/** The identity a request authenticated as, set by {@link requireAdmin}; read it with {@link changeContextOf}. */
+const ACTOR = 'samlSpAdminActor';
+
+/**
+ * Express middleware for the JSON API: `Authorization: Bearer <token>`, where the token is ADMIN_TOKEN (the
+ * "bootstrap" identity) or a live named admin token. The request's actor is built here, once, and every
+ * route passes it down to the services as their ChangeContext ({@link changeContextOf}).
+ */
+export function requireAdmin(identities: AdminIdentities) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+      const principal = await identities.authenticate(match?.[1]);
+      if (principal) {
+        res.locals[ACTOR] = principal.actor;
+        next();
+        return;
+      }
+      if (!(await identities.configured())) {
+        next(tokenNotSet());
+        return;
+      }
       next(
-        new AdminError('ADMIN_UNAUTHORIZED', 'Missing or wrong admin token.', {
-          hint: 'Send the header `Authorization: Bearer $ADMIN_TOKEN`.',
+        new AdminError('ADMIN_UNAUTHORIZED', 'Missing, wrong or revoked admin token.', {
+          hint: 'Send the header `Authorization: Bearer <token>` with ADMIN_TOKEN or a live named admin token.',
           status: 401,
         }),
       );
-      return;
+    } catch (error) {
+      next(error);
     }
-    next();
   };
+}
+
+/** Express middleware for the JSON API with ADMIN_TOKEN alone (no named tokens). */
+export function requireBearer(adminToken: string | undefined) {
+  return requireAdmin(new AdminIdentities({ bootstrapToken: adminToken }));
+}
+
+/** Who made this API request, as the services' ChangeContext. */
+export function changeContextOf(res: Response): ChangeContext {
+  const actor = res.locals[ACTOR] as Actor | undefined;
+  return actor ? { actor } : {};
+}
+
+/** Who is behind an admin page session, as the services' ChangeContext. */
+export function sessionContext(session: AdminSession): ChangeContext {
+  return { actor: { kind: 'admin-session', name: session.admin?.name ?? 'unknown' } };
 }
 
 /** One signed-in admin browser. */
@@ -57,6 +82,8 @@ export interface AdminSession {
   lastSeenAt: number;
   /** Test sign-ins this session started: run token -> connection id. */
   testRuns: Map<string, { connectionId: string; startedAt: number }>;
+  /** The identity that signed in (a named token's name, or "bootstrap"), and that token's id. */
+  admin?: { name: string; tokenId?: string };
   /** One message for the next page (after a redirect). */
   flash?: { kind: 'ok' | 'error'; text: string };
 }
@@ -111,8 +138,8 @@ export class AdminSessions {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Starts a session; returns the cookie value. */
-  async create(): Promise<{ token: string; session: AdminSession }> {
+  /** Starts a session for the identity that signed in; returns the cookie value. */
+  async create(admin?: AdminSession['admin']): Promise<{ token: string; session: AdminSession }> {
     const now = this.#now();
     const token = newToken();
     const session: AdminSession = {
@@ -120,6 +147,7 @@ export class AdminSessions {
       createdAt: now,
       lastSeenAt: now,
       testRuns: new Map(),
+      ...(admin ? { admin } : {}),
     };
     await this.#write(keyOf(token), session);
     return { token, session };

@@ -8,6 +8,7 @@
  * ```
  */
 import express, { type Router } from 'express';
+import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { TraceService } from '../../trace/index.ts';
@@ -20,16 +21,29 @@ import { TestRuns } from './test-runs.ts';
 export {
   type AdminSessionOptions,
   AdminSessions,
+  changeContextOf,
   LoginThrottle,
   type LoginThrottleOptions,
+  requireAdmin,
+  sessionContext,
   tokenMatches,
 } from './auth.ts';
 export { TestRuns, type TestRunsOptions } from './test-runs.ts';
 
 export interface AdminRouterOptions {
   connections: ConnectionService;
-  /** ADMIN_TOKEN. Unset: the API answers 503 ADMIN_TOKEN_NOT_SET and the page says so. */
+  /**
+   * ADMIN_TOKEN, the bootstrap identity. Unset and no named token: the API answers 503 ADMIN_TOKEN_NOT_SET
+   * and the page says so.
+   */
   adminToken: string | undefined;
+  /**
+   * The audit log: the same AuditLog the ConnectionService (and every other service) records into, so the
+   * API and page show what they recorded. Default: an in-memory log.
+   */
+  audit?: AuditLog;
+  /** The named admin tokens. Default: ADMIN_TOKEN alone, named tokens in memory, recorded in `audit`. */
+  identities?: AdminIdentities;
   /** Receives test sign-in results; wire `testRuns.capture` into the ServiceProvider's onSignInResult. */
   testRuns?: TestRuns;
   logger?: Logger;
@@ -47,12 +61,16 @@ export interface AdminRouterOptions {
 
 export function adminRouter(options: AdminRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
+  const audit = options.audit ?? new AuditLog();
+  const identities = options.identities ?? new AdminIdentities({ bootstrapToken: options.adminToken, audit });
   const router = express.Router();
   router.use(
     '/api',
     adminApi({
       connections: options.connections,
       adminToken: options.adminToken,
+      identities,
+      audit,
       logger,
       ...(options.traces ? { traces: options.traces } : {}),
       ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
@@ -61,7 +79,8 @@ export function adminRouter(options: AdminRouterOptions): Router {
   router.use(
     adminPages({
       connections: options.connections,
-      adminToken: options.adminToken,
+      identities,
+      audit,
       sessions: options.sessions ?? new AdminSessions(),
       throttle: options.throttle ?? new LoginThrottle(),
       testRuns: options.testRuns ?? new TestRuns(),

@@ -15,21 +15,18 @@
  */
 import express, { type Request, type Router } from 'express';
 import { AdminError } from '../../sp/admin-errors.ts';
-import type { ChangeContext } from '../../sp/change-context.ts';
 import { parseInput } from '../../sp/connection-input.ts';
 import { addDomainSchema, verifyDomainSchema } from '../../sp/organization-input.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
 import type { Logger } from '../logger.ts';
-
-/** Who calls the admin API: the holder of ADMIN_TOKEN (one shared token, so one name). */
-const API_CONTEXT: ChangeContext = { actor: { kind: 'admin-token', name: 'admin-token' } };
+import { changeContextOf } from './auth.ts';
 
 /** The routes; mount inside the admin API router, which authenticates and parses JSON. */
 export function organizationApi(organizations: OrganizationService, logger: Logger): Router {
   const router = express.Router();
 
   router.post('/organizations', async (req, res) => {
-    const organization = await organizations.create(body(req), API_CONTEXT);
+    const organization = await organizations.create(body(req), changeContextOf(res));
     logger.info('admin.organization_created', { organizationId: organization.id, via: 'api' });
     res.status(201).location(`${req.baseUrl}/organizations/${encodeURIComponent(organization.id)}`);
     res.json(await organizations.view(organization));
@@ -44,17 +41,19 @@ export function organizationApi(organizations: OrganizationService, logger: Logg
   });
 
   router.patch('/organizations/:id', async (req, res) => {
-    res.json(await organizations.view(await organizations.update(param(req, 'id'), body(req), API_CONTEXT)));
+    res.json(
+      await organizations.view(await organizations.update(param(req, 'id'), body(req), changeContextOf(res))),
+    );
   });
 
   router.delete('/organizations/:id', async (req, res) => {
-    await organizations.remove(param(req, 'id'), API_CONTEXT);
+    await organizations.remove(param(req, 'id'), changeContextOf(res));
     res.status(204).end();
   });
 
   router.post('/organizations/:id/domains', async (req, res) => {
     const { domain } = parseInput(addDomainSchema, body(req));
-    const organization = await organizations.addDomain(param(req, 'id'), domain, API_CONTEXT);
+    const organization = await organizations.addDomain(param(req, 'id'), domain, changeContextOf(res));
     res.status(201).json(await organizations.view(organization));
   });
 
@@ -62,7 +61,7 @@ export function organizationApi(organizations: OrganizationService, logger: Logg
     const organization = await organizations.removeDomain(
       param(req, 'id'),
       param(req, 'domain'),
-      API_CONTEXT,
+      changeContextOf(res),
     );
     res.json(await organizations.view(organization));
   });
@@ -73,8 +72,8 @@ export function organizationApi(organizations: OrganizationService, logger: Logg
     const domain = param(req, 'domain');
     const organization =
       method === 'admin'
-        ? await organizations.markDomainVerified(id, domain, API_CONTEXT)
-        : await organizations.verifyDomain(id, domain, API_CONTEXT);
+        ? await organizations.markDomainVerified(id, domain, changeContextOf(res))
+        : await organizations.verifyDomain(id, domain, changeContextOf(res));
     res.json(await organizations.view(organization));
   });
 

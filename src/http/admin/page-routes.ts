@@ -10,10 +10,15 @@
  *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
  *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
  *   GET  /setup-links, POST /organizations/:id/setup-links[/:linkId/revoke]  (setup-link-pages.ts)
+ *   /admin-tokens, /audit                   named admin tokens and the audit log (./audit-page-routes.ts)
+ *
+ * The sign-in form accepts ADMIN_TOKEN or any live named token; the session remembers which identity signed
+ * in, and every change made through the page is recorded under that name.
  *
  * Every POST carries the session's CSRF token.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import { isSamlSpError } from '../../core/errors.ts';
 import type { AttributeMapping, MappedField } from '../../core/types.ts';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
@@ -25,7 +30,8 @@ import type { TraceService } from '../../trace/index.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../logger.ts';
-import { type AdminSession, type AdminSessions, type LoginThrottle, tokenMatches } from './auth.ts';
+import { auditPages } from './audit-page-routes.ts';
+import { type AdminSession, type AdminSessions, type LoginThrottle, sessionContext } from './auth.ts';
 import { checkCsrf } from './csrf.ts';
 import { toAdminError } from './errors.ts';
 import { formBody } from './multipart.ts';
@@ -40,7 +46,8 @@ import { mountTracePages } from './trace-pages.ts';
 
 export interface AdminPageOptions {
   connections: ConnectionService;
-  adminToken: string | undefined;
+  identities: AdminIdentities;
+  audit: AuditLog;
   sessions: AdminSessions;
   throttle: LoginThrottle;
   testRuns: TestRuns;
@@ -64,14 +71,19 @@ const MAPPED_FIELDS: MappedField[] = [
 
 /** Creates the page router. */
 export function adminPages(options: AdminPageOptions): Router {
-  const { connections, sessions, logger, cookieName, testRuns } = options;
+  const { connections, sessions, logger, cookieName, testRuns, identities } = options;
   const sp = connections.sp;
   const secure = sp.baseUrl.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure, path: '/admin' };
   const router = express.Router();
   const sessionOf = async (req: Request) => {
     const token = readCookie(req, cookieName);
-    return { token, session: options.adminToken ? await sessions.get(token) : undefined };
+    const session = await sessions.get(token);
+    // A session lives only as long as the identity behind it: revoking a token signs its pages out too.
+    return {
+      token,
+      session: session && (await identities.isLive(session.admin?.tokenId)) ? session : undefined,
+    };
   };
 
   const parseForm = formBody(2 * 1024 * 1024);
@@ -151,7 +163,7 @@ export function adminPages(options: AdminPageOptions): Router {
   router.get('/', async (req, res) => {
     const { session } = await sessionOf(req);
     if (!session) {
-      const configured = !!options.adminToken;
+      const configured = await identities.configured();
       sendAdminPage(
         res,
         configured ? 200 : 503,
@@ -179,7 +191,7 @@ export function adminPages(options: AdminPageOptions): Router {
     // The cheap refusals come before the body is read: no token configured, or this client (or everyone,
     // see LoginThrottle) has failed too often.
     async (req, res, next) => {
-      if (!options.adminToken) {
+      if (!(await identities.configured())) {
         sendAdminPage(res, 503, adminPage('Sign in', loginForm({ tokenConfigured: false })));
         return;
       }
@@ -203,7 +215,8 @@ export function adminPages(options: AdminPageOptions): Router {
     async (req, res) => {
       const client = req.ip ?? 'unknown';
       const presented = (req.body as Record<string, unknown> | undefined)?.token;
-      if (!tokenMatches(typeof presented === 'string' ? presented : undefined, options.adminToken)) {
+      const principal = await identities.authenticate(typeof presented === 'string' ? presented : undefined);
+      if (!principal) {
         await options.throttle.fail(client);
         logger.warn('admin.login_failed', { client });
         sendAdminPage(
@@ -216,9 +229,18 @@ export function adminPages(options: AdminPageOptions): Router {
       await options.throttle.reset(client);
       // A fresh session on every sign-in: a session id planted beforehand is worthless.
       await sessions.destroy(readCookie(req, cookieName));
-      const { token } = await sessions.create();
+      const { token } = await sessions.create({
+        name: principal.actor.name,
+        ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+      });
+      await options.audit.record({
+        actor: { kind: 'admin-session', name: principal.actor.name },
+        action: 'admin.signed_in',
+        target: { type: 'admin-token', id: principal.tokenId ?? principal.actor.name },
+        after: { client },
+      });
       res.cookie(cookieName, token, { ...cookieOptions, maxAge: sessions.maxAgeMs });
-      logger.info('admin.login', { client });
+      logger.info('admin.login', { client, admin: principal.actor.name });
       res.redirect(303, '/admin');
     },
   );
@@ -282,7 +304,7 @@ export function adminPages(options: AdminPageOptions): Router {
           ? { metadataSigningCertificates: [fields.metadataSigningCertificate.trim()] }
           : {}),
       } as CreateConnectionInput;
-      const connection = await connections.create(input);
+      const connection = await connections.create(input, sessionContext(session));
       logger.info('admin.connection_created', { connectionId: connection.id, via: 'page' });
       session.flash = {
         kind: 'ok',
@@ -358,7 +380,9 @@ export function adminPages(options: AdminPageOptions): Router {
         attributeMapping,
         ...(fields.preset ? { preset: fields.preset } : {}),
       } as UpdateConnectionInput;
-      await flashing(session, 'Attribute mapping saved.', () => connections.update(id, patch));
+      await flashing(session, 'Attribute mapping saved.', () =>
+        connections.update(id, patch, sessionContext(session)),
+      );
       await backToConnection(res, id, session);
     }),
   );
@@ -379,7 +403,7 @@ export function adminPages(options: AdminPageOptions): Router {
           allowSoapLogoutWithoutDestination: fields.allowSoapLogoutWithoutDestination === 'on',
         },
       } as UpdateConnectionInput;
-      await flashing(session, 'Policy saved.', () => connections.update(id, patch));
+      await flashing(session, 'Policy saved.', () => connections.update(id, patch, sessionContext(session)));
       await backToConnection(res, id, session);
     }),
   );
@@ -389,7 +413,7 @@ export function adminPages(options: AdminPageOptions): Router {
     ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
-      const outcome = await connections.refresh(id);
+      const outcome = await connections.refresh(id, sessionContext(session));
       session.flash = outcome.error
         ? {
             kind: 'error',
@@ -410,7 +434,7 @@ export function adminPages(options: AdminPageOptions): Router {
     ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
-      await connections.remove(id);
+      await connections.remove(id, sessionContext(session));
       logger.info('admin.connection_removed', { connectionId: id, via: 'page' });
       session.flash = { kind: 'ok', text: `Connection "${id}" deleted.` };
       await sessions.save(session);
@@ -437,7 +461,7 @@ export function adminPages(options: AdminPageOptions): Router {
 
   router.get('/connections/:id/test/result', async (req, res) => {
     const { session } = await sessionOf(req);
-    if (!session && req.query.hop === undefined && options.adminToken) {
+    if (!session && req.query.hop === undefined && (await identities.configured())) {
       // The IdP's cross-site POST started this redirect chain, so the SameSite=Strict admin cookie was held
       // back. A same-site hop (this page reloading itself) brings it along.
       const again = `${req.originalUrl}${req.originalUrl.includes('?') ? '&' : '?'}hop=1`;
@@ -486,6 +510,14 @@ export function adminPages(options: AdminPageOptions): Router {
   if (options.traces) {
     mountTracePages(router, { traces: options.traces, connections, sessions, logger, signedIn, form });
   }
+  auditPages(router, {
+    identities,
+    audit: options.audit,
+    sessions,
+    now: () => sp.now(),
+    signedIn,
+    form,
+  });
   if (options.setupLinks) {
     mountSetupLinkPages(router, { links: options.setupLinks, sessions, signedIn, form, takeFlash });
   }

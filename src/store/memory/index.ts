@@ -1,5 +1,6 @@
 /** All five stores in process memory: `DATABASE_URL=memory:`, tests, and the default caches beside SQLite. */
 import type { Stores } from '../types.ts';
+import { MemoryAdminTokenStore, MemoryAuditLogStore } from './audit.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
@@ -17,6 +18,8 @@ import { MemoryUserStore } from './users.ts';
 export { DEFAULT_MAX_ENTRIES } from './expiring-map.ts';
 export type { MemoryCacheOptions } from './requests.ts';
 export {
+  MemoryAdminTokenStore,
+  MemoryAuditLogStore,
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
@@ -53,6 +56,8 @@ export function createMemoryStores(
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
     traces: new MemoryTraceStore(),
+    auditLog: new MemoryAuditLogStore(),
+    adminTokens: new MemoryAdminTokenStore(),
     organizations: new MemoryOrganizationStore(),
     setupLinks: new MemorySetupLinkStore(),
     close: async () => {},

@@ -3,6 +3,7 @@ import { guardStores } from '../errors.ts';
 import { MemoryRequestIdStore } from '../memory/index.ts';
 import { migrationFacts } from '../readiness.ts';
 import type { Stores } from '../types.ts';
+import { PostgresAdminTokenStore, PostgresAuditLogStore } from './audit.ts';
 import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
@@ -21,6 +22,8 @@ export { endPool, openPostgresPool, type PostgresPoolOptions } from './database.
 export { classifyPostgresError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  PostgresAdminTokenStore,
+  PostgresAuditLogStore,
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
@@ -70,6 +73,8 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
     traces: new PostgresTraceStore(pool),
+    auditLog: new PostgresAuditLogStore(pool),
+    adminTokens: new PostgresAdminTokenStore(pool),
     organizations: new PostgresOrganizationStore(pool),
     setupLinks: new PostgresSetupLinkStore(pool),
     checks: [

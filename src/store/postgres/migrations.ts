@@ -188,6 +188,46 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'audit log and admin tokens',
+    sql: `
+      CREATE TABLE audit_log (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        at timestamptz NOT NULL,
+        actor_kind text NOT NULL,
+        actor_name text NOT NULL,
+        action text NOT NULL,
+        target_type text NOT NULL,
+        target_id text NOT NULL,
+        before_json jsonb,
+        after_json jsonb
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+      CREATE INDEX audit_log_target ON audit_log (target_type, target_id, seq);
+      -- Append-only at the database level: UPDATE, DELETE and TRUNCATE raise. Pruning is a deliberate act of
+      -- the table owner (README, "Audit log"): ALTER TABLE audit_log DISABLE TRIGGER USER, then DELETE.
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege'; END;
+      $$;
+      CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+      CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+      CREATE TABLE admin_tokens (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        name text NOT NULL,
+        token_hash text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL,
+        created_by text NOT NULL,
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      );
+    `,
+  },
+  {
     version: 11,
     name: 'setup links and their use log',
     sql: `

@@ -3,6 +3,7 @@ import { guardStores } from '../errors.ts';
 import { MemoryRequestIdStore } from '../memory/index.ts';
 import { migrationFacts } from '../readiness.ts';
 import type { Stores } from '../types.ts';
+import { SqliteAdminTokenStore, SqliteAuditLogStore } from './audit.ts';
 import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
@@ -21,6 +22,8 @@ export { openSqliteDatabase } from './database.ts';
 export { classifySqliteError } from './errors.ts';
 export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migrations.ts';
 export {
+  SqliteAdminTokenStore,
+  SqliteAuditLogStore,
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
@@ -68,6 +71,8 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
     traces: new SqliteTraceStore(db),
+    auditLog: new SqliteAuditLogStore(db),
+    adminTokens: new SqliteAdminTokenStore(db),
     organizations: new SqliteOrganizationStore(db),
     setupLinks: new SqliteSetupLinkStore(db),
     checks: [

@@ -13,7 +13,7 @@ ${options.error ? html`<p class="error-box" role="alert">${options.error}</p>` :
 <section><form method="post" action="/admin/login">
 <label for="token">Admin token</label>
 <input type="password" id="token" name="token" autocomplete="current-password" required>
-<p class="muted small">The value of ADMIN_TOKEN in the server environment.</p>
+<p class="muted small">Your named admin token, or ADMIN_TOKEN from the server environment.</p>
 <button type="submit" class="primary">Sign in</button>
 </form></section>`;
 }
