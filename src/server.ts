@@ -171,6 +171,7 @@ export async function createAppServer(
   const setupLinks = new SetupLinkService({
     store: stores.setupLinks ?? new MemorySetupLinkStore(),
     baseUrl: config.baseUrl,
+    audit,
     organizations: {
       get: (id) =>
         organizations.get(id).catch((err: unknown) => {

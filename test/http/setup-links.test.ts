@@ -131,12 +131,14 @@ describe('setup links: admin API', () => {
     const list = json as unknown as Record<string, unknown>[];
     expect(list).toHaveLength(1);
     expect(JSON.stringify(list)).not.toContain(token);
-    expect(list[0]).toMatchObject({
-      id: link.id,
-      organizationId: 'hashco',
-      status: 'active',
-      createdBy: 'admin-token:admin',
-    });
+    expect(list[0]).toMatchObject({ id: link.id, organizationId: 'hashco', status: 'active' });
+    expect(list[0]?.createdBy).toMatch(/^admin-token:/);
+    // The audit log has the creation, with the link as it was (never its token).
+    const audit = await api('GET', '/audit');
+    const entries = (audit.json.entries ?? []) as { action: string; target: { type: string; id: string } }[];
+    const created = entries.find((e) => e.action === 'setup_link.created' && e.target.id === link.id);
+    expect(created?.target.type).toBe('setup-link');
+    expect(JSON.stringify(audit.json)).not.toContain(token);
     const stored = await server.stores.setupLinks?.get(link.id);
     expect(stored?.tokenHash).toBe(tokenKey(token));
     // The database on disk (file and write-ahead log): the hash is there, the token nowhere.

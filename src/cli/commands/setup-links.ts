@@ -7,7 +7,6 @@ import { SetupLinkService } from '../../org/setup-links/index.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
 const USAGE = 'Usage: saml-sp setup-links create ORG [--days N] | list ORG | revoke ID [--json]';
-const CONTEXT = { actor: { kind: 'cli', name: 'cli' } } as const;
 
 export async function setupLinksCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { days: { type: 'string' }, json: { type: 'boolean' } });
@@ -29,13 +28,14 @@ export async function setupLinksCommand(args: string[]): Promise<number> {
       store,
       baseUrl: ctx.config.baseUrl,
       organizations: ctx.sp.organizations,
+      audit: ctx.audit,
     });
     switch (sub) {
       case 'create': {
         const created = await links.create(
           target,
           values.days !== undefined ? { expiresInDays: Number(values.days) } : {},
-          CONTEXT,
+          ctx.change,
         );
         if (values.json) printJson(created);
         else {
@@ -61,7 +61,7 @@ export async function setupLinksCommand(args: string[]): Promise<number> {
         return 0;
       }
       default: {
-        const revoked = await links.revoke(target, CONTEXT);
+        const revoked = await links.revoke(target, ctx.change);
         if (values.json) printJson(revoked);
         else process.stdout.write(`Revoked setup link ${revoked.id} of "${revoked.organizationId}".\n`);
         return 0;

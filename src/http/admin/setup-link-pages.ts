@@ -7,7 +7,7 @@
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
-import type { AdminSession, AdminSessions } from './auth.ts';
+import { type AdminSession, type AdminSessions, sessionContext } from './auth.ts';
 import { adminPage, sendAdminPage } from './pages/layout.ts';
 import { setupLinksPage } from './pages/setup-links.ts';
 
@@ -22,8 +22,6 @@ export interface SetupLinkPageDeps {
   form: RequestHandler[];
   takeFlash: (session: AdminSession) => Promise<AdminSession['flash']>;
 }
-
-const PAGE_CONTEXT = { actor: { kind: 'admin-session', name: 'admin' } } as const;
 
 export function mountSetupLinkPages(router: Router, deps: SetupLinkPageDeps): void {
   const { links, sessions, signedIn, form } = deps;
@@ -57,7 +55,7 @@ export function mountSetupLinkPages(router: Router, deps: SetupLinkPageDeps): vo
     signedIn(async (req, res, session) => {
       const organizationId = req.params.id as string;
       const days = Number((req.body as Record<string, string>).expiresInDays || '7');
-      const created = await links.create(organizationId, { expiresInDays: days }, PAGE_CONTEXT);
+      const created = await links.create(organizationId, { expiresInDays: days }, sessionContext(session));
       session.flash = {
         kind: 'ok',
         text: `Setup link created, valid until ${created.expiresAt}. Copy it now, it is not shown again: ${created.url}`,
@@ -71,7 +69,11 @@ export function mountSetupLinkPages(router: Router, deps: SetupLinkPageDeps): vo
     ...form,
     signedIn(async (req, res, session) => {
       const organizationId = req.params.id as string;
-      const revoked = await links.revoke(req.params.linkId as string, PAGE_CONTEXT, organizationId);
+      const revoked = await links.revoke(
+        req.params.linkId as string,
+        sessionContext(session),
+        organizationId,
+      );
       session.flash = { kind: 'ok', text: `Setup link ${revoked.id} revoked.` };
       await back(res, session, organizationId);
     }),

@@ -9,18 +9,15 @@
 import express, { type Request, type Router } from 'express';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
-import type { ChangeContext } from '../../sp/change-context.ts';
 import type { Logger } from '../logger.ts';
-
-/** The API's actor: whoever holds ADMIN_TOKEN. */
-const API_CONTEXT: ChangeContext = { actor: { kind: 'admin-token', name: 'admin' } };
+import { changeContextOf } from './auth.ts';
 
 export function setupLinksApi(links: SetupLinkService, logger: Logger): Router {
   const router = express.Router();
 
   router.post('/organizations/:id/setup-links', async (req, res) => {
     const organizationId = req.params.id as string;
-    const created = await links.create(organizationId, optionalJson(req), API_CONTEXT);
+    const created = await links.create(organizationId, optionalJson(req), changeContextOf(res));
     logger.info('admin.setup_link_created', { linkId: created.id, organizationId, via: 'api' });
     res
       .status(201)
@@ -39,7 +36,7 @@ export function setupLinksApi(links: SetupLinkService, logger: Logger): Router {
   });
 
   router.delete('/organizations/:id/setup-links/:linkId', async (req, res) => {
-    res.json(await links.revoke(req.params.linkId as string, API_CONTEXT, req.params.id as string));
+    res.json(await links.revoke(req.params.linkId as string, changeContextOf(res), req.params.id as string));
   });
 
   return router;

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { AuditRecorder } from '../../audit/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import { type Actor, type ChangeContext, UNKNOWN_ACTOR } from '../../sp/change-context.ts';
 import { parseInput } from '../../sp/connection-input.ts';
@@ -46,6 +47,8 @@ export interface SetupLinkServiceOptions {
   /** Checks the organization exists before a link is made for it. Without it, any organization id is taken. */
   organizations?: SetupLinkOrganizations;
   now?: () => Date;
+  /** Where admin changes are recorded (created, revoked, activated). Default: not recorded. */
+  audit?: AuditRecorder;
   /** Lifecycle events (created, used, expired, revoked): the emit point for the event catalogue and webhooks. */
   onEvent?: (event: SetupLinkEvent) => void | Promise<void>;
   logger?: {
@@ -91,6 +94,7 @@ export class SetupLinkService {
   readonly #organizations: SetupLinkOrganizations | undefined;
   readonly #now: () => Date;
   readonly #onEvent: SetupLinkServiceOptions['onEvent'];
+  readonly #audit: AuditRecorder | undefined;
   readonly #logger: NonNullable<SetupLinkServiceOptions['logger']> | undefined;
 
   constructor(options: SetupLinkServiceOptions) {
@@ -99,6 +103,7 @@ export class SetupLinkService {
     this.#organizations = options.organizations;
     this.#now = options.now ?? (() => new Date());
     this.#onEvent = options.onEvent;
+    this.#audit = options.audit;
     this.#logger = options.logger;
   }
 
@@ -136,6 +141,7 @@ export class SetupLinkService {
       createdBy: `${actor.kind}:${actor.name}`,
     };
     await this.store.create(link);
+    await this.#record(context, 'setup_link.created', link.id, undefined, view(link, now));
     this.#logger?.info('setup_link.created', { linkId: link.id, organizationId, actor: link.createdBy });
     await this.#emit({
       type: 'setup_link.created',
@@ -172,6 +178,13 @@ export class SetupLinkService {
     const now = this.#now();
     if (await this.store.revoke(id, now)) {
       const actor = context.actor ?? UNKNOWN_ACTOR;
+      await this.#record(
+        context,
+        'setup_link.revoked',
+        id,
+        view(link, now),
+        view({ ...link, revokedAt: now }, now),
+      );
       this.#logger?.info('setup_link.revoked', { linkId: id, organizationId: link.organizationId });
       await this.#emit({
         type: 'setup_link.revoked',
@@ -228,8 +241,30 @@ export class SetupLinkService {
     return bound;
   }
 
-  async markActivated(link: SetupLinkRecord): Promise<void> {
-    await this.store.markActivated(link.id, this.#now());
+  /** Records that the IT admin activated the link's connection (after a passing test). */
+  async markActivated(
+    link: SetupLinkRecord,
+    context: ChangeContext = { actor: linkActor(link) },
+  ): Promise<void> {
+    const now = this.#now();
+    await this.store.markActivated(link.id, now);
+    await this.#record(
+      context,
+      'setup_link.activated',
+      link.id,
+      view(link, now),
+      view({ ...link, activatedAt: link.activatedAt ?? now }, now),
+    );
+  }
+
+  async #record(context: ChangeContext, action: string, id: string, before: unknown, after: unknown) {
+    await this.#audit?.record({
+      actor: context.actor,
+      action,
+      target: { type: 'setup-link', id },
+      before,
+      after,
+    });
   }
 
   async #assertLive(link: SetupLinkRecord, client: SetupLinkClient): Promise<void> {
