@@ -103,6 +103,20 @@ const envSchema = z.object({
   TRUST_PROXY: trustProxySchema.optional(),
   DNS_SERVERS: dnsServersSchema.optional(),
   HOME_LISTS_CONNECTIONS: z.enum(['true', 'false', 'on', 'off', '1', '0']).optional(),
+  // The OpenID bridge (issue #17): off unless asked for.
+  OIDC_BRIDGE: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
+  OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_RESOURCES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each resource must be an absolute http(s) URL' }))),
+  OIDC_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   // Slow clients are cut off by the server (Node's own defaults are 60 s and 300 s).
   HTTP_HEADERS_TIMEOUT_MS: millis(10_000, 100, 600_000),
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
@@ -123,6 +137,14 @@ const envSchema = z.object({
   // Prometheus text at GET /metrics: off unless asked for, and then only for the bearer of METRICS_TOKEN.
   METRICS: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
   METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  // Webhook delivery (issue #13): how often the outbox is read, the retry backoff and when to give up.
+  WEBHOOK_TICK_MS: millis(1_000, 10, 3_600_000),
+  WEBHOOK_RETRY_BASE_MS: millis(5_000, 10, 86_400_000),
+  WEBHOOK_RETRY_MAX_MS: millis(3_600_000, 10, 7 * 86_400_000),
+  WEBHOOK_MAX_AGE_MS: millis(3 * 86_400_000, 1_000, 30 * 86_400_000),
+  WEBHOOK_TIMEOUT_MS: millis(10_000, 100, 120_000),
+  // The certificate expiry watch runs at start and then this often (daily).
+  CERTIFICATE_WATCH_INTERVAL_MS: millis(86_400_000, 1_000, 7 * 86_400_000),
 });
 
 /** Rules across variables. */
@@ -135,6 +157,10 @@ const checkedEnvSchema = envSchema
     path: ['METRICS_TOKEN'],
     message:
       'is required when METRICS=on (Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`)',
+  })
+  .refine((e) => e.WEBHOOK_RETRY_BASE_MS <= e.WEBHOOK_RETRY_MAX_MS, {
+    path: ['WEBHOOK_RETRY_BASE_MS'],
+    message: 'must not exceed WEBHOOK_RETRY_MAX_MS',
   });
 
 function isOn(value: string): boolean {
@@ -173,6 +199,16 @@ export interface ResolvedConfig {
   supportContact?: string;
   /** METRICS=on: Prometheus text at GET /metrics for the bearer of `token` (METRICS_TOKEN). */
   metrics?: { token: string };
+  /** Webhook delivery: outbox polling, retry backoff (exponential with jitter), give-up age, request timeout. */
+  webhooks?: {
+    tickMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAgeMs: number;
+    timeoutMs: number;
+  };
+  /** How often the certificate expiry watch runs (CERTIFICATE_WATCH_INTERVAL_MS). Default daily. */
+  certificateWatchIntervalMs?: number;
   /** DNS_SERVERS: the resolvers domain verification asks; unset, the system's. */
   dnsServers?: readonly string[];
   /**
@@ -180,6 +216,8 @@ export interface ResolvedConfig {
    * list would reveal the customer list); the home page offers "Sign in with your work email" instead.
    */
   homeListsConnections?: boolean;
+  /** OIDC_BRIDGE and friends: the OpenID Provider in front of the SAML connections (README "OpenID bridge"). */
+  oidc?: { issuer: string; resources: readonly string[]; keyRotationDays: number };
 }
 
 /** Thrown when the environment is invalid; the CLI prints it and exits 2. */
@@ -228,6 +266,15 @@ export function loadConfig(
         ? path.resolve(cwd, e.SP_ENCRYPTION_CERT_FILE)
         : inCerts('sp-encryption.cert.pem'),
     },
+    ...(e.OIDC_BRIDGE && ['on', 'true', '1'].includes(e.OIDC_BRIDGE)
+      ? {
+          oidc: Object.freeze({
+            issuer: (e.OIDC_ISSUER ?? baseUrl).replace(/\/+$/, ''),
+            resources: Object.freeze(e.OIDC_RESOURCES),
+            keyRotationDays: e.OIDC_KEY_ROTATION_DAYS,
+          }),
+        }
+      : {}),
     devIdp,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY ?? false,
@@ -245,6 +292,14 @@ export function loadConfig(
     }),
     ...(e.SUPPORT_CONTACT ? { supportContact: e.SUPPORT_CONTACT } : {}),
     ...(isOn(e.METRICS) && e.METRICS_TOKEN ? { metrics: Object.freeze({ token: e.METRICS_TOKEN }) } : {}),
+    webhooks: Object.freeze({
+      tickMs: e.WEBHOOK_TICK_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      maxAgeMs: e.WEBHOOK_MAX_AGE_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    }),
+    certificateWatchIntervalMs: e.CERTIFICATE_WATCH_INTERVAL_MS,
     ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
     homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
   });

@@ -16,7 +16,17 @@
 
 export * from './audit/index.ts';
 export { loadConfig, type ResolvedConfig } from './config.ts';
+export * from './core/connection-lifecycle.ts';
 export type { MetadataFailure, MetadataStatus } from './core/connection-state.ts';
+export {
+  type Decrypter,
+  pemDecrypter,
+  pemSigner,
+  type SignatureAlgorithmName,
+  type Signer,
+  type SpKey,
+  type WrappedKey,
+} from './core/crypto/signer.ts';
 export * from './core/errors.ts';
 export { describeCertificate, generateKeyPair } from './core/keys.ts';
 export {
@@ -39,6 +49,7 @@ export {
   validateLogoutResponse,
 } from './core/logout/validate-logout.ts';
 export { mapAttributes } from './core/mapping/map-attributes.ts';
+export { fieldLookingLike, type MappingReport, mappingReport } from './core/mapping/mapping-report.ts';
 export { PRESETS } from './core/mapping/presets.ts';
 export { parseXsDuration } from './core/metadata/duration.ts';
 export {
@@ -66,9 +77,31 @@ export {
   validateResponse,
 } from './core/response/validate-response.ts';
 export * from './core/types.ts';
+export * from './events/index.ts';
 export * from './http/index.ts';
+export {
+  type ConnectionSpKeys,
+  fileKeyResolver,
+  type KeyResolver,
+  KeyRing,
+  type KeyRingOptions,
+  type SpKeyView,
+} from './keys/index.ts';
 export * from './metrics/index.ts';
-export { createAppServer, loadSpKeys } from './server.ts';
+export {
+  createOidcBridge,
+  type OidcBridge,
+  type OidcBridgeOptions,
+  type OidcResource,
+} from './oidc/bridge.ts';
+export { type CreateOidcClientInput, OidcClientService, type OidcClientView } from './oidc/clients.ts';
+export {
+  AccessTokenError,
+  type VerifiedAccessToken,
+  type VerifyAccessTokenOptions,
+  verifyAccessToken,
+} from './oidc/verify-access-token.ts';
+export { createAppServer, loadSpKeys, openKeyRing } from './server.ts';
 export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode, isAdminError } from './sp/admin-errors.ts';
 export { type Actor, type ChangeContext, UNKNOWN_ACTOR } from './sp/change-context.ts';
 export {
@@ -83,7 +116,7 @@ export {
   type RefreshOutcome,
 } from './sp/connection-service.ts';
 export { type ConnectionView, connectionView } from './sp/connection-view.ts';
-export { applyMetadata, connectionFromMetadata } from './sp/connections.ts';
+export { applyMetadata, connectionFromMetadata, draftConnection } from './sp/connections.ts';
 export {
   checkDomainChallenge,
   createTxtResolver,
@@ -129,6 +162,13 @@ export {
   type SignInResult,
 } from './sp/service-provider.ts';
 export { recordSignInHealth } from './sp/sign-in-health.ts';
+export {
+  type TestCheck,
+  type TestResult,
+  type TestRun,
+  TestSignIns,
+  type TestSignInsOptions,
+} from './sp/test-sign-in.ts';
 export {
   isStoreUnavailable,
   STORE_UNAVAILABLE,

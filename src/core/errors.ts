@@ -26,6 +26,10 @@ export const SAML_ERROR_CODES = {
   SAML_ALGORITHM_FORBIDDEN:
     'The message uses an algorithm the connection does not allow (SHA-1, rsa-1_5, ...).',
   SAML_DECRYPTION_FAILED: 'The encrypted assertion could not be decrypted with the SP key.',
+  SAML_DECRYPTION_KEY_RETIRED:
+    'The assertion is encrypted for an SP encryption key that was retired; the IdP needs the current certificate.',
+  SAML_KEY_UNAVAILABLE:
+    'The service that holds an SP private key (a KMS, a signer process) did not answer; retry later.',
   // The assertion's claims.
   SAML_ASSERTION_MISSING: 'The response carries no assertion.',
   SAML_ISSUER_MISMATCH: 'The Issuer is not the IdP entity ID of this connection.',
@@ -54,8 +58,24 @@ export const SAML_ERROR_CODES = {
     'A sign-out POST came from another site without the logout token (cross-site request forgery).',
   // Configuration and lookup.
   SAML_CONNECTION_NOT_FOUND: 'No connection with this id exists.',
+  // The organization's directory (SCIM).
+  SAML_USER_DEPROVISIONED:
+    "The organization's directory (SCIM) has deactivated or removed this user: sign-in is refused until it reactivates them.",
+  SAML_USER_NOT_PROVISIONED:
+    'The organization accepts only users its directory (SCIM) provisioned, and this user is not among them.',
   SAML_CONNECTION_INVALID: 'The connection is not usable as configured.',
+  SAML_CONNECTION_NOT_ACTIVE:
+    'The connection is a draft or awaits a passing test sign-in, so it accepts test sign-ins only.',
+  SAML_TEST_WRONG_CONNECTION:
+    "A test sign-in's response arrived at another connection's ACS URL (the IdP has that connection's values).",
   SAML_METADATA_INVALID: 'The IdP metadata could not be used.',
+  // Organization policy (src/core/organization-policy.ts) and sign-in by work email.
+  SAML_EMAIL_DOMAIN_NOT_VERIFIED:
+    "The asserted email address is not in one of the organization's verified domains.",
+  SAML_JIT_DISABLED:
+    'The user does not exist yet and the organization does not create users at first sign-in.',
+  SAML_NO_SSO_FOR_EMAIL: 'No single sign-on is set up for this email address.',
+  SAML_DISCOVERY_RATE_LIMITED: 'Too many email look-ups from this client; try again shortly.',
 } as const;
 
 export type SamlErrorCode = keyof typeof SAML_ERROR_CODES;

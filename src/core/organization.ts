@@ -48,6 +48,11 @@ export interface OrganizationPolicy {
    * already exist (provisioned by SCIM, or signed in before) may sign in (`SAML_JIT_DISABLED`).
    */
   jit: boolean;
+  /**
+   * Directory-only sign-in (issue #14): a SAML sign-in is accepted only for a user the organization's SCIM
+   * directory provisioned and keeps active (`SAML_USER_NOT_PROVISIONED` otherwise). Off (absent) by default.
+   */
+  scimOnly?: boolean;
 }
 
 export const DEFAULT_ORGANIZATION_POLICY: Readonly<OrganizationPolicy> = Object.freeze({

@@ -2,7 +2,15 @@
  * The data the SAML core works on. Plain, serialisable objects: stores persist them as JSON, the admin API
  * returns them, the core reads them. No behaviour lives here.
  */
+import type {
+  ActivationRecord,
+  ConnectionChange,
+  ConnectionStatus,
+  SpEntityIdMode,
+  TestVerdict,
+} from './connection-lifecycle.ts';
 import type { MetadataStatus } from './connection-state.ts';
+import type { SpKey } from './crypto/signer.ts';
 
 /** A PEM private key and the PEM certificate that carries its public half. */
 export interface KeyPair {
@@ -16,10 +24,23 @@ export interface SpIdentity {
   acsUrl: string;
   sloUrl: string;
   metadataUrl: string;
-  /** Signs AuthnRequests, LogoutRequests/Responses and the SP metadata. */
-  signing: KeyPair;
+  /**
+   * Signs AuthnRequests, LogoutRequests/Responses and the SP metadata: a PEM key pair, or a certificate with a
+   * {@link Signer} that holds the private key elsewhere (a KMS, another process).
+   */
+  signing: SpKey;
   /** Decrypts EncryptedAssertions. May be the same pair as `signing`. */
-  encryption: KeyPair;
+  encryption: SpKey;
+  /**
+   * The certificates the metadata publishes, during a key rollover (src/keys): the `next` and `active`
+   * signing certificates, every non-retired encryption certificate. Default: `signing` and `encryption`.
+   */
+  published?: { signing: string[]; encryption: string[] };
+  /**
+   * Every key the ACS may decrypt with (the non-retired encryption keys, the primary first), and the retired
+   * ones it must refuse by name. Default: `encryption` alone.
+   */
+  decryption?: { keys: SpKey[]; retired: { id: string; certificatePem: string }[] };
 }
 
 export type SamlBinding = 'redirect' | 'post' | 'soap' | 'artifact';
@@ -156,8 +177,21 @@ export interface Connection {
   /** Per-connection overrides on top of the preset. */
   attributeMapping: AttributeMapping;
   policy: ConnectionPolicy;
-  /** Overrides the SP entity ID for this connection (some IdPs want one per tenant). */
+  /** Overrides the SP entity ID for this connection (some IdPs want one per tenant): `spEntityIdMode` 'custom'. */
   spEntityId?: string;
+  /**
+   * Which SP entity ID the IdP sees (src/core/connection-lifecycle.ts). Unset: `custom` when `spEntityId` is
+   * set, else `shared` (connections built by `connectionFromMetadata`, as before 0.3).
+   */
+  spEntityIdMode?: SpEntityIdMode;
+  /** draft -> testing -> active. Unset means active (see `connectionStatus`). */
+  status?: ConnectionStatus;
+  /** How and by whom it became active. */
+  activation?: ActivationRecord;
+  /** The last test sign-in's verdict. */
+  lastTest?: TestVerdict;
+  /** The last edits, newest last (at most HISTORY_LIMIT): who changed what, and when. */
+  history?: ConnectionChange[];
   metadataXml?: string;
   metadataUrl?: string;
   /** Pinned certificates that must have signed the metadata (checked on import and on every refresh). */

@@ -11,7 +11,11 @@ import { decodeAndInflate } from '../core/xml/encoding.ts';
 import { NS, STATUS_SUCCESS } from '../core/xml/namespaces.ts';
 import { childElements, decodeBase64Xml, parseXml, textOf } from '../core/xml/parse.ts';
 import { readRedirectMessage } from '../core/xml/redirect-query.ts';
-import type { KnownServiceProvider, ServiceProviderDirectory } from './service-providers.ts';
+import {
+  type KnownServiceProvider,
+  type ServiceProviderDirectory,
+  withAnySigningEntity,
+} from './service-providers.ts';
 
 /** A message at /slo as it arrived: the raw query for Redirect (its exact bytes are signed), form fields for POST. */
 export type SloMessage =
@@ -87,7 +91,10 @@ export async function readSloMessage(
 
   if (kind === 'LogoutRequest') {
     await verify(
-      () => ctx.idp.parseLogoutRequest(sp.entity, message.binding, samlifyRequest(message.binding, fields)),
+      () =>
+        withAnySigningEntity(sp, (entity) =>
+          ctx.idp.parseLogoutRequest(entity, message.binding, samlifyRequest(message.binding, fields)),
+        ),
       sp,
     );
     if (message.binding === 'post') assertSignatureCoversRoot(root);
@@ -114,7 +121,10 @@ export async function readSloMessage(
   let verified = false;
   if (statusCodes[0] === STATUS_SUCCESS) {
     await verify(
-      () => ctx.idp.parseLogoutResponse(sp.entity, message.binding, samlifyRequest(message.binding, fields)),
+      () =>
+        withAnySigningEntity(sp, (entity) =>
+          ctx.idp.parseLogoutResponse(entity, message.binding, samlifyRequest(message.binding, fields)),
+        ),
       sp,
     );
     if (message.binding === 'post') assertSignatureCoversRoot(root);

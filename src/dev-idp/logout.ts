@@ -26,7 +26,7 @@ import {
 } from './logout-messages.ts';
 import type { ReadSloContext, SpLogoutRequest, SpLogoutResponse } from './logout-read.ts';
 import type { ResponseIssuer } from './response.ts';
-import type { ServiceProviderDirectory } from './service-providers.ts';
+import { type ServiceProviderDirectory, withAnySigningEntity } from './service-providers.ts';
 import type { IdpSession, IdpSessionStore, SessionParticipant } from './sessions.ts';
 
 /** What the logout functions work with; createDevIdp wires it. */
@@ -244,9 +244,11 @@ export async function sendSoap(
   if (sp && statusCodes[0] === STATUS_SUCCESS) {
     const xml = new XMLSerializer().serializeToString(response);
     try {
-      await deps.read.idp.parseLogoutResponse(sp.entity, 'post', {
-        body: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') },
-      });
+      await withAnySigningEntity(sp, (entity) =>
+        deps.read.idp.parseLogoutResponse(entity, 'post', {
+          body: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') },
+        }),
+      );
       verified = true;
     } catch {
       verified = false;

@@ -16,7 +16,11 @@ import {
   textOf,
 } from '../core/xml/parse.ts';
 import { readRedirectMessage } from '../core/xml/redirect-query.ts';
-import type { KnownServiceProvider, ServiceProviderDirectory } from './service-providers.ts';
+import {
+  type KnownServiceProvider,
+  type ServiceProviderDirectory,
+  withAnySigningEntity,
+} from './service-providers.ts';
 
 /** An AuthnRequest as it arrived: the raw query string for Redirect (its exact bytes are signed), form fields for POST. */
 export type AuthnRequestMessage =
@@ -31,6 +35,8 @@ export interface AcceptedAuthnRequest {
   acsUrl: string;
   relayState?: string;
   forceAuthn: boolean;
+  /** The AuthnRequest's Subject NameID, read as a login hint (as Keycloak does). */
+  loginHint?: string;
 }
 
 export interface ReadAuthnRequestContext {
@@ -109,6 +115,9 @@ export async function readAuthnRequest(
     forceAuthn: root.getAttribute('ForceAuthn') === 'true' || root.getAttribute('ForceAuthn') === '1',
   };
   if (fields.relayState !== undefined) accepted.relayState = fields.relayState;
+  const subject = childElements(root, NS.assertion, 'Subject')[0];
+  const hint = subject ? textOf(childElements(subject, NS.assertion, 'NameID')[0]) : undefined;
+  if (hint) accepted.loginHint = hint;
   return accepted;
 }
 
@@ -180,7 +189,8 @@ async function verifySignature(
         }
       : { body: { SAMLRequest: Buffer.from(fields.samlRequest, 'utf8').toString('base64') } };
   try {
-    await idp.parseLoginRequest(sp.entity, binding, request);
+    // During an SP key rollover the metadata lists several signing certificates: any of them may verify.
+    await withAnySigningEntity(sp, (entity) => idp.parseLoginRequest(entity, binding, request));
   } catch (cause) {
     throw new SamlSpError(
       'SAML_SIGNATURE_INVALID',

@@ -209,10 +209,21 @@ export function createDevIdpRouter(deps: DevIdpRouterDeps): Router {
       return;
     }
     const waiting = pending.save(answer, now);
+    // A login hint pre-fills the username: the account with that email, else the hint as it came.
+    const hint = accepted.loginHint;
+    const hinted = hint
+      ? (users.find((u) => u.email.toLowerCase() === hint.toLowerCase())?.username ?? hint)
+      : undefined;
     sendPage(
       res,
       200,
-      loginPage({ action: urls.login, pendingId: waiting.id, spEntityId: answer.spEntityId, users }),
+      loginPage({
+        action: urls.login,
+        pendingId: waiting.id,
+        spEntityId: answer.spEntityId,
+        users,
+        ...(hinted ? { username: hinted } : {}),
+      }),
     );
   }
 

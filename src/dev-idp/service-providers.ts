@@ -3,6 +3,7 @@
  * own metadata code: if the SP's metadata builder emits something another implementation cannot read, sign-in
  * against the dev IdP fails, which is exactly what we want to learn early.
  */
+import { XMLSerializer } from '@xmldom/xmldom';
 import type { ServiceProviderInstance } from 'samlify';
 import { BINDING_URIS } from '../core/types.ts';
 import { NS } from '../core/xml/namespaces.ts';
@@ -20,6 +21,12 @@ export interface KnownServiceProvider {
   encryptionCertificate?: string;
   /** samlify's entity for the SP, used to verify its AuthnRequests. */
   entity: ServiceProviderInstance;
+  /**
+   * One samlify entity per signing certificate, when the metadata publishes several (an SP key rollover: the
+   * `next` certificate beside the `active` one). samlify verifies a redirect signature against one certificate
+   * only, so the dev IdP tries each, as an IdP that honours every published signing key does.
+   */
+  signingEntities: ServiceProviderInstance[];
 }
 
 /** Where the dev IdP finds its SPs: the SP metadata documents, re-read on every lookup so SPs can come and go. */
@@ -89,14 +96,61 @@ export function readServiceProvider(xml: string): KnownServiceProvider | Error {
   const allAcs = (meta.getAssertionConsumerService as (binding?: string) => unknown).call(meta);
   const acsUrls = postAcsUrls(allAcs);
   if (acsUrls.length === 0) return new Error(`${entityId} has no HTTP-POST AssertionConsumerService`);
+  let signingEntities: ServiceProviderInstance[];
+  try {
+    const variants = oneSigningKeyEach(xml);
+    signingEntities =
+      variants.length > 1
+        ? variants.map((v) => configuredSamlify().ServiceProvider({ metadata: v }))
+        : [entity];
+  } catch (cause) {
+    return new Error(`samlify could not read it (${cause instanceof Error ? cause.message : String(cause)})`);
+  }
   const sp: KnownServiceProvider = {
     entityId,
     acsUrls,
     authnRequestsSigned: meta.isAuthnRequestSigned(),
     entity,
+    signingEntities,
   };
   if (encryptionCertificate) sp.encryptionCertificate = encryptionCertificate;
   return sp;
+}
+
+/**
+ * Runs a samlify verification with each of the SP's signing entities until one passes; rethrows the last
+ * failure when none does.
+ */
+export async function withAnySigningEntity<T>(
+  sp: KnownServiceProvider,
+  verify: (entity: ServiceProviderInstance) => Promise<T>,
+): Promise<T> {
+  let failure: unknown;
+  for (const entity of sp.signingEntities) {
+    try {
+      return await verify(entity);
+    } catch (cause) {
+      failure = cause;
+    }
+  }
+  throw failure;
+}
+
+/** Copies of the metadata that each keep one of its use="signing" KeyDescriptors (the document itself for one). */
+function oneSigningKeyEach(xml: string): string[] {
+  const signingOf = (doc: ReturnType<typeof parseXml>) =>
+    childElements(doc.documentElement!, NS.metadata, 'SPSSODescriptor').flatMap((d) =>
+      childElements(d, NS.metadata, 'KeyDescriptor').filter((k) => k.getAttribute('use') === 'signing'),
+    );
+  const count = signingOf(parseXml(xml, { what: 'SP metadata' })).length;
+  if (count <= 1) return [xml];
+  return Array.from({ length: count }, (_, keep) => {
+    const doc = parseXml(xml, { what: 'SP metadata' });
+    signingOf(doc).forEach((k, i) => {
+      if (i !== keep) k.parentNode?.removeChild(k);
+    });
+    return new XMLSerializer().serializeToString(doc);
+  });
 }
 
 /**

@@ -1,7 +1,13 @@
-/** The demo home page: who is signed in, and a sign-in link per connection. */
+/**
+ * The demo home page: who is signed in, and "Sign in with your work email" (the discovery form). The list of
+ * connections, one public button each, is shown only when asked for (`listConnections`, HOME_LISTS_CONNECTIONS):
+ * on a real deployment it would publish the customer list.
+ */
 import express, { type Router } from 'express';
+import { connectionStatus } from '../core/connection-lifecycle.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { currentSession } from './current-session.ts';
+import { discoveryForm } from './discovery-routes.ts';
 import { errorHandler } from './error-response.ts';
 import { html, page } from './html.ts';
 import { type Logger, silentLogger } from './logger.ts';
@@ -10,16 +16,26 @@ import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
 
 export function homePage(
   sp: ServiceProvider,
-  options: { sessionCookieName?: string; title?: string; logger?: Logger } = {},
+  options: {
+    sessionCookieName?: string;
+    title?: string;
+    logger?: Logger;
+    /** Show a sign-in button per connection (HOME_LISTS_CONNECTIONS). Off by default. */
+    listConnections?: boolean;
+    /** A line under the email form, e.g. the embedded dev IdP's test accounts. */
+    note?: string;
+  } = {},
 ): Router {
   const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
   const title = options.title ?? 'saml-sp-kit';
   const router = express.Router();
   router.get('/', async (req, res) => {
-    const [current, connections] = await Promise.all([
+    const [current, all] = await Promise.all([
       currentSession(sp, req, cookieName),
-      sp.stores.connections.list(),
+      options.listConnections ? sp.stores.connections.list() : Promise.resolve([]),
     ]);
+    // Drafts and connections awaiting their test refuse sign-ins: no button for them.
+    const connections = all.filter((c) => connectionStatus(c) === 'active');
     const who = current
       ? html`<p>Signed in as <strong>${current.user.displayName ?? current.user.email ?? current.user.nameId}</strong>
   (${current.user.email}) through <code>${current.session.connectionId}</code>.</p>
@@ -41,8 +57,15 @@ export function homePage(
         title,
         html`<h1>${title}</h1>
 ${who}
-<h2>Connections</h2>
-${connections.length ? html`<ul>${links}</ul>` : html`<p>No connections yet. Add one with <code>saml-sp connections add</code>.</p>`}`,
+<h2>Sign in with your work email</h2>
+${discoveryForm({ action: `${sp.routePrefix}/discover`, returnTo: '/' })}
+${options.note ? html`<p class="muted" id="home-note">${options.note}</p>` : ''}
+${
+  options.listConnections
+    ? html`<h2>Connections</h2>
+${connections.length ? html`<ul>${links}</ul>` : html`<p>No connections yet. Add one with <code>saml-sp connections add</code>.</p>`}`
+    : ''
+}`,
       ),
     );
   });

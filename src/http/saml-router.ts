@@ -14,10 +14,13 @@ import { SamlSpError } from '../core/errors.ts';
 import { renderAutoPostForm } from '../core/request/post-form.ts';
 import { safeReturnTo } from '../sp/return-to.ts';
 import type { ServiceProvider, SignInResult } from '../sp/service-provider.ts';
+import type { TestSignIns } from '../sp/test-sign-in.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
 import { newTraceId } from '../trace/index.ts';
 import { clientFacts } from './client-facts.ts';
 import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { discoveryRoutes } from './discovery-routes.ts';
 import type { EndUserContext } from './end-user-page.ts';
 import { errorHandler, methodNotAllowed } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
@@ -39,6 +42,17 @@ export interface SamlRouterOptions {
    * bridge into your own session system.
    */
   onSignIn?: (result: SignInResult, req: Request, res: Response) => void | Promise<void>;
+  /**
+   * Test sign-ins (src/sp/test-sign-in.ts): a response that answers a test request of this browser goes there,
+   * lands on the test's result page, and never signs anyone in.
+   */
+  testSignIns?: TestSignIns;
+  /**
+   * Told after each metadata document served (the key ring records it for its rollover lint). `by` is the
+   * client address and User-Agent: the URL is public, so it says who asked, it proves nothing. Its errors are
+   * logged and never change the answer.
+   */
+  onMetadataFetch?: (connectionId: string, by: string) => void | Promise<void>;
   /** Who end users should contact when a sign-in fails (SUPPORT_CONTACT): shown on the error page. */
   supportContact?: string | undefined;
   /** Records SLO attempts (ACS attempts reach traces through the ServiceProvider's onSignInResult). */
@@ -74,16 +88,37 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       retryUrl: `${path}?returnTo=${encodeURIComponent(safeReturnTo(returnTo))}`,
     };
   };
+  // GET and POST /discover: sign in by work email.
+  router.use(discoveryRoutes(sp, { logger }));
 
   router.get('/:connectionId/metadata', async (req, res) => {
     try {
       const xml = await sp.metadata(req.params.connectionId);
       res.type('application/samlmetadata+xml').send(xml);
+      if (options.onMetadataFetch) {
+        const by = `${req.ip ?? 'unknown'} ${String(req.headers['user-agent'] ?? '').slice(0, 200)}`.trim();
+        Promise.resolve()
+          .then(() => options.onMetadataFetch?.(req.params.connectionId, by))
+          .catch((error: unknown) => logger.warn('metadata.fetch_record_failed', { message: String(error) }));
+      }
     } catch (err) {
       sendSamlError(req, res, err, logger, { route: 'metadata' }, { endUser: support });
     }
   });
   router.all('/:connectionId/metadata', methodNotAllowed(['GET', 'HEAD'], support));
+
+  // The SP signing certificate for IdP consoles that want a file (AD FS, Entra): public, as in the metadata.
+  router.get('/:connectionId/certificate.pem', async (req, res) => {
+    try {
+      const connection = await sp.connection(req.params.connectionId);
+      res
+        .type('application/x-pem-file')
+        .attachment(`${connection.id}-sp-signing.pem`)
+        .send(sp.spIdentity(connection).signing.certificatePem);
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'certificate' });
+    }
+  });
 
   router.get('/:connectionId/login', async (req, res) => {
     try {
@@ -96,6 +131,8 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         returnTo: req.query.returnTo,
         browserKey,
         ...stepUpQuery(req.query),
+        // The email typed on the discovery page, forwarded where the IdP reads one (core/request/login-hint.ts).
+        loginHint: req.query.login_hint,
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {
@@ -156,10 +193,30 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     const traceId = newTraceId();
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
+      const browserKey = readCookie(req, bindingCookie);
+      const tested = await options.testSignIns
+        ?.receive(connectionId, { samlResponse: body.SAMLResponse, browserKey })
+        // A store outage is the real ACS's to report (503, and recorded in the connection's health): it
+        // meets the same store at once.
+        .catch((err: unknown) => {
+          if (isStoreUnavailable(err)) return undefined;
+          throw err;
+        });
+      if (tested) {
+        logger.info('saml.test_sign_in', {
+          connectionId: tested.connectionId,
+          arrivedAt: connectionId,
+          outcome: tested.result?.outcome,
+          code: tested.result?.error?.code,
+        });
+        res.setHeader('Cache-Control', 'no-store');
+        redirectToReturnTo(res, tested.resultPath);
+        return;
+      }
       const result = await sp.acs(connectionId, {
         samlResponse: body.SAMLResponse,
         relayState: body.RelayState,
-        browserKey: readCookie(req, bindingCookie),
+        browserKey,
         traceId,
         client: clientFacts(req),
       });

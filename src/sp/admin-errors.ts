@@ -14,7 +14,12 @@ export const ADMIN_ERROR_CODES = {
   ADMIN_NOT_FOUND: 'No such admin route.',
   CONNECTION_EXISTS: 'A connection with this id already exists.',
   CONNECTION_NOT_REFRESHABLE: 'The connection has no metadata URL to refresh from.',
+  KEY_NOT_FOUND: 'No SP key with this id exists in the key ring.',
+  KEY_TRANSITION_REFUSED: 'The SP key cannot make this state change (next -> active -> retired).',
   ADMIN_TOKEN_NAME_TAKEN: 'A live admin token already has this name.',
+  WEBHOOK_NOT_FOUND: 'No webhook endpoint with this id exists.',
+  WEBHOOK_MESSAGE_NOT_FOUND: 'No webhook delivery with this id exists.',
+  WEBHOOKS_UNAVAILABLE: 'The store in use keeps no webhook outbox.',
   ORGANIZATION_NOT_FOUND: 'There is no organization with this id.',
   ORGANIZATION_EXISTS: 'An organization with this id already exists.',
   ORGANIZATION_HAS_CONNECTIONS: 'The organization still owns connections.',
@@ -28,6 +33,14 @@ export const ADMIN_ERROR_CODES = {
   SETUP_LINK_REVOKED: 'The setup link was revoked.',
   SETUP_RATE_LIMITED: 'Too many requests to the setup portal from this address.',
   SETUP_TEST_REQUIRED: 'The connection needs a passing test sign-in before it can be activated.',
+  CONNECTION_NAME_EXISTS: 'Another connection already has this display name.',
+  CONNECTION_NOT_READY: 'The connection is a draft: it has no IdP metadata yet.',
+  CONNECTION_TEST_REQUIRED: 'The connection needs a passing test sign-in before it can be activated.',
+  ADMIN_CONFIRMATION_REQUIRED: 'The action must be confirmed by typing the connection id.',
+  ADMIN_FORBIDDEN: 'This actor may not do that (only an app admin may).',
+  OIDC_CLIENT_NOT_FOUND: 'There is no OpenID client with this id.',
+  OIDC_CLIENT_INVALID: 'The OpenID Provider refused this client registration.',
+  OIDC_BRIDGE_OFF: 'The OpenID bridge is not turned on (OIDC_BRIDGE=on).',
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_CODES;

@@ -4,6 +4,7 @@
  * ("allowIdpInitated") is an error instead of a silently ignored setting.
  */
 import { z } from 'zod';
+import { SP_ENTITY_ID_MODES, type SpEntityIdMode } from '../core/connection-lifecycle.ts';
 import { PRESET_NAMES, type PresetName } from '../core/types.ts';
 import { AdminError } from './admin-errors.ts';
 
@@ -49,8 +50,12 @@ const metadataText = z
   .min(1)
   .max(5 * 1024 * 1024);
 const certificateText = z.string().min(1).max(20_000);
+const spEntityIdModeSchema = z.enum(SP_ENTITY_ID_MODES as [SpEntityIdMode, ...SpEntityIdMode[]]);
 
-/** POST /admin/api/connections (CONTRACT.md), and the same fields from the page and the CLI. */
+/**
+ * POST /admin/api/connections (CONTRACT.md), and the same fields from the page and the CLI. Only a name (or an
+ * id) is required: without metadata the connection is a `draft` that already has its SP values.
+ */
 export const createConnectionSchema = z
   .strictObject({
     id: z.string().regex(CONNECTION_ID, 'letters, digits, - and _ only (at most 63)').optional(),
@@ -62,22 +67,45 @@ export const createConnectionSchema = z
     attributeMapping: attributeMappingSchema.optional(),
     allowIdpInitiated: z.boolean().optional(),
     policy: policySchema.optional(),
-    /** Overrides the SP entity ID for this connection (absolute URI). */
+    /** A custom SP entity ID for this connection (absolute URI); implies spEntityIdMode "custom". */
     spEntityId: z.string().min(1).max(1024).optional(),
-    /** Gives the connection its own SP entity ID, `<base>/saml/<id>/metadata`, unique per connection. */
+    /**
+     * `connection` (the default): its own SP entity ID, `<base>/saml/<id>/metadata`; `shared`: the server's
+     * SP_ENTITY_ID; `custom`: `spEntityId`.
+     */
+    spEntityIdMode: spEntityIdModeSchema.optional(),
+    /** Older spelling of spEntityIdMode "connection" (the default now). */
     ownSpEntityId: z.boolean().optional(),
     /** Pinned certificate(s) (PEM or base64) that must have signed the metadata. */
     metadataSigningCertificates: z.array(certificateText).min(1).max(5).optional(),
+    /**
+     * With metadata: wait in `testing` until a test sign-in passes. Without it, an app admin creating a
+     * connection with metadata through the API or CLI activates it at once (recorded as an override).
+     */
+    requireTest: z.boolean().optional(),
+    /** Create even though another connection already has this display name. */
+    allowDuplicateName: z.boolean().optional(),
     /** The organization that owns the connection; without one, the connection gets an organization of its own. */
     organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
-  .refine((v) => (v.metadataXml === undefined) !== (v.metadataUrl === undefined), {
-    message: 'give exactly one of metadataXml or metadataUrl',
+  .refine((v) => !(v.metadataXml !== undefined && v.metadataUrl !== undefined), {
+    message: 'give metadataXml or metadataUrl, not both',
     path: ['metadataXml'],
   })
-  .refine((v) => !(v.spEntityId && v.ownSpEntityId), {
-    message: 'give spEntityId or ownSpEntityId, not both',
-    path: ['spEntityId'],
+  .refine((v) => v.displayName !== undefined || v.id !== undefined || v.metadataXml || v.metadataUrl, {
+    message: 'give at least a displayName',
+    path: ['displayName'],
+  })
+  .refine(
+    (v) => !(v.spEntityId && (v.ownSpEntityId || (v.spEntityIdMode && v.spEntityIdMode !== 'custom'))),
+    {
+      message: 'a custom spEntityId goes with spEntityIdMode "custom" only',
+      path: ['spEntityId'],
+    },
+  )
+  .refine((v) => v.spEntityIdMode !== 'custom' || !!v.spEntityId, {
+    message: 'spEntityIdMode "custom" needs spEntityId',
+    path: ['spEntityIdMode'],
   });
 
 export type CreateConnectionInput = z.infer<typeof createConnectionSchema>;
@@ -97,14 +125,24 @@ export const updateConnectionSchema = z
     /** Switches to (or changes) the metadata URL and fetches it now; null stops refreshing. */
     metadataUrl: httpUrl.nullable().optional(),
     idpEntityId: z.string().min(1).max(1024).optional(),
+    /** A custom SP entity ID (mode "custom"); null drops it (back to `spEntityIdMode`, else "shared"). */
     spEntityId: z.string().min(1).max(1024).nullable().optional(),
+    /** Switches between the connection's own, the shared and a custom SP entity ID. */
+    spEntityIdMode: spEntityIdModeSchema.optional(),
+    /** Pinned metadata signing certificate(s); null unpins. */
     metadataSigningCertificates: z.array(certificateText).min(1).max(5).nullable().optional(),
+    /** Rename even though another connection already has this display name. */
+    allowDuplicateName: z.boolean().optional(),
     /** Moves the connection to another (existing) organization. */
     organizationId: z.string().regex(CONNECTION_ID, 'an organization id').optional(),
   })
   .refine((v) => !(v.metadataXml !== undefined && typeof v.metadataUrl === 'string'), {
     message: 'give metadataXml or metadataUrl, not both',
     path: ['metadataXml'],
+  })
+  .refine((v) => !(typeof v.spEntityId === 'string' && v.spEntityIdMode && v.spEntityIdMode !== 'custom'), {
+    message: 'a custom spEntityId goes with spEntityIdMode "custom" only',
+    path: ['spEntityId'],
   });
 
 export type UpdateConnectionInput = z.infer<typeof updateConnectionSchema>;

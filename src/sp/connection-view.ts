@@ -4,6 +4,7 @@
  * admin page and `saml-sp connections show` all show this object.
  */
 import { acceptedSignatureMethods } from '../core/algorithms.ts';
+import { connectionStatus } from '../core/connection-lifecycle.ts';
 import type { LintWarning } from '../core/metadata/lint.ts';
 import type { Connection, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealth } from '../store/connection-health.ts';
@@ -39,6 +40,15 @@ export function connectionView(sp: ServiceProvider, c: Connection, extras: Conne
   );
   return {
     ...rest,
+    /** draft (no metadata) -> testing (no passing test yet) -> active (accepts sign-ins). */
+    status: connectionStatus(c),
+    spEntityIdMode: c.spEntityIdMode ?? (c.spEntityId ? 'custom' : 'shared'),
+    /** The entity IDs each mode would give, so a page can offer the switch. */
+    spEntityIdChoices: {
+      connection: sp.spIdentity({ id: c.id, spEntityIdMode: 'connection' }).entityId,
+      shared: sp.entityId,
+    },
+    history: c.history ?? [],
     organizationId: c.organizationId ?? null,
     ssoUrl: c.ssoEndpoints.find((e) => e.binding === 'redirect' || e.binding === 'post')?.location ?? null,
     sloUrl: c.sloEndpoints[0]?.location ?? null,
@@ -50,6 +60,8 @@ export function connectionView(sp: ServiceProvider, c: Connection, extras: Conne
     spSloUrl: spValues.sloUrl,
     metadataUrl: spValues.metadataUrl,
     spCertificatePem: spValues.signing.certificatePem,
+    /** The SP signing certificate as a PEM download (public, like the metadata that carries it). */
+    spCertificateUrl: spValues.metadataUrl.replace(/\/metadata$/, '/certificate.pem'),
     idpMetadataUrl: c.metadataUrl ?? null,
     metadata: {
       source: metadataStatus?.source ?? (c.metadataUrl ? 'url' : 'file'),

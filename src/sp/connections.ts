@@ -75,6 +75,43 @@ export function connectionFromMetadata(input: NewConnectionInput, now: Date): Co
   };
 }
 
+/** What a draft starts with: names, preferences and SP-side choices, no IdP facts. */
+export type DraftConnectionInput = Omit<NewConnectionInput, 'metadataXml' | 'metadataUrl' | 'idpEntityId'>;
+
+/**
+ * A connection without IdP metadata (status `draft`): empty IdP facts, the default policy plus overrides. It
+ * has its SP values (entity ID, ACS, SLO, SP metadata) already; sign-ins are refused until metadata arrives
+ * and a test passes.
+ *
+ * @example
+ * ```ts
+ * await stores.connections.put({ ...draftConnection({ id: 'acme', displayName: 'Acme' }, new Date()), spEntityIdMode: 'connection' });
+ * ```
+ */
+export function draftConnection(input: DraftConnectionInput, now: Date): Connection {
+  const stamp = now.toISOString();
+  return {
+    id: input.id,
+    displayName: input.displayName ?? input.id,
+    idpEntityId: '',
+    ssoEndpoints: [],
+    sloEndpoints: [],
+    signingCertificates: [],
+    nameIdFormats: [],
+    wantAuthnRequestsSigned: false,
+    preset: input.preset ?? 'generic',
+    attributeMapping: input.attributeMapping ?? {},
+    policy: { ...DEFAULT_POLICY, ...input.policy },
+    ...(input.spEntityId ? { spEntityId: input.spEntityId } : {}),
+    ...(input.metadataSigningCertificates?.length
+      ? { metadataSigningCertificates: input.metadataSigningCertificates }
+      : {}),
+    status: 'draft',
+    createdAt: stamp,
+    updatedAt: stamp,
+  };
+}
+
 /** Parses metadata the way a connection reads it: pinned signature, chosen entity, clock. */
 export function readMetadata(
   xml: string,

@@ -6,7 +6,7 @@
  */
 import { Resolver } from 'node:dns/promises';
 import { AdminError } from './admin-errors.ts';
-import type { DomainChallenge } from './organization-service.ts';
+import type { DomainChallenge } from './organization-view.ts';
 
 /** The one DNS question domain verification asks. `Resolver` from node:dns/promises fits it. */
 export interface TxtResolver {

@@ -18,7 +18,7 @@ import {
   decodeLogoutMessage,
   type IncomingLogoutMessage,
 } from '../core/logout/decode.ts';
-import { encodeLogoutMessage, type OutgoingLogoutMessage } from '../core/logout/encode.ts';
+import { encodeLogoutMessageWith, type OutgoingLogoutMessage } from '../core/logout/encode.ts';
 import { buildLogoutRequest, chooseSloEndpoint } from '../core/logout/logout-request.ts';
 import { buildLogoutResponse, type LogoutOutcome, logoutStatusFor } from '../core/logout/logout-response.ts';
 import {
@@ -140,6 +140,11 @@ export class LogoutService {
     if (!found) return { kind: 'no-session', returnTo };
     const { session } = found;
     await this.#sp.endSession(input.sessionToken!);
+    await this.#sp.events.emit('session.ended', {
+      userId: session.userId,
+      connectionId: session.connectionId,
+      reason: 'logout',
+    });
 
     const connection = await this.#sp.stores.connections.get(session.connectionId);
     if (!connection)
@@ -147,7 +152,7 @@ export class LogoutService {
     const endpoint = chooseSloEndpoint(connection);
     if (!endpoint) return { kind: 'local', returnTo, connectionId: connection.id, reason: 'no-slo-endpoint' };
 
-    const sp = this.#sp.spIdentity(connection);
+    const sp = await this.#sp.spIdentityFor(connection);
     const now = this.#sp.now();
     const request = buildLogoutRequest({
       sp,
@@ -165,7 +170,7 @@ export class LogoutService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
     });
-    const message = encodeLogoutMessage({
+    const message = await encodeLogoutMessageWith({
       binding: endpoint.binding,
       location: endpoint.location,
       key: 'SAMLRequest',
@@ -175,6 +180,7 @@ export class LogoutService {
       signing: sp.signing,
     });
     if (message.binding === 'soap') throw new Error('unreachable: front-channel endpoint');
+    await this.#sp.events.emit('logout.out', { connectionId: connection.id, userId: session.userId });
     return { kind: 'slo', returnTo, connectionId: connection.id, requestId: request.id, message };
   }
 
@@ -225,10 +231,16 @@ export class LogoutService {
       try {
         await this.#sp.stores.sessions.delete(session.id);
         endedSessionIds.push(session.id);
+        await this.#sp.events.emit('session.ended', {
+          userId: session.userId,
+          connectionId,
+          reason: 'idp-logout',
+        });
       } catch (err) {
         problems.push(`session ${session.id.slice(0, 8)}… could not be deleted: ${String(err)}`);
       }
     }
+    await this.#sp.sessionsEnded(sessions.filter((s) => endedSessionIds.includes(s.id)));
     return { endedSessionIds, outcome: problems.length === 0 ? 'success' : 'partial', problems };
   }
 
@@ -274,7 +286,7 @@ export class LogoutService {
 
   async #logoutRequest(connection: Connection, decoded: DecodedLogoutMessage): Promise<SloResult> {
     const now = this.#sp.now();
-    const sp = this.#sp.spIdentity(connection);
+    const sp = await this.#sp.spIdentityFor(connection);
     const request = validateLogoutRequest(decoded, {
       connection,
       sp,
@@ -294,6 +306,10 @@ export class LogoutService {
       });
     }
     const ended = await this.endSessionsByNameId(connection.id, request.nameId, request.sessionIndexes);
+    await this.#sp.events.emit('logout.in', {
+      connectionId: connection.id,
+      sessionsEnded: ended.endedSessionIds.length,
+    });
     const status = logoutStatusFor(
       ended.outcome,
       ended.outcome === 'success' ? undefined : 'Not every session of this user could be ended at the SP.',
@@ -309,7 +325,7 @@ export class LogoutService {
       const { xml } = buildLogoutResponse({ issuer: sp.entityId, inResponseTo: request.id, status, now });
       return {
         ...result,
-        answer: encodeLogoutMessage({
+        answer: await encodeLogoutMessageWith({
           binding: 'soap',
           location: '',
           key: 'SAMLResponse',
@@ -328,7 +344,7 @@ export class LogoutService {
       status,
       now,
     });
-    const answer = encodeLogoutMessage({
+    const answer = await encodeLogoutMessageWith({
       binding: endpoint.binding,
       location: endpoint.responseLocation,
       key: 'SAMLResponse',

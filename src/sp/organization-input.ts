@@ -15,6 +15,8 @@ export const organizationPolicySchema = z.strictObject({
   ssoRequired: z.boolean().optional(),
   restrictToVerifiedDomains: z.boolean().optional(),
   jit: z.boolean().optional(),
+  /** Issue #14: SAML sign-in only for users the SCIM directory provisioned. */
+  scimOnly: z.boolean().optional(),
 });
 
 /** POST /admin/api/organizations (CONTRACT.md). */

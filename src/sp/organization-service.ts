@@ -13,7 +13,6 @@ import {
   normalizeDomain,
   type Organization,
   type OrganizationDomain,
-  restrictsEmailDomains,
 } from '../core/organization.ts';
 import type { Connection } from '../core/types.ts';
 import { isDomainTaken, type OrganizationStore } from '../store/organizations.ts';
@@ -29,52 +28,18 @@ import {
   type UpdateOrganizationInput,
   updateOrganizationSchema,
 } from './organization-input.ts';
+import { domainChallenge, type OrganizationView, organizationView } from './organization-view.ts';
 import type { ServiceProvider } from './service-provider.ts';
 
-/** The DNS record a customer publishes to prove control of a domain (see {@link domainChallenge}). */
-export interface DomainChallenge {
-  /** The owner name of the TXT record, e.g. `_saml-sp-kit-challenge.example.com`. */
-  name: string;
-  type: 'TXT';
-  /** The TXT value, e.g. `saml-sp-kit-verification=3q2+7w…`. */
-  value: string;
-}
-
-/** The prefix of the record name: a leading underscore keeps it out of the way of real host names. */
-export const CHALLENGE_LABEL = '_saml-sp-kit-challenge';
-/** The prefix of the TXT value, so one name can carry several vendors' challenges side by side. */
-export const CHALLENGE_VALUE_PREFIX = 'saml-sp-kit-verification=';
-
-/**
- * The TXT record that proves control of `domain` for one organization: one record per claim, so a value
- * published for one organization never verifies another.
- *
- * @example
- * ```ts
- * domainChallenge({ domain: 'example.com', verificationToken: 'abc' });
- * // { name: '_saml-sp-kit-challenge.example.com', type: 'TXT', value: 'saml-sp-kit-verification=abc' }
- * ```
- */
-export function domainChallenge(
-  domain: Pick<OrganizationDomain, 'domain' | 'verificationToken'>,
-): DomainChallenge {
-  return {
-    name: `${CHALLENGE_LABEL}.${domain.domain}`,
-    type: 'TXT',
-    value: `${CHALLENGE_VALUE_PREFIX}${domain.verificationToken}`,
-  };
-}
-
-/** An organization as the admin API shows it: the stored record plus what an admin acts on. */
-export interface OrganizationView extends Omit<Organization, 'domains'> {
-  domains: (OrganizationDomain & { challenge: DomainChallenge })[];
-  /** Ids of the connections this organization owns. */
-  connections: string[];
-  /** What the policy does right now (a switched-on restriction waits for a verified domain). */
-  enforcement: {
-    restrictToVerifiedDomains: 'active' | 'waiting-for-verified-domain' | 'off';
-  };
-}
+// The views moved to organization-view.ts; re-exported so that imports from this module keep working.
+export {
+  CHALLENGE_LABEL,
+  CHALLENGE_VALUE_PREFIX,
+  type DomainChallenge,
+  domainChallenge,
+  type OrganizationView,
+  organizationView,
+} from './organization-view.ts';
 
 export interface OrganizationServiceOptions {
   sp: ServiceProvider;
@@ -302,18 +267,38 @@ export class OrganizationService {
 
   /**
    * Makes sure an organization with this id exists (the dev IdP's at startup), creating it with `name` if
-   * not. Never overwrites: an admin's later edits survive every restart, on any number of instances.
+   * not, and marks `seed.verifiedDomains` verified (method `admin`, by the context's actor) when it creates it,
+   * or finds it as it was created and never changed (no domain, `updatedAt` = `createdAt`: the organization
+   * migration 5 made for an existing dev connection). A domain another organization holds is skipped. An
+   * organization an admin has changed is left alone, on every restart and any number of instances.
    */
-  async ensure(id: string, name: string, context: ChangeContext = {}): Promise<Organization> {
+  async ensure(
+    id: string,
+    name: string,
+    context: ChangeContext = {},
+    seed: { verifiedDomains?: string[] } = {},
+  ): Promise<Organization> {
     const existing = await this.#store.get(id);
-    if (existing) return existing;
+    const untouched = existing?.domains.length === 0 && existing.updatedAt === existing.createdAt;
+    if (existing && !untouched) return existing;
+    let organization: Organization;
     try {
-      return await this.create({ id, name }, context);
+      organization = existing ?? (await this.create({ id, name }, context));
     } catch (error) {
       // Another instance created it meanwhile.
       if (error instanceof AdminError && error.code === 'ORGANIZATION_EXISTS') return this.get(id);
       throw error;
     }
+    for (const domain of seed.verifiedDomains ?? []) {
+      try {
+        await this.addDomain(id, domain, context);
+        organization = await this.markDomainVerified(id, domain, context);
+      } catch (error) {
+        if (!(error instanceof AdminError && error.code === 'DOMAIN_TAKEN')) throw error;
+        this.#logger.warn('organization.seed_domain_taken', { organizationId: id, domain });
+      }
+    }
+    return organization;
   }
 
   /** Read-modify-write of one organization under its lock, with DOMAIN_TAKEN translated. */
@@ -380,30 +365,6 @@ export class OrganizationService {
     }
     return `${slug}-${Date.now().toString(36)}`;
   }
-}
-
-/**
- * An organization as the admin API shows it, given every connection (to list the ones it owns).
- *
- * @example
- * ```ts
- * res.json(organizationView(organization, await stores.connections.list()));
- * ```
- */
-export function organizationView(organization: Organization, connections: Connection[]): OrganizationView {
-  const restricting = restrictsEmailDomains(organization);
-  return {
-    ...organization,
-    domains: organization.domains.map((d) => ({ ...d, challenge: domainChallenge(d) })),
-    connections: connections.filter((c) => c.organizationId === organization.id).map((c) => c.id),
-    enforcement: {
-      restrictToVerifiedDomains: restricting
-        ? 'active'
-        : organization.policy.restrictToVerifiedDomains
-          ? 'waiting-for-verified-domain'
-          : 'off',
-    },
-  };
 }
 
 function pendingDomain(domain: string, now: string): OrganizationDomain {

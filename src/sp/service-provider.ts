@@ -6,15 +6,14 @@
  * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
  * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
  */
-import { InvalidOptionError, SamlSpError } from '../core/errors.ts';
+import { connectionStatus } from '../core/connection-lifecycle.ts';
+import { InvalidOptionError, isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { mapAttributes } from '../core/mapping/map-attributes.ts';
-import { buildSpMetadata } from '../core/metadata/sp-metadata.ts';
-import {
-  buildAuthnRequest,
-  chooseSsoBinding,
-  encodePostRequest,
-  encodeRedirectRequest,
-} from '../core/request/authn-request.ts';
+import { buildSpMetadataWith } from '../core/metadata/sp-metadata.ts';
+import type { Organization } from '../core/organization.ts';
+import { checkSignInPolicy } from '../core/organization-policy.ts';
+import { buildAuthnRequest, chooseSsoBinding, encodeAuthnRequest } from '../core/request/authn-request.ts';
+import { acceptableLoginHint, LOGIN_HINT_METHODS } from '../core/request/login-hint.ts';
 import {
   type CheckTrace,
   type RequestAuthnRequirements,
@@ -28,6 +27,8 @@ import type {
   UserRecord,
   ValidatedAssertion,
 } from '../core/types.ts';
+import { EventBus } from '../events/index.ts';
+import type { KeyRing } from '../keys/index.ts';
 import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
 import type {
@@ -38,13 +39,20 @@ import type {
   Stores,
 } from '../store/types.ts';
 import { newTraceId, peekResponse } from '../trace/index.ts';
+import { type Discovery, discover } from './discovery.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
+import type { UserDirectory } from './user-directory.ts';
 
 export interface SignInFacts {
   connection: Connection;
   assertion: ValidatedAssertion;
   profile: MappedProfile;
+  /**
+   * The connection's organization. Its domain policy has been applied already; its JIT policy only with the
+   * built-in user store: with `findOrCreateUser`, refuse unknown users yourself when `policy.jit` is false.
+   */
+  organization?: Organization;
 }
 
 export interface ServiceProviderOptions {
@@ -53,6 +61,11 @@ export interface ServiceProviderOptions {
   /** The SP entity ID (a connection may override it). */
   entityId: string;
   keys: { signing: KeyPair; encryption: KeyPair };
+  /**
+   * The SP key ring (src/keys): per-connection or global keys with a next -> active -> retired rollover,
+   * possibly held outside the process. Where it has an active key it takes precedence over `keys`.
+   */
+  keyRing?: Pick<KeyRing, 'keysFor'>;
   stores: Stores;
   /** Where the SAML routes are mounted under baseUrl. Default '/saml'. */
   routePrefix?: string;
@@ -81,10 +94,20 @@ export interface ServiceProviderOptions {
    */
   onSignInResult?: (event: SignInEvent) => void | Promise<void>;
   /**
+   * The organization's user directory (SCIM): refuses deprovisioned users at the ACS, links a sign-in to the
+   * user it provisioned, and overlays its groups and active state whenever a session's user is loaded.
+   */
+  directory?: UserDirectory;
+  /**
    * The OpenTelemetry instruments sign-ins and refreshes are counted on. Default: `createSpMetrics()` on the
    * global MeterProvider of `@opentelemetry/api` (a no-op unless your app registered an SDK).
    */
   metrics?: SpMetrics;
+  /**
+   * The lifecycle event bus (`sp.events`). Default: a bus writing to `stores.webhooks` (the webhook outbox)
+   * when the stores have one, on this SP's clock.
+   */
+  events?: EventBus;
 }
 
 /** One ACS outcome, for {@link ServiceProviderOptions.onSignInResult}. */
@@ -140,6 +163,13 @@ export interface LoginInput {
    * seconds ago (plus the connection's clock skew). With `forceAuthn` the IdP is asked to make it fresh.
    */
   maxAge?: number;
+  /** The email typed on the discovery page: sent as a login hint where the IdP reads one (login-hint.ts). */
+  loginHint?: unknown;
+  /**
+   * Marks the request as a test sign-in's (src/sp/test-sign-in.ts): allowed on a connection that is not
+   * active yet, and never answered by a real sign-in.
+   */
+  testRun?: string;
 }
 
 /** The longest maxAge accepted: a day. Longer is no step-up, and a typo should not silently mean "any". */
@@ -171,9 +201,17 @@ export class ServiceProvider {
   readonly entityId: string;
   readonly routePrefix: string;
   readonly stores: Stores;
+  /**
+   * Lifecycle events (sign-ins, users, sessions, logout, connections, metadata, certificates): listen with
+   * `sp.events.on('signin.failed', (event) => …)`. A listener's error never changes a sign-in.
+   */
+  readonly events: EventBus;
+  /** Unverified sign-in failures per connection: at most one `signin.failed` per minute each (see #emitSignIn). */
+  readonly #unverifiedFailures = new Map<string, number>();
   /** The stores' organizations, or an in-process store when the stores have none (a hand-built `Stores`). */
   readonly organizations: OrganizationStore;
   readonly #keys: { signing: KeyPair; encryption: KeyPair };
+  readonly #keyRing: Pick<KeyRing, 'keysFor'> | undefined;
   readonly #sessionTtlMs: number;
   readonly #requestTtlMs: number;
   readonly #maxPendingPerBrowser: number;
@@ -181,7 +219,9 @@ export class ServiceProvider {
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
+  readonly #sessionEndListeners = new Set<(sessions: readonly SessionRecord[]) => void | Promise<void>>();
   readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
+  readonly #directory: UserDirectory | undefined;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -190,6 +230,7 @@ export class ServiceProvider {
     this.stores = options.stores;
     this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
     this.#keys = options.keys;
+    this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
     this.#requestTtlMs = (options.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS) * 1000;
     this.#maxPendingPerBrowser = options.maxPendingRequestsPerBrowser ?? DEFAULT_MAX_PENDING_PER_BROWSER;
@@ -207,20 +248,43 @@ export class ServiceProvider {
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
     this.#onSignInResult = options.onSignInResult;
+    this.#directory = options.directory;
     this.metrics = options.metrics ?? createSpMetrics();
+    this.events =
+      options.events ??
+      new EventBus({ ...(this.stores.webhooks ? { outbox: this.stores.webhooks } : {}), now: this.#now });
   }
 
-  /** The SP values for one connection: what the customer's IdP admin pastes into their console. */
-  spIdentity(connection: Pick<Connection, 'id' | 'spEntityId'>): SpIdentity {
+  /**
+   * The SP values for one connection: what the customer's IdP admin pastes into their console. The entity ID
+   * follows `spEntityIdMode`: the connection's own (its metadata URL), the shared SP_ENTITY_ID, or a custom one.
+   */
+  spIdentity(connection: Pick<Connection, 'id' | 'spEntityId' | 'spEntityIdMode'>): SpIdentity {
     const base = `${this.baseUrl}${this.routePrefix}/${encodeURIComponent(connection.id)}`;
+    const metadataUrl = `${base}/metadata`;
     return {
-      entityId: connection.spEntityId ?? this.entityId,
+      entityId:
+        connection.spEntityId ?? (connection.spEntityIdMode === 'connection' ? metadataUrl : this.entityId),
       acsUrl: `${base}/acs`,
       sloUrl: `${base}/slo`,
-      metadataUrl: `${base}/metadata`,
+      metadataUrl,
       signing: this.#keys.signing,
       encryption: this.#keys.encryption,
     };
+  }
+
+  /**
+   * {@link spIdentity} with the key ring's keys for this connection: the active signing key, the published
+   * next/active certificates, every non-retired decryption key. What signing and the ACS use.
+   */
+  async spIdentityFor(
+    connection: Pick<Connection, 'id' | 'spEntityId'>,
+  ): Promise<SpIdentity & { keysVersion: string }> {
+    const base = this.spIdentity(connection);
+    const ring = await this.#keyRing?.keysFor(connection.id);
+    if (!ring) return { ...base, keysVersion: 'files' };
+    const { version, ...keys } = ring;
+    return { ...base, ...keys, keysVersion: version };
   }
 
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
@@ -241,15 +305,18 @@ export class ServiceProvider {
   }
 
   /**
-   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`):
-   * the metadata URL is public, and an RSA signature per anonymous GET is work an attacker can order for free.
+   * Signed SP metadata for a connection already loaded, signed once per connection version (`updatedAt`)
+   * and key-ring version: the metadata URL is public, and an RSA signature per anonymous GET is work an
+   * attacker can order for free (and, with a KMS, a billed call).
    */
-  metadataFor(connection: Connection): string {
+  async metadataFor(connection: Connection): Promise<string> {
+    const sp = await this.spIdentityFor(connection);
+    const version = `${connection.updatedAt}|${sp.keysVersion}`;
     const cached = this.#metadataCache.get(connection.id);
-    if (cached?.version === connection.updatedAt) return cached.xml;
-    const xml = buildSpMetadata(this.spIdentity(connection));
+    if (cached?.version === version) return cached.xml;
+    const xml = await buildSpMetadataWith(sp);
     // One entry per connection that exists (unknown ids never get here), replaced when its version changes.
-    this.#metadataCache.set(connection.id, { version: connection.updatedAt, xml });
+    this.#metadataCache.set(connection.id, { version, xml });
     return xml;
   }
 
@@ -259,16 +326,22 @@ export class ServiceProvider {
    */
   async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
     const connection = await this.connection(connectionId);
-    const sp = this.spIdentity(connection);
+    // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
+    if (input.testRun === undefined) assertActive(connection);
+    const sp = await this.spIdentityFor(connection);
     const now = this.#now();
     const authn = stepUpOf(input);
     const { binding } = chooseSsoBinding(connection);
+    // The email the user typed on the discovery page, passed on the way the connection's IdP reads it.
+    const loginHint = acceptableLoginHint(input.loginHint);
+    const hintMethod = loginHint ? LOGIN_HINT_METHODS[connection.preset] : 'none';
     const request = buildAuthnRequest({
       sp,
       connection,
       binding,
       now,
       ...(authn?.forceAuthn ? { forceAuthn: true } : {}),
+      ...(hintMethod === 'subject-name-id' ? { subjectNameId: loginHint } : {}),
     });
     const returnTo = safeReturnTo(input.returnTo);
     await this.#makeRoomForBrowser(input.browserKey, connectionId, now);
@@ -280,26 +353,22 @@ export class ServiceProvider {
       ...(authn ? { authn } : {}),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#requestTtlMs),
+      ...(input.testRun !== undefined ? { testRun: input.testRun } : {}),
     });
     // RelayState carries only the already-sanitised path; the authoritative returnTo is the stored one.
-    if (binding === 'redirect') {
-      const url = encodeRedirectRequest({
-        xml: request.xml,
-        destination: request.destination,
-        relayState: returnTo,
-        sp,
-        connection,
-      });
-      return { binding, requestId: request.id, url };
+    const out = await encodeAuthnRequest(
+      { xml: request.xml, destination: request.destination, relayState: returnTo, sp, connection },
+      binding,
+    );
+    if (out.binding === 'redirect') {
+      // Entra reads the typed email as a `login_hint` query parameter (core/request/login-hint.ts).
+      const url =
+        hintMethod === 'query-login-hint' && loginHint
+          ? `${out.url}&login_hint=${encodeURIComponent(loginHint)}`
+          : out.url;
+      return { binding: 'redirect', requestId: request.id, url };
     }
-    const form = encodePostRequest({
-      xml: request.xml,
-      destination: request.destination,
-      relayState: returnTo,
-      sp,
-      connection,
-    });
-    return { binding, requestId: request.id, action: form.action, fields: form.fields };
+    return { binding: 'post', requestId: request.id, action: out.action, fields: out.fields };
   }
 
   /**
@@ -338,6 +407,7 @@ export class ServiceProvider {
     // attempt.connectionName is set once the connection loaded: only stored connections become metric labels.
     this.#count(event, attempt.connectionName !== undefined, (performance.now() - started) / 1000);
     await this.#report(event);
+    await this.#emitSignIn(event);
     if (!event.ok) throw event.error;
     return event.result;
   }
@@ -387,16 +457,25 @@ export class ServiceProvider {
     const connection = await this.connection(connectionId);
     attempt.connectionName = connection.displayName;
     if (connection.organizationId) attempt.organizationId = connection.organizationId;
-    const sp = this.spIdentity(connection);
+    assertActive(connection);
+    const sp = await this.spIdentityFor(connection);
     const now = this.#now();
+    // A test sign-in's request never answers a real sign-in (src/sp/test-sign-in.ts handles those responses).
     const pending = input.browserKey
-      ? await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)
+      ? (await this.stores.requests.listForBrowser(input.browserKey, connectionId, now)).filter(
+          (p) => p.testRun === undefined,
+        )
       : [];
     pendingIds.push(...pending.map((p) => p.requestId));
 
     const assertion = await validateResponse(input.samlResponse, {
       connection,
-      sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
+      sp: {
+        entityId: sp.entityId,
+        acsUrl: sp.acsUrl,
+        decryptionKeyPem: sp.encryption.privateKeyPem,
+        ...(sp.decryption ? { decryption: sp.decryption } : {}),
+      },
       now,
       expectedRequestIds: pending.map((p) => p.requestId),
       trace: attempt.checks,
@@ -412,7 +491,12 @@ export class ServiceProvider {
     let returnTo = safeReturnTo(input.relayState);
     if (assertion.inResponseTo !== undefined) {
       const consumed = await this.stores.requests.consume(assertion.inResponseTo, now);
-      if (!consumed || consumed.browserKey !== input.browserKey || consumed.connectionId !== connectionId) {
+      if (
+        !consumed ||
+        consumed.browserKey !== input.browserKey ||
+        consumed.connectionId !== connectionId ||
+        consumed.testRun !== undefined
+      ) {
         throw new SamlSpError('SAML_REPLAYED', `Request ${assertion.inResponseTo} was already answered.`, {
           hint: 'Each AuthnRequest can be answered once. Start the sign-in again.',
           details: { inResponseTo: assertion.inResponseTo },
@@ -428,7 +512,20 @@ export class ServiceProvider {
       preset: connection.preset,
       overrides: connection.attributeMapping,
     });
-    const user = await this.#provision({ connection, assertion, profile }, now);
+    // The organization's policy, on facts that passed every SAML check: verified email domains, JIT.
+    const organization = await this.#organizationOf(connection);
+    if (organization) {
+      checkSignInPolicy({
+        organization,
+        connectionId,
+        profile,
+        userExists: organization.policy.jit || (await this.#userExists(connection, assertion)),
+      });
+    }
+    const user = await this.#provision(
+      { connection, assertion, profile, ...(organization ? { organization } : {}) },
+      now,
+    );
     const sessionToken = newToken();
     const session: SessionRecord = {
       id: tokenKey(sessionToken),
@@ -444,13 +541,91 @@ export class ServiceProvider {
     return { user, sessionToken, session, returnTo, assertion, profile };
   }
 
+  /**
+   * `signin.succeeded` or `signin.failed`. A failure is only an admin's business when the connection exists;
+   * one that happened before the signature verified came from an unknown sender, so it carries the code only
+   * and at most one per connection per minute is emitted (a stranger POSTing garbage cannot flood receivers).
+   */
+  async #emitSignIn(event: SignInEvent): Promise<void> {
+    if (event.ok) {
+      const { user, assertion } = event.result;
+      await this.events.emit('signin.succeeded', {
+        connectionId: event.connectionId,
+        userId: user.id,
+        ...(assertion.authnContextClassRef !== undefined
+          ? { authnContextClassRef: assertion.authnContextClassRef }
+          : {}),
+      });
+      return;
+    }
+    // SAML codes, and the stable codes of other failures (STORE_UNAVAILABLE); never an arbitrary message.
+    const raw = (event.error as { code?: unknown } | null)?.code;
+    const code = isSamlSpError(event.error)
+      ? event.error.code
+      : typeof raw === 'string' && /^[A-Z][A-Z0-9_]{2,63}$/.test(raw)
+        ? raw
+        : 'INTERNAL_ERROR';
+    if (code === 'SAML_CONNECTION_NOT_FOUND') return;
+    // The sender is known once a Response or Assertion signature verified (the checklist the trace records).
+    const signatureVerified = (event.attempt?.checks ?? []).some(
+      (c) => (c.check === 'response-signature' || c.check === 'assertion-signature') && c.status === 'pass',
+    );
+    if (!signatureVerified) {
+      const last = this.#unverifiedFailures.get(event.connectionId) ?? 0;
+      if (event.at.getTime() - last < 60_000) return;
+      this.#unverifiedFailures.set(event.connectionId, event.at.getTime());
+    }
+    await this.events.emit('signin.failed', { connectionId: event.connectionId, code, signatureVerified });
+  }
+
   /** The session and user behind a session cookie value, if it is live. */
   async session(
     sessionToken: string,
   ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
     const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
     if (!session) return undefined;
-    return { session, user: await this.#getUser(session.userId) };
+    const user = await this.#getUser(session.userId);
+    return { session, user: user && this.#directory ? await this.#directory.current(user) : user };
+  }
+
+  /**
+   * Sign-in by work email: the organization that holds the address's domain verified, and its connections
+   * that can take sign-ins (several: let the user choose). Undefined when there is none.
+   *
+   * @example
+   * ```ts
+   * const found = await sp.discover('alice@acme.com');
+   * if (found) res.redirect(`/saml/${found.connections[0].id}/login?login_hint=alice@acme.com`);
+   * ```
+   */
+  discover(email: string): Promise<Discovery | undefined> {
+    return discover({ organizations: this.organizations, connections: this.stores.connections }, email);
+  }
+
+  /**
+   * Whether the app must send this user to SSO instead of offering a password: the address's domain is
+   * verified by an organization whose policy has `ssoRequired`, and that organization has a usable connection.
+   *
+   * @example
+   * ```ts
+   * if (await sp.requiresSso(email)) return res.redirect(`/saml/discover?email=${encodeURIComponent(email)}`);
+   * ```
+   */
+  async requiresSso(email: string): Promise<boolean> {
+    const found = await this.discover(email);
+    return found?.organization.policy.ssoRequired === true;
+  }
+
+  async #organizationOf(connection: Connection): Promise<Organization | undefined> {
+    return connection.organizationId === undefined
+      ? undefined
+      : this.organizations.get(connection.organizationId);
+  }
+
+  async #userExists(connection: Connection, assertion: ValidatedAssertion): Promise<boolean> {
+    // Your own user store decides for itself (SignInFacts.organization carries the policy).
+    if (this.#findOrCreateUser) return true;
+    return (await this.stores.users.findByNameId(connection.id, assertion.nameId.value)) !== undefined;
   }
 
   /** The SP's clock (injectable through `options.now`): the logout module and other services share it. */
@@ -460,7 +635,33 @@ export class ServiceProvider {
 
   /** Ends one local session. */
   async endSession(sessionToken: string): Promise<boolean> {
-    return this.stores.sessions.delete(tokenKey(sessionToken));
+    const id = tokenKey(sessionToken);
+    const session =
+      this.#sessionEndListeners.size > 0 ? await this.stores.sessions.get(id, this.#now()) : undefined;
+    const ended = await this.stores.sessions.delete(id);
+    if (ended && session) await this.sessionsEnded([session]);
+    return ended;
+  }
+
+  /**
+   * Subscribes to the end of local sessions (sign-out, SP- or IdP-initiated Single Logout): the OpenID bridge
+   * ends the OpenID sessions and refresh tokens that grew from them. Returns the unsubscribe function.
+   */
+  onSessionsEnded(listener: (sessions: readonly SessionRecord[]) => void | Promise<void>): () => void {
+    this.#sessionEndListeners.add(listener);
+    return () => this.#sessionEndListeners.delete(listener);
+  }
+
+  /** Tells the listeners that these sessions ended. Their errors never undo or fail the logout. */
+  async sessionsEnded(sessions: readonly SessionRecord[]): Promise<void> {
+    if (sessions.length === 0) return;
+    for (const listener of this.#sessionEndListeners) {
+      try {
+        await listener(sessions);
+      } catch {
+        // A listener (say, a back-channel logout to a client that is down) must not break the logout itself.
+      }
+    }
   }
 
   /**
@@ -482,10 +683,14 @@ export class ServiceProvider {
   }
 
   async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
+    // Before any write: a user the organization's directory has deprovisioned is refused here.
+    const admitted = this.#directory ? await this.#directory.admit(facts) : {};
     if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
     const { connection, assertion, profile } = facts;
-    return this.stores.users.upsert(
+    const before = await this.stores.users.findByNameId(connection.id, assertion.nameId.value);
+    const user = await this.stores.users.upsert(
       {
+        ...(admitted.userId !== undefined ? { id: admitted.userId } : {}),
         connectionId: connection.id,
         nameId: assertion.nameId.value,
         ...(assertion.nameId.format !== undefined ? { nameIdFormat: assertion.nameId.format } : {}),
@@ -501,6 +706,21 @@ export class ServiceProvider {
       },
       now,
     );
+    const email = user.email !== undefined ? { email: user.email } : {};
+    if (!before) {
+      await this.events.emit('user.provisioned', { userId: user.id, connectionId: connection.id, ...email });
+    } else {
+      const changed = changedProfileFields(before, user);
+      if (changed.length > 0) {
+        await this.events.emit('user.updated', {
+          userId: user.id,
+          connectionId: connection.id,
+          ...email,
+          changed,
+        });
+      }
+    }
+    return user;
   }
 
   #sessionExpiry(now: Date, sessionNotOnOrAfter: Date | undefined): Date {
@@ -531,6 +751,15 @@ function answeredThisBrowser(checks: CheckTrace[], pendingIds: string[], samlRes
     ...(responseSigned && claims.inResponseTo.response ? [claims.inResponseTo.response] : []),
   ];
   return claimed.some((id) => pendingIds.includes(id));
+}
+
+/** The profile fields whose values differ (names only: payloads carry no attribute values). */
+function changedProfileFields(before: UserRecord, after: UserRecord): string[] {
+  const fields = ['email', 'firstName', 'lastName', 'displayName', 'externalId'] as const;
+  const changed: string[] = fields.filter((f) => before[f] !== after[f]);
+  if (JSON.stringify([...before.groups].sort()) !== JSON.stringify([...after.groups].sort()))
+    changed.push('groups');
+  return changed;
 }
 
 function stepUpOf(input: LoginInput): RequestAuthn | undefined {
@@ -576,7 +805,29 @@ function sessionAuthnOf(assertion: ValidatedAssertion): { authn?: SessionRecord[
   };
 }
 
-function replayKey(connectionId: string, assertionId: string): string {
+/**
+ * Refuses real sign-ins on a connection that is a draft or still awaits its passing test: such a connection may
+ * point at an IdP nobody has verified yet. The test flow (src/sp/test-sign-in.ts) is the way in.
+ */
+export function assertActive(connection: Connection): void {
+  const status = connectionStatus(connection);
+  if (status === 'active') return;
+  throw new SamlSpError(
+    'SAML_CONNECTION_NOT_ACTIVE',
+    `Connection "${connection.id}" is ${status === 'draft' ? 'a draft (no IdP metadata yet)' : 'not active yet (no passing test sign-in)'}.`,
+    {
+      hint:
+        status === 'draft'
+          ? 'Give the connection its IdP metadata, run "Test sign-in" on the admin page, then activate it.'
+          : 'Run "Test sign-in" on the admin page; activate the connection once the test passes (or override as an app admin).',
+      status: 403,
+      details: { connectionId: connection.id, status },
+    },
+  );
+}
+
+/** The replay-cache key of an assertion accepted for a connection (test sign-ins share it). */
+export function replayKey(connectionId: string, assertionId: string): string {
   return `assertion:${connectionId}:${assertionId}`;
 }
 

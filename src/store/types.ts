@@ -7,18 +7,26 @@
 import type { Connection, NameId, UserRecord } from '../core/types.ts';
 import type { AdminTokenStore, AuditLogStore } from './audit.ts';
 import type { ConnectionHealthStore } from './connection-health.ts';
+import type { CertificateAlertStore, WebhookStore } from './events.ts';
+import type { OidcStore } from './oidc.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
+import type { ScimStore } from './scim.ts';
 import type { SetupLinkStore } from './setup-links.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
+import type { SpKeyStore } from './sp-keys.ts';
 import type { TraceStore } from './traces.ts';
 
 export type * from './audit.ts';
 export type * from './connection-health.ts';
+export type * from './events.ts';
+export type * from './oidc.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
+export type * from './scim.ts';
 export type * from './setup-links.ts';
 export type * from './shared-state.ts';
+export type * from './sp-keys.ts';
 export type * from './traces.ts';
 
 export interface ConnectionStore {
@@ -32,6 +40,11 @@ export interface ConnectionStore {
 
 /** Facts needed to create or update a user after a successful sign-in. */
 export interface UserUpsert {
+  /**
+   * The id a NEW user gets (ignored when the user exists): the SCIM user id when the sign-in belongs to a user
+   * the organization's directory provisioned first, so that both sides name one user (src/scim/linking.ts).
+   */
+  id?: string;
   connectionId: string;
   nameId: string;
   nameIdFormat?: string;
@@ -110,6 +123,11 @@ export interface PendingRequest {
   authn?: RequestAuthn;
   createdAt: Date;
   expiresAt: Date;
+  /**
+   * Set only on a test sign-in's request (src/sp/test-sign-in.ts): the run it belongs to. Such a request never
+   * answers a real sign-in: the ACS leaves it out of the expected InResponseTo values and no session follows.
+   */
+  testRun?: string;
 }
 
 export interface RequestIdStore {
@@ -159,12 +177,26 @@ export interface Stores {
   traces?: TraceStore;
   throttle?: ThrottleStore;
   locks?: LockStore;
+  /** The SCIM directory (src/scim): users, groups and tokens per organization. Optional like the others. */
+  scim?: ScimStore;
+  /**
+   * The SP key ring (src/keys): key records and metadata fetches. Optional so that other backends keep
+   * compiling; without it the SP uses its key files alone.
+   */
+  spKeys?: SpKeyStore;
   /**
    * The append-only audit log of admin actions, and the named admin tokens (issue #13). Optional for the same
    * reason as `connectionHealth`: without them the server keeps both in process memory.
    */
   auditLog?: AuditLogStore;
   adminTokens?: AdminTokenStore;
+  /**
+   * Webhook endpoints and the event outbox with its delivery log (issue #13). Optional like the others:
+   * without it events reach in-process listeners only, and the server keeps endpoints in memory.
+   */
+  webhooks?: WebhookStore;
+  /** Certificate-expiry alerts already raised, so each threshold is raised once per certificate. */
+  certificateAlerts?: CertificateAlertStore;
   /**
    * Organizations (customers) and their email domains. Optional so that a hand-built `Stores` keeps
    * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).
@@ -175,6 +207,8 @@ export interface Stores {
    * falls back to process memory without it.
    */
   setupLinks?: SetupLinkStore;
+  /** The OpenID bridge's clients, keys and provider records (issue #17). Optional, like the others. */
+  oidc?: OidcStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

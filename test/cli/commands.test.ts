@@ -76,6 +76,10 @@ describe('saml-sp', () => {
       'idp.xml',
       '--preset',
       'generic',
+      // The captured responses below were issued for the shared SP entity ID (an IdP configured before
+      // connections had their own): the explicit choice.
+      '--sp-entity-id-mode',
+      'shared',
     ]);
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toContain('https://sp.example.com/saml/acme/acs');

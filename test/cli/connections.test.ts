@@ -168,8 +168,8 @@ describe('saml-sp connections', () => {
   }, 60_000);
 
   it('refuses bad usage with exit 2 and unusable input with exit 1', async () => {
-    const [noMetadata, badPreset, badId, unknownSub, hostile, aggregate, dup, missing] = await Promise.all([
-      cli('connections', 'add', '--id', 'x'),
+    const [noId, badPreset, badId, unknownSub, hostile, aggregate, dup, missing] = await Promise.all([
+      cli('connections', 'add', '--preset', 'okta'),
       cli('connections', 'add', '--id', 'x', '--metadata', fixture('keycloak-realm.xml'), '--preset', 'ping'),
       cli('connections', 'add', '--id', 'bad/id', '--metadata', fixture('keycloak-realm.xml')),
       cli('connections', 'frobnicate'),
@@ -178,7 +178,7 @@ describe('saml-sp connections', () => {
       cli('connections', 'add', '--id', 'entra', '--metadata', fixture('entra-app.xml')),
       cli('connections', 'show', 'nope'),
     ]);
-    expect([noMetadata.code, badPreset.code, badId.code, unknownSub.code]).toEqual([2, 2, 2, 2]);
+    expect([noId.code, badPreset.code, badId.code, unknownSub.code]).toEqual([2, 2, 2, 2]);
     expect(hostile.code).toBe(1);
     expect(hostile.stderr).toContain('SAML_DTD_FORBIDDEN');
     expect(aggregate.code).toBe(1);

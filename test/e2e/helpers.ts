@@ -52,8 +52,8 @@ export interface E2eSp {
 }
 
 /**
- * Starts the SP as `npm start` would (embedded IdP off), on the port and with the keys the realm expects;
- * `env` adds variables (ADMIN_TOKEN, for instance).
+ * Starts the SP as `npm start` would (embedded IdP off), on the port and with the keys the realm expects.
+ * `env` adds settings (ADMIN_TOKEN, for instance).
  */
 export async function startSp(env: Record<string, string> = {}): Promise<E2eSp> {
   const kc = inject('keycloak');

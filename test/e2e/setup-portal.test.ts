@@ -63,7 +63,7 @@ async function navigate(page: Page, selector: string): Promise<void> {
 
 beforeAll(async () => {
   dns = await startDnsServer();
-  sp = await startSp({ ADMIN_TOKEN, DNS_SERVERS: dns.address });
+  sp = await startSp({ ADMIN_TOKEN, DNS_SERVERS: dns.server });
   browser = await launchChromium();
   clientsUrl = `${inject('keycloak').keycloakUrl}/admin/realms/${REALM}/clients`;
 });
@@ -195,7 +195,7 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
     const name = ((await portal.textContent('#domain [data-sp="txtName"]')) ?? '').trim();
     const value = ((await portal.textContent('#domain [data-sp="txtValue"]')) ?? '').trim();
     expect(name).toBe(`_saml-sp-kit-challenge.${domain}`);
-    dns.setTxt(name, [value]);
+    dns.txt.set(name.toLowerCase(), [[value]]);
     await navigate(portal, `#domain tr[data-domain="${domain}"] button[type="submit"]`);
     expect(await portal.textContent('#flash')).toContain(`${domain} is verified.`);
     expect(await portal.textContent(`#domain tr[data-domain="${domain}"]`)).toContain('verified');

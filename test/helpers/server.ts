@@ -30,7 +30,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: Parameters<typeof createAppServer>[1] = {},
+): Promise<TestServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-kit-'));
   const port = await freePort();
   const config = loadConfig(
@@ -45,7 +48,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     { cwd: dir },
   );
-  const server = await createAppServer(config);
+  const server = await createAppServer(config, options);
   await server.listen(port, '127.0.0.1');
   return {
     baseUrl: config.baseUrl,

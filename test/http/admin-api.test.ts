@@ -96,9 +96,14 @@ describe('admin API: connections', () => {
       preset: 'keycloak',
       attributeMapping: { email: ['mail'] },
       allowIdpInitiated: true,
-      spEntityId: t.baseUrl,
+      // Its own SP entity ID by default (issue #12): the metadata URL.
+      spEntityId: `${t.baseUrl}/saml/acme/metadata`,
+      spEntityIdMode: 'connection',
       acsUrl: `${t.baseUrl}/saml/acme/acs`,
       metadataUrl: `${t.baseUrl}/saml/acme/metadata`,
+      // Created with metadata by the app admin: active at once, recorded as theirs.
+      status: 'active',
+      activation: { via: 'created', actor: { kind: 'admin-token' } },
       policy: {
         allowIdpInitiated: true,
         allowSha1: false,
@@ -144,7 +149,7 @@ describe('admin API: connections', () => {
   });
 
   it.each([
-    ['no metadata', { displayName: 'X' }, 400, 'ADMIN_INVALID_REQUEST'],
+    ['no name', {}, 400, 'ADMIN_INVALID_REQUEST'],
     [
       'an unknown field',
       { displayName: 'X', metadataXml: '<x/>', colour: 'red' },

@@ -71,7 +71,8 @@ async function signInWith(key: KeyName): Promise<{ status: number; code?: string
     now: new Date(),
     issuer: IDP_ENTITY_ID,
     inResponseTo: requestId ?? null,
-    audience: t.baseUrl,
+    // The connection's own SP entity ID, as its SP values give it to the IdP (issue #12).
+    audience: `${t.baseUrl}/saml/rollover/metadata`,
     destination: acsUrl,
     recipient: acsUrl,
     signingKey: key,

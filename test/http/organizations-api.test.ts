@@ -5,6 +5,7 @@
  * organization, one created into an existing organization).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
@@ -183,5 +184,32 @@ describe('organizations admin API', () => {
     expect(moved.json.organizationId).toBe('solo');
     expect((await api('GET', '/organizations/solo')).json.connections).toEqual(['solo', 'umbrella-okta']);
     expect((await api('DELETE', '/organizations/umbrella')).status).toBe(204);
+  });
+});
+
+describe('configuration', () => {
+  it('HOME_LISTS_CONNECTIONS=true puts a button per connection on the home page', async () => {
+    const listing = await startTestServer({ HOME_LISTS_CONNECTIONS: 'true' });
+    try {
+      const home = await (await fetch(`${listing.baseUrl}/`)).text();
+      expect(home).toContain('href="/saml/dev/login?returnTo=/"');
+      expect(home).toContain('id="discover-form"');
+    } finally {
+      await listing.close();
+    }
+    const home = await (await fetch(`${t.baseUrl}/`)).text();
+    expect(home).not.toContain('/saml/dev/login');
+  });
+
+  it('DNS_SERVERS takes addresses with optional ports, and refuses names', () => {
+    expect(loadConfig({ DNS_SERVERS: '127.0.0.1:5353, [::1]:53,10.0.0.2' }).dnsServers).toEqual([
+      '127.0.0.1:5353',
+      '[::1]:53',
+      '10.0.0.2',
+    ]);
+    expect(loadConfig({}).dnsServers).toBeUndefined();
+    for (const bad of ['dns.example.com', '127.0.0.1:99999', '1.2.3']) {
+      expect(() => loadConfig({ DNS_SERVERS: bad }), bad).toThrow(/DNS_SERVERS/);
+    }
   });
 });

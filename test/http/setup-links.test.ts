@@ -39,7 +39,7 @@ beforeAll(async () => {
       CERTS_DIR: path.join(dir, 'certs'),
       DEV_IDP: 'on',
       ADMIN_TOKEN: TOKEN,
-      DNS_SERVERS: dns.address,
+      DNS_SERVERS: dns.server,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     },
     { cwd: dir },
@@ -273,11 +273,11 @@ describe('setup portal', () => {
     expect(portal.body).toContain('role="alert"');
     expect(portal.body).toContain('not verified');
     // Published: verified.
-    dns.setTxt(name, [value.replaceAll('&#x3D;', '=').replaceAll('&#39;', "'")]);
+    dns.txt.set(name.toLowerCase(), [[value.replaceAll('&#x3D;', '=').replaceAll('&#39;', "'")]]);
     portal = await browser.follow(await browser.post(verify.action, verify.fields));
     expect(portal.body).toContain('dnsco.example is verified.');
     expect(portal.body).toMatch(/data-domain="dnsco\.example">[\s\S]*?badge ok">verified/);
-    expect(dns.queries).toContain(name);
+    expect(dns.questions).toContain(name);
     const organization = await api('GET', '/organizations/dnsco');
     expect((organization.json.domains as { domain: string; verified: boolean }[])[0]).toMatchObject({
       domain: 'dnsco.example',
@@ -291,6 +291,10 @@ describe('setup portal', () => {
   });
 
   it('walks the steps with the embedded IdP: vendor, SP values, metadata and lint, test sign-in, activation', async () => {
+    const events: { type: string; data: unknown }[] = [];
+    const stop = server.events.on('*', (event) => {
+      if (event.type.startsWith('setup_link.')) events.push({ type: event.type, data: event.data });
+    });
     const link = await createLink('devco');
     const { browser, page } = await openPortal(link.url);
     expect(page.body).toContain('Set up single sign-on for devco Inc.');
@@ -323,9 +327,13 @@ describe('setup portal', () => {
     );
     expect(portal.body).toContain('role="alert"');
     expect(portal.body).toMatch(/SAML_METADATA_INVALID/);
-    expect(await server.stores.connections.get(connectionId)).toBeUndefined();
+    // The connection is a draft of the link's organization, made by the link (its actor in the history).
+    const draft = await server.stores.connections.get(connectionId);
+    expect(draft?.status).toBe('draft');
+    expect(draft?.organizationId).toBe('devco');
+    expect(draft?.history?.[0]?.actor).toEqual({ kind: 'setup-link', name: link.id });
 
-    // The dev IdP's metadata URL: the connection exists now, with the lint shown inline.
+    // The dev IdP's metadata URL: the draft gets its IdP, with the lint shown inline.
     portal = await browser.follow(
       await browser.post(metadataForm.action, {
         ...metadataForm.fields,
@@ -340,7 +348,11 @@ describe('setup portal', () => {
     );
     const created = await server.stores.connections.get(connectionId);
     expect(created?.preset).toBe('keycloak');
-    expect(created?.spEntityId).toBe(`${baseUrl}/saml/${connectionId}/metadata`);
+    expect(created?.status).toBe('testing');
+    expect(created?.spEntityIdMode).toBe('connection');
+    // Not live yet: a real sign-in through it is refused until activation.
+    const early2 = await new TestBrowser().get(`${baseUrl}/saml/${connectionId}/login`);
+    expect(early2.status).toBe(403);
 
     // The test sign-in at the dev IdP, then back to the portal with the result.
     const start = await browser.get(`${baseUrl}/setup/portal/test`);
@@ -352,12 +364,21 @@ describe('setup portal', () => {
     portal = await browser.follow(acs);
     expect(portal.body).toContain('data-test="passed"');
     expect(portal.body).toContain('id="test-name-id"');
+    // The isolated test: no app session in the IT admin's browser, no user created.
+    expect((await browser.get(`${baseUrl}/me`)).status).not.toBe(200);
+    expect((await server.connections.get(connectionId)).lastTest?.actor).toEqual({
+      kind: 'setup-link',
+      name: link.id,
+    });
 
     const activate = formFor(portal, '/setup/portal/activate');
     portal = await browser.follow(await browser.post(activate.action, activate.fields));
     expect(portal.body).toContain('data-activated="true"');
     const detail = await api('GET', `/organizations/devco/setup-links/${link.id}`);
     expect(detail.json.activatedAt).not.toBeNull();
+    const active = await server.stores.connections.get(connectionId);
+    expect(active?.status).toBe('active');
+    expect(active?.activation).toMatchObject({ via: 'test', actor: { kind: 'setup-link', name: link.id } });
     const actions = (detail.json.uses as { action: string; ip: string; userAgent: string | null }[]).map(
       (u) => u.action,
     );
@@ -371,6 +392,23 @@ describe('setup portal', () => {
       'activate',
     ]);
     expect((detail.json.uses as { ip: string }[])[0]?.ip).toMatch(/127\.0\.0\.1/);
+    // The catalogue's events, with its payloads (webhooks).
+    await server.events.settled();
+    stop();
+    expect(events[0]).toEqual({
+      type: 'setup_link.created',
+      data: {
+        setupLinkId: link.id,
+        organizationId: 'devco',
+        expiresAt: link.expiresAt,
+        actor: expect.any(String),
+      },
+    });
+    expect(events.filter((e) => e.type === 'setup_link.used').at(-1)?.data).toEqual({
+      setupLinkId: link.id,
+      organizationId: 'devco',
+      connectionId,
+    });
   });
 });
 

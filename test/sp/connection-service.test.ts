@@ -66,9 +66,14 @@ describe('create', () => {
     });
     expect(c.metadataStatus?.nextRefreshAt).toBeUndefined();
     expect(c.signingCertificates.every((cert) => cert.firstSeenAt === clock.toISOString())).toBe(true);
+    // A duplicate name warns instead of silently becoming acme-corp-2; confirmed, it gets its own id.
+    expect(
+      await codeOf(service.create({ displayName: 'acme corp ', metadataXml: fixture('keycloak-realm.xml') })),
+    ).toBe('CONNECTION_NAME_EXISTS');
     const again = await service.create({
       displayName: 'Acme Corp',
       metadataXml: fixture('keycloak-realm.xml'),
+      allowDuplicateName: true,
     });
     expect(again.id).toBe('acme-corp-2');
   });
@@ -85,7 +90,7 @@ describe('create', () => {
     expect(await codeOf(service.create({ id: 'acme', displayName: 'Again', metadataUrl: URL_A }))).toBe(
       'CONNECTION_EXISTS',
     );
-    expect(await codeOf(service.create({ displayName: 'x' } as never))).toBe('ADMIN_INVALID_REQUEST');
+    expect(await codeOf(service.create({} as never))).toBe('ADMIN_INVALID_REQUEST');
     expect(await codeOf(service.create({ displayName: 'x', metadataXml: '<x/>', metadataUrl: URL_A }))).toBe(
       'ADMIN_INVALID_REQUEST',
     );
@@ -109,7 +114,8 @@ describe('create', () => {
       ownSpEntityId: true,
     });
     expect(c.idpEntityId).toBe('https://idp.college-b.example/saml');
-    expect(c.spEntityId).toBe('https://sp.example.com/saml/college/metadata');
+    expect(c.spEntityIdMode).toBe('connection');
+    expect(service.spEntityIdOf(c)).toBe('https://sp.example.com/saml/college/metadata');
   });
 
   it('verifies signed metadata against a pinned certificate', async () => {
@@ -243,7 +249,7 @@ describe('view and health', () => {
     await service.create({ id: 'acme', displayName: 'Acme', metadataUrl: URL_A });
     let view = await service.view('acme');
     expect(view).toMatchObject({
-      spEntityId: 'https://sp.example.com',
+      spEntityId: 'https://sp.example.com/saml/acme/metadata',
       acsUrl: 'https://sp.example.com/saml/acme/acs',
       metadataUrl: 'https://sp.example.com/saml/acme/metadata',
       idpMetadataUrl: URL_A,

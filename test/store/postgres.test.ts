@@ -32,10 +32,13 @@ import {
 import { connectionHealthStoreContract } from './connection-health.contract.ts';
 import { connectionStoreContract } from './connections.contract.ts';
 import { at, buildConnection, buildRequest, buildSession, buildUser, type Factory } from './harness.ts';
+import { oidcStoreContract } from './oidc.contract.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
+import { scimStoreContract } from './scim.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
 import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
+import { spKeyStoreContract } from './sp-keys.contract.ts';
 import { userStoreContract } from './users.contract.ts';
 
 const skipPostgres = unavailable('PostgreSQL') !== undefined;
@@ -45,7 +48,7 @@ let server: PostgresServer;
 let contractUrl: string;
 
 const TABLES =
-  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases';
+  'connections, users, sessions, pending_requests, replay_cache, connection_health, shared_state, throttle, leases, scim_group_members, scim_groups, scim_users, scim_tokens, sp_keys, sp_metadata_fetches, oidc_clients, oidc_keys, oidc_payloads';
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []) {
   const client = new pg.Client({ connectionString: url });
@@ -96,6 +99,9 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
   stateStoreContract('postgres', factory('state'));
   throttleStoreContract('postgres', factory('throttle'));
   lockStoreContract('postgres', factory('locks'));
+  scimStoreContract('postgres', factory('scim'));
+  spKeyStoreContract('postgres', factory('spKeys'));
+  oidcStoreContract('postgres', factory('oidc'));
 
   describe('migrations', () => {
     it('are recorded once and idempotent across reopens', async () => {

@@ -76,6 +76,17 @@ export function requestIdStoreContract(name: string, factory: Factory<RequestIdS
       expect(await store().listForBrowser('browser-3', 'acme', at(32))).toEqual([]);
     });
 
+    it('keeps the test run of a test sign-in request, and nothing on an ordinary one', async () => {
+      const test = buildRequest({ testRun: 'run-1' });
+      const plain = buildRequest();
+      await store().save(test);
+      await store().save(plain);
+      expect(await store().peek(test.requestId, at(1))).toEqual(test);
+      expect((await store().peek(plain.requestId, at(1)))?.testRun).toBeUndefined();
+      expect(await store().listForBrowser('browser-1', 'acme', at(1))).toContainEqual(test);
+      expect(await store().consume(test.requestId, at(2))).toEqual(test);
+    });
+
     it('keeps its own copy of a saved request', async () => {
       const request = buildRequest({ returnTo: '/a' });
       await store().save(request);

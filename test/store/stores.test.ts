@@ -7,8 +7,10 @@ import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { connectionStoreContract } from './connections.contract.ts';
 import type { Factory } from './harness.ts';
+import { oidcStoreContract } from './oidc.contract.ts';
 import { replayCacheContract } from './replay.contract.ts';
 import { requestIdStoreContract } from './requests.contract.ts';
+import { scimStoreContract } from './scim.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
 import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
 import { userStoreContract } from './users.contract.ts';
@@ -57,4 +59,6 @@ for (const backend of backends) {
   stateStoreContract(backend.name, factory(backend, 'state'));
   throttleStoreContract(backend.name, factory(backend, 'throttle'));
   lockStoreContract(backend.name, factory(backend, 'locks'));
+  scimStoreContract(backend.name, factory(backend, 'scim'));
+  oidcStoreContract(backend.name, factory(backend, 'oidc'));
 }

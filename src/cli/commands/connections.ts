@@ -1,15 +1,19 @@
 /**
- * `saml-sp connections add | list | show | remove | refresh`: connection management on the same store and the
- * same ConnectionService as the server's admin API and page.
+ * `saml-sp connections add | list | show | update | activate | remove | refresh`: connection management on the
+ * same store and the same ConnectionService as the server's admin API and page. Changes are recorded with the
+ * actor `cli` (the connection's history, the audit log).
  */
 import { readFile } from 'node:fs/promises';
+import { SP_ENTITY_ID_MODES, type SpEntityIdMode } from '../../core/connection-lifecycle.ts';
 import { PRESET_NAMES, type PresetName } from '../../core/types.ts';
-import type { CreateConnectionInput } from '../../sp/connection-input.ts';
+import { type CertificateWarning, certificateWarnings } from '../../events/index.ts';
+import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import { ConnectionService } from '../../sp/connection-service.ts';
 import type { ConnectionView } from '../../sp/connection-view.ts';
 import { openContext, parse, printJson, UsageError } from '../commands.ts';
 
-const SUBCOMMANDS = 'add | list | show ID | remove ID | refresh ID';
+const SUBCOMMANDS = 'add | list | show ID | update ID | activate ID | remove ID | refresh ID';
+const SUBCOMMAND_NAMES = ['add', 'list', 'show', 'update', 'activate', 'remove', 'refresh'];
 
 /** `saml-sp connections <sub>`: manage connections on the same store as the server. */
 export async function connectionsCommand(args: string[]): Promise<number> {
@@ -22,19 +26,27 @@ export async function connectionsCommand(args: string[]): Promise<number> {
     'idp-entity-id': { type: 'string' },
     'allow-idp-initiated': { type: 'boolean' },
     'own-sp-entity-id': { type: 'boolean' },
+    organization: { type: 'string' },
+    'sp-entity-id': { type: 'string' },
+    'sp-entity-id-mode': { type: 'string' },
     'metadata-signing-cert': { type: 'string', multiple: true },
+    'require-test': { type: 'boolean' },
+    'allow-duplicate-name': { type: 'boolean' },
+    override: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   const [sub, target] = positionals;
   if (!sub) throw new UsageError(`Usage: saml-sp connections ${SUBCOMMANDS}`);
-  if (!['add', 'list', 'show', 'remove', 'refresh'].includes(sub)) {
+  if (!SUBCOMMAND_NAMES.includes(sub)) {
     throw new UsageError(`Unknown subcommand "${sub}". Use: ${SUBCOMMANDS}`);
   }
+  if (values.metadata && values['metadata-url']) {
+    throw new UsageError('give --metadata FILE or --metadata-url URL, not both');
+  }
+  const mode = parseMode(values['sp-entity-id-mode']);
   if (sub === 'add') {
-    if (!values.id) throw new UsageError('connections add needs --id ID');
-    if (!values.metadata === !values['metadata-url']) {
-      throw new UsageError('connections add needs exactly one of --metadata FILE or --metadata-url URL');
-    }
+    // Without metadata the connection is a draft: its SP values exist at once, the metadata comes later.
+    if (!values.id && !values['display-name']) throw new UsageError('connections add needs --id ID');
   } else if (sub !== 'list' && !target) {
     throw new UsageError(`Usage: saml-sp connections ${sub} ID`);
   }
@@ -48,16 +60,20 @@ export async function connectionsCommand(args: string[]): Promise<number> {
           (values['metadata-signing-cert'] ?? []).map((file) => readFile(file, 'utf8')),
         );
         const input: CreateConnectionInput = {
-          id: values.id,
+          ...(values.id ? { id: values.id } : {}),
           displayName: values['display-name'] ?? (values.id as string),
-          ...(values.metadata
-            ? { metadataXml: await readFile(values.metadata, 'utf8') }
-            : { metadataUrl: values['metadata-url'] }),
+          ...(values.metadata ? { metadataXml: await readFile(values.metadata, 'utf8') } : {}),
+          ...(values['metadata-url'] ? { metadataUrl: values['metadata-url'] } : {}),
           preset: preset ?? 'generic',
           ...(values['idp-entity-id'] ? { idpEntityId: values['idp-entity-id'] } : {}),
           ...(values['allow-idp-initiated'] ? { allowIdpInitiated: true } : {}),
           ...(values['own-sp-entity-id'] ? { ownSpEntityId: true } : {}),
+          ...(values.organization ? { organizationId: values.organization } : {}),
+          ...(values['sp-entity-id'] ? { spEntityId: values['sp-entity-id'], spEntityIdMode: 'custom' } : {}),
+          ...(mode && !values['sp-entity-id'] ? { spEntityIdMode: mode } : {}),
           ...(pins.length ? { metadataSigningCertificates: pins } : {}),
+          ...(values['require-test'] ? { requireTest: true } : {}),
+          ...(values['allow-duplicate-name'] ? { allowDuplicateName: true } : {}),
         };
         const view = await connections.view(await connections.create(input, ctx.change));
         if (values.json) printJson(view);
@@ -66,12 +82,19 @@ export async function connectionsCommand(args: string[]): Promise<number> {
       }
       case 'list': {
         const views = await connections.views();
-        if (values.json) printJson(views);
-        else if (views.length === 0) process.stdout.write('No connections.\n');
+        // The most urgent certificate warning per connection (the admin page shows the same as a banner).
+        const warnings = new Map<string, CertificateWarning>();
+        for (const w of certificateWarnings(await connections.list(), ctx.sp.now())) {
+          if (!warnings.has(w.connectionId)) warnings.set(w.connectionId, w);
+        }
+        if (values.json) {
+          printJson(views.map((v) => ({ ...v, certificateWarning: warnings.get(v.id) ?? null })));
+        } else if (views.length === 0) process.stdout.write('No connections.\n');
         else {
           for (const v of views) {
+            const warning = warnings.get(v.id);
             process.stdout.write(
-              `${v.id}\t${v.health.status}\t${v.preset}\t${v.metadata.source}\t${v.idpEntityId}\t${v.displayName}\n`,
+              `${v.id}\t${v.health.status}\t${v.preset}\t${v.metadata.source}\t${v.idpEntityId}\t${v.displayName}${warning ? `\t${certificateMarker(warning)}` : ''}\n`,
             );
           }
         }
@@ -81,6 +104,39 @@ export async function connectionsCommand(args: string[]): Promise<number> {
         const view = await connections.view(target as string);
         if (values.json) printJson(view);
         else printDetails(view);
+        return 0;
+      }
+      case 'update': {
+        const pins = await Promise.all(
+          (values['metadata-signing-cert'] ?? []).map((file) => readFile(file, 'utf8')),
+        );
+        const patch: UpdateConnectionInput = {
+          ...(values['display-name'] ? { displayName: values['display-name'] } : {}),
+          ...(values.metadata ? { metadataXml: await readFile(values.metadata, 'utf8') } : {}),
+          ...(values['metadata-url'] ? { metadataUrl: values['metadata-url'] } : {}),
+          ...(values['idp-entity-id'] ? { idpEntityId: values['idp-entity-id'] } : {}),
+          ...(preset ? { preset } : {}),
+          ...(values['sp-entity-id'] ? { spEntityId: values['sp-entity-id'] } : {}),
+          ...(mode && !values['sp-entity-id'] ? { spEntityIdMode: mode } : {}),
+          ...(pins.length ? { metadataSigningCertificates: pins } : {}),
+          ...(values['allow-duplicate-name'] ? { allowDuplicateName: true } : {}),
+        };
+        if (Object.keys(patch).length === 0) {
+          throw new UsageError(
+            'connections update needs a change: --display-name, --metadata, --metadata-url, --sp-entity-id(-mode), --metadata-signing-cert, --preset',
+          );
+        }
+        const view = await connections.view(await connections.update(target as string, patch, ctx.change));
+        if (values.json) printJson(view);
+        else printSummary(view);
+        return 0;
+      }
+      case 'activate': {
+        const view = await connections.view(
+          await connections.activate(target as string, { override: !!values.override }, ctx.change),
+        );
+        if (values.json) printJson(view);
+        else process.stdout.write(`Connection "${view.id}" is active (${view.activation?.via}).\n`);
         return 0;
       }
       case 'remove': {
@@ -115,9 +171,21 @@ export async function connectionsCommand(args: string[]): Promise<number> {
   }
 }
 
+/** The `connections list` marker: "! certificate expires in 6 days (2026-01-07)" or "! certificate EXPIRED …". */
+export function certificateMarker(w: CertificateWarning): string {
+  const day = w.notAfter.slice(0, 10);
+  return w.threshold === 'expired'
+    ? `! certificate EXPIRED ${day}`
+    : `! certificate expires in ${w.daysLeft} ${w.daysLeft === 1 ? 'day' : 'days'} (${day})`;
+}
+
 function printSummary(v: ConnectionView): void {
+  const what =
+    v.status === 'draft'
+      ? `Connection "${v.id}" (${v.preset}) is a draft: add the IdP metadata with \`saml-sp connections update ${v.id} --metadata FILE\`.`
+      : `Connection "${v.id}" (${v.preset}, ${v.status}) trusts ${v.signingCertificates.length} certificate(s) of ${v.idpEntityId}.`;
   process.stdout.write(
-    `Connection "${v.id}" (${v.preset}) trusts ${v.signingCertificates.length} certificate(s) of ${v.idpEntityId}.
+    `${what}
 Give the IdP admin these SP values:
   Entity ID / Audience: ${v.spEntityId}
   ACS URL (HTTP-POST):  ${v.acsUrl}
@@ -131,7 +199,7 @@ Give the IdP admin these SP values:
 function printDetails(v: ConnectionView): void {
   const h = v.health;
   const lines = [
-    `${v.displayName} (${v.id})  health: ${h.status}`,
+    `${v.displayName} (${v.id})  status: ${v.status}  health: ${h.status}`,
     `  preset: ${v.preset}`,
     `  IdP entity ID: ${v.idpEntityId}`,
     `  SSO: ${v.ssoEndpoints.map((e) => `${e.binding} ${e.location}`).join(', ')}`,
@@ -175,6 +243,14 @@ function printLint(v: ConnectionView, withInfo: boolean): void {
   for (const l of shown) {
     process.stdout.write(`  [${l.severity}] ${l.id}: ${l.message}\n${l.hint ? `      ${l.hint}\n` : ''}`);
   }
+}
+
+function parseMode(value: string | undefined): SpEntityIdMode | undefined {
+  if (value === undefined) return undefined;
+  if ((SP_ENTITY_ID_MODES as readonly string[]).includes(value)) return value as SpEntityIdMode;
+  throw new UsageError(
+    `Unknown --sp-entity-id-mode "${value}". Choose one of: ${SP_ENTITY_ID_MODES.join(', ')}`,
+  );
 }
 
 function parsePreset(value: string | undefined): PresetName | undefined {

@@ -39,14 +39,19 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const ctx = await openContext();
   try {
     const connection = await ctx.sp.connection(values.connection);
-    const sp = ctx.sp.spIdentity(connection);
+    const sp = await ctx.sp.spIdentityFor(connection);
     const trace: CheckTrace[] = [];
     const inResponseTo = root.getAttribute('InResponseTo');
     let failed = false;
     try {
       await validateResponse(xml, {
         connection,
-        sp: { entityId: sp.entityId, acsUrl: sp.acsUrl, decryptionKeyPem: sp.encryption.privateKeyPem },
+        sp: {
+          entityId: sp.entityId,
+          acsUrl: sp.acsUrl,
+          decryptionKeyPem: sp.encryption.privateKeyPem,
+          ...(sp.decryption ? { decryption: sp.decryption } : {}),
+        },
         now,
         expectedRequestIds: inResponseTo ? [inResponseTo] : [],
         trace,

@@ -3,10 +3,17 @@
  * signed: HTTP-Redirect (detached query signature), HTTP-POST (enveloped signature, plain base64 form field)
  * or SOAP (enveloped signature, SOAP 1.1 envelope). The front-channel encodings are the AuthnRequest's.
  */
-import { type MessageSigning, postBindingForm, redirectBindingUrl } from '../request/bindings.ts';
-import { NS } from '../xml/namespaces.ts';
-import { parseXml } from '../xml/parse.ts';
-import { signXml } from '../xml/sign.ts';
+import { signerOf } from '../crypto/signer.ts';
+import {
+  enveloped,
+  type MessageSigning,
+  pemOf,
+  postBindingForm,
+  postBindingFormWith,
+  redirectBindingUrl,
+  redirectBindingUrlWith,
+} from '../request/bindings.ts';
+import { signXml, signXmlWith } from '../xml/sign.ts';
 import { wrapInSoapEnvelope } from './soap.ts';
 
 /** A logout message ready to send. */
@@ -65,14 +72,45 @@ export function encodeLogoutMessage(input: EncodeLogoutInput): OutgoingLogoutMes
       return { binding: 'post', action: form.action, fields: form.fields };
     }
     case 'soap': {
-      const referenceId =
-        parseXml(input.xml, { what: 'outgoing message' }).documentElement!.getAttribute('ID') ?? '';
       const signed = signXml(input.xml, {
-        privateKeyPem: input.signing.privateKeyPem,
-        certificatePem: input.signing.certificatePem,
-        referenceId,
-        insertAfter: { ns: NS.assertion, localName: 'Issuer' },
-        ...(input.signing.algorithm ? { algorithm: input.signing.algorithm } : {}),
+        ...enveloped(input.xml, input.signing),
+        privateKeyPem: pemOf(input.signing),
+      });
+      return { binding: 'soap', body: wrapInSoapEnvelope(signed) };
+    }
+  }
+}
+
+/**
+ * Like {@link encodeLogoutMessage}, signing through the key's {@link Signer} (a KMS, another process) or its
+ * PEM key: what the SP's logout service uses, so that a key ring key outside the process signs logout too.
+ *
+ * @example
+ * ```ts
+ * const out = await encodeLogoutMessageWith({ binding: 'post', location, key: 'SAMLResponse', xml,
+ *   signing: { certificatePem, signer } });
+ * ```
+ */
+export async function encodeLogoutMessageWith(input: EncodeLogoutInput): Promise<OutgoingLogoutMessage> {
+  const relay = input.relayState ? { relayState: input.relayState } : {};
+  const message = {
+    location: input.location,
+    key: input.key,
+    xml: input.xml,
+    signing: input.signing,
+    ...relay,
+  };
+  switch (input.binding) {
+    case 'redirect':
+      return { binding: 'redirect', url: await redirectBindingUrlWith(message) };
+    case 'post': {
+      const form = await postBindingFormWith(message);
+      return { binding: 'post', action: form.action, fields: form.fields };
+    }
+    case 'soap': {
+      const signed = await signXmlWith(input.xml, {
+        ...enveloped(input.xml, input.signing),
+        signer: signerOf(input.signing),
       });
       return { binding: 'soap', body: wrapInSoapEnvelope(signed) };
     }

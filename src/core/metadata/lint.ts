@@ -53,6 +53,9 @@ export const LINT_IDS = [
   'sp-entity-shared',
   'soap-logout-destination-optional',
   'signature-requirement',
+  // The SP key ring (src/keys/lint.ts).
+  'sp-key-next-not-fetched',
+  'sp-key-active-expiring',
 ] as const;
 
 export type LintId = (typeof LINT_IDS)[number];

@@ -3,11 +3,13 @@
  * that verifies metadata can pin our certificate, and it lists the encryption algorithms we can decrypt so
  * IdPs that encrypt by default (ADFS) pick one we support (GCM first: CBC is malleable).
  */
+import { signerOf } from '../crypto/signer.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { certificateBase64 } from '../keys.ts';
+import { pemOf } from '../request/bindings.ts';
 import { BINDING_URIS, type SpIdentity } from '../types.ts';
 import { NAMEID_FORMATS, NS } from '../xml/namespaces.ts';
-import { type SigningAlgorithm, signXml } from '../xml/sign.ts';
+import { type SigningAlgorithm, signXml, signXmlWith } from '../xml/sign.ts';
 import { escapeXml, newSamlId, samlInstant } from '../xml/write.ts';
 
 /** Encryption algorithms the SP can decrypt, strongest first, as advertised in the encryption KeyDescriptor. */
@@ -58,6 +60,37 @@ export interface SpMetadataOptions {
  * ```
  */
 export function buildSpMetadata(sp: SpIdentity, options: SpMetadataOptions = {}): string {
+  const { xml, id } = unsignedSpMetadata(sp, options);
+  const signed = signXml(xml, {
+    privateKeyPem: pemOf(sp.signing),
+    certificatePem: sp.signing.certificatePem,
+    referenceId: id,
+    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${signed}\n`;
+}
+
+/**
+ * Like {@link buildSpMetadata}, signing through the SP signing key's {@link Signer} when it has one (a KMS,
+ * another process) or its PEM key.
+ *
+ * @example
+ * ```ts
+ * const xml = await buildSpMetadataWith({ ...sp, signing: { certificatePem, signer } });
+ * ```
+ */
+export async function buildSpMetadataWith(sp: SpIdentity, options: SpMetadataOptions = {}): Promise<string> {
+  const { xml, id } = unsignedSpMetadata(sp, options);
+  const signed = await signXmlWith(xml, {
+    signer: signerOf(sp.signing),
+    certificatePem: sp.signing.certificatePem,
+    referenceId: id,
+    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${signed}\n`;
+}
+
+function unsignedSpMetadata(sp: SpIdentity, options: SpMetadataOptions): { xml: string; id: string } {
   if (!sp.entityId) throw new InvalidOptionError('buildSpMetadata: the SP entity ID is empty.');
   requireHttpUrl('acsUrl', sp.acsUrl);
   requireHttpUrl('sloUrl', sp.sloUrl);
@@ -73,8 +106,14 @@ export function buildSpMetadata(sp: SpIdentity, options: SpMetadataOptions = {})
   const lines = [
     `<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}" entityID="${e(sp.entityId)}" ID="${e(id)}"${validUntil}>`,
     `  <md:SPSSODescriptor protocolSupportEnumeration="${NS.protocol}" AuthnRequestsSigned="${options.authnRequestsSigned ?? true}" WantAssertionsSigned="${options.wantAssertionsSigned ?? true}">`,
-    ...keyDescriptor('signing', sp.signing.certificatePem, []),
-    ...keyDescriptor('encryption', sp.encryption.certificatePem, SP_ENCRYPTION_METHODS),
+    // During a key rollover the next key is published beside the active one (IdPs that read our metadata
+    // trust it before we sign with it), and every non-retired encryption key (we decrypt with each).
+    ...(sp.published?.signing ?? [sp.signing.certificatePem]).flatMap((pem) =>
+      keyDescriptor('signing', pem, []),
+    ),
+    ...(sp.published?.encryption ?? [sp.encryption.certificatePem]).flatMap((pem) =>
+      keyDescriptor('encryption', pem, SP_ENCRYPTION_METHODS),
+    ),
     `    <md:SingleLogoutService Binding="${BINDING_URIS.redirect}" Location="${e(sp.sloUrl)}"/>`,
     `    <md:SingleLogoutService Binding="${BINDING_URIS.post}" Location="${e(sp.sloUrl)}"/>`,
     ...formats.map((format) => `    <md:NameIDFormat>${e(format)}</md:NameIDFormat>`),
@@ -84,13 +123,7 @@ export function buildSpMetadata(sp: SpIdentity, options: SpMetadataOptions = {})
     ...(options.contacts ?? []).flatMap(contact),
     '</md:EntityDescriptor>',
   ];
-  const signed = signXml(lines.join('\n'), {
-    privateKeyPem: sp.signing.privateKeyPem,
-    certificatePem: sp.signing.certificatePem,
-    referenceId: id,
-    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${signed}\n`;
+  return { xml: lines.join('\n'), id };
 }
 
 function keyDescriptor(

@@ -13,7 +13,13 @@ import { BINDING_URIS, type Connection, type SpIdentity } from '../types.ts';
 import { NS } from '../xml/namespaces.ts';
 import type { SigningAlgorithm } from '../xml/sign.ts';
 import { escapeXml, newSamlId, samlInstant } from '../xml/write.ts';
-import { type MessageSigning, postBindingForm, redirectBindingUrl } from './bindings.ts';
+import {
+  type MessageSigning,
+  postBindingForm,
+  postBindingFormWith,
+  redirectBindingUrl,
+  redirectBindingUrlWith,
+} from './bindings.ts';
 
 /** The front-channel bindings an SP can send an AuthnRequest with. */
 export type SsoBinding = 'redirect' | 'post';
@@ -28,6 +34,11 @@ export interface AuthnRequestInput {
   id?: string;
   /** Ask the IdP to authenticate the user afresh even when it has a session (ForceAuthn="true"). */
   forceAuthn?: boolean;
+  /**
+   * An email address to send as `<saml:Subject><saml:NameID>` (a login hint for IdPs that read it, see
+   * login-hint.ts). Omitted by default: some IdPs (Entra) refuse a request with a Subject.
+   */
+  subjectNameId?: string;
 }
 
 /** An unsigned AuthnRequest; the binding encoders sign it. */
@@ -97,6 +108,10 @@ export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
   }
   const destination = checkedLocation(connection, endpoint.location);
   const e = escapeXml;
+  // Schema order: Issuer, (Signature, inserted by the POST encoder), Subject, NameIDPolicy.
+  const subject = input.subjectNameId
+    ? `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${e(input.subjectNameId)}</saml:NameID></saml:Subject>`
+    : '';
   const nameIdPolicy = connection.requestedNameIdFormat
     ? `<samlp:NameIDPolicy Format="${e(connection.requestedNameIdFormat)}" AllowCreate="true"/>`
     : '';
@@ -115,6 +130,7 @@ export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
     (input.forceAuthn ? ' ForceAuthn="true"' : '') +
     ` AssertionConsumerServiceURL="${e(sp.acsUrl)}" ProtocolBinding="${BINDING_URIS.post}">` +
     `<saml:Issuer>${e(connection.spEntityId ?? sp.entityId)}</saml:Issuer>` +
+    subject +
     nameIdPolicy +
     requestedAuthnContext +
     '</samlp:AuthnRequest>';
@@ -182,16 +198,48 @@ export function encodePostRequest(input: EncodeAuthnRequestInput): {
   };
 }
 
+/**
+ * Encodes an AuthnRequest for either binding, signing through the SP signing key's {@link Signer} when it
+ * has one (a KMS, another process) or its PEM key: what the ServiceProvider uses.
+ *
+ * @example
+ * ```ts
+ * const out = await encodeAuthnRequest({ xml, destination, relayState, sp, connection }, 'redirect');
+ * if (out.binding === 'redirect') res.redirect(out.url);
+ * ```
+ */
+export async function encodeAuthnRequest(
+  input: EncodeAuthnRequestInput,
+  binding: 'redirect' | 'post',
+): Promise<
+  | { binding: 'redirect'; url: string }
+  | { binding: 'post'; action: string; fields: { SAMLRequest: string; RelayState?: string } }
+> {
+  const message = {
+    location: input.destination,
+    key: 'SAMLRequest' as const,
+    xml: input.xml,
+    ...(input.relayState ? { relayState: input.relayState } : {}),
+    ...signingFor(input),
+  };
+  if (binding === 'redirect') return { binding, url: await redirectBindingUrlWith(message) };
+  const { action, fields } = await postBindingFormWith(message);
+  return {
+    binding,
+    action,
+    fields: {
+      SAMLRequest: fields.SAMLRequest!,
+      ...(fields.RelayState ? { RelayState: fields.RelayState } : {}),
+    },
+  };
+}
+
 function signingFor(input: EncodeAuthnRequestInput): { signing?: MessageSigning } {
   // Signing follows the connection policy only. Keycloak's descriptor says WantAuthnRequestsSigned="true"
   // whatever its client setting, so the metadata flag alone must not force it.
   if (!input.connection.policy.signAuthnRequests) return {};
   return {
-    signing: {
-      privateKeyPem: input.sp.signing.privateKeyPem,
-      certificatePem: input.sp.signing.certificatePem,
-      ...(input.algorithm ? { algorithm: input.algorithm } : {}),
-    },
+    signing: { ...input.sp.signing, ...(input.algorithm ? { algorithm: input.algorithm } : {}) },
   };
 }
 

@@ -6,15 +6,24 @@
  * enveloped in the XML, right after <Issuer>. The POST value is NOT deflated: bindings §3.5.4 says base64 only,
  * and IdPs such as SimpleSAMLphp cannot read a deflated POST message (node-saml 5.1 sends one).
  */
+import { type SpKey, signerOf } from '../crypto/signer.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { deflateAndEncode } from '../xml/encoding.ts';
 import { NS } from '../xml/namespaces.ts';
 import { parseXml } from '../xml/parse.ts';
-import { type SigningAlgorithm, signRedirectQuery, signXml } from '../xml/sign.ts';
+import {
+  type SigningAlgorithm,
+  signRedirectQuery,
+  signRedirectQueryWith,
+  signXml,
+  signXmlWith,
+} from '../xml/sign.ts';
 
-/** The SP key that signs an outgoing message. */
-export interface MessageSigning {
-  privateKeyPem: string;
+/**
+ * The SP key that signs an outgoing message: a PEM private key, or a {@link Signer} that holds the key
+ * elsewhere (then only the `…With` functions, which are async, can sign with it).
+ */
+export interface MessageSigning extends SpKey {
   certificatePem: string;
   /** Default 'rsa-sha256'. */
   algorithm?: SigningAlgorithm;
@@ -47,13 +56,43 @@ export function redirectBindingUrl(message: OutgoingMessage): string {
     ? signRedirectQuery({
         key: message.key,
         value,
-        privateKeyPem: message.signing.privateKeyPem,
+        privateKeyPem: pemOf(message.signing),
         ...(message.relayState ? { relayState: message.relayState } : {}),
         ...(message.signing.algorithm ? { algorithm: message.signing.algorithm } : {}),
       })
-    : `${message.key}=${encodeURIComponent(value)}${
-        message.relayState ? `&RelayState=${encodeURIComponent(message.relayState)}` : ''
-      }`;
+    : unsignedQuery(message, value);
+  return joinQuery(location, query);
+}
+
+/**
+ * Like {@link redirectBindingUrl}, signing through the key's {@link Signer} (or its PEM key).
+ *
+ * @example
+ * ```ts
+ * const url = await redirectBindingUrlWith({ location, key: 'SAMLRequest', xml, signing: { certificatePem, signer } });
+ * ```
+ */
+export async function redirectBindingUrlWith(message: OutgoingMessage): Promise<string> {
+  const location = httpUrl(message.location).split('#')[0]!;
+  const value = deflateAndEncode(message.xml);
+  const query = message.signing
+    ? await signRedirectQueryWith({
+        key: message.key,
+        value,
+        signer: signerOf(message.signing),
+        ...(message.relayState ? { relayState: message.relayState } : {}),
+        ...(message.signing.algorithm ? { algorithm: message.signing.algorithm } : {}),
+      })
+    : unsignedQuery(message, value);
+  return joinQuery(location, query);
+}
+
+function unsignedQuery(message: OutgoingMessage, value: string): string {
+  const relay = message.relayState ? `&RelayState=${encodeURIComponent(message.relayState)}` : '';
+  return `${message.key}=${encodeURIComponent(value)}${relay}`;
+}
+
+function joinQuery(location: string, query: string): string {
   const separator = !location.includes('?') ? '?' : /[?&]$/.test(location) ? '' : '&';
   return `${location}${separator}${query}`;
 }
@@ -72,17 +111,64 @@ export function postBindingForm(message: OutgoingMessage): {
   fields: Record<string, string>;
 } {
   const action = httpUrl(message.location);
-  let xml = message.xml;
-  if (message.signing) {
-    const referenceId = parseXml(xml, { what: 'outgoing message' }).documentElement!.getAttribute('ID') ?? '';
-    xml = signXml(xml, {
-      privateKeyPem: message.signing.privateKeyPem,
-      certificatePem: message.signing.certificatePem,
-      referenceId,
-      insertAfter: { ns: NS.assertion, localName: 'Issuer' },
-      ...(message.signing.algorithm ? { algorithm: message.signing.algorithm } : {}),
-    });
-  }
+  const xml = message.signing
+    ? signXml(message.xml, {
+        ...enveloped(message.xml, message.signing),
+        privateKeyPem: pemOf(message.signing),
+      })
+    : message.xml;
+  return postFields(action, message, xml);
+}
+
+/**
+ * Like {@link postBindingForm}, signing through the key's {@link Signer} (or its PEM key).
+ *
+ * @example
+ * ```ts
+ * const { action, fields } = await postBindingFormWith({ location, key: 'SAMLRequest', xml, signing });
+ * ```
+ */
+export async function postBindingFormWith(message: OutgoingMessage): Promise<{
+  action: string;
+  fields: Record<string, string>;
+}> {
+  const action = httpUrl(message.location);
+  const xml = message.signing
+    ? await signXmlWith(message.xml, {
+        ...enveloped(message.xml, message.signing),
+        signer: signerOf(message.signing),
+      })
+    : message.xml;
+  return postFields(action, message, xml);
+}
+
+/**
+ * The enveloped-signature options of a protocol message: over its root ID, right after its <Issuer>.
+ *
+ * @example
+ * ```ts
+ * const signed = signXml(xml, { ...enveloped(xml, signing), privateKeyPem });
+ * ```
+ */
+export function enveloped(xml: string, signing: MessageSigning) {
+  const referenceId = parseXml(xml, { what: 'outgoing message' }).documentElement!.getAttribute('ID') ?? '';
+  return {
+    certificatePem: signing.certificatePem,
+    referenceId,
+    insertAfter: { ns: NS.assertion, localName: 'Issuer' },
+    ...(signing.algorithm ? { algorithm: signing.algorithm } : {}),
+  };
+}
+
+/** The PEM private key of a key the synchronous functions sign with. */
+export function pemOf(signing: SpKey): string {
+  if (signing.privateKeyPem) return signing.privateKeyPem;
+  throw new InvalidOptionError(
+    'This SP key signs through a Signer (its private key is elsewhere): use the async …With function.',
+  );
+}
+
+function postFields(action: string, message: OutgoingMessage, xml: string) {
   const fields: Record<string, string> = { [message.key]: Buffer.from(xml, 'utf8').toString('base64') };
   if (message.relayState) fields.RelayState = message.relayState;
   return { action, fields };

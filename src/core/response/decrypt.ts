@@ -16,20 +16,26 @@
  * one and the same error message, so that failures cannot be told apart; the specific reason goes only into
  * `details`, for the admin log.
  */
-import { createDecipheriv, type KeyObject } from 'node:crypto';
-import { DOMImplementation, type Element } from '@xmldom/xmldom';
-import * as xmlenc from 'xml-encryption';
+import { createDecipheriv } from 'node:crypto';
+import type { Element } from '@xmldom/xmldom';
 import { BLOCK_ENCRYPTION } from '../algorithms.ts';
-import { privateKey } from '../crypto/key-cache.ts';
+import { decrypterOf, type SpKey } from '../crypto/signer.ts';
 import { SamlSpError } from '../errors.ts';
-import { NS } from '../xml/namespaces.ts';
 import { parseXml } from '../xml/parse.ts';
 import { checkEncryptionAlgorithms, type EncryptedParts, readEncryptedParts } from './encrypted-parts.ts';
 import { checkAssertionDocument } from './structure.ts';
 
 /** Options of {@link decryptAssertion}. */
 export interface DecryptOptions {
-  keyPem: string | undefined;
+  /** The SP decryption key as PEM (the single-key form). */
+  keyPem?: string | undefined;
+  /**
+   * Every key to try (the non-retired encryption keys of a key ring, the primary first), each with its PEM
+   * key or a {@link Decrypter} that holds it elsewhere. Takes precedence over `keyPem`.
+   */
+  keys?: readonly SpKey[];
+  /** Retired encryption keys: an assertion wrapped for one is refused by name (SAML_DECRYPTION_KEY_RETIRED). */
+  retiredKeys?: readonly { id: string; certificatePem: string }[];
   maxBytes: number;
   maxDepth: number;
   /** A verified Response signature covers the EncryptedAssertion (it was read from the signed bytes). */
@@ -42,15 +48,21 @@ export interface DecryptOptions {
  * Checks the algorithms of an EncryptedAssertion, decrypts it and returns the root of the plaintext assertion
  * document (its signature, if any, is verified in that document).
  *
+ * The content key is unwrapped by the key the EncryptedKey's KeyInfo names (certificate or KeyName) when it
+ * names one of ours, else by each key in turn; only that small unwrap goes through the key's
+ * {@link Decrypter} (possibly another process or a KMS), the assertion itself is decrypted here.
+ *
  * @example
  * ```ts
- * const assertion = decryptAssertion(encryptedAssertion, {
+ * const assertion = await decryptAssertion(encryptedAssertion, {
  *   keyPem: sp.decryptionKeyPem, maxBytes, maxDepth, ciphertextSigned: false, allowCbcWithoutResponseSignature: false,
  * });
  * ```
  */
-export function decryptAssertion(encrypted: Element, options: DecryptOptions): Element {
-  if (!options.keyPem) {
+export async function decryptAssertion(encrypted: Element, options: DecryptOptions): Promise<Element> {
+  const keys: readonly SpKey[] =
+    options.keys ?? (options.keyPem ? [{ certificatePem: '', privateKeyPem: options.keyPem }] : []);
+  if (keys.length === 0) {
     throw new SamlSpError(
       'SAML_DECRYPTION_FAILED',
       'The assertion is encrypted and the SP has no decryption key.',
@@ -62,69 +74,77 @@ export function decryptAssertion(encrypted: Element, options: DecryptOptions): E
   }
   const parts = readEncryptedParts(encrypted);
   checkEncryptionAlgorithms(parts, options);
-  const key = privateKey(options.keyPem);
+  const retired = retiredKeyNamed(parts, options.retiredKeys ?? []);
+  if (retired && !keys.some((k) => names(parts, k))) throw retiredKeyError(retired);
 
-  let assertion: Element;
-  try {
-    const plaintext = decryptContent(parts, unwrapKey(parts, key));
-    assertion = checkAssertionDocument(
-      parseXml(plaintext, {
-        maxBytes: options.maxBytes,
-        maxDepth: options.maxDepth,
-        what: 'decrypted assertion',
-      }),
-    );
-  } catch (cause) {
+  // Parsed before the loop: an unreadable SP key is a configuration error, not a rejected message.
+  const decrypters = orderByKeyInfo(parts, keys).map((key) => decrypterOf(key));
+  let assertion: Element | undefined;
+  let lastCause: unknown;
+  for (const decrypter of decrypters) {
+    try {
+      const contentKey = Buffer.from(await decrypter.unwrapKey(parts.key));
+      const plaintext = decryptContent(parts, contentKey);
+      assertion = checkAssertionDocument(
+        parseXml(plaintext, {
+          maxBytes: options.maxBytes,
+          maxDepth: options.maxDepth,
+          what: 'decrypted assertion',
+        }),
+      );
+      break;
+    } catch (cause) {
+      // A key service that is down is an outage (503), not a bad message.
+      if (cause instanceof SamlSpError && cause.code === 'SAML_KEY_UNAVAILABLE') throw cause;
+      lastCause = cause;
+    }
+  }
+  if (!assertion) {
     throw new SamlSpError(
       'SAML_DECRYPTION_FAILED',
       'The encrypted assertion could not be decrypted with the SP key.',
       {
         hint: 'Check that the IdP encrypts with the SP encryption certificate published in the SP metadata (re-upload it after an SP key change).',
-        details: { reason: cause instanceof Error ? cause.message : String(cause) },
-        cause,
+        details: {
+          reason: lastCause instanceof Error ? lastCause.message : String(lastCause),
+          keysTried: keys.length,
+        },
+        cause: lastCause,
       },
     );
   }
   return assertion;
 }
 
-/**
- * Unwraps the content key with xml-encryption, handing it a fresh EncryptedData that holds only the checked
- * key transport parts, with its insecure-algorithm refusal on.
- */
-function unwrapKey(parts: EncryptedParts, key: KeyObject): Buffer {
-  const doc = new DOMImplementation().createDocument(NS.xenc, 'xenc:EncryptedData', null);
-  const root = doc.documentElement!;
-  const add = (
-    parent: Element,
-    ns: string,
-    name: string,
-    attrs: Record<string, string> = {},
-    text?: string,
-  ) => {
-    const el = doc.createElementNS(ns, name);
-    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-    if (text !== undefined) el.appendChild(doc.createTextNode(text));
-    parent.appendChild(el);
-    return el;
-  };
-  const keyInfo = add(root, NS.dsig, 'ds:KeyInfo');
-  const encryptedKey = add(keyInfo, NS.xenc, 'xenc:EncryptedKey');
-  const method = add(encryptedKey, NS.xenc, 'xenc:EncryptionMethod', { Algorithm: parts.key.algorithm });
-  if (parts.key.digestMethod) add(method, NS.dsig, 'ds:DigestMethod', { Algorithm: parts.key.digestMethod });
-  if (parts.key.mgf) add(method, NS.xenc11, 'xenc11:MGF', { Algorithm: parts.key.mgf });
-  if (parts.key.oaepParams) add(method, NS.xenc, 'xenc:OAEPparams', {}, parts.key.oaepParams);
-  add(add(encryptedKey, NS.xenc, 'xenc:CipherData'), NS.xenc, 'xenc:CipherValue', {}, parts.key.cipherValue);
-  // xml-encryption accepts a DOM node and a KeyObject at run time (its typings say string).
-  const decryptKeyInfo = xmlenc.decryptKeyInfo as unknown as (
-    doc: Element,
-    options: { key: KeyObject; disallowDecryptionWithInsecureAlgorithm: true; warnInsecureAlgorithm: false },
-  ) => Buffer;
-  return decryptKeyInfo(root, {
-    key,
-    disallowDecryptionWithInsecureAlgorithm: true,
-    warnInsecureAlgorithm: false,
-  });
+/** The keys in the order to try them: the one the EncryptedKey's KeyInfo names first (a hint, not a rule). */
+function orderByKeyInfo(parts: EncryptedParts, keys: readonly SpKey[]): SpKey[] {
+  const named = keys.filter((k) => names(parts, k));
+  return [...named, ...keys.filter((k) => !named.includes(k))];
+}
+
+function names(parts: EncryptedParts, key: { id?: string; certificatePem: string }): boolean {
+  if (parts.key.keyName !== undefined && key.id !== undefined && parts.key.keyName === key.id) return true;
+  return parts.key.namedCertificate !== undefined && derOf(key.certificatePem) === parts.key.namedCertificate;
+}
+
+function retiredKeyNamed(parts: EncryptedParts, retired: readonly { id: string; certificatePem: string }[]) {
+  return retired.find((k) => names(parts, k));
+}
+
+function retiredKeyError(key: { id: string; certificatePem: string }): SamlSpError {
+  return new SamlSpError(
+    'SAML_DECRYPTION_KEY_RETIRED',
+    `The assertion is encrypted for the SP encryption key "${key.id}", which is retired.`,
+    {
+      hint: `The IdP still encrypts with the old SP encryption certificate. Upload the current SP metadata (or the active encryption certificate) to the IdP; key "${key.id}" was retired and is no longer used to decrypt.`,
+      details: { keyId: key.id },
+    },
+  );
+}
+
+/** The base64 DER of a PEM certificate, as a KeyInfo carries it ('' for none). */
+function derOf(pem: string): string {
+  return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 }
 
 /** Node cipher, key length and IV length of each allowed block algorithm. */

@@ -28,6 +28,13 @@ export interface EncryptedParts {
     digestMethod?: string;
     mgf?: string;
     oaepParams?: string;
+    /**
+     * Which SP key the IdP wrapped the content key for, when the EncryptedKey's ds:KeyInfo says so: the
+     * base64 DER of its ds:X509Certificate, or its ds:KeyName. A hint for choosing the key to try first,
+     * never trusted for anything else.
+     */
+    namedCertificate?: string;
+    keyName?: string;
   };
 }
 
@@ -63,6 +70,13 @@ export function readEncryptedParts(encrypted: Element): EncryptedParts {
     singleChild(keyMethod, NS.dsig, 'DigestMethod')?.getAttribute('Algorithm') ?? undefined;
   const mgf = singleChild(keyMethod, NS.xenc11, 'MGF')?.getAttribute('Algorithm') ?? undefined;
   const oaepParams = textOf(singleChild(keyMethod, NS.xenc, 'OAEPparams'));
+  // Only a hint for which key to try first: read leniently (the first of each), never refused.
+  const keyInfo = childElements(encryptedKey, NS.dsig, 'KeyInfo')[0];
+  const x509Data = keyInfo ? childElements(keyInfo, NS.dsig, 'X509Data')[0] : undefined;
+  const namedCertificate = textOf(
+    x509Data ? childElements(x509Data, NS.dsig, 'X509Certificate')[0] : undefined,
+  );
+  const keyName = textOf(keyInfo ? childElements(keyInfo, NS.dsig, 'KeyName')[0] : undefined)?.trim();
   return {
     blockAlgorithm: requiredMethod(encryptedData, 'EncryptedData').getAttribute('Algorithm') ?? '',
     cipherValue: cipherValueOf(encryptedData, 'EncryptedData'),
@@ -72,6 +86,8 @@ export function readEncryptedParts(encrypted: Element): EncryptedParts {
       ...(digestMethod !== undefined ? { digestMethod } : {}),
       ...(mgf !== undefined ? { mgf } : {}),
       ...(oaepParams ? { oaepParams } : {}),
+      ...(namedCertificate ? { namedCertificate: namedCertificate.replace(/\s+/g, '') } : {}),
+      ...(keyName ? { keyName } : {}),
     },
   };
 }

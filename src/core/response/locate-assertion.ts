@@ -6,7 +6,7 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
-import type { ConnectionPolicy } from '../types.ts';
+import type { ConnectionPolicy, SpIdentity } from '../types.ts';
 import { NS } from '../xml/namespaces.ts';
 import { singleChild } from '../xml/parse.ts';
 import { decryptAssertion } from './decrypt.ts';
@@ -23,27 +23,32 @@ export interface LocatedAssertion {
  *
  * @example
  * ```ts
- * const { assertion, wasEncrypted } = locateAssertion(responseView, structure.assertion, {
+ * const { assertion, wasEncrypted } = await locateAssertion(responseView, structure.assertion, {
  *   policy, decryptionKeyPem, maxBytes, maxDepth, responseSigned: signedResponse !== undefined,
  * });
  * ```
  */
-export function locateAssertion(
+export async function locateAssertion(
   responseView: Element,
   originalAssertion: Element | undefined,
   context: {
     policy: ConnectionPolicy;
     decryptionKeyPem: string | undefined;
+    /** A key ring's decryption keys (tried in order) and its retired ones; take precedence over the PEM. */
+    decryption?: SpIdentity['decryption'];
     maxBytes: number;
     maxDepth: number;
     /** `responseView` is the verified Response signature's signed bytes. */
     responseSigned: boolean;
   },
-): LocatedAssertion {
+): Promise<LocatedAssertion> {
   const encrypted = singleChild(responseView, NS.assertion, 'EncryptedAssertion');
   if (encrypted) {
-    const assertion = decryptAssertion(encrypted, {
+    const assertion = await decryptAssertion(encrypted, {
       keyPem: context.decryptionKeyPem,
+      ...(context.decryption
+        ? { keys: context.decryption.keys, retiredKeys: context.decryption.retired }
+        : {}),
       maxBytes: context.maxBytes,
       maxDepth: context.maxDepth,
       ciphertextSigned: context.responseSigned,

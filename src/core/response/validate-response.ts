@@ -14,7 +14,7 @@
  * carries assertionId, notOnOrAfter and inResponseTo for that.
  */
 import { checkAuthnRequirements } from '../assurance/authn-context.ts';
-import type { Connection, ValidatedAssertion } from '../types.ts';
+import type { Connection, SpIdentity, ValidatedAssertion } from '../types.ts';
 import { parseXml } from '../xml/parse.ts';
 import { readAttributes } from './attributes.ts';
 import { checkAudience } from './audience.ts';
@@ -47,7 +47,13 @@ export interface ValidateResponseOptions {
   /** The IdP connection: idpEntityId, signingCertificates (the only keys trusted) and policy. */
   connection: Connection;
   /** This SP for the connection. `decryptionKeyPem` is needed only if the IdP encrypts assertions. */
-  sp: { entityId: string; acsUrl: string; decryptionKeyPem?: string };
+  sp: {
+    entityId: string;
+    acsUrl: string;
+    decryptionKeyPem?: string | undefined;
+    /** A key ring's decryption keys (each tried, the one the EncryptedKey names first) and its retired ones. */
+    decryption?: SpIdentity['decryption'];
+  };
   /** The server clock. */
   now: Date;
   /** Request IDs outstanding for this browser and connection: peeked, not consumed, by the caller. */
@@ -118,12 +124,13 @@ export async function validateResponse(
   // From here on, Response-level facts come from the signed bytes when there are any.
   const responseView = signedResponse?.signed ?? structure.response;
 
-  const located = checks.run(
+  const located = await checks.runAsync(
     'decrypt',
     () =>
       locateAssertion(responseView, structure.assertion, {
         policy,
         decryptionKeyPem: sp.decryptionKeyPem,
+        ...(sp.decryption ? { decryption: sp.decryption } : {}),
         maxBytes,
         maxDepth,
         responseSigned: signedResponse !== undefined,

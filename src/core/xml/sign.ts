@@ -12,6 +12,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
+import type { Signer } from '../crypto/signer.ts';
 import { InvalidOptionError, SamlSpError } from '../errors.ts';
 import { normalizeCertificatePem } from '../keys.ts';
 import { childElements, parseXml } from './parse.ts';
@@ -67,6 +68,61 @@ export interface SignXmlOptions {
  * ```
  */
 export function signXml(xml: string, options: SignXmlOptions): string {
+  const { signer, location } = prepareSignature(xml, options, {
+    privateKey: signingKey(options.privateKeyPem, options.certificatePem),
+  });
+  signer.computeSignature(xml, { prefix: 'ds', location });
+  return signer.getSignedXml();
+}
+
+/** Options of {@link signXmlWith}: those of {@link signXml}, with a {@link Signer} instead of the private key. */
+export type SignXmlWithOptions = Omit<SignXmlOptions, 'privateKeyPem'> & { signer: Signer };
+
+/**
+ * Like {@link signXml}, but the signature value comes from a {@link Signer} (a KMS, another process): xml-crypto
+ * builds the SignedInfo and canonicalises it, and only those canonical bytes are handed to `signer.sign`. The
+ * private key never enters this process.
+ *
+ * @example
+ * ```ts
+ * const signed = await signXmlWith(metadataXml, { signer, certificatePem, referenceId: '_md1' });
+ * ```
+ */
+export async function signXmlWith(xml: string, options: SignXmlWithOptions): Promise<string> {
+  const algorithmName = options.algorithm ?? 'rsa-sha256';
+  const { signer, location, algorithm } = prepareSignature(xml, options, {
+    // xml-crypto insists on a private key before it asks the algorithm for a value; the algorithm below ignores it.
+    privateKey: 'held by the Signer',
+  });
+  // A per-instance algorithm whose getSignature hands the canonical SignedInfo to the Signer (xml-crypto's
+  // asynchronous flow: computeSignature with a callback calls getSignature with one).
+  signer.SignatureAlgorithms = {
+    [algorithm.signature]: class {
+      getSignature(signedInfo: string, _key: unknown, callback: (err: Error | null, value?: string) => void) {
+        options.signer
+          .sign(Buffer.from(signedInfo, 'utf8'), algorithmName)
+          .then((value) => callback(null, Buffer.from(value).toString('base64')), callback);
+      }
+      verifySignature(): boolean {
+        throw new Error("verification is not this algorithm's job");
+      }
+      getAlgorithmName(): string {
+        return algorithm.signature;
+      }
+    },
+  } as unknown as SignedXml['SignatureAlgorithms'];
+  await new Promise<void>((resolve, reject) => {
+    signer.computeSignature(xml, { prefix: 'ds', location }, (err) => (err ? reject(err) : resolve()));
+  });
+  return signer.getSignedXml();
+}
+
+/** The checks and the xml-crypto set-up that {@link signXml} and {@link signXmlWith} share. */
+function prepareSignature(
+  xml: string,
+  options: Omit<SignXmlOptions, 'privateKeyPem'>,
+  key: { privateKey: KeyObject | string },
+) {
   const algorithm = algorithmOf(options.algorithm);
   const { referenceId, insertAfter } = options;
   // The ID lands in an XPath literal below; an NCName cannot break out of it.
@@ -86,10 +142,8 @@ export function signXml(xml: string, options: SignXmlOptions): string {
       `signXml: the root element has no <${insertAfter.localName}> child to sign after.`,
     );
   }
-  const privateKey = signingKey(options.privateKeyPem, options.certificatePem);
-
   const signer = new SignedXml({
-    privateKey,
+    privateKey: key.privateKey as KeyObject,
     publicCert: options.certificatePem,
     signatureAlgorithm: algorithm.signature,
     canonicalizationAlgorithm: EXC_C14N,
@@ -106,8 +160,7 @@ export function signXml(xml: string, options: SignXmlOptions): string {
         action: 'after' as const,
       }
     : { reference: '/*', action: 'prepend' as const };
-  signer.computeSignature(xml, { prefix: 'ds', location });
-  return signer.getSignedXml();
+  return { signer, location, algorithm };
 }
 
 /** Parameters of {@link signRedirectQuery}. */
@@ -133,12 +186,34 @@ export interface RedirectQueryParams {
  * ```
  */
 export function signRedirectQuery(params: RedirectQueryParams): string {
+  const { octets, algorithm } = redirectOctets(params);
+  const signature = sign(algorithm.hash, Buffer.from(octets, 'utf8'), privateKeyOf(params.privateKeyPem));
+  return `${octets}&Signature=${encodeURIComponent(signature.toString('base64'))}`;
+}
+
+/**
+ * Like {@link signRedirectQuery}, with the signature from a {@link Signer} (the private key stays with it).
+ *
+ * @example
+ * ```ts
+ * const query = await signRedirectQueryWith({ key: 'SAMLRequest', value, relayState, signer });
+ * ```
+ */
+export async function signRedirectQueryWith(
+  params: Omit<RedirectQueryParams, 'privateKeyPem'> & { signer: Signer },
+): Promise<string> {
+  const { octets } = redirectOctets(params);
+  const signature = await params.signer.sign(Buffer.from(octets, 'utf8'), params.algorithm ?? 'rsa-sha256');
+  return `${octets}&Signature=${encodeURIComponent(Buffer.from(signature).toString('base64'))}`;
+}
+
+/** The octets the redirect-binding signature covers, in the order SAML bindings §3.4.4.1 gives. */
+function redirectOctets(params: Omit<RedirectQueryParams, 'privateKeyPem'>) {
   const algorithm = algorithmOf(params.algorithm);
   let octets = `${params.key}=${encodeURIComponent(params.value)}`;
   if (params.relayState) octets += `&RelayState=${encodeURIComponent(params.relayState)}`;
   octets += `&SigAlg=${encodeURIComponent(algorithm.signature)}`;
-  const signature = sign(algorithm.hash, Buffer.from(octets, 'utf8'), privateKeyOf(params.privateKeyPem));
-  return `${octets}&Signature=${encodeURIComponent(signature.toString('base64'))}`;
+  return { octets, algorithm };
 }
 
 /** The outcome of {@link verifyRedirectQuery}. Only `message` and `relayState` from here are signed data. */

@@ -4,19 +4,26 @@
  *
  * @example
  * ```ts
- * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, testRuns }));
+ * const tests = new TestSignIns({ connections });
+ * app.use('/saml', samlRouter(sp, { testSignIns: tests }));
+ * app.use('/admin', adminRouter({ connections, adminToken: process.env.ADMIN_TOKEN, tests }));
  * ```
  */
+
 import express, { type Router } from 'express';
 import { AdminIdentities, AuditLog } from '../../audit/index.ts';
+import type { WebhookService } from '../../events/index.ts';
+import type { KeyRing } from '../../keys/index.ts';
+import type { OidcClientService } from '../../oidc/clients.ts';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
+import { TestSignIns } from '../../sp/test-sign-in.ts';
 import type { TraceService } from '../../trace/index.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { adminApi } from './api.ts';
 import { AdminSessions, LoginThrottle } from './auth.ts';
 import { adminPages } from './page-routes.ts';
-import { TestRuns } from './test-runs.ts';
+import type { ScimAdmin } from './scim-tokens.ts';
 
 export {
   type AdminSessionOptions,
@@ -28,10 +35,11 @@ export {
   sessionContext,
   tokenMatches,
 } from './auth.ts';
-export { TestRuns, type TestRunsOptions } from './test-runs.ts';
 
 export interface AdminRouterOptions {
   connections: ConnectionService;
+  /** Webhook endpoints and deliveries (API under /admin/api/webhooks, page under /admin/webhooks). */
+  webhooks?: WebhookService;
   /**
    * ADMIN_TOKEN, the bootstrap identity. Unset and no named token: the API answers 503 ADMIN_TOKEN_NOT_SET
    * and the page says so.
@@ -44,8 +52,13 @@ export interface AdminRouterOptions {
   audit?: AuditLog;
   /** The named admin tokens. Default: ADMIN_TOKEN alone, named tokens in memory, recorded in `audit`. */
   identities?: AdminIdentities;
-  /** Receives test sign-in results; wire `testRuns.capture` into the ServiceProvider's onSignInResult. */
-  testRuns?: TestRuns;
+  /**
+   * Test sign-ins. Pass the same object to `samlRouter({ testSignIns })`: the ACS hands their responses to it.
+   * Default: a new one in process memory, which the SAML router does not know, so tests would never finish.
+   */
+  tests?: TestSignIns;
+  /** The SAML router's session cookie name, when not the default (the test's binding cookie derives from it). */
+  sessionCookieName?: string;
   logger?: Logger;
   /** Admin sessions of the page. Default: in process memory; the server shares them through its stores. */
   sessions?: AdminSessions;
@@ -55,8 +68,14 @@ export interface AdminRouterOptions {
   setupLinks?: SetupLinkService;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
+  /** SCIM tokens per organization (admin API); absent without a SCIM store. */
+  scim?: ScimAdmin;
+  /** The SP key ring: the /api/keys routes and the Keys page. */
+  keyRing?: KeyRing;
   /** Sign-in traces: the API's /traces calls and the page's trace views. */
   traces?: TraceService;
+  /** The OpenID bridge's clients, when the bridge is on (`/admin/api/oidc-clients`). */
+  oidcClients?: OidcClientService;
 }
 
 export function adminRouter(options: AdminRouterOptions): Router {
@@ -69,11 +88,15 @@ export function adminRouter(options: AdminRouterOptions): Router {
     adminApi({
       connections: options.connections,
       adminToken: options.adminToken,
+      ...(options.keyRing ? { keyRing: options.keyRing } : {}),
       identities,
       audit,
       logger,
       ...(options.traces ? { traces: options.traces } : {}),
       ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+      ...(options.scim ? { scim: options.scim } : {}),
+      ...(options.oidcClients ? { oidcClients: options.oidcClients } : {}),
     }),
   );
   router.use(
@@ -81,11 +104,15 @@ export function adminRouter(options: AdminRouterOptions): Router {
       connections: options.connections,
       identities,
       audit,
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       sessions: options.sessions ?? new AdminSessions(),
       throttle: options.throttle ?? new LoginThrottle(),
-      testRuns: options.testRuns ?? new TestRuns(),
+      tests: options.tests ?? new TestSignIns({ connections: options.connections }),
+      ...(options.sessionCookieName ? { sessionCookieName: options.sessionCookieName } : {}),
       logger,
       cookieName: options.cookieName ?? 'saml_sp_admin',
+      ...(options.scim ? { scim: options.scim } : {}),
+      ...(options.keyRing ? { keyRing: options.keyRing } : {}),
       ...(options.traces ? { traces: options.traces } : {}),
       ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
     }),

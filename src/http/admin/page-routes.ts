@@ -5,11 +5,15 @@
  *   POST /login, /logout                    admin session (cookie: HttpOnly, SameSite=Strict, Path=/admin)
  *   GET  /connections/new, POST /connections  create from an uploaded file, a URL or pasted XML
  *   GET  /connections/:id                   health, lint, SP values, per-vendor steps, IdP facts, forms
- *   POST /connections/:id/mapping|policy|refresh|delete
- *   GET  /connections/:id/test              starts a real SP-initiated sign-in ("Test sign-in")
- *   GET  /connections/:id/test/result?run=  what that sign-in received and how it was mapped
+ *   POST /connections/:id/mapping|policy|refresh
+ *   POST /connections/:id/delete            only with the connection id typed back (`confirm`)
+ *   POST /connections/:id/edit|metadata|activate|mapping/add   (lifecycle-routes.ts)
+ *   GET  /connections/:id/test              starts a test sign-in (src/sp/test-sign-in.ts)
+ *   GET  /connections/:id/test/result?run=  its checklist, mapping report and verdict
+ *   GET  /keys, POST /keys[/:id/promote|retire]  the SP key ring (key-page-routes.ts)
  *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
  *   GET  /setup-links, POST /organizations/:id/setup-links[/:linkId/revoke]  (setup-link-pages.ts)
+ *   /organizations…                         organizations, domains, policy (organization-pages.ts)
  *   /admin-tokens, /audit                   named admin tokens and the audit log (./audit-page-routes.ts)
  *
  * The sign-in form accepts ADMIN_TOKEN or any live named token; the session remembers which identity signed
@@ -21,41 +25,63 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import { isSamlSpError } from '../../core/errors.ts';
 import type { AttributeMapping, MappedField } from '../../core/types.ts';
+import { certificateWarnings, type WebhookService } from '../../events/index.ts';
+import type { KeyRing } from '../../keys/index.ts';
 import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
-import { newToken } from '../../sp/tokens.ts';
+import type { TestSignIns } from '../../sp/test-sign-in.ts';
 import type { TraceService } from '../../trace/index.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../logger.ts';
+import { sendTestSignIn } from '../test-sign-in-routes.ts';
 import { auditPages } from './audit-page-routes.ts';
 import { type AdminSession, type AdminSessions, type LoginThrottle, sessionContext } from './auth.ts';
 import { checkCsrf } from './csrf.ts';
 import { toAdminError } from './errors.ts';
+import { mountKeyPages } from './key-page-routes.ts';
+import { lifecycleRoutes } from './lifecycle-routes.ts';
 import { formBody } from './multipart.ts';
+import { organizationPages } from './organization-pages.ts';
+import { BANNER_CSS, certificateBanner } from './pages/certificate-banner.ts';
 import { connectionDetail } from './pages/detail.ts';
 import { loginForm, type NewConnectionValues, newConnectionForm } from './pages/forms.ts';
 import { ADMIN_CSS, adminPage, sendAdminPage } from './pages/layout.ts';
 import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
+import { scimTokenPages } from './scim-pages.ts';
+import type { ScimAdmin } from './scim-tokens.ts';
 import { mountSetupLinkPages } from './setup-link-pages.ts';
-import { type TestRuns, testResultPath } from './test-runs.ts';
 import { mountTracePages } from './trace-pages.ts';
+import { mountWebhookPages } from './webhook-pages.ts';
 
 export interface AdminPageOptions {
   connections: ConnectionService;
   identities: AdminIdentities;
   audit: AuditLog;
+  webhooks?: WebhookService;
   sessions: AdminSessions;
   throttle: LoginThrottle;
-  testRuns: TestRuns;
+  tests: TestSignIns;
   logger: Logger;
   cookieName: string;
+  /** The SCIM token section (/admin/organizations/:id/scim); absent without a SCIM store. */
+  scim?: ScimAdmin;
+  /** The SP key ring: adds the Keys page (key-page-routes.ts). */
+  keyRing?: KeyRing;
   /** Sign-in traces: the trace pages are mounted when given. */
   traces?: TraceService;
+  /** Setup links of an organization (/admin/setup-links); absent: no such pages. */
   setupLinks?: SetupLinkService;
+  /** The SAML router's session cookie name (the test's request-binding cookie derives from it). */
+  sessionCookieName?: string;
+}
+
+/** The result page of a test run started from the admin page. */
+export function testResultPath(connectionId: string, run: string): string {
+  return `/admin/connections/${encodeURIComponent(connectionId)}/test/result?run=${run}`;
 }
 
 type Handler = (req: Request, res: Response, session: AdminSession) => Promise<void>;
@@ -71,7 +97,7 @@ const MAPPED_FIELDS: MappedField[] = [
 
 /** Creates the page router. */
 export function adminPages(options: AdminPageOptions): Router {
-  const { connections, sessions, logger, cookieName, testRuns, identities } = options;
+  const { connections, sessions, logger, cookieName, tests, identities } = options;
   const sp = connections.sp;
   const secure = sp.baseUrl.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure, path: '/admin' };
@@ -155,9 +181,21 @@ export function adminPages(options: AdminPageOptions): Router {
     return flash;
   };
 
+  // The organizations section (its own file): customers, their domains and policy.
+  router.use(
+    organizationPages({
+      organizations: connections.organizations,
+      sessions,
+      signedIn,
+      form,
+      flashing,
+      takeFlash,
+    }),
+  );
+
   router.get('/assets/admin.css', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.type('text/css').send(ADMIN_CSS);
+    res.type('text/css').send(ADMIN_CSS + BANNER_CSS);
   });
 
   router.get('/', async (req, res) => {
@@ -172,11 +210,12 @@ export function adminPages(options: AdminPageOptions): Router {
       return;
     }
     try {
-      const views = await connections.views();
+      const [views, all] = await Promise.all([connections.views(), connections.list()]);
+      const banner = certificateBanner(certificateWarnings(all, sp.now()));
       sendAdminPage(
         res,
         200,
-        adminPage('Connections', connectionList(views, sp.now()), {
+        adminPage('Connections', html`${banner}${connectionList(views, sp.now())}`, {
           csrfToken: session.csrfToken,
           flash: await takeFlash(session),
         }),
@@ -241,9 +280,21 @@ export function adminPages(options: AdminPageOptions): Router {
       });
       res.cookie(cookieName, token, { ...cookieOptions, maxAge: sessions.maxAgeMs });
       logger.info('admin.login', { client, admin: principal.actor.name });
+      await sp.events.emit('admin.signed_in', { actor: principal.actor.name, via: 'page' });
       res.redirect(303, '/admin');
     },
   );
+
+  if (options.webhooks) {
+    mountWebhookPages(router, {
+      webhooks: options.webhooks,
+      sessions,
+      signedIn,
+      form,
+      takeFlash,
+      now: () => sp.now(),
+    });
+  }
 
   router.post(
     '/logout',
@@ -279,7 +330,8 @@ export function adminPages(options: AdminPageOptions): Router {
       preset: fields.preset,
       metadataUrl: fields.metadataUrl?.trim(),
       idpEntityId: fields.idpEntityId?.trim(),
-      ownSpEntityId: fields.ownSpEntityId === 'on',
+      sharedSpEntityId: fields.sharedSpEntityId === 'on',
+      allowDuplicateName: fields.allowDuplicateName === 'on',
     };
     try {
       checkCsrf(req, session, fields._csrf, sp.baseUrl);
@@ -288,18 +340,17 @@ export function adminPages(options: AdminPageOptions): Router {
         : fields.metadataXml?.trim()
           ? fields.metadataXml
           : undefined;
-      if (!metadataXml && !values.metadataUrl) {
-        throw new AdminError('ADMIN_INVALID_REQUEST', 'No metadata given.', {
-          hint: 'Upload the IdP metadata file, give its URL, or paste it.',
-        });
-      }
+      // Only a name is needed: without metadata the connection starts as a draft. Metadata given here waits
+      // for a passing test sign-in: the page is where that test is one click away.
       const input = {
         ...(values.displayName ? { displayName: values.displayName } : {}),
         ...(values.id ? { id: values.id } : {}),
         ...(values.preset ? { preset: values.preset } : {}),
-        ...(metadataXml ? { metadataXml } : { metadataUrl: values.metadataUrl }),
+        ...(metadataXml ? { metadataXml } : values.metadataUrl ? { metadataUrl: values.metadataUrl } : {}),
+        ...(metadataXml || values.metadataUrl ? { requireTest: true } : {}),
         ...(values.idpEntityId ? { idpEntityId: values.idpEntityId } : {}),
-        ...(values.ownSpEntityId ? { ownSpEntityId: true } : {}),
+        ...(values.sharedSpEntityId ? { spEntityIdMode: 'shared' } : {}),
+        ...(values.allowDuplicateName ? { allowDuplicateName: true } : {}),
         ...(fields.metadataSigningCertificate?.trim()
           ? { metadataSigningCertificates: [fields.metadataSigningCertificate.trim()] }
           : {}),
@@ -308,7 +359,10 @@ export function adminPages(options: AdminPageOptions): Router {
       logger.info('admin.connection_created', { connectionId: connection.id, via: 'page' });
       session.flash = {
         kind: 'ok',
-        text: `Connection "${connection.displayName}" created. Give the IdP admin the values below.`,
+        text:
+          connection.status === 'draft'
+            ? `Draft "${connection.displayName}" created. Give the IdP admin the values below, then add the IdP metadata.`
+            : `Connection "${connection.displayName}" created. Run a test sign-in, then activate it.`,
       };
       await sessions.save(session);
       res.redirect(303, `/admin/connections/${encodeURIComponent(connection.id)}`);
@@ -334,6 +388,7 @@ export function adminPages(options: AdminPageOptions): Router {
             message: err.message,
             hint: err.hint,
             ...(entities ? { entities } : {}),
+            ...(err.code === 'CONNECTION_NAME_EXISTS' ? { duplicateName: true } : {}),
           }),
           { csrfToken: session.csrfToken },
         ),
@@ -434,6 +489,15 @@ export function adminPages(options: AdminPageOptions): Router {
     ...form,
     signedIn(async (req, res, session) => {
       const id = req.params.id as string;
+      const typed = (req.body as Record<string, unknown>).confirm;
+      if (typed !== id) {
+        session.flash = {
+          kind: 'error',
+          text: `Not deleted: type the connection id "${id}" to confirm the deletion.`,
+        };
+        await backToConnection(res, id, session);
+        return;
+      }
       await connections.remove(id, sessionContext(session));
       logger.info('admin.connection_removed', { connectionId: id, via: 'page' });
       session.flash = { kind: 'ok', text: `Connection "${id}" deleted.` };
@@ -446,16 +510,20 @@ export function adminPages(options: AdminPageOptions): Router {
     '/connections/:id/test',
     signedIn(async (req, res, session) => {
       const connection = await connections.get(req.params.id as string);
-      const run = newToken();
-      if (session.testRuns.size >= 20)
-        session.testRuns.delete(session.testRuns.keys().next().value as string);
-      session.testRuns.set(run, { connectionId: connection.id, startedAt: sp.now().getTime() });
-      await sessions.save(session);
-      const returnTo = testResultPath(connection.id, run);
-      res.redirect(
-        303,
-        `${sp.routePrefix}/${encodeURIComponent(connection.id)}/login?returnTo=${encodeURIComponent(returnTo)}`,
-      );
+      await sendTestSignIn(req, res, {
+        tests,
+        connectionId: connection.id,
+        resultPath: (run) => testResultPath(connection.id, run),
+        ...(options.sessionCookieName ? { sessionCookieName: options.sessionCookieName } : {}),
+        context: sessionContext(session),
+        // Only this admin session may read the result: remembered before the browser leaves for the IdP.
+        onStarted: async (run) => {
+          if (session.testRuns.size >= 20)
+            session.testRuns.delete(session.testRuns.keys().next().value as string);
+          session.testRuns.set(run, { connectionId: connection.id, startedAt: sp.now().getTime() });
+          await sessions.save(session);
+        },
+      });
     }),
   );
 
@@ -492,21 +560,59 @@ export function adminPages(options: AdminPageOptions): Router {
           },
         );
       }
+      const testRun = await tests.get(run);
+      if (!testRun) {
+        throw new AdminError('ADMIN_NOT_FOUND', 'This test sign-in has expired.', {
+          hint: 'Run the test again from the connection page.',
+          status: 404,
+        });
+      }
       const view = await connections.view(started.connectionId);
       sendAdminPage(
         res,
         200,
-        adminPage(
-          'Test sign-in',
-          testResultPage(view, await testRuns.get(run, sp.now().getTime()), started.startedAt, sp.now()),
-          { csrfToken: session.csrfToken },
-        ),
+        adminPage('Test sign-in', testResultPage(view, testRun, session.csrfToken), {
+          csrfToken: session.csrfToken,
+          flash: await takeFlash(session),
+        }),
       );
     } catch (err) {
       errorPage(req, res, err, session);
     }
   });
 
+  router.use(
+    lifecycleRoutes({
+      connections,
+      form,
+      signedIn,
+      backToConnection,
+      sessions,
+      logger,
+      actor: sessionContext,
+    }),
+  );
+  if (options.scim) {
+    scimTokenPages(router, {
+      scim: options.scim,
+      baseUrl: sp.baseUrl,
+      form,
+      signedIn,
+      takeFlash,
+      save: (session) => sessions.save(session),
+    });
+  }
+  if (options.keyRing) {
+    mountKeyPages(router, {
+      keyRing: options.keyRing,
+      connections,
+      form,
+      signedIn,
+      takeFlash,
+      flashing,
+      save: (session) => sessions.save(session),
+    });
+  }
   if (options.traces) {
     mountTracePages(router, { traces: options.traces, connections, sessions, logger, signedIn, form });
   }
@@ -534,7 +640,11 @@ export function adminPages(options: AdminPageOptions): Router {
 }
 
 /** Runs a change and leaves its outcome as the session's flash message. */
-async function flashing(session: AdminSession, ok: string, change: () => Promise<unknown>): Promise<void> {
+export async function flashing(
+  session: AdminSession,
+  ok: string,
+  change: () => Promise<unknown>,
+): Promise<void> {
   try {
     await change();
     session.flash = { kind: 'ok', text: ok };

@@ -20,13 +20,11 @@ import { isSamlSpError } from '../../core/errors.ts';
 import type { SetupLinkClient, SetupLinkService } from '../../org/setup-links/index.ts';
 import { linkActor } from '../../org/setup-links/index.ts';
 import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
-import { newToken } from '../../sp/tokens.ts';
 import { MemoryThrottleStore } from '../../store/memory/shared-state.ts';
 import type { SetupLinkRecord } from '../../store/setup-links.ts';
 import type { ThrottleStore } from '../../store/shared-state.ts';
 import { toAdminError } from '../admin/errors.ts';
 import { formBody } from '../admin/multipart.ts';
-import { portalTestResultPath } from '../admin/test-runs.ts';
 import { readCookie } from '../cookies.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../logger.ts';
@@ -39,7 +37,7 @@ import type { PortalDomains } from './portal-domains.ts';
 import { checkPortalCsrf, type PortalSession, PortalSessions, type VendorKey } from './portal-session.ts';
 
 export type { PortalConnectionState, PortalConnections, PortalTestOutcome } from './portal-connections.ts';
-export { mainPortalConnections } from './portal-connections.ts';
+export { draftPortalConnections, portalTestResultPath } from './portal-connections.ts';
 export { organizationPortalDomains, type PortalDomain, type PortalDomains } from './portal-domains.ts';
 export { PortalSessions } from './portal-session.ts';
 
@@ -86,7 +84,7 @@ const PRESETS: Record<VendorKey, 'okta' | 'entra' | 'adfs' | 'google' | 'keycloa
  *
  * @example
  * ```ts
- * app.use('/setup', setupPortal({ links, connections: mainPortalConnections(connectionService, testRuns), baseUrl }));
+ * app.use('/setup', setupPortal({ links, connections: draftPortalConnections(connectionService, tests), baseUrl }));
  * ```
  */
 export function setupPortal(options: SetupPortalOptions): Router {
@@ -229,7 +227,15 @@ export function setupPortal(options: SetupPortalOptions): Router {
   /** The link's connection id, reserved on first need (two tabs racing reserve one: the first binding wins). */
   const connectionOf = async (p: PortalRequest): Promise<string> => {
     if (p.link.connectionId) return p.link.connectionId;
-    const id = await links.bindConnection(p.link, await connections.reserve(p.link.organizationId));
+    const context = { actor: linkActor(p.link) };
+    const reserved = await connections.reserve(
+      p.link.organizationId,
+      `${p.link.organizationId} single sign-on (setup link ${p.link.id})`,
+      context,
+    );
+    const id = await links.bindConnection(p.link, reserved);
+    // Another tab bound its draft first: this one would be an orphan nobody sees.
+    if (id !== reserved) await connections.release(reserved, context);
     p.link.connectionId = id;
     return id;
   };
@@ -240,7 +246,7 @@ export function setupPortal(options: SetupPortalOptions): Router {
       const connectionId = await connectionOf(p);
       const state = await connections.describe(connectionId);
       const test = p.session.test
-        ? await connections.testResult(connectionId, p.session.test.run, p.session.test.startedAt)
+        ? await connections.testResult(connectionId, p.session.test.run)
         : undefined;
       // A test counts for activation only on the metadata it ran against.
       const canActivate =
@@ -400,7 +406,7 @@ export function setupPortal(options: SetupPortalOptions): Router {
 
   router.get(
     '/portal/test',
-    portal(async (_req, res, p) => {
+    portal(async (req, res, p) => {
       const connectionId = await connectionOf(p);
       const state = await connections.describe(connectionId);
       if (!state.view) {
@@ -408,11 +414,14 @@ export function setupPortal(options: SetupPortalOptions): Router {
         await back(res, p, 'metadata');
         return;
       }
-      const run = newToken();
-      p.session.test = { run, startedAt: links.now().getTime() };
-      await sessions.save(p.token, p.session, links.now());
-      await links.recordUse(p.link, 'test-start', p.client);
-      res.redirect(303, connections.testSignInUrl(connectionId, portalTestResultPath(run)));
+      await connections.startTest(req, res, connectionId, {
+        context: { actor: linkActor(p.link) },
+        onStarted: async (run) => {
+          p.session.test = { run, startedAt: links.now().getTime() };
+          await sessions.save(p.token, p.session, links.now());
+          await links.recordUse(p.link, 'test-start', p.client);
+        },
+      });
     }),
   );
 
@@ -457,7 +466,7 @@ export function setupPortal(options: SetupPortalOptions): Router {
       const connectionId = await connectionOf(p);
       const state = await connections.describe(connectionId);
       const test = p.session.test
-        ? await connections.testResult(connectionId, p.session.test.run, p.session.test.startedAt)
+        ? await connections.testResult(connectionId, p.session.test.run)
         : undefined;
       if (
         test?.status !== 'passed' ||

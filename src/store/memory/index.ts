@@ -3,8 +3,11 @@ import type { Stores } from '../types.ts';
 import { MemoryAdminTokenStore, MemoryAuditLogStore } from './audit.ts';
 import { MemoryConnectionHealthStore } from './connection-health.ts';
 import { MemoryConnectionStore } from './connections.ts';
+import { MemoryCertificateAlertStore, MemoryWebhookStore } from './events.ts';
+import { MemoryOidcStore } from './oidc.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
+import { MemoryScimStore } from './scim.ts';
 import { MemorySetupLinkStore } from './setup-links.ts';
 
 export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
@@ -12,6 +15,7 @@ export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 import { type MemoryCacheOptions, MemoryRequestIdStore } from './requests.ts';
 import { MemorySessionStore } from './sessions.ts';
 import { MemoryLockStore, MemoryStateStore, MemoryThrottleStore } from './shared-state.ts';
+import { MemorySpKeyStore } from './sp-keys.ts';
 import { MemoryTraceStore } from './traces.ts';
 import { MemoryUserStore } from './users.ts';
 
@@ -20,18 +24,21 @@ export type { MemoryCacheOptions } from './requests.ts';
 export {
   MemoryAdminTokenStore,
   MemoryAuditLogStore,
+  MemoryCertificateAlertStore,
   MemoryConnectionHealthStore,
   MemoryConnectionStore,
   MemoryLockStore,
   MemoryOrganizationStore,
   MemoryReplayCache,
   MemoryRequestIdStore,
+  MemoryScimStore,
   MemorySessionStore,
   MemorySetupLinkStore,
   MemoryStateStore,
   MemoryThrottleStore,
   MemoryTraceStore,
   MemoryUserStore,
+  MemoryWebhookStore,
 };
 
 /**
@@ -51,15 +58,20 @@ export function createMemoryStores(
     sessions: new MemorySessionStore(),
     requests: new MemoryRequestIdStore(options.requests),
     replay: new MemoryReplayCache(options.replay),
+    spKeys: new MemorySpKeyStore(),
     connectionHealth: new MemoryConnectionHealthStore(),
     state: new MemoryStateStore(),
     throttle: new MemoryThrottleStore(),
     locks: new MemoryLockStore(),
+    scim: new MemoryScimStore(),
     traces: new MemoryTraceStore(),
     auditLog: new MemoryAuditLogStore(),
     adminTokens: new MemoryAdminTokenStore(),
+    webhooks: new MemoryWebhookStore(),
+    certificateAlerts: new MemoryCertificateAlertStore(),
     organizations: new MemoryOrganizationStore(),
     setupLinks: new MemorySetupLinkStore(),
+    oidc: new MemoryOidcStore(),
     close: async () => {},
   };
 }

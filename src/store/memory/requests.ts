@@ -25,6 +25,7 @@ interface StoredRequest {
   returnTo: string;
   createdAt: number;
   expiresAt: number;
+  testRun?: string;
   authn?: RequestAuthn;
 }
 
@@ -64,6 +65,8 @@ export class MemoryRequestIdStore implements RequestIdStore {
       returnTo: request.returnTo,
       createdAt: request.createdAt.getTime(),
       expiresAt: request.expiresAt.getTime(),
+      // Absent on ordinary requests, so they cost no extra bytes.
+      ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
       ...(request.authn ? { authn: request.authn } : {}),
     });
     // Expiry is judged against the request's own creation time: the caller gives no `now` here.
@@ -116,5 +119,6 @@ function toPending(request: StoredRequest): PendingRequest {
     ...(request.authn ? { authn: { ...request.authn } } : {}),
     createdAt: new Date(request.createdAt),
     expiresAt: new Date(request.expiresAt),
+    ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
   };
 }

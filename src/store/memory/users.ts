@@ -33,7 +33,7 @@ export class MemoryUserStore implements UserStore {
     const existing = existingId === undefined ? undefined : this.#byId.get(existingId);
     const at = now.toISOString();
     const record: UserRecord = {
-      id: existing?.id ?? randomUUID(),
+      id: existing?.id ?? user.id ?? randomUUID(),
       connectionId: user.connectionId,
       nameId: user.nameId,
       groups: [...user.groups],

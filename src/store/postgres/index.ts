@@ -8,13 +8,17 @@ import { PostgresConnectionHealthStore } from './connection-health.ts';
 import { PostgresConnectionStore } from './connections.ts';
 import { endPool, openPostgresPool, type PostgresPoolOptions } from './database.ts';
 import { classifyPostgresError } from './errors.ts';
+import { PostgresCertificateAlertStore, PostgresWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { PostgresOidcStore } from './oidc.ts';
 import { PostgresOrganizationStore } from './organizations.ts';
 import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
+import { PostgresScimStore } from './scim.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresSetupLinkStore } from './setup-links.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
+import { PostgresSpKeyStore } from './sp-keys.ts';
 import { PostgresTraceStore } from './traces.ts';
 import { PostgresUserStore } from './users.ts';
 
@@ -24,18 +28,21 @@ export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migratio
 export {
   PostgresAdminTokenStore,
   PostgresAuditLogStore,
+  PostgresCertificateAlertStore,
   PostgresConnectionHealthStore,
   PostgresConnectionStore,
   PostgresLockStore,
   PostgresOrganizationStore,
   PostgresReplayCache,
   PostgresRequestIdStore,
+  PostgresScimStore,
   PostgresSessionStore,
   PostgresSetupLinkStore,
   PostgresStateStore,
   PostgresThrottleStore,
   PostgresTraceStore,
   PostgresUserStore,
+  PostgresWebhookStore,
 };
 
 export interface PostgresStoresOptions extends PostgresPoolOptions {
@@ -68,15 +75,20 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     sessions: new PostgresSessionStore(pool),
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
     replay: new PostgresReplayCache(pool),
+    spKeys: new PostgresSpKeyStore(pool),
     connectionHealth: new PostgresConnectionHealthStore(pool),
     state: new PostgresStateStore(pool),
     throttle: new PostgresThrottleStore(pool),
     locks: new PostgresLockStore(pool),
+    scim: new PostgresScimStore(pool),
     traces: new PostgresTraceStore(pool),
     auditLog: new PostgresAuditLogStore(pool),
     adminTokens: new PostgresAdminTokenStore(pool),
+    webhooks: new PostgresWebhookStore(pool),
+    certificateAlerts: new PostgresCertificateAlertStore(pool),
     organizations: new PostgresOrganizationStore(pool),
     setupLinks: new PostgresSetupLinkStore(pool),
+    oidc: new PostgresOidcStore(pool),
     checks: [
       {
         name: 'database',

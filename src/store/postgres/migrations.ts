@@ -188,6 +188,65 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'webhook endpoints, event outbox, delivery log, certificate alerts',
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id text PRIMARY KEY,
+        url text NOT NULL,
+        secret text NOT NULL,
+        description text,
+        event_types jsonb NOT NULL CHECK (jsonb_typeof(event_types) = 'array'),
+        enabled boolean NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE webhook_events (
+        id text PRIMARY KEY,
+        type text NOT NULL,
+        payload text NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE webhook_messages (
+        seq bigserial PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        event_id text NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
+        endpoint_id text NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        ordering_key text,
+        status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL,
+        last_attempt_at timestamptz,
+        last_status_code integer,
+        last_error text
+      );
+      CREATE INDEX webhook_messages_pending ON webhook_messages (status, endpoint_id, ordering_key, seq);
+      CREATE INDEX webhook_messages_endpoint ON webhook_messages (endpoint_id, seq);
+
+      CREATE TABLE webhook_attempts (
+        id bigserial PRIMARY KEY,
+        message_id text NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
+        attempt integer NOT NULL,
+        at timestamptz NOT NULL,
+        status_code integer,
+        duration_ms integer NOT NULL,
+        error text
+      );
+      CREATE INDEX webhook_attempts_message ON webhook_attempts (message_id, at);
+
+      CREATE TABLE certificate_alerts (
+        connection_id text NOT NULL,
+        fingerprint text NOT NULL,
+        threshold text NOT NULL,
+        raised_at timestamptz NOT NULL,
+        PRIMARY KEY (connection_id, fingerprint, threshold)
+      );
+    `,
+  },
+  {
     version: 8,
     name: 'audit log and admin tokens',
     sql: `
@@ -228,6 +287,46 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'SP key ring and metadata fetches',
+    sql: `
+      CREATE TABLE sp_keys (
+        id text PRIMARY KEY,
+        use text NOT NULL CHECK (use IN ('signing', 'encryption')),
+        state text NOT NULL CHECK (state IN ('next', 'active', 'retired')),
+        connection_id text,
+        certificate_pem text NOT NULL,
+        key_ref text NOT NULL,
+        created_at timestamptz NOT NULL,
+        activated_at timestamptz,
+        retired_at timestamptz
+      );
+      CREATE TABLE sp_metadata_fetches (
+        connection_id text PRIMARY KEY,
+        fetched_at timestamptz NOT NULL,
+        fetched_by text NOT NULL
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'connection status and SP entity ID mode, test sign-in requests',
+    // As in the SQLite adapter: existing connections are recorded active, on the SP entity ID they had.
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN test_run text;
+
+      UPDATE connections SET data = data || jsonb_build_object(
+        'spEntityIdMode',
+          CASE WHEN jsonb_typeof(data -> 'spEntityId') = 'string' THEN 'custom' ELSE 'shared' END,
+        'status', 'active',
+        'activation', jsonb_build_object(
+          'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'actor', jsonb_build_object('kind', 'system', 'name', 'migration 10'),
+          'via', 'migration'))
+      WHERE NOT (data ? 'status');
+    `,
+  },
+  {
     version: 11,
     name: 'setup links and their use log',
     sql: `
@@ -256,11 +355,104 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 12,
+    name: 'SCIM directory: users, groups, tokens',
+    sql: `
+      CREATE TABLE scim_users (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        organization_id text NOT NULL,
+        user_name text NOT NULL,
+        user_name_key text NOT NULL,
+        external_id text,
+        email_key text,
+        active boolean NOT NULL,
+        deleted boolean NOT NULL,
+        resource jsonb NOT NULL CHECK (jsonb_typeof(resource) = 'object'),
+        version integer NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        UNIQUE (organization_id, user_name_key)
+      );
+      CREATE INDEX scim_users_external_id ON scim_users (organization_id, external_id);
+      CREATE INDEX scim_users_email ON scim_users (organization_id, email_key);
+      CREATE INDEX scim_users_live ON scim_users (organization_id, seq) WHERE NOT deleted;
+
+      CREATE TABLE scim_groups (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        organization_id text NOT NULL,
+        display_name text NOT NULL,
+        display_name_key text NOT NULL,
+        external_id text,
+        members jsonb NOT NULL CHECK (jsonb_typeof(members) = 'array'),
+        version integer NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        UNIQUE (organization_id, display_name_key)
+      );
+      CREATE INDEX scim_groups_external_id ON scim_groups (organization_id, external_id);
+
+      CREATE TABLE scim_group_members (
+        group_id text NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
+        organization_id text NOT NULL,
+        member_id text NOT NULL,
+        PRIMARY KEY (group_id, member_id)
+      );
+      CREATE INDEX scim_group_members_member ON scim_group_members (organization_id, member_id);
+
+      CREATE TABLE scim_tokens (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        organization_id text NOT NULL,
+        secret_hash text NOT NULL,
+        name text,
+        created_at timestamptz NOT NULL,
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      );
+      CREATE INDEX scim_tokens_organization ON scim_tokens (organization_id);
+    `,
+  },
+  {
     version: 13,
     name: 'step-up: what a request demanded and how a session authenticated',
     sql: `
       ALTER TABLE pending_requests ADD COLUMN authn text;
       ALTER TABLE sessions ADD COLUMN authn text;
+    `,
+  },
+  {
+    version: 14,
+    name: 'OpenID bridge: relying parties, signing keys, provider records',
+    sql: `
+      CREATE TABLE oidc_clients (
+        client_id text PRIMARY KEY,
+        data text NOT NULL
+      );
+      CREATE TABLE oidc_keys (
+        kid text PRIMARY KEY,
+        jwk text NOT NULL,
+        created_at timestamptz NOT NULL,
+        superseded_at timestamptz,
+        retire_at timestamptz
+      );
+      CREATE TABLE oidc_payloads (
+        kind text NOT NULL,
+        id text NOT NULL,
+        payload text NOT NULL,
+        grant_id text,
+        account_id text,
+        uid text,
+        user_code text,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (kind, id)
+      );
+      CREATE INDEX oidc_payloads_grant ON oidc_payloads (grant_id);
+      CREATE INDEX oidc_payloads_account ON oidc_payloads (kind, account_id);
+      CREATE INDEX oidc_payloads_uid ON oidc_payloads (kind, uid);
+      CREATE INDEX oidc_payloads_user_code ON oidc_payloads (kind, user_code);
+      CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at);
     `,
   },
 ];

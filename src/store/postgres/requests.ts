@@ -17,9 +17,10 @@ interface RequestRow {
   created_at: Date;
   expires_at: Date;
   authn: string | null;
+  test_run: string | null;
 }
 
-const COLUMNS = 'request_id, connection_id, browser_key, return_to, created_at, expires_at, authn';
+const COLUMNS = 'request_id, connection_id, browser_key, return_to, created_at, expires_at, authn, test_run';
 
 /**
  * A PostgreSQL {@link RequestIdStore}. `consume` is one `DELETE ... RETURNING` statement: PostgreSQL lets one
@@ -46,11 +47,11 @@ export class PostgresRequestIdStore implements RequestIdStore {
       await this.#pool.query('DELETE FROM pending_requests WHERE expires_at <= $1', [request.createdAt]);
     }
     await this.#pool.query(
-      `INSERT INTO pending_requests (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO pending_requests (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (request_id) DO UPDATE SET
          connection_id = excluded.connection_id, browser_key = excluded.browser_key,
          return_to = excluded.return_to, created_at = excluded.created_at, expires_at = excluded.expires_at,
-         authn = excluded.authn`,
+         authn = excluded.authn, test_run = excluded.test_run`,
       [
         request.requestId,
         request.connectionId,
@@ -59,6 +60,7 @@ export class PostgresRequestIdStore implements RequestIdStore {
         request.createdAt,
         request.expiresAt,
         encodeRequestAuthn(request.authn),
+        request.testRun ?? null,
       ],
     );
   }
@@ -102,5 +104,6 @@ function toRequest(row: RequestRow): PendingRequest {
     ...decodeRequestAuthn(row.authn),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    ...(row.test_run !== null ? { testRun: row.test_run } : {}),
   };
 }

@@ -55,7 +55,7 @@ export class PostgresUserStore implements UserStore {
          updated_at = excluded.updated_at, last_login_at = excluded.last_login_at
        RETURNING ${COLUMNS}`,
       [
-        randomUUID(),
+        user.id ?? randomUUID(),
         user.connectionId,
         user.nameId,
         user.nameIdFormat ?? null,

@@ -19,6 +19,7 @@ interface StoredRequest {
   expiresAt: number;
   /** Step-up demands (authn-columns.ts); null or absent for an ordinary sign-in. */
   authn?: string | null;
+  testRun?: string;
 }
 
 export interface RedisRequestIdStoreOptions {
@@ -62,6 +63,7 @@ export class RedisRequestIdStore implements RequestIdStore {
       createdAt: request.createdAt.getTime(),
       expiresAt: request.expiresAt.getTime(),
       authn: encodeRequestAuthn(request.authn),
+      ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
     };
     await this.#client.saveRequest(
       this.#keys.request(request.requestId),
@@ -118,6 +120,7 @@ function parse(value: string | null): PendingRequest | undefined {
     ...decodeRequestAuthn(stored.authn),
     createdAt: new Date(stored.createdAt),
     expiresAt: new Date(stored.expiresAt),
+    ...(stored.testRun !== undefined ? { testRun: stored.testRun } : {}),
   };
 }
 

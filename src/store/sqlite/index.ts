@@ -8,13 +8,17 @@ import { SqliteConnectionHealthStore } from './connection-health.ts';
 import { SqliteConnectionStore } from './connections.ts';
 import { openSqliteDatabase } from './database.ts';
 import { classifySqliteError } from './errors.ts';
+import { SqliteCertificateAlertStore, SqliteWebhookStore } from './events.ts';
 import { appliedVersions, MIGRATIONS } from './migrations.ts';
+import { SqliteOidcStore } from './oidc.ts';
 import { SqliteOrganizationStore } from './organizations.ts';
 import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
+import { SqliteScimStore } from './scim.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteSetupLinkStore } from './setup-links.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
+import { SqliteSpKeyStore } from './sp-keys.ts';
 import { SqliteTraceStore } from './traces.ts';
 import { SqliteUserStore } from './users.ts';
 
@@ -24,18 +28,21 @@ export { appliedVersions, MIGRATIONS, type Migration, migrate } from './migratio
 export {
   SqliteAdminTokenStore,
   SqliteAuditLogStore,
+  SqliteCertificateAlertStore,
   SqliteConnectionHealthStore,
   SqliteConnectionStore,
   SqliteLockStore,
   SqliteOrganizationStore,
   SqliteReplayCache,
   SqliteRequestIdStore,
+  SqliteScimStore,
   SqliteSessionStore,
   SqliteSetupLinkStore,
   SqliteStateStore,
   SqliteThrottleStore,
   SqliteTraceStore,
   SqliteUserStore,
+  SqliteWebhookStore,
 };
 
 export interface SqliteStoresOptions {
@@ -66,15 +73,20 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     sessions: new SqliteSessionStore(db),
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
     replay: new SqliteReplayCache(db),
+    spKeys: new SqliteSpKeyStore(db),
     connectionHealth: new SqliteConnectionHealthStore(db),
     state: new SqliteStateStore(db),
     throttle: new SqliteThrottleStore(db),
     locks: new SqliteLockStore(db),
+    scim: new SqliteScimStore(db),
     traces: new SqliteTraceStore(db),
     auditLog: new SqliteAuditLogStore(db),
     adminTokens: new SqliteAdminTokenStore(db),
+    webhooks: new SqliteWebhookStore(db),
+    certificateAlerts: new SqliteCertificateAlertStore(db),
     organizations: new SqliteOrganizationStore(db),
     setupLinks: new SqliteSetupLinkStore(db),
+    oidc: new SqliteOidcStore(db),
     checks: [
       {
         name: 'database',

@@ -175,6 +175,64 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'webhook endpoints, event outbox, delivery log, certificate alerts',
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        description TEXT,
+        event_types TEXT NOT NULL CHECK (json_valid(event_types)),
+        enabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE webhook_events (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE webhook_messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        event_id TEXT NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
+        endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        ordering_key TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        last_status_code INTEGER,
+        last_error TEXT
+      ) STRICT;
+      CREATE INDEX webhook_messages_pending ON webhook_messages (status, endpoint_id, ordering_key, seq);
+      CREATE INDEX webhook_messages_endpoint ON webhook_messages (endpoint_id, seq);
+
+      CREATE TABLE webhook_attempts (
+        message_id TEXT NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        status_code INTEGER,
+        duration_ms INTEGER NOT NULL,
+        error TEXT
+      ) STRICT;
+      CREATE INDEX webhook_attempts_message ON webhook_attempts (message_id, at);
+
+      CREATE TABLE certificate_alerts (
+        connection_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        threshold TEXT NOT NULL,
+        raised_at INTEGER NOT NULL,
+        PRIMARY KEY (connection_id, fingerprint, threshold)
+      ) STRICT;
+    `,
+  },
+  {
     version: 8,
     name: 'audit log and admin tokens',
     sql: `
@@ -210,6 +268,47 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'SP key ring and metadata fetches',
+    sql: `
+      CREATE TABLE sp_keys (
+        id TEXT PRIMARY KEY,
+        use TEXT NOT NULL CHECK (use IN ('signing', 'encryption')),
+        state TEXT NOT NULL CHECK (state IN ('next', 'active', 'retired')),
+        connection_id TEXT,
+        certificate_pem TEXT NOT NULL,
+        key_ref TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        activated_at INTEGER,
+        retired_at INTEGER
+      ) STRICT;
+      CREATE TABLE sp_metadata_fetches (
+        connection_id TEXT PRIMARY KEY,
+        fetched_at INTEGER NOT NULL,
+        fetched_by TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 10,
+    name: 'connection status and SP entity ID mode, test sign-in requests',
+    // Connections stored before statuses existed keep working unchanged: they are active (recorded as such)
+    // and keep the shared SP entity ID, or the custom one they had. A test sign-in's request carries its run.
+    sql: `
+      ALTER TABLE pending_requests ADD COLUMN test_run TEXT;
+
+      UPDATE connections SET data = json_set(data,
+        '$.spEntityIdMode',
+          CASE WHEN json_type(data, '$.spEntityId') = 'text' THEN 'custom' ELSE 'shared' END,
+        '$.status', 'active',
+        '$.activation', json_object(
+          'at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+          'actor', json_object('kind', 'system', 'name', 'migration 10'),
+          'via', 'migration'))
+      WHERE json_type(data, '$.status') IS NULL;
+    `,
+  },
+  {
     version: 11,
     name: 'setup links and their use log',
     sql: `
@@ -238,11 +337,103 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 12,
+    name: 'SCIM directory: users, groups, tokens',
+    sql: `
+      CREATE TABLE scim_users (
+        id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        user_name_key TEXT NOT NULL,
+        external_id TEXT,
+        email_key TEXT,
+        active INTEGER NOT NULL,
+        deleted INTEGER NOT NULL,
+        resource TEXT NOT NULL CHECK (json_valid(resource)),
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (organization_id, user_name_key)
+      ) STRICT;
+      CREATE INDEX scim_users_external_id ON scim_users (organization_id, external_id);
+      CREATE INDEX scim_users_email ON scim_users (organization_id, email_key);
+      -- Pages in creation order (the rowid rides in every index entry): OFFSET and count(*) walk the index only.
+      CREATE INDEX scim_users_live ON scim_users (organization_id, deleted);
+
+      CREATE TABLE scim_groups (
+        id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        display_name_key TEXT NOT NULL,
+        external_id TEXT,
+        members TEXT NOT NULL CHECK (json_valid(members)),
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (organization_id, display_name_key)
+      ) STRICT;
+      CREATE INDEX scim_groups_external_id ON scim_groups (organization_id, external_id);
+
+      -- Who is in which group, kept beside the members document so that "the groups of user X" is an index probe.
+      CREATE TABLE scim_group_members (
+        group_id TEXT NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
+        organization_id TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        PRIMARY KEY (group_id, member_id)
+      ) STRICT;
+      CREATE INDEX scim_group_members_member ON scim_group_members (organization_id, member_id);
+
+      CREATE TABLE scim_tokens (
+        id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        name TEXT,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE INDEX scim_tokens_organization ON scim_tokens (organization_id);
+    `,
+  },
+  {
     version: 13,
     name: 'step-up: what a request demanded and how a session authenticated',
     sql: `
       ALTER TABLE pending_requests ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
       ALTER TABLE sessions ADD COLUMN authn TEXT CHECK (authn IS NULL OR json_valid(authn));
+    `,
+  },
+  {
+    version: 14,
+    name: 'OpenID bridge: relying parties, signing keys, provider records',
+    sql: `
+      CREATE TABLE oidc_clients (
+        client_id TEXT PRIMARY KEY,
+        data TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+      CREATE TABLE oidc_keys (
+        kid TEXT PRIMARY KEY,
+        jwk TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        superseded_at INTEGER,
+        retire_at INTEGER
+      ) STRICT;
+      CREATE TABLE oidc_payloads (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        payload TEXT NOT NULL CHECK (json_valid(payload)),
+        grant_id TEXT,
+        account_id TEXT,
+        uid TEXT,
+        user_code TEXT,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, id)
+      ) STRICT;
+      CREATE INDEX oidc_payloads_grant ON oidc_payloads (grant_id);
+      CREATE INDEX oidc_payloads_account ON oidc_payloads (kind, account_id);
+      CREATE INDEX oidc_payloads_uid ON oidc_payloads (kind, uid);
+      CREATE INDEX oidc_payloads_user_code ON oidc_payloads (kind, user_code);
+      CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at);
     `,
   },
 ];

@@ -30,8 +30,8 @@ export class SqliteRequestIdStore implements RequestIdStore {
   constructor(db: DatabaseSync) {
     this.#save = db.prepare(`
       INSERT OR REPLACE INTO pending_requests
-        (request_id, connection_id, browser_key, return_to, created_at, expires_at, authn)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+        (request_id, connection_id, browser_key, return_to, created_at, expires_at, authn, test_run)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#peek = db.prepare('SELECT * FROM pending_requests WHERE request_id = ? AND expires_at > ?');
     this.#list = db.prepare(`
       SELECT * FROM pending_requests WHERE browser_key = ? AND connection_id = ? AND expires_at > ?
@@ -55,6 +55,7 @@ export class SqliteRequestIdStore implements RequestIdStore {
       request.createdAt.getTime(),
       request.expiresAt.getTime(),
       encodeRequestAuthn(request.authn),
+      request.testRun ?? null,
     );
   }
 
@@ -84,5 +85,6 @@ function toRequest(row: Record<string, SQLOutputValue>): PendingRequest {
     ...decodeRequestAuthn(row.authn),
     createdAt: date(row.created_at),
     expiresAt: date(row.expires_at),
+    ...(row.test_run !== null && row.test_run !== undefined ? { testRun: text(row.test_run) } : {}),
   };
 }

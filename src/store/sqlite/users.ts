@@ -44,7 +44,7 @@ export class SqliteUserStore implements UserStore {
 
   async upsert(user: UserUpsert, now: Date): Promise<UserRecord> {
     const row = this.#upsert.get({
-      id: randomUUID(),
+      id: user.id ?? randomUUID(),
       connectionId: user.connectionId,
       nameId: user.nameId,
       nameIdFormat: user.nameIdFormat ?? null,

@@ -24,7 +24,7 @@ export function csrfField(token: string): SafeHtml {
 /** A complete admin page. */
 export function adminPage(title: string, body: SafeHtml, options: LayoutOptions = {}): string {
   const nav = options.csrfToken
-    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a> <a href="/admin/traces">Traces</a> <a href="/admin/setup-links">Setup links</a> <a href="/admin/audit">Audit log</a> <a href="/admin/admin-tokens">Admin tokens</a>
+    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a> <a href="/admin/organizations">Organizations</a> <a href="/admin/keys">Keys</a> <a href="/admin/traces">Traces</a> <a href="/admin/setup-links">Setup links</a> <a href="/admin/webhooks">Webhooks</a> <a href="/admin/audit">Audit log</a> <a href="/admin/admin-tokens">Admin tokens</a>
 <form method="post" action="/admin/logout" class="inline">${csrfField(options.csrfToken)}<button type="submit" class="link">Sign out</button></form></nav>`
     : '';
   const flash = options.flash
@@ -91,5 +91,32 @@ button.link { border: 0; background: none; padding: 0; text-decoration: underlin
 .error-box { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5rem 1rem; }
 details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 ol li { margin-bottom: .3rem; }
+td, code, li, p { overflow-wrap: anywhere; }
+.wrap, code.wrap { overflow-wrap: anywhere; word-break: break-word; }
+code.fingerprint { font-size: .72rem; overflow-wrap: anywhere; word-break: break-all; }
+.nowrap { white-space: nowrap; }
+table.certificates td:first-child { max-width: 32rem; }
+.banner { border-left: 4px solid #bf8700; background: #fff8c5; }
+.danger-zone { border-color: #cf222e; }
+.warning-box { background: #fff8c5; padding: .4rem .6rem; border-radius: 6px; font-weight: 400; }
+fieldset { border: 1px solid #d0d7de; border-radius: 6px; margin: .6rem 0; padding: .4rem .8rem; min-width: 0; }
+legend { font-weight: 600; } fieldset label { font-weight: 400; } label.sub { font-weight: 400; margin-left: 1.6rem; }
+input[type=radio] { margin-right: .4rem; }
+a.button.small, button.small { padding: .1rem .5rem; font-size: .85rem; }
+button.primary code, button code { color: inherit; }
+h3 { font-size: 1rem; }
+@media (max-width: 720px) {
+  header { flex-wrap: wrap; gap: .5rem 1rem; padding: .6rem .8rem; }
+  nav { flex-wrap: wrap; }
+  main { padding: 0 .6rem; margin-top: 1rem; }
+  section, .card { padding: .75rem; }
+  th { white-space: normal; }
+  table.kv th, table.kv td { display: block; border-bottom: 0; padding: .2rem 0; }
+  table.kv tr { display: block; border-bottom: 1px solid #eaeef2; padding: .3rem 0; }
+  table.connections thead, table.certificates thead { display: none; }
+  table.connections tr, table.connections td, table.certificates tr, table.certificates td { display: block; border-bottom: 0; padding: .2rem 0; }
+  table.connections tr, table.certificates tr { border-bottom: 1px solid #eaeef2; padding: .5rem 0; }
+  table.certificates td:first-child { max-width: none; }
+}
 table.checks td { overflow-wrap: anywhere; } table.checks td:first-child { width: 3.5rem; }
 `;

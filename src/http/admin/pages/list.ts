@@ -1,6 +1,8 @@
 /** The connection list: each connection with its health at a glance. */
 import type { ConnectionView, HealthStatus } from '../../../sp/connection-view.ts';
 import { html, type SafeHtml } from '../../html.ts';
+import { formatDate } from './dates.ts';
+import { statusBadge } from './lifecycle.ts';
 
 export const HEALTH_LABELS: Record<HealthStatus, string> = {
   ok: 'Healthy',
@@ -39,19 +41,19 @@ export function connectionList(views: ConnectionView[], now: Date): SafeHtml {
     const failure = v.health.lastFailure;
     return html`<tr data-connection="${v.id}">
 <td><a href="/admin/connections/${encodeURIComponent(v.id)}"><strong>${v.displayName}</strong></a><br><code class="small">${v.id}</code> <span class="muted small">${v.preset}</span></td>
-<td class="small">${v.idpEntityId}</td>
-<td>${healthBadge(v.health.status)}${worst ? html`<br><span class="small">${worst.message}</span>` : ''}</td>
+<td class="small wrap">${v.idpEntityId || html`<span class="muted">no metadata yet</span>`}</td>
+<td>${statusBadge(v.status)} ${v.status === 'draft' ? '' : healthBadge(v.health.status)}${worst ? html`<br><span class="small">${worst.message}</span>` : ''}</td>
 <td class="small">
-  Certificates valid until: ${v.health.certificatesValidUntil ? html`<time datetime="${v.health.certificatesValidUntil}">${v.health.certificatesValidUntil.slice(0, 10)}</time>` : html`<strong>none valid</strong>`}<br>
+  Certificates valid until: ${v.health.certificatesValidUntil ? formatDate(v.health.certificatesValidUntil) : html`<strong>none valid</strong>`}<br>
   Metadata (${v.metadata.source}): ${ago(v.metadata.importedAt, now)}${v.metadata.lastError ? html` · <strong>refresh failing</strong> (${v.metadata.lastError.code})` : ''}<br>
   Last sign-in: ${ago(v.health.lastSignInAt, now)}
   ${failure ? html`<br>Last failure: ${ago(failure.at, now)} <code>${failure.code}</code>${failure.traceId ? html` <a href="/admin/traces/${failure.traceId}" data-last-failure-trace>trace ${failure.traceId}</a>` : ''} <span class="muted">${failure.hint}</span>` : ''}
 </td>
-<td><a class="button" href="/admin/connections/${encodeURIComponent(v.id)}/test">Test sign-in</a></td>
+<td>${v.status === 'draft' ? '' : html`<a class="button" href="/admin/connections/${encodeURIComponent(v.id)}/test">Test sign-in</a>`}</td>
 </tr>`;
   });
   return html`<h1>Connections</h1>
-<section><table>
+<section><table class="connections">
 <thead><tr><th>Connection</th><th>IdP entity ID</th><th>Health</th><th>Details</th><th></th></tr></thead>
 <tbody>${rows}</tbody>
 </table></section>
