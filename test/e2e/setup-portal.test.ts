@@ -4,10 +4,8 @@
  * context with no admin token, opens it, picks Keycloak, reads the values off the page, creates the client in
  * the real Keycloak through its admin REST API with exactly those values (and the SP certificate downloaded
  * from the page), gives Keycloak's metadata URL, runs the test sign-in with their own account (passes) and
- * activates. Then a user signs in through the new connection, and the revoked link gets a clear page.
- *
- * Not yet here (its piece is not on main): signing in from the discovery page by work email; the user signs in
- * through the connection's login route instead.
+ * activates. Then a user types their work email on /saml/discover (the domain the IT admin verified) and signs
+ * in through the new connection, and the revoked link gets a clear page.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -240,10 +238,12 @@ describe('the customer’s IT admin sets up Keycloak alone through a setup link'
     ]);
   });
 
-  it('a user then signs in through the new connection', async () => {
+  it('a user then types their work email on /saml/discover and signs in through the new connection', async () => {
     const user = await browser.newContext();
     const page = await user.newPage();
-    await page.goto(`${sp.baseUrl}/saml/${connectionId}/login?returnTo=/me`);
+    await page.goto(`${sp.baseUrl}/saml/discover?returnTo=/me`);
+    await page.fill('#email', USERS.bob.email);
+    await Promise.all([page.waitForURL(/\/realms\//), page.click('#discover-submit')]);
     await submitKeycloakLogin(page, USERS.bob);
     await page.waitForURL(`${sp.baseUrl}/me`);
     const { status, body } = await me(user, sp);
