@@ -23,13 +23,21 @@ import { logContext } from './http/log-context.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { samlRouter } from './http/saml-router.ts';
+import {
+  draftPortalConnections,
+  organizationPortalDomains,
+  PortalSessions,
+  setupPortal,
+} from './http/setup/index.ts';
 import type { KeyResolver } from './keys/index.ts';
 import { KeyRing } from './keys/index.ts';
 import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
 import type { PrometheusMetrics } from './metrics/prometheus.ts';
 import { createOidcBridge, type OidcBridge } from './oidc/bridge.ts';
 import { OidcClientService } from './oidc/clients.ts';
+import { type SetupLinkEvent, SetupLinkService } from './org/setup-links/index.ts';
 import { createScimDirectory, organizationDirectory, type ScimDirectory } from './scim/index.ts';
+import { isAdminError } from './sp/admin-errors.ts';
 import { ConnectionService } from './sp/connection-service.ts';
 import { connectionFromMetadata } from './sp/connections.ts';
 import { createTxtResolver } from './sp/domain-verification.ts';
@@ -46,6 +54,7 @@ import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts
 import { MemoryCertificateAlertStore, MemoryWebhookStore } from './store/memory/events.ts';
 import { MemoryStateStore, MemoryTraceStore } from './store/memory/index.ts';
 import { MemoryOidcStore } from './store/memory/oidc.ts';
+import { MemorySetupLinkStore } from './store/memory/setup-links.ts';
 import { MemorySpKeyStore } from './store/memory/sp-keys.ts';
 import type { Stores } from './store/types.ts';
 import { captureKey, startTraceSweeper, TraceService } from './trace/index.ts';
@@ -65,6 +74,8 @@ export interface AppServer {
   tests: TestSignIns;
   /** Organizations and their domains (admin API, page, CLI). */
   organizations: OrganizationService;
+  /** Setup links for customers' IT admins (admin API, CLI, the /setup portal). */
+  setupLinks: SetupLinkService;
   /** The SCIM 2.0 directory (/scim/v2/:organizationId), when the store has one (every built-in backend does). */
   scim?: ScimDirectory;
   /** The metadata refresh scheduler (started by `listen`); `runDue()` refreshes what is due now. */
@@ -180,6 +191,8 @@ export async function createAppServer(
   config: ResolvedConfig,
   options: {
     logger?: Logger;
+    /** The clock of the SP and everything built on it (tests: setup-link expiry, for instance). */
+    now?: () => Date;
     /** Resolvers of key references held outside the process (`vault:`, `kms:`, …): see src/keys/index.ts. */
     keyResolvers?: Record<string, KeyResolver>;
   } = {},
@@ -297,6 +310,7 @@ export async function createAppServer(
     keys,
     keyRing,
     stores,
+    ...(options.now ? { now: options.now } : {}),
     onSignInResult: async (event) => {
       await Promise.all([recordHealth(event), traces.recordSignIn(event)]);
     },
@@ -325,6 +339,24 @@ export async function createAppServer(
     connections,
     logger,
     ...(stores.locks ? { locks: stores.locks } : {}),
+  });
+
+  // Setup links (issue #12 item 3): the admin API creates them, the /setup portal opens them.
+  const setupLinks = new SetupLinkService({
+    store: stores.setupLinks ?? new MemorySetupLinkStore(),
+    baseUrl: config.baseUrl,
+    audit,
+    organizations: {
+      get: (id) =>
+        organizations.get(id).catch((err: unknown) => {
+          if (isAdminError(err) && err.code === 'ORGANIZATION_NOT_FOUND') return undefined;
+          throw err;
+        }),
+    },
+    now: () => sp.now(),
+    logger,
+    // The catalogue's setup_link.* events (webhooks). `revoked` is not in the catalogue: the audit log has it.
+    onEvent: (event) => setupLinkEvent(events, event),
   });
 
   const certificateWatch = new CertificateWatch({
@@ -376,9 +408,25 @@ export async function createAppServer(
       sessions: new AdminSessions(stores.state ? { store: stores.state } : {}),
       throttle: new LoginThrottle(stores.throttle ? { store: stores.throttle } : {}),
       traces,
+      setupLinks,
       logger,
       ...(scim ? { scim: { tokens: scim.tokens, organizations: scimOrganizations } } : {}),
       keyRing,
+    }),
+  );
+  app.use(
+    '/setup',
+    setupPortal({
+      links: setupLinks,
+      // Create-first drafts and the isolated test sign-in: the IT admin's test creates no user and no session.
+      connections: draftPortalConnections(connections, tests, {
+        sessionCookieName: config.sessionCookieName,
+      }),
+      domains: organizationPortalDomains(organizations),
+      baseUrl: config.baseUrl,
+      sessions: new PortalSessions(stores.state ? { store: stores.state } : {}),
+      ...(stores.throttle ? { throttle: stores.throttle } : {}),
+      logger,
     }),
   );
   if (scim) app.use('/scim/v2', scim.router);
@@ -421,6 +469,7 @@ export async function createAppServer(
     connections,
     tests,
     organizations,
+    setupLinks,
     ...(scim ? { scim } : {}),
     refresher,
     keyRing,
@@ -562,4 +611,34 @@ async function mountDevIdp(
     users: ['alice', 'bob'],
   });
   return devIdp;
+}
+
+/** Forwards what the setup-link service reports to the lifecycle events, in the catalogue's payload shapes. */
+async function setupLinkEvent(events: EventBus, event: SetupLinkEvent): Promise<void> {
+  const base = { setupLinkId: event.linkId, organizationId: event.organizationId };
+  switch (event.type) {
+    case 'setup_link.created':
+      await events.emit(
+        'setup_link.created',
+        {
+          ...base,
+          expiresAt: event.expiresAt.toISOString(),
+          actor: `${event.actor.kind}:${event.actor.name}`,
+        },
+        event.at,
+      );
+      return;
+    case 'setup_link.used':
+      await events.emit(
+        'setup_link.used',
+        { ...base, ...(event.connectionId ? { connectionId: event.connectionId } : {}) },
+        event.at,
+      );
+      return;
+    case 'setup_link.expired':
+      await events.emit('setup_link.expired', base, event.at);
+      return;
+    case 'setup_link.revoked':
+      return;
+  }
 }

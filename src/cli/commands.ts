@@ -19,6 +19,7 @@ import { oidcClientsCommand } from './commands/oidc-clients.ts';
 import { organizationsCommand } from './commands/organizations.ts';
 import { scimTokensCommand } from './commands/scim-tokens.ts';
 import { serveCommand } from './commands/serve.ts';
+import { setupLinksCommand } from './commands/setup-links.ts';
 import { tracesCommand } from './commands/traces.ts';
 import { usersCommand } from './commands/users.ts';
 import { webhooksCommand } from './commands/webhooks.ts';
@@ -42,6 +43,7 @@ export const COMMANDS: Record<string, Command> = {
   traces: tracesCommand,
   'admin-tokens': adminTokensCommand,
   audit: auditCommand,
+  'setup-links': setupLinksCommand,
   webhooks: webhooksCommand,
   'oidc-clients': oidcClientsCommand,
 };
@@ -82,6 +84,9 @@ export function usage(): string {
   admin-tokens create --name NAME | list | revoke ID [--json]
                                          named admin tokens (the token is printed once)
   audit export [--since ISO-TIME]        the audit log as JSON lines
+  setup-links create ORG [--days N] | list ORG | revoke ID [--json]
+                                         self-service setup links for a customer's IT admin
+                                         (7 days by default, at most 30; the URL is shown once)
   webhooks list | add --url URL [--event TYPE]... [--description TEXT] | remove ID
   webhooks deliveries [--endpoint ID] [--status pending|delivered|failed] | show MSG-ID | redeliver MSG-ID
                                          webhook endpoints (secret shown once), the delivery log, resending

@@ -12,6 +12,7 @@ import type { OidcStore } from './oidc.ts';
 import type { OrganizationStore } from './organizations.ts';
 import type { StoreCheck } from './readiness.ts';
 import type { ScimStore } from './scim.ts';
+import type { SetupLinkStore } from './setup-links.ts';
 import type { LockStore, StateStore, ThrottleStore } from './shared-state.ts';
 import type { SpKeyStore } from './sp-keys.ts';
 import type { TraceStore } from './traces.ts';
@@ -23,6 +24,7 @@ export type * from './oidc.ts';
 export type { OrganizationStore } from './organizations.ts';
 export type { StoreCheck } from './readiness.ts';
 export type * from './scim.ts';
+export type * from './setup-links.ts';
 export type * from './shared-state.ts';
 export type * from './sp-keys.ts';
 export type * from './traces.ts';
@@ -200,6 +202,11 @@ export interface Stores {
    * compiling: the ServiceProvider then keeps them in process memory (`sp.organizations`).
    */
   organizations?: OrganizationStore;
+  /**
+   * Setup links and their use log (issue #12). Optional so that other backends keep compiling; the server
+   * falls back to process memory without it.
+   */
+  setupLinks?: SetupLinkStore;
   /** The OpenID bridge's clients, keys and provider records (issue #17). Optional, like the others. */
   oidc?: OidcStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */

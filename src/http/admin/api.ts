@@ -12,6 +12,7 @@
  *   GET    /traces/:traceId, GET /traces?...  sign-in and logout traces (trace-api.ts)
  *   /webhooks/…                                webhook endpoints and deliveries (webhook-api.ts)
  *   /organizations...                         organizations and their domains (organization-api.ts)
+ *   …      /organizations/:id/setup-links      create, list, read, revoke (setup-links-api.ts)
  *   /admin-tokens, /audit                      named admin tokens and the audit log (./audit-api.ts)
  *
  * The bearer is ADMIN_TOKEN or a named admin token; the actor it proves reaches every service call as its
@@ -26,6 +27,7 @@ import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { WebhookService } from '../../events/index.ts';
 import type { KeyRing } from '../../keys/index.ts';
 import type { OidcClientService } from '../../oidc/clients.ts';
+import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError } from '../../sp/admin-errors.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import type { OrganizationService } from '../../sp/organization-service.ts';
@@ -38,6 +40,7 @@ import { keysApi } from './keys-api.ts';
 import { oidcClientApi } from './oidc-client-api.ts';
 import { organizationApi } from './organization-api.ts';
 import { type ScimAdmin, scimTokensApi } from './scim-tokens.ts';
+import { setupLinksApi } from './setup-links-api.ts';
 import { traceApi } from './trace-api.ts';
 import { webhookApi } from './webhook-api.ts';
 
@@ -54,6 +57,8 @@ export interface AdminApiOptions {
   /** The audit log the API reads (`GET /audit`). Default: an empty in-memory one. */
   audit?: AuditLog;
   logger: Logger;
+  /** Setup links (`/organizations/:id/setup-links`); without it those routes are 404. */
+  setupLinks?: SetupLinkService;
   /** The SP key ring: adds the /keys routes (src/http/admin/keys-api.ts). */
   keyRing?: KeyRing;
   /** Largest JSON body. Default 2 MiB (metadata text travels inside it). */
@@ -156,6 +161,7 @@ export function adminApi(options: AdminApiOptions): Router {
   if (options.traces) router.use(traceApi({ traces: options.traces, connections, logger }));
   if (options.webhooks) router.use('/webhooks', webhookApi(options.webhooks));
   router.use(organizationApi(options.organizations ?? connections.organizations, logger));
+  if (options.setupLinks) router.use(setupLinksApi(options.setupLinks, logger));
 
   router.use((req, _res, next) => {
     next(new AdminError('ADMIN_NOT_FOUND', `No admin API route ${req.method} ${req.path}.`, { status: 404 }));

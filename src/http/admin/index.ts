@@ -15,6 +15,7 @@ import { AdminIdentities, AuditLog } from '../../audit/index.ts';
 import type { WebhookService } from '../../events/index.ts';
 import type { KeyRing } from '../../keys/index.ts';
 import type { OidcClientService } from '../../oidc/clients.ts';
+import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
 import { TestSignIns } from '../../sp/test-sign-in.ts';
 import type { TraceService } from '../../trace/index.ts';
@@ -63,6 +64,8 @@ export interface AdminRouterOptions {
   sessions?: AdminSessions;
   /** The page's sign-in throttle. Default: in process memory; the server shares it through its stores. */
   throttle?: LoginThrottle;
+  /** Setup links for the API and the page; without it those routes are 404. */
+  setupLinks?: SetupLinkService;
   /** Default 'saml_sp_admin'. */
   cookieName?: string;
   /** SCIM tokens per organization (admin API); absent without a SCIM store. */
@@ -90,6 +93,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       audit,
       logger,
       ...(options.traces ? { traces: options.traces } : {}),
+      ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
       ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       ...(options.scim ? { scim: options.scim } : {}),
       ...(options.oidcClients ? { oidcClients: options.oidcClients } : {}),
@@ -110,6 +114,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
       ...(options.scim ? { scim: options.scim } : {}),
       ...(options.keyRing ? { keyRing: options.keyRing } : {}),
       ...(options.traces ? { traces: options.traces } : {}),
+      ...(options.setupLinks ? { setupLinks: options.setupLinks } : {}),
     }),
   );
   return router;

@@ -12,11 +12,12 @@
  *   GET  /connections/:id/test/result?run=  its checklist, mapping report and verdict
  *   GET  /keys, POST /keys[/:id/promote|retire]  the SP key ring (key-page-routes.ts)
  *   GET  /traces, /traces/:traceId          sign-in and logout traces (trace-pages.ts)
+ *   GET  /setup-links, POST /organizations/:id/setup-links[/:linkId/revoke]  (setup-link-pages.ts)
+ *   /organizations…                         organizations, domains, policy (organization-pages.ts)
  *   /admin-tokens, /audit                   named admin tokens and the audit log (./audit-page-routes.ts)
  *
  * The sign-in form accepts ADMIN_TOKEN or any live named token; the session remembers which identity signed
  * in, and every change made through the page is recorded under that name.
- *   /organizations…                         organizations, domains, policy (organization-pages.ts)
  *
  * Every POST carries the session's CSRF token.
  */
@@ -26,6 +27,7 @@ import { isSamlSpError } from '../../core/errors.ts';
 import type { AttributeMapping, MappedField } from '../../core/types.ts';
 import { certificateWarnings, type WebhookService } from '../../events/index.ts';
 import type { KeyRing } from '../../keys/index.ts';
+import type { SetupLinkService } from '../../org/setup-links/index.ts';
 import { AdminError, isAdminError } from '../../sp/admin-errors.ts';
 import type { CreateConnectionInput, UpdateConnectionInput } from '../../sp/connection-input.ts';
 import type { ConnectionService } from '../../sp/connection-service.ts';
@@ -51,6 +53,7 @@ import { connectionList } from './pages/list.ts';
 import { testResultPage } from './pages/test-result.ts';
 import { scimTokenPages } from './scim-pages.ts';
 import type { ScimAdmin } from './scim-tokens.ts';
+import { mountSetupLinkPages } from './setup-link-pages.ts';
 import { mountTracePages } from './trace-pages.ts';
 import { mountWebhookPages } from './webhook-pages.ts';
 
@@ -70,6 +73,8 @@ export interface AdminPageOptions {
   keyRing?: KeyRing;
   /** Sign-in traces: the trace pages are mounted when given. */
   traces?: TraceService;
+  /** Setup links of an organization (/admin/setup-links); absent: no such pages. */
+  setupLinks?: SetupLinkService;
   /** The SAML router's session cookie name (the test's request-binding cookie derives from it). */
   sessionCookieName?: string;
 }
@@ -619,6 +624,9 @@ export function adminPages(options: AdminPageOptions): Router {
     signedIn,
     form,
   });
+  if (options.setupLinks) {
+    mountSetupLinkPages(router, { links: options.setupLinks, sessions, signedIn, form, takeFlash });
+  }
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;

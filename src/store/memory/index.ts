@@ -8,6 +8,7 @@ import { MemoryOidcStore } from './oidc.ts';
 import { MemoryOrganizationStore } from './organizations.ts';
 import { MemoryReplayCache } from './replay.ts';
 import { MemoryScimStore } from './scim.ts';
+import { MemorySetupLinkStore } from './setup-links.ts';
 
 export { DEFAULT_MAX_REPLAY_ENTRIES, replayDigest } from './replay.ts';
 
@@ -32,6 +33,7 @@ export {
   MemoryRequestIdStore,
   MemoryScimStore,
   MemorySessionStore,
+  MemorySetupLinkStore,
   MemoryStateStore,
   MemoryThrottleStore,
   MemoryTraceStore,
@@ -68,6 +70,7 @@ export function createMemoryStores(
     webhooks: new MemoryWebhookStore(),
     certificateAlerts: new MemoryCertificateAlertStore(),
     organizations: new MemoryOrganizationStore(),
+    setupLinks: new MemorySetupLinkStore(),
     oidc: new MemoryOidcStore(),
     close: async () => {},
   };

@@ -16,6 +16,7 @@ import { PostgresReplayCache } from './replay.ts';
 import { PostgresRequestIdStore } from './requests.ts';
 import { PostgresScimStore } from './scim.ts';
 import { PostgresSessionStore } from './sessions.ts';
+import { PostgresSetupLinkStore } from './setup-links.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
 import { PostgresSpKeyStore } from './sp-keys.ts';
 import { PostgresTraceStore } from './traces.ts';
@@ -36,6 +37,7 @@ export {
   PostgresRequestIdStore,
   PostgresScimStore,
   PostgresSessionStore,
+  PostgresSetupLinkStore,
   PostgresStateStore,
   PostgresThrottleStore,
   PostgresTraceStore,
@@ -85,6 +87,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     webhooks: new PostgresWebhookStore(pool),
     certificateAlerts: new PostgresCertificateAlertStore(pool),
     organizations: new PostgresOrganizationStore(pool),
+    setupLinks: new PostgresSetupLinkStore(pool),
     oidc: new PostgresOidcStore(pool),
     checks: [
       {

@@ -327,6 +327,34 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 11,
+    name: 'setup links and their use log',
+    sql: `
+      CREATE TABLE setup_links (
+        id text PRIMARY KEY,
+        organization_id text NOT NULL,
+        token_hash text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        created_by text NOT NULL,
+        connection_id text,
+        activated_at timestamptz
+      );
+      CREATE INDEX setup_links_organization ON setup_links (organization_id, created_at);
+
+      CREATE TABLE setup_link_uses (
+        seq bigserial PRIMARY KEY,
+        link_id text NOT NULL,
+        at timestamptz NOT NULL,
+        action text NOT NULL,
+        ip text,
+        user_agent text
+      );
+      CREATE INDEX setup_link_uses_link ON setup_link_uses (link_id, seq);
+    `,
+  },
+  {
     version: 12,
     name: 'SCIM directory: users, groups, tokens',
     sql: `

@@ -16,6 +16,7 @@ import { SqliteReplayCache } from './replay.ts';
 import { SqliteRequestIdStore } from './requests.ts';
 import { SqliteScimStore } from './scim.ts';
 import { SqliteSessionStore } from './sessions.ts';
+import { SqliteSetupLinkStore } from './setup-links.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
 import { SqliteSpKeyStore } from './sp-keys.ts';
 import { SqliteTraceStore } from './traces.ts';
@@ -36,6 +37,7 @@ export {
   SqliteRequestIdStore,
   SqliteScimStore,
   SqliteSessionStore,
+  SqliteSetupLinkStore,
   SqliteStateStore,
   SqliteThrottleStore,
   SqliteTraceStore,
@@ -83,6 +85,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
     webhooks: new SqliteWebhookStore(db),
     certificateAlerts: new SqliteCertificateAlertStore(db),
     organizations: new SqliteOrganizationStore(db),
+    setupLinks: new SqliteSetupLinkStore(db),
     oidc: new SqliteOidcStore(db),
     checks: [
       {

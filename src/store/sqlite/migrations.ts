@@ -309,6 +309,34 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 11,
+    name: 'setup links and their use log',
+    sql: `
+      CREATE TABLE setup_links (
+        id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        created_by TEXT NOT NULL,
+        connection_id TEXT,
+        activated_at INTEGER
+      ) STRICT;
+      CREATE INDEX setup_links_organization ON setup_links (organization_id, created_at);
+
+      CREATE TABLE setup_link_uses (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        link_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        ip TEXT,
+        user_agent TEXT
+      ) STRICT;
+      CREATE INDEX setup_link_uses_link ON setup_link_uses (link_id, seq);
+    `,
+  },
+  {
     version: 12,
     name: 'SCIM directory: users, groups, tokens',
     sql: `

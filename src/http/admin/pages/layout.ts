@@ -24,7 +24,7 @@ export function csrfField(token: string): SafeHtml {
 /** A complete admin page. */
 export function adminPage(title: string, body: SafeHtml, options: LayoutOptions = {}): string {
   const nav = options.csrfToken
-    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a> <a href="/admin/organizations">Organizations</a> <a href="/admin/keys">Keys</a> <a href="/admin/traces">Traces</a> <a href="/admin/webhooks">Webhooks</a> <a href="/admin/audit">Audit log</a> <a href="/admin/admin-tokens">Admin tokens</a>
+    ? html`<nav><a href="/admin">Connections</a> <a href="/admin/connections/new">New connection</a> <a href="/admin/organizations">Organizations</a> <a href="/admin/keys">Keys</a> <a href="/admin/traces">Traces</a> <a href="/admin/setup-links">Setup links</a> <a href="/admin/webhooks">Webhooks</a> <a href="/admin/audit">Audit log</a> <a href="/admin/admin-tokens">Admin tokens</a>
 <form method="post" action="/admin/logout" class="inline">${csrfField(options.csrfToken)}<button type="submit" class="link">Sign out</button></form></nav>`
     : '';
   const flash = options.flash
