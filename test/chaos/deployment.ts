@@ -242,6 +242,8 @@ export async function startDeployment(options: { requestTimeoutMs: number }): Pr
         metadataUrl: metadata.url,
         preset: 'generic',
         allowIdpInitiated: true,
+        // The chaos IdP addresses its assertions to BASE_URL, the shared SP entity ID (not the per-connection one).
+        spEntityIdMode: 'shared',
       }),
     });
     if (created.status !== 201)

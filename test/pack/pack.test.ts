@@ -229,8 +229,14 @@ describe('the tarball', () => {
       '@opentelemetry/api',
       '@xmldom/xmldom',
       'express',
+      // The OpenID bridge's types (Provider, verifyAccessToken's payload); runtime dependencies that ship types
+      // (oidc-provider's through @types/oidc-provider, a dependency too).
+      'jose',
+      'oidc-provider',
       'passport-strategy',
       'samlify',
+      // The SCIM filter AST in the directory's public types; a runtime dependency with its own types.
+      'scim2-parse-filter',
       'zod',
     ]);
   });
