@@ -369,9 +369,7 @@ export function setupPortal(options: SetupPortalOptions): Router {
     form,
     portal(async (req, res, p) => {
       const domains = requireDomains(options.domains);
-      const domain = String((req.body as Record<string, unknown>).domain ?? '')
-        .trim()
-        .toLowerCase();
+      const domain = postedDomain(req);
       await flashing(p, 'Domain added: publish the TXT record, then press Verify.', () =>
         domains.add(p.link.organizationId, domain, { actor: linkActor(p.link) }),
       );
@@ -385,9 +383,7 @@ export function setupPortal(options: SetupPortalOptions): Router {
     form,
     portal(async (req, res, p) => {
       const domains = requireDomains(options.domains);
-      const domain = String((req.body as Record<string, unknown>).domain ?? '')
-        .trim()
-        .toLowerCase();
+      const domain = postedDomain(req);
       const owned = (await domains.list(p.link.organizationId)).some((d) => d.domain === domain);
       if (!owned) {
         p.session.flash = { kind: 'error', text: `“${domain}” is not one of this organization’s domains.` };
@@ -532,4 +528,11 @@ async function flashing(p: PortalRequest, ok: string, change: () => Promise<unkn
     if (error.status >= 500) throw err;
     p.session.flash = { kind: 'error', code: error.code, text: error.message, hint: error.hint };
   }
+}
+
+/** The domain a portal form posted, as the organizations service compares domains: trimmed, lower case. */
+function postedDomain(req: { body?: unknown }): string {
+  return String((req.body as Record<string, unknown> | undefined)?.domain ?? '')
+    .trim()
+    .toLowerCase();
 }
