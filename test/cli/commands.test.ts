@@ -2,29 +2,19 @@
  * The saml-sp command as a user runs it: a child process with Node 24, configured by the environment, on a
  * temporary SQLite file and certs folder. Exit codes: 0 success, 1 rejected input, 2 bad usage.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildResponse, FIXED_NOW, IDP_ENTITY_ID } from '../fixtures/build-response.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      { cwd: dir, env },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
+function run(args: string[], input?: string) {
+  return runCli({ cwd: dir, env }, args, input);
 }
 
 beforeAll(async () => {

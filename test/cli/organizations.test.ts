@@ -2,15 +2,14 @@
  * Issue #12: `saml-sp organizations` spawned as a user runs it, on a temporary SQLite database, with domain
  * verification against a real DNS server on loopback (DNS_SERVERS).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/metadata/${name}`, import.meta.url));
 
 let dir: string;
@@ -26,28 +25,11 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: dir,
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`,
-          CERTS_DIR: path.join(dir, 'certs'),
-          BASE_URL: 'https://sp.example.com',
-          DNS_SERVERS: dns.server,
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  return runCli(
+    { cwd: dir, env: cliEnv(dir, { baseUrl: 'https://sp.example.com', extra: { DNS_SERVERS: dns.server } }) },
+    args,
+  );
 }
 
 describe('saml-sp organizations', () => {

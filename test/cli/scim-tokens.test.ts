@@ -1,27 +1,18 @@
 /** `saml-sp scim-tokens` as a user runs it (issue #14): a child process on a temporary SQLite file. */
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScimTokens } from '../../src/scim/index.ts';
 import { openSqliteStores } from '../../src/store/sqlite/index.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      { cwd: dir, env },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function run(args: string[]) {
+  return runCli({ cwd: dir, env }, args);
 }
 
 beforeAll(async () => {

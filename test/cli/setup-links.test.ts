@@ -2,15 +2,14 @@
  * Issue #12 item 3: `saml-sp setup-links create | list | revoke`, spawned as a user runs it, on a temporary
  * SQLite database: the URL shown once, the 30-day maximum, revocation, exit codes.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORGANIZATION_POLICY } from '../../src/core/organization.ts';
 import { openSqliteStores } from '../../src/store/sqlite/index.ts';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 let dir: string;
 
 beforeAll(async () => {
@@ -32,27 +31,11 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: dir,
-        timeout: 30_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`,
-          CERTS_DIR: path.join(dir, 'certs'),
-          BASE_URL: 'https://sp.example.com',
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  return runCli(
+    { cwd: dir, env: cliEnv(dir, { baseUrl: 'https://sp.example.com' }), timeoutMs: 30_000 },
+    args,
+  );
 }
 
 // Each call spawns the CLI (a Node start, the SQLite file, the keys): slow on a loaded machine.

@@ -4,12 +4,12 @@
  * admin page shows the banner in real Chromium (screenshot), and `saml-sp connections list` marks the
  * connection.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/core/keys.ts';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { adminApi, metadataWith } from './helpers.ts';
@@ -36,26 +36,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: t.dir,
-        timeout: 30_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(t.dir, 'test.db')}`,
-          CERTS_DIR: path.join(t.dir, 'certs'),
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  return runCli({ cwd: t.dir, env: cliEnv(t.dir, { database: 'test.db' }), timeoutMs: 30_000 }, args);
 }
 
 describe('a certificate that expires in 6 days', () => {

@@ -3,15 +3,14 @@
  * changes are queued in the outbox (a server on the same database sends them), the delivery log is readable
  * and a delivery can be sent again.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKeyPair } from '../core/sp-fixtures.ts';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 import { metadataWith } from './helpers.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 
 beforeAll(async () => {
@@ -25,26 +24,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: dir,
-        timeout: 30_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`,
-          CERTS_DIR: path.join(dir, 'certs'),
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  return runCli({ cwd: dir, env: cliEnv(dir), timeoutMs: 30_000 }, args);
 }
 
 describe('saml-sp webhooks', () => {

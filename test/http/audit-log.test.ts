@@ -4,13 +4,11 @@
  * admin identities around it: ADMIN_TOKEN as "bootstrap", tokens created and revoked by API and CLI, shown
  * once, last-used time, and a revoked token's page session ending with it.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const BOOTSTRAP = 'audit-bootstrap-token-0123456789';
-const root = new URL('../../', import.meta.url).pathname;
 
 let t: TestServer;
 beforeAll(async () => {
@@ -45,27 +43,8 @@ async function api(
 }
 
 /** The saml-sp CLI on the server's own SQLite file, as an operator on that host runs it. */
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: t.dir,
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(t.dir, 'test.db')}`,
-          CERTS_DIR: path.join(t.dir, 'certs'),
-          BASE_URL: t.baseUrl,
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  return runCli({ cwd: t.dir, env: cliEnv(t.dir, { database: 'test.db', baseUrl: t.baseUrl }) }, args);
 }
 
 interface Entry {

@@ -5,18 +5,16 @@
  * `saml-sp` CLI spawned on the server's own SQLite file. Also: the page's plain language, "Try again", the
  * support contact, no operator hint; JSON for API clients; raw capture sealed and opened; 404 and 405 pages.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESPONSE_CHECKS } from '../../src/core/response/checklist.ts';
 import { decodeAndInflate } from '../../src/core/xml/encoding.ts';
 import type { ResponseOverrides } from '../../src/dev-idp/index.ts';
 import { parseForm, TestBrowser } from '../helpers/browser.ts';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const TOKEN = 'trace-admin-token-0123456789abcdef';
 const SUPPORT = 'it-help@customer.example';
-const root = new URL('../../', import.meta.url).pathname;
 const TRACE_ID = /data-trace-id>([0-9A-Z]{5}-[0-9A-Z]{5})</;
 
 let t: TestServer;
@@ -71,26 +69,8 @@ async function adminPage(pathname: string): Promise<string> {
   return page.text();
 }
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: t.dir,
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(t.dir, 'test.db')}`,
-          CERTS_DIR: path.join(t.dir, 'certs'),
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  return runCli({ cwd: t.dir, env: cliEnv(t.dir, { database: 'test.db' }) }, args);
 }
 
 describe('a refused sign-in, end to end', () => {
