@@ -8,37 +8,16 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { estateClient } from '../../dev-idp/runner/estate-clients.ts';
-import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
-import { REALM } from '../../dev-idp/runner/realm.ts';
 import { ESTATE_APPS } from '../../examples/estate/estate.ts';
 import { type RunningEstate, startEstate } from '../../examples/estate/main.ts';
 import { generateKeyPair } from '../../src/core/keys.ts';
 import type { KeyPair } from '../../src/core/types.ts';
 import { freePort } from '../helpers/server.ts';
-import { launchChromium, submitKeycloakLogin, USERS } from './helpers.ts';
+import { keycloakAdmin, launchChromium, submitKeycloakLogin, USERS } from './helpers.ts';
 
 let estate: RunningEstate;
 let browser: Browser;
 const createdClients: string[] = [];
-
-async function admin(path: string, init: { method: string; body?: unknown } = { method: 'GET' }) {
-  const { keycloakUrl } = inject('keycloak');
-  const token = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: ADMIN_USERNAME,
-      password: ADMIN_PASSWORD,
-    }),
-  });
-  const { access_token } = (await token.json()) as { access_token: string };
-  return fetch(`${keycloakUrl}/admin/realms/${REALM}${path}`, {
-    method: init.method,
-    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-}
 
 beforeAll(async () => {
   const keys = new Map<string, KeyPair>();
@@ -60,7 +39,7 @@ beforeAll(async () => {
       baseUrl: app.baseUrl,
       signingCertPem: keys.get(app.name)!.certificatePem,
     });
-    const created = await admin('/clients', { method: 'POST', body: client });
+    const created = await keycloakAdmin('/clients', { method: 'POST', body: client });
     expect(created.status).toBe(201);
     createdClients.push(new URL(created.headers.get('location') ?? '').pathname.split('/').pop() ?? '');
   }
@@ -69,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const id of createdClients) await admin(`/clients/${id}`, { method: 'DELETE' });
+  for (const id of createdClients) await keycloakAdmin(`/clients/${id}`, { method: 'DELETE' });
   await estate?.close();
 });
 
@@ -119,7 +98,9 @@ describe('estate with Keycloak: one login, one logout', () => {
   it('the realm import (npm run keycloak, docker compose) registers both apps at their default ports', async () => {
     for (const spec of ESTATE_APPS) {
       const clientId = `http://localhost:${spec.defaultPort}`;
-      const found = (await (await admin(`/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as {
+      const found = (await (
+        await keycloakAdmin(`/clients?clientId=${encodeURIComponent(clientId)}`)
+      ).json()) as {
         frontchannelLogout: boolean;
       }[];
       expect(found).toEqual([

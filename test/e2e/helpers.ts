@@ -9,6 +9,8 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { connectKeycloak } from '../../dev-idp/runner/connections.ts';
+import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
+import { REALM } from '../../dev-idp/runner/realm.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Connection } from '../../src/core/types.ts';
 import { createLogger } from '../../src/http/logger.ts';
@@ -159,4 +161,38 @@ export async function keycloakSessionAlive(
     await page.waitForTimeout(200);
   }
   throw new Error(`neither signed in nor at Keycloak's login form: ${page.url()}`);
+}
+
+/** A bearer token of Keycloak's master-realm administrator (admin-cli, password grant) for its admin REST API. */
+export async function keycloakAdminToken(): Promise<string> {
+  const { keycloakUrl } = inject('keycloak');
+  const response = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: ADMIN_USERNAME,
+      password: ADMIN_PASSWORD,
+    }),
+  });
+  if (response.status !== 200) throw new Error(`Keycloak admin token: HTTP ${response.status}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** The headers of a JSON call to Keycloak's admin REST API. */
+export async function keycloakAdminHeaders(): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await keycloakAdminToken()}`, 'content-type': 'application/json' };
+}
+
+/** A call to Keycloak's admin REST API for the test realm: `path` is below `/admin/realms/<realm>`. */
+export async function keycloakAdmin(
+  path: string,
+  init: { method: string; body?: unknown } = { method: 'GET' },
+): Promise<Response> {
+  const { keycloakUrl } = inject('keycloak');
+  return fetch(`${keycloakUrl}/admin/realms/${REALM}${path}`, {
+    method: init.method,
+    headers: await keycloakAdminHeaders(),
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
 }

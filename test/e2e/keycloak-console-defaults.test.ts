@@ -12,12 +12,11 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
 import { REALM } from '../../dev-idp/runner/realm.ts';
 import { certificateBase64 } from '../../src/core/keys.ts';
 import { DEFAULT_POLICY } from '../../src/core/types.ts';
 import { connectionFromMetadata } from '../../src/sp/connections.ts';
-import { type E2eSp, launchChromium, me, signIn, startSp, USERS } from './helpers.ts';
+import { type E2eSp, keycloakAdminHeaders, launchChromium, me, signIn, startSp, USERS } from './helpers.ts';
 
 const CONNECTION = 'kc-default';
 let sp: E2eSp;
@@ -32,24 +31,8 @@ interface ClientRepresentation {
   attributes: Record<string, string>;
 }
 
-async function adminHeaders(): Promise<Record<string, string>> {
-  const { keycloakUrl } = inject('keycloak');
-  const response = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: ADMIN_USERNAME,
-      password: ADMIN_PASSWORD,
-    }),
-  });
-  expect(response.status).toBe(200);
-  const { access_token } = (await response.json()) as { access_token: string };
-  return { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' };
-}
-
 async function keycloakClient(): Promise<ClientRepresentation> {
-  const response = await fetch(`${clientsUrl}/${clientUuid}`, { headers: await adminHeaders() });
+  const response = await fetch(`${clientsUrl}/${clientUuid}`, { headers: await keycloakAdminHeaders() });
   expect(response.status).toBe(200);
   return (await response.json()) as ClientRepresentation;
 }
@@ -66,7 +49,7 @@ beforeAll(async () => {
   clientsUrl = `${kc.keycloakUrl}/admin/realms/${REALM}/clients`;
   const created = await fetch(clientsUrl, {
     method: 'POST',
-    headers: await adminHeaders(),
+    headers: await keycloakAdminHeaders(),
     body: JSON.stringify({
       clientId: spEntityId,
       name: 'saml-sp-kit: connection kc-default (console defaults)',
@@ -93,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (clientUuid)
-    await fetch(`${clientsUrl}/${clientUuid}`, { method: 'DELETE', headers: await adminHeaders() });
+    await fetch(`${clientsUrl}/${clientUuid}`, { method: 'DELETE', headers: await keycloakAdminHeaders() });
   await browser?.close();
   await sp?.close();
 });
@@ -140,7 +123,7 @@ describe('a Keycloak client with the console defaults', () => {
   });
 
   it('Keycloak’s back-channel (SOAP) LogoutRequest carries the Destination the SP requires', async () => {
-    const headers = await adminHeaders();
+    const headers = await keycloakAdminHeaders();
     const original = await keycloakClient();
     const sloUrl = `${sp.baseUrl}/saml/${CONNECTION}/slo`;
     const put = (rep: ClientRepresentation) =>

@@ -13,12 +13,19 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
 import { REALM } from '../../dev-idp/runner/realm.ts';
 import { certificateBase64 } from '../../src/core/keys.ts';
 import { verifyRedirectQuery } from '../../src/core/xml/sign.ts';
 import { connectionFromMetadata } from '../../src/sp/connections.ts';
-import { type E2eSp, launchChromium, me, startSp, submitKeycloakLogin, USERS } from './helpers.ts';
+import {
+  type E2eSp,
+  keycloakAdminHeaders,
+  launchChromium,
+  me,
+  startSp,
+  submitKeycloakLogin,
+  USERS,
+} from './helpers.ts';
 
 const CONNECTION = 'kc-rollover';
 let sp: E2eSp;
@@ -26,30 +33,14 @@ let browser: Browser;
 let clientsUrl: string;
 let clientUuid: string;
 
-async function adminHeaders(): Promise<Record<string, string>> {
-  const { keycloakUrl } = inject('keycloak');
-  const response = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: ADMIN_USERNAME,
-      password: ADMIN_PASSWORD,
-    }),
-  });
-  expect(response.status).toBe(200);
-  const { access_token } = (await response.json()) as { access_token: string };
-  return { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' };
-}
-
 /** Changes attributes of the Keycloak client through the admin REST API (GET, merge, PUT). */
 async function updateClientAttributes(attributes: Record<string, string>): Promise<void> {
   const current = (await (
-    await fetch(`${clientsUrl}/${clientUuid}`, { headers: await adminHeaders() })
+    await fetch(`${clientsUrl}/${clientUuid}`, { headers: await keycloakAdminHeaders() })
   ).json()) as { attributes: Record<string, string> };
   const response = await fetch(`${clientsUrl}/${clientUuid}`, {
     method: 'PUT',
-    headers: await adminHeaders(),
+    headers: await keycloakAdminHeaders(),
     body: JSON.stringify({ ...current, attributes: { ...current.attributes, ...attributes } }),
   });
   expect(response.status).toBe(204);
@@ -95,7 +86,7 @@ beforeAll(async () => {
   clientsUrl = `${kc.keycloakUrl}/admin/realms/${REALM}/clients`;
   const created = await fetch(clientsUrl, {
     method: 'POST',
-    headers: await adminHeaders(),
+    headers: await keycloakAdminHeaders(),
     body: JSON.stringify({
       clientId: spEntityId,
       name: 'saml-sp-kit: connection kc-rollover (SP key rollover)',
@@ -120,7 +111,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (clientUuid)
-    await fetch(`${clientsUrl}/${clientUuid}`, { method: 'DELETE', headers: await adminHeaders() });
+    await fetch(`${clientsUrl}/${clientUuid}`, { method: 'DELETE', headers: await keycloakAdminHeaders() });
   await browser?.close();
   await sp?.close();
 });

@@ -11,9 +11,17 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
 import { REALM } from '../../dev-idp/runner/realm.ts';
-import { type E2eSp, keycloakSessionAlive, launchChromium, me, signIn, startSp, USERS } from './helpers.ts';
+import {
+  type E2eSp,
+  keycloakAdminToken,
+  keycloakSessionAlive,
+  launchChromium,
+  me,
+  signIn,
+  startSp,
+  USERS,
+} from './helpers.ts';
 
 let sp: E2eSp;
 let browser: Browser;
@@ -27,21 +35,6 @@ afterAll(async () => {
   await browser?.close();
   await sp?.close();
 });
-
-async function adminToken(): Promise<string> {
-  const { keycloakUrl } = inject('keycloak');
-  const response = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: ADMIN_USERNAME,
-      password: ADMIN_PASSWORD,
-    }),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 interface ClientRepresentation {
   id: string;
@@ -57,7 +50,10 @@ async function withKeycloakClient(
 ) {
   const { keycloakUrl } = inject('keycloak');
   const base = `${keycloakUrl}/admin/realms/${REALM}/clients`;
-  const headers = { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' };
+  const headers = {
+    authorization: `Bearer ${await keycloakAdminToken()}`,
+    'content-type': 'application/json',
+  };
   const found = await fetch(`${base}?clientId=${encodeURIComponent(sp.baseUrl)}`, { headers });
   const [original] = (await found.json()) as ClientRepresentation[];
   if (!original) throw new Error(`no Keycloak client ${sp.baseUrl}`);
@@ -80,7 +76,7 @@ async function adminSignOut(userId: string): Promise<void> {
   const { keycloakUrl } = inject('keycloak');
   const response = await fetch(`${keycloakUrl}/admin/realms/${REALM}/users/${userId}/logout`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${await adminToken()}` },
+    headers: { authorization: `Bearer ${await keycloakAdminToken()}` },
   });
   expect(response.status).toBe(204);
 }

@@ -9,11 +9,18 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
 import { REALM } from '../../dev-idp/runner/realm.ts';
 import { certificateBase64 } from '../../src/core/keys.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
-import { type E2eSp, launchChromium, me, startSp, submitKeycloakLogin, USERS } from './helpers.ts';
+import {
+  type E2eSp,
+  keycloakAdminHeaders,
+  launchChromium,
+  me,
+  startSp,
+  submitKeycloakLogin,
+  USERS,
+} from './helpers.ts';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 const ORGANIZATION = 'acme-kc';
@@ -23,22 +30,6 @@ let dns: TestDnsServer;
 let browser: Browser;
 let clientsUrl: string;
 let clientUuid: string | undefined;
-
-async function keycloakAdminHeaders(): Promise<Record<string, string>> {
-  const { keycloakUrl } = inject('keycloak');
-  const response = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: ADMIN_USERNAME,
-      password: ADMIN_PASSWORD,
-    }),
-  });
-  expect(response.status).toBe(200);
-  const { access_token } = (await response.json()) as { access_token: string };
-  return { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' };
-}
 
 /** The app admin's side: the admin API with the bearer token. */
 async function adminApi(method: string, path: string, body?: unknown) {

@@ -11,11 +11,17 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../dev-idp/runner/keycloak-server.ts';
-import { REALM } from '../../dev-idp/runner/realm.ts';
 import { certificateBase64 } from '../../src/core/keys.ts';
 import type { ConnectionView } from '../../src/sp/connection-view.ts';
-import { type E2eSp, launchChromium, me, startSp, submitKeycloakLogin, USERS } from './helpers.ts';
+import {
+  type E2eSp,
+  keycloakAdmin,
+  launchChromium,
+  me,
+  startSp,
+  submitKeycloakLogin,
+  USERS,
+} from './helpers.ts';
 
 const ADMIN_TOKEN = 'e2e-two-clients-admin-token-0123456789';
 const TEAMS = ['Team Alpha', 'Team Beta'] as const;
@@ -36,25 +42,6 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: response.status, json: (await response.json()) as Json };
-}
-
-async function keycloakAdmin(path: string, init: { method: string; body?: unknown }) {
-  const { keycloakUrl } = inject('keycloak');
-  const token = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'admin-cli',
-      username: ADMIN_USERNAME,
-      password: ADMIN_PASSWORD,
-    }),
-  });
-  const { access_token } = (await token.json()) as { access_token: string };
-  return fetch(`${keycloakUrl}/admin/realms/${REALM}${path}`, {
-    method: init.method,
-    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
 }
 
 function attribute(name: string, userAttribute: string) {
