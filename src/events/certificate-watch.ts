@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection } from '../core/types.ts';
+import { PeriodicTask } from '../sp/periodic-task.ts';
 import type { CertificateAlertStore } from '../store/events.ts';
 import type { LockStore } from '../store/shared-state.ts';
 import type { EventBus } from './bus.ts';
@@ -45,13 +46,9 @@ export class CertificateWatch {
   readonly #events: EventBus;
   readonly #locks: LockStore | undefined;
   readonly #owner: string;
-  readonly #intervalMs: number;
-  readonly #initialDelayMs: number;
   readonly #now: () => Date;
   readonly #logger: CertificateWatchOptions['logger'];
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<CertificateWarning[]> | undefined;
-  #stopped = true;
+  readonly #task: PeriodicTask<CertificateWarning[]>;
 
   constructor(options: CertificateWatchOptions) {
     this.#connections = options.connections;
@@ -59,34 +56,28 @@ export class CertificateWatch {
     this.#events = options.events;
     this.#locks = options.locks;
     this.#owner = options.owner ?? randomUUID();
-    this.#intervalMs = options.intervalMs ?? 24 * 3_600_000;
-    this.#initialDelayMs = options.initialDelayMs ?? 10_000;
     this.#now = options.now ?? (() => new Date());
     this.#logger = options.logger;
-    if (!(this.#intervalMs > 0) || !(this.#initialDelayMs >= 0)) {
-      throw new TypeError('CertificateWatch: intervalMs must be positive and initialDelayMs non-negative.');
-    }
+    this.#task = new PeriodicTask({
+      name: 'CertificateWatch',
+      tickMs: options.intervalMs ?? 24 * 3_600_000,
+      initialDelayMs: options.initialDelayMs ?? 10_000,
+      job: () => this.#check(this.#now()),
+      onError: (err) => this.#logger?.warn('certificate_watch.failed', { error: String(err) }),
+    });
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule(this.#initialDelayMs);
+    this.#task.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
+    await this.#task.stop();
   }
 
   /** Checks every connection now (what each daily tick does); resolves with the alerts raised by this run. */
   runDue(now?: Date): Promise<CertificateWarning[]> {
-    this.#running ??= this.#check(now ?? this.#now()).finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#task.run(() => this.#check(now ?? this.#now()));
   }
 
   async #check(now: Date): Promise<CertificateWarning[]> {
@@ -117,15 +108,5 @@ export class CertificateWatch {
     } finally {
       await this.#locks?.release(CERTIFICATE_WATCH_LEASE, this.#owner).catch(() => false);
     }
-  }
-
-  #schedule(delay: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.runDue()
-        .catch((err) => this.#logger?.warn('certificate_watch.failed', { error: String(err) }))
-        .finally(() => this.#schedule(this.#intervalMs));
-    }, delay);
-    this.#timer.unref();
   }
 }

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { PeriodicTask } from '../sp/periodic-task.ts';
 import type { DeliveryAttempt, DueMessage, WebhookEndpointRecord, WebhookStore } from '../store/events.ts';
 import type { LockStore } from '../store/shared-state.ts';
 import { type RetryPolicy, resolveRetryPolicy, retryDelay } from './retry-policy.ts';
@@ -73,8 +74,6 @@ export class WebhookDeliveryWorker {
   readonly #locks: LockStore | undefined;
   readonly #owner: string;
   readonly #leaseMs: number;
-  readonly #tickMs: number;
-  readonly #initialDelayMs: number;
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #batchSize: number;
@@ -86,19 +85,14 @@ export class WebhookDeliveryWorker {
   readonly #fetch: typeof globalThis.fetch;
   readonly #logger: DeliveryLogger;
   readonly #onAttempt: WebhookDeliveryOptions['onAttempt'];
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<DeliveryPass> | undefined;
-  #stopped = true;
-  /** Set by stop(): a pass in progress ends after the batch it is on. */
-  #halt = false;
+  /** The schedule; a pass in progress ends after the batch it is on once the task is halted. */
+  readonly #task: PeriodicTask<DeliveryPass>;
 
   constructor(options: WebhookDeliveryOptions) {
     this.#store = options.store;
     this.#locks = options.locks;
     this.#owner = options.owner ?? randomUUID();
     this.#leaseMs = options.leaseMs ?? 120_000;
-    this.#tickMs = options.tickMs ?? 1_000;
-    this.#initialDelayMs = options.initialDelayMs ?? 1_000;
     this.#retry = resolveRetryPolicy(options.retry);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#batchSize = options.batchSize ?? 100;
@@ -108,28 +102,24 @@ export class WebhookDeliveryWorker {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#logger = options.logger ?? silent;
     this.#onAttempt = options.onAttempt;
-    if (!(this.#tickMs > 0) || !(this.#initialDelayMs >= 0) || !(this.#timeoutMs > 0)) {
-      throw new TypeError(
-        'WebhookDeliveryWorker: tickMs and timeoutMs must be positive, initialDelayMs >= 0.',
-      );
-    }
+    if (!(this.#timeoutMs > 0)) throw new TypeError('WebhookDeliveryWorker: timeoutMs must be positive.');
+    this.#task = new PeriodicTask({
+      name: 'WebhookDeliveryWorker',
+      tickMs: options.tickMs ?? 1_000,
+      initialDelayMs: options.initialDelayMs ?? 1_000,
+      job: () => this.#runDue(),
+      onError: (err) => this.#logger.warn('webhook.pass_failed', { error: String(err) }),
+    });
   }
 
   /** Starts ticking (idempotent). */
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#halt = false;
-    this.#schedule(this.#initialDelayMs);
+    this.#task.start();
   }
 
   /** Stops ticking and waits for a pass in progress. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#halt = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
+    await this.#task.stop();
   }
 
   /**
@@ -137,10 +127,7 @@ export class WebhookDeliveryWorker {
    * connection goes right after the one before it), under the lease.
    */
   runDue(): Promise<DeliveryPass> {
-    this.#running ??= this.#runDue().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#task.run();
   }
 
   async #runDue(): Promise<DeliveryPass> {
@@ -187,7 +174,7 @@ export class WebhookDeliveryWorker {
         total.retrying += outcomes.filter((o) => o === 'pending').length;
         total.failed += outcomes.filter((o) => o === 'failed').length;
         if (!outcomes.includes('delivered') && !outcomes.includes('failed')) break;
-        if (this.#halt) break;
+        if (this.#task.halted) break;
       }
       await this.#purgeNowAndThen();
     } finally {
@@ -305,17 +292,6 @@ export class WebhookDeliveryWorker {
 
   #tooOld(createdAt: Date, now: Date): boolean {
     return now.getTime() - createdAt.getTime() >= this.#retry.maxAgeMs;
-  }
-
-  #schedule(delay: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.runDue()
-        .catch((err) => this.#logger.warn('webhook.pass_failed', { error: String(err) }))
-        .finally(() => this.#schedule(this.#tickMs));
-    }, delay);
-    this.#timer.unref();
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type RefreshOutcome,
   type ServiceLogger,
 } from './connection-service.ts';
+import { PeriodicTask } from './periodic-task.ts';
 
 /** How long one instance may hold a connection's refresh lease: far above a metadata download's timeout. */
 export const DEFAULT_REFRESH_LEASE_MS = 5 * 60_000;
@@ -52,62 +53,47 @@ export interface MetadataRefresherOptions {
  */
 export class MetadataRefresher {
   readonly #connections: ConnectionService;
-  readonly #tickMs: number;
-  readonly #initialDelayMs: number;
   readonly #logger: ServiceLogger | undefined;
   readonly #locks: LockStore | undefined;
   readonly #owner: string;
   readonly #leaseMs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<RefreshOutcome[]> | undefined;
-  #stopped = true;
-  /** Set by stop(): a run in progress ends after the connection it is on. */
-  #halt = false;
+  /** The schedule; a run in progress ends after the connection it is on once the task is halted. */
+  readonly #task: PeriodicTask<RefreshOutcome[]>;
 
   constructor(options: MetadataRefresherOptions) {
     this.#connections = options.connections;
-    this.#tickMs = options.tickMs ?? 60_000;
-    this.#initialDelayMs = options.initialDelayMs ?? 5_000;
     this.#logger = options.logger;
     this.#locks = options.locks;
     this.#owner = options.owner ?? randomUUID();
     this.#leaseMs = options.leaseMs ?? DEFAULT_REFRESH_LEASE_MS;
-    if (!(this.#tickMs > 0) || !(this.#initialDelayMs >= 0)) {
-      throw new TypeError('MetadataRefresher: tickMs must be positive and initialDelayMs non-negative.');
-    }
+    this.#task = new PeriodicTask({
+      name: 'MetadataRefresher',
+      tickMs: options.tickMs ?? 60_000,
+      initialDelayMs: options.initialDelayMs ?? 5_000,
+      job: () => this.#runDue(undefined),
+      onError: (err) => this.#logger?.warn('metadata_refresh.failed', { error: String(err) }),
+    });
   }
 
   /** Starts ticking (idempotent). */
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#halt = false;
-    this.#schedule(this.#initialDelayMs);
+    this.#task.start();
   }
 
   /** Stops ticking and waits for a refresh in progress. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#halt = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
+    await this.#task.stop();
   }
 
   /** Refreshes every due connection now (what each tick does); resolves with the outcomes. */
   runDue(now?: Date): Promise<RefreshOutcome[]> {
-    if (!this.#running) {
-      this.#running = this.#runDue(now).finally(() => {
-        this.#running = undefined;
-      });
-    }
-    return this.#running;
+    return this.#task.run(() => this.#runDue(now));
   }
 
   async #runDue(now: Date | undefined): Promise<RefreshOutcome[]> {
     const outcomes: RefreshOutcome[] = [];
     for (const connection of await this.#connections.dueForRefresh(now)) {
-      if (this.#halt) break;
+      if (this.#task.halted) break;
       try {
         const outcome = await this.#refreshOnce(connection.id, now);
         if (outcome !== undefined) outcomes.push(outcome);
@@ -135,15 +121,5 @@ export class MetadataRefresher {
     } finally {
       await this.#locks.release(lease, this.#owner).catch(() => false);
     }
-  }
-
-  #schedule(delay: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.runDue()
-        .catch((err) => this.#logger?.warn('metadata_refresh.failed', { error: String(err) }))
-        .finally(() => this.#schedule(this.#tickMs));
-    }, delay);
-    this.#timer.unref();
   }
 }
