@@ -32,6 +32,7 @@ import {
 } from './connection-input.ts';
 import { type ConnectionView, connectionView } from './connection-view.ts';
 import { applyMetadata, connectionFromMetadata, draftConnection, readMetadata } from './connections.ts';
+import { freeId } from './free-id.ts';
 import { fetchMetadata } from './metadata-fetch.ts';
 import { failedRefreshStatus } from './metadata-status.ts';
 import { OrganizationService } from './organization-service.ts';
@@ -625,19 +626,8 @@ export class ConnectionService {
     return (await this.list()).filter((c) => isDueForRefresh(c, now));
   }
 
-  async #newId(base: string): Promise<string> {
-    const slug =
-      base
-        .toLowerCase()
-        .normalize('NFKD')
-        .replace(/[^a-z0-9]+/g, '-')
-        .replace(/^-+|-+$/g, '')
-        .slice(0, 40) || 'idp';
-    for (let n = 1; n < 100; n++) {
-      const id = n === 1 ? slug : `${slug}-${n}`;
-      if (!(await this.sp.stores.connections.get(id))) return id;
-    }
-    return `${slug}-${Date.now().toString(36)}`;
+  #newId(base: string): Promise<string> {
+    return freeId(base, 'idp', async (id) => (await this.sp.stores.connections.get(id)) !== undefined);
   }
 
   async #record(

@@ -41,6 +41,8 @@ export {
   organizationView,
 } from './organization-view.ts';
 
+import { freeId } from './free-id.ts';
+
 export interface OrganizationServiceOptions {
   sp: ServiceProvider;
   /** Default: the ServiceProvider's clock. */
@@ -351,19 +353,8 @@ export class OrganizationService {
     }
   }
 
-  async #newId(base: string): Promise<string> {
-    const slug =
-      base
-        .toLowerCase()
-        .normalize('NFKD')
-        .replace(/[^a-z0-9]+/g, '-')
-        .replace(/^-+|-+$/g, '')
-        .slice(0, 40) || 'org';
-    for (let n = 1; n < 100; n++) {
-      const id = n === 1 ? slug : `${slug}-${n}`;
-      if (!(await this.#store.get(id))) return id;
-    }
-    return `${slug}-${Date.now().toString(36)}`;
+  #newId(base: string): Promise<string> {
+    return freeId(base, 'org', async (id) => (await this.#store.get(id)) !== undefined);
   }
 }
 
