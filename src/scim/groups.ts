@@ -11,10 +11,10 @@ import type { ScimGroupRow, ScimMember } from '../store/scim.ts';
 import { type ScimServiceDeps, scimBase } from './context.ts';
 import { readDocument } from './document.ts';
 import { invalidValue, notFound, ScimError } from './errors.ts';
-import { filterPage, indexedLookup, type ListQuery } from './list.ts';
+import { type ListQuery, listResources } from './list.ts';
 import { applyPatch, readPatch } from './patch.ts';
 import { groupDocument, renderGroup } from './resources.ts';
-import { checkPrecondition, MAX_SCAN, type Precondition, type Versioned } from './users.ts';
+import { checkPrecondition, type Precondition, type Versioned } from './users.ts';
 
 export class ScimGroups {
   readonly #d: ScimServiceDeps;
@@ -100,38 +100,18 @@ export class ScimGroups {
     organizationId: string,
     query: ListQuery,
   ): Promise<{ total: number; resources: Record<string, unknown>[] }> {
-    const lookup = query.filter && indexedLookup(query.filter);
-    let rows: ScimGroupRow[];
-    if (lookup?.attribute === 'displayname') {
-      const row = await this.#d.scim.findGroupByDisplayName(organizationId, lookup.value);
-      rows = row ? [row] : [];
-    } else if (lookup?.attribute === 'externalid') {
-      rows = await this.#d.scim.findGroupsByExternalId(organizationId, lookup.value);
-    } else if (lookup?.attribute === 'id') {
-      const row = await this.#d.scim.getGroup(organizationId, lookup.value);
-      rows = row ? [row] : [];
-    } else if (!query.filter) {
-      const page = await this.#d.scim.listGroups(organizationId, {
-        offset: query.offset,
-        limit: query.count,
-      });
-      return { total: page.total, resources: page.rows.map((r) => this.#render(r)) };
-    } else {
-      const all = await this.#d.scim.listGroups(organizationId, { offset: 0, limit: MAX_SCAN + 1 });
-      if (all.total > MAX_SCAN) {
-        throw new ScimError(
-          400,
-          `This filter would scan more than ${MAX_SCAN} groups; filter by displayName.`,
-          'tooMany',
-        );
-      }
-      rows = all.rows;
-    }
-    const { total, page } = filterPage(
-      rows.map((r) => this.#render(r)),
-      query,
-    );
-    return { total, resources: page };
+    const one = (row: ScimGroupRow | undefined) => (row ? [row] : []);
+    return listResources(query, {
+      lookups: {
+        displayname: async (v) => one(await this.#d.scim.findGroupByDisplayName(organizationId, v)),
+        externalid: (v) => this.#d.scim.findGroupsByExternalId(organizationId, v),
+        id: async (v) => one(await this.#d.scim.getGroup(organizationId, v)),
+      },
+      page: (offset, limit) => this.#d.scim.listGroups(organizationId, { offset, limit }),
+      render: async (rows) => rows.map((r) => this.#render(r)),
+      noun: 'groups',
+      advice: 'filter by displayName',
+    });
   }
 
   async #update(

@@ -54,7 +54,57 @@ export function filterPage<T extends Record<string, unknown>>(resources: T[], qu
   return { total: hits.length, page: hits.slice(query.offset, query.offset + query.count) };
 }
 
-export { indexedLookup };
+/** How many resources a filter that no index answers may scan (larger directories get 400 tooMany). */
+export const MAX_SCAN = 200_000;
+
+/** Where {@link listResources} reads one kind of resource (users or groups) of one organization. */
+export interface ResourceSource<Row> {
+  /** The store's indexed lookups, by lower-case attribute name (`username`, `externalid`, `id`, …). */
+  lookups: Record<string, (value: string) => Promise<Row[]>>;
+  /** An unfiltered page, with the total. */
+  page: (offset: number, limit: number) => Promise<{ total: number; rows: Row[] }>;
+  render: (rows: Row[]) => Promise<Record<string, unknown>[]>;
+  /** "users" or "groups", and the advice of the tooMany refusal ("filter by displayName"). */
+  noun: string;
+  advice: string;
+}
+
+/**
+ * Answers a list query: through an index when the filter is a lookup the store indexes, as a page when there is
+ * no filter, else by evaluating the filter over at most {@link MAX_SCAN} resources in memory.
+ *
+ * @example
+ * ```ts
+ * const { total, resources } = await listResources(query, { lookups: { id: async (v) => [...] }, page, render,
+ *   noun: 'groups', advice: 'filter by displayName' });
+ * ```
+ */
+export async function listResources<Row>(
+  query: ListQuery,
+  source: ResourceSource<Row>,
+): Promise<{ total: number; resources: Record<string, unknown>[] }> {
+  const lookup = query.filter && indexedLookup(query.filter);
+  const byIndex = lookup ? source.lookups[lookup.attribute] : undefined;
+  let rows: Row[];
+  if (lookup && byIndex) {
+    rows = await byIndex(lookup.value);
+  } else if (!query.filter) {
+    const page = await source.page(query.offset, query.count);
+    return { total: page.total, resources: await source.render(page.rows) };
+  } else {
+    const all = await source.page(0, MAX_SCAN + 1);
+    if (all.total > MAX_SCAN) {
+      throw new ScimError(
+        400,
+        `This filter would scan more than ${MAX_SCAN} ${source.noun}; ${source.advice}.`,
+        'tooMany',
+      );
+    }
+    rows = all.rows;
+  }
+  const { total, page } = filterPage(await source.render(rows), query);
+  return { total, resources: page };
+}
 
 function single(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;

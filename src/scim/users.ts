@@ -12,7 +12,7 @@ import { scimBase } from './context.ts';
 import { readDocument } from './document.ts';
 import { invalidValue, notFound, ScimError } from './errors.ts';
 import { endSessions, existingUserId } from './linking.ts';
-import { filterPage, indexedLookup, type ListQuery } from './list.ts';
+import { type ListQuery, listResources } from './list.ts';
 import { applyPatch, readPatch } from './patch.ts';
 import { renderUser, userDocument } from './resources.ts';
 
@@ -24,9 +24,6 @@ export interface Versioned {
 
 /** An `If-Match` precondition (RFC 7644 §3.14): the weak or strong ETag the client last saw, or "*". */
 export type Precondition = string | undefined;
-
-/** How many resources a filter that no index answers may scan (larger directories get 400 tooMany). */
-export const MAX_SCAN = 200_000;
 
 export class ScimUsers {
   readonly #d: ScimServiceDeps;
@@ -136,33 +133,18 @@ export class ScimUsers {
     organizationId: string,
     query: ListQuery,
   ): Promise<{ total: number; resources: Record<string, unknown>[] }> {
-    const lookup = query.filter && indexedLookup(query.filter);
-    let rows: ScimUserRow[];
-    if (lookup?.attribute === 'username') {
-      const row = await this.#d.scim.findUserByUserName(organizationId, lookup.value);
-      rows = row && !row.deleted ? [row] : [];
-    } else if (lookup?.attribute === 'externalid') {
-      rows = await this.#d.scim.findUsersByExternalId(organizationId, lookup.value);
-    } else if (lookup?.attribute === 'id') {
-      const row = await this.#d.scim.getUser(organizationId, lookup.value);
-      rows = row && !row.deleted ? [row] : [];
-    } else if (!query.filter) {
-      const page = await this.#d.scim.listUsers(organizationId, { offset: query.offset, limit: query.count });
-      return { total: page.total, resources: await this.#renderAll(organizationId, page.rows) };
-    } else {
-      const all = await this.#d.scim.listUsers(organizationId, { offset: 0, limit: MAX_SCAN + 1 });
-      if (all.total > MAX_SCAN) {
-        throw new ScimError(
-          400,
-          `This filter would scan more than ${MAX_SCAN} users; filter by userName or externalId.`,
-          'tooMany',
-        );
-      }
-      rows = all.rows;
-    }
-    const rendered = await this.#renderAll(organizationId, rows);
-    const { total, page } = filterPage(rendered, query);
-    return { total, resources: page };
+    const live = (row: ScimUserRow | undefined) => (row && !row.deleted ? [row] : []);
+    return listResources(query, {
+      lookups: {
+        username: async (v) => live(await this.#d.scim.findUserByUserName(organizationId, v)),
+        externalid: (v) => this.#d.scim.findUsersByExternalId(organizationId, v),
+        id: async (v) => live(await this.#d.scim.getUser(organizationId, v)),
+      },
+      page: (offset, limit) => this.#d.scim.listUsers(organizationId, { offset, limit }),
+      render: (rows) => this.#renderAll(organizationId, rows),
+      noun: 'users',
+      advice: 'filter by userName or externalId',
+    });
   }
 
   /**
