@@ -16,6 +16,7 @@ import { currentSession } from '../http/current-session.ts';
 import { html, page } from '../http/html.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import type { OidcStore } from '../store/oidc.ts';
+import { authnClaims } from './authn-claims.ts';
 import { OidcKeyRing } from './key-ring.ts';
 import { providerAdapter } from './provider-adapter.ts';
 import { secretMatches } from './secrets.ts';
@@ -107,12 +108,10 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
       },
       scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
       claims: {
-        // How and when the IdP authenticated the user (from the SAML AuthnStatement), and the session id.
-        acr: null,
-        amr: null,
-        auth_time: null,
+        // How and when the IdP authenticated the user (from the SAML AuthnStatement: authn-claims.ts) go into
+        // every ID token with `openid`, unasked: an app deciding whether to allow an action needs them.
         sid: null,
-        openid: ['sub'],
+        openid: ['sub', 'acr', 'amr', 'auth_time'],
         email: ['email'],
         profile: ['name', 'given_name', 'family_name'],
         groups: ['groups', 'organization'],
@@ -332,6 +331,7 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
         return;
       }
       const { session, user } = signedIn;
+      const connection = await sp.stores.connections.get(session.connectionId);
       await op.interactionFinished(
         req,
         res,
@@ -339,8 +339,12 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
           login: {
             accountId: user.id,
             ...(session.authn?.instant ? { ts: Math.floor(session.authn.instant.getTime() / 1000) } : {}),
-            ...(session.authn?.contextClassRef ? { acr: session.authn.contextClassRef } : {}),
-            amr: ['saml'],
+            // acr = the AuthnContextClassRef, amr = RFC 8176 values mapped from it (authn-claims.ts).
+            ...authnClaims({
+              contextClassRef: session.authn?.contextClassRef,
+              preset: connection?.preset,
+              attributes: user.attributes,
+            }),
           },
         },
         { mergeWithLastSubmission: false },

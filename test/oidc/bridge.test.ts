@@ -120,6 +120,10 @@ describe('the OpenID bridge in front of SAML', () => {
     expect(claims).toMatchObject({ iss: t.baseUrl, email: 'alice@example.com', given_name: 'Alice' });
     expect(claims.groups).toEqual(expect.arrayContaining([expect.any(String)]));
     expect(claims.organization).toBe('dev');
+    // acr/amr by default, from the SAML AuthnContext (the dev IdP reports PasswordProtectedTransport).
+    expect(claims.acr).toBe('urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport');
+    expect(claims.amr).toEqual(['pwd']);
+    expect(claims.auth_time).toEqual(expect.any(Number));
     expect(tokens.refresh_token).toBeDefined();
 
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
@@ -127,6 +131,7 @@ describe('the OpenID bridge in front of SAML', () => {
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.access_token).not.toBe(tokens.access_token);
+    expect(refreshed.claims()).toMatchObject({ acr: claims.acr, amr: ['pwd'] });
     const live = await oidc.tokenIntrospection(config, refreshed.access_token);
     expect(live).toMatchObject({ active: true, sub: claims.sub });
 
