@@ -5,8 +5,10 @@
  * IdP (IdP-initiated SAML SLO): the bridge's back-channel logout ends the Django session, and the refresh token
  * is refused. The same flow runs against Keycloak in test/e2e/estate-oidc.test.ts.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersApi } from '../../examples/estate-oidc/api.ts';
 import { ensureVenv, type RunningDjango, startDjango } from '../../examples/estate-oidc/django.ts';
@@ -21,6 +23,7 @@ const VENV = path.resolve(import.meta.dirname, '../../node_modules/.cache/estate
 let t: TestServer;
 let api: Server;
 let apiUrl: string;
+let clientId: string;
 let django: RunningDjango;
 
 beforeAll(async () => {
@@ -42,7 +45,9 @@ beforeAll(async () => {
     }),
   });
   expect(created.status).toBe(201);
-  const { clientId, clientSecret } = (await created.json()) as { clientId: string; clientSecret: string };
+  const registered = (await created.json()) as { clientId: string; clientSecret: string };
+  clientId = registered.clientId;
+  const clientSecret = registered.clientSecret;
   const python = await ensureVenv(VENV);
   django = await startDjango(python, port, {
     issuer: t.baseUrl,
@@ -111,4 +116,48 @@ describe('examples/estate-oidc with the embedded dev IdP', () => {
       expect.objectContaining({ sid: before[0]!.sid, outcome: 'refused' }),
     ]);
   }, 120_000);
+  it("Django's back-channel logout endpoint refuses what the spec says to refuse", async () => {
+    const [signing] = await t.server.oidc!.bridge.keys.keys(new Date());
+    const key = await importJWK(signing!.privateJwk as JWK, 'RS256');
+    const logoutToken = (claims: Record<string, unknown>, typ = 'logout+jwt') =>
+      new SignJWT({
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+        sid: 'no-such-session',
+        iss: t.baseUrl,
+        aud: clientId,
+        ...claims,
+      })
+        .setProtectedHeader({ alg: 'RS256', kid: signing!.kid, typ })
+        .setIssuedAt()
+        .setExpirationTime('2m')
+        .setJti(randomUUID())
+        .sign(key);
+    const post = (token: string) =>
+      fetch(`${django.url}/oidc/backchannel-logout/`, {
+        method: 'POST',
+        body: new URLSearchParams({ logout_token: token }),
+      });
+
+    const good = await logoutToken({});
+    expect(await (await post(good)).json()).toEqual({ ended: 0 });
+    expect((await post(good)).status).toBe(400); // the same jti again
+    expect((await post(await logoutToken({ nonce: 'n' }))).status).toBe(400);
+    expect((await post(await logoutToken({ aud: 'another-client' }))).status).toBe(400);
+    expect((await post(await logoutToken({ events: { other: {} } }))).status).toBe(400);
+    expect((await post(await logoutToken({ sid: undefined }))).status).toBe(400);
+    expect((await post(await logoutToken({}, 'JWT'))).status).toBe(400);
+    const { privateKey: stranger } = await generateKeyPair('RS256');
+    const forged = await new SignJWT({
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      sid: 's',
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: signing!.kid })
+      .setIssuer(t.baseUrl)
+      .setAudience(clientId)
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .sign(stranger);
+    expect((await post(forged)).status).toBe(400);
+    expect((await post('not a jwt')).status).toBe(400);
+  }, 60_000);
 });
