@@ -333,6 +333,8 @@ describe('the OpenID bridge in front of SAML', () => {
       await expect(oidc.refreshTokenGrant(rp, issued.refresh_token!)).rejects.toMatchObject({
         error: 'invalid_grant',
       });
+      // An opaque access token of the ended grant is inactive at introspection at once.
+      expect(await oidc.tokenIntrospection(rp, issued.access_token)).toMatchObject({ active: false });
     } finally {
       receiver.close();
     }
