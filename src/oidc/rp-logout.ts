@@ -19,7 +19,7 @@ import { browserKeyCookieName, ensureBrowserKey } from '../http/browser-key.ts';
 import { readCookie, sessionCookieOptions } from '../http/cookies.ts';
 import { html, page } from '../http/html.ts';
 import { sendOutgoing } from '../http/slo-router.ts';
-import type { LogoutService } from '../sp/logout-service.ts';
+import type { LogoutService, LogoutStart } from '../sp/logout-service.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import { looksLikeToken } from '../sp/tokens.ts';
 
@@ -70,14 +70,22 @@ export function continueWithSamlLogout(provider: Provider, deps: RpLogoutDeps): 
     const res = ctx.res as Response;
     const token = readCookie(req, deps.sessionCookieName);
     if (!accountId || !looksLikeToken(token)) return;
-    const signedIn = await deps.sp.session(token);
-    // Only the SAML session of the account that just signed out: another user's session in this browser stays.
-    if (signedIn?.session.userId !== accountId) return;
-    const start = await deps.logout.startLogout({
-      sessionToken: token,
-      returnTo: returnTicket(ctx.response.get('location'), deps.ticketKey),
-      browserKey: ensureBrowserKey(req, res, browserKeyCookieName(deps.sessionCookieName), secure),
-    });
+    let start: LogoutStart;
+    try {
+      const signedIn = await deps.sp.session(token);
+      // Only the SAML session of the account that just signed out: another user's session in this browser stays.
+      if (signedIn?.session.userId !== accountId) return;
+      start = await deps.logout.startLogout({
+        sessionToken: token,
+        returnTo: returnTicket(ctx.response.get('location'), deps.ticketKey),
+        browserKey: ensureBrowserKey(req, res, browserKeyCookieName(deps.sessionCookieName), secure),
+      });
+    } catch (err) {
+      // A store that is down: the OpenID logout has happened; the browser goes back to the app as the provider
+      // decided, and the failure is reported like the provider's own (its `server_error` event).
+      ctx.app.emit('error', err, ctx);
+      return;
+    }
     res.clearCookie(deps.sessionCookieName, sessionCookieOptions(secure));
     if (start.kind !== 'slo') return; // No SLO endpoint at the IdP: the local logout is all there is.
     // The rest of the answer is Express's: the same LogoutRequest /logout sends.
