@@ -52,7 +52,8 @@ export interface RunningDjango {
   stop(): Promise<void>;
 }
 
-function environment(settings: DjangoSettings): NodeJS.ProcessEnv {
+/** The environment Django runs with (settings.py reads it). */
+export function djangoEnvironment(settings: DjangoSettings): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -75,7 +76,7 @@ export async function startDjango(
   port: number,
   settings: DjangoSettings,
 ): Promise<RunningDjango> {
-  const env = environment(settings);
+  const env = djangoEnvironment(settings);
   const manage = (...args: string[]) =>
     run(python, ['manage.py', ...args], { cwd: DJANGO_DIR, env, timeout: 120_000 });
   await manage('migrate', '--noinput', '-v', '0');

@@ -7,11 +7,11 @@
  *
  * Everything binds 127.0.0.1; the data lives in data/estate-oidc/ (SQLite for the SP and for Django).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createAppServer, loadConfig } from 'saml-sp-kit';
 import { createOrdersApi } from './api.ts';
-import { ensureVenv, startDjango } from './django.ts';
+import { djangoEnvironment, ensureVenv, startDjango } from './django.ts';
 
 const SP_PORT = 3000;
 const API_PORT = 4000;
@@ -46,8 +46,7 @@ const { clientId, clientSecret } = await server
 const api = createOrdersApi({ issuer: config.baseUrl, audience: API });
 api.listen(API_PORT, '127.0.0.1');
 
-const python = await ensureVenv(path.join(import.meta.dirname, '.venv'), (line) => console.log(line));
-const running = await startDjango(python, DJANGO_PORT, {
+const settings = {
   issuer: config.baseUrl,
   clientId,
   clientSecret,
@@ -55,7 +54,19 @@ const running = await startDjango(python, DJANGO_PORT, {
   apiResource: API,
   connection: 'dev',
   database: path.join(dataDir, 'django.sqlite3'),
-});
+};
+// For `manage.py refresh_grants` by hand (README of this example); readable by this user only.
+await writeFile(
+  path.join(dataDir, 'django.env'),
+  Object.entries(djangoEnvironment(settings))
+    .filter(([name]) => /^(OIDC|API|DJANGO)_/.test(name))
+    .map(([name, value]) => `${name}=${value}\n`)
+    .join(''),
+  { mode: 0o600 },
+);
+
+const python = await ensureVenv(path.join(import.meta.dirname, '.venv'), (line) => console.log(line));
+const running = await startDjango(python, DJANGO_PORT, settings);
 console.log(
   `bridge + dev IdP ${config.baseUrl}  ·  API http://127.0.0.1:${API_PORT}/orders  ·  Django ${running.url}`,
 );
