@@ -14,10 +14,18 @@ import Provider, { type Configuration, type KoaContextWithOIDC, errors as oidcEr
 import type { Connection, UserRecord } from '../core/types.ts';
 import { currentSession } from '../http/current-session.ts';
 import { html, page } from '../http/html.ts';
+import { LogoutService } from '../sp/logout-service.ts';
 import type { ServiceProvider } from '../sp/service-provider.ts';
 import type { OidcStore } from '../store/oidc.ts';
+import { authnClaims } from './authn-claims.ts';
 import { OidcKeyRing } from './key-ring.ts';
 import { providerAdapter } from './provider-adapter.ts';
+import {
+  continueWithSamlLogout,
+  logoutSource,
+  mountLogoutReturn,
+  postLogoutSuccessSource,
+} from './rp-logout.ts';
 import { secretMatches } from './secrets.ts';
 
 /** An API the bridge issues JWT access tokens for (RFC 8707 resource indicator). */
@@ -40,6 +48,8 @@ export interface OidcBridgeOptions {
   /** Signs the provider's own cookies; at least one secret of 32+ characters. */
   cookieKeys: string[];
   resources?: OidcResource[];
+  /** Starts SAML SLO when an app asks the bridge to sign the user out (default: a LogoutService of `sp`). */
+  logout?: LogoutService;
   keyRotation?: { rotateAfterSeconds?: number; retainSeconds?: number };
   now?: () => Date;
 }
@@ -67,6 +77,7 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
   const now = options.now ?? (() => new Date());
   const issuer = (options.issuer ?? sp.baseUrl).replace(/\/+$/, '');
   const keys = new OidcKeyRing(store, options.keyRotation ?? {});
+  const logout = options.logout ?? new LogoutService(sp);
   const resources = new Map((options.resources ?? []).map((r) => [r.indicator, r]));
   let current: { version: string; provider: Provider; checkedAt: number } | undefined;
   let building: Promise<Provider> | undefined;
@@ -107,12 +118,10 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
       },
       scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
       claims: {
-        // How and when the IdP authenticated the user (from the SAML AuthnStatement), and the session id.
-        acr: null,
-        amr: null,
-        auth_time: null,
+        // How and when the IdP authenticated the user (from the SAML AuthnStatement: authn-claims.ts) go into
+        // every ID token with `openid`, unasked: an app deciding whether to allow an action needs them.
         sid: null,
-        openid: ['sub'],
+        openid: ['sub', 'acr', 'amr', 'auth_time'],
         email: ['email'],
         profile: ['name', 'given_name', 'family_name'],
         groups: ['groups', 'organization'],
@@ -133,7 +142,7 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
         revocation: { enabled: true },
         userinfo: { enabled: true },
         backchannelLogout: { enabled: true },
-        rpInitiatedLogout: { enabled: true },
+        rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
         resourceIndicators: {
           enabled: true,
           defaultResource: async (_ctx, _client, oneOf) => oneOf,
@@ -196,6 +205,12 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
       },
     };
     const built = new Provider(issuer, configuration);
+    continueWithSamlLogout(built, {
+      sp,
+      logout,
+      sessionCookieName: options.sessionCookieName,
+      ticketKey: options.cookieKeys[0]!,
+    });
     // Behind the app's proxy settings: Express already decided which X-Forwarded-* to trust.
     built.proxy = true;
     // Secrets are stored hashed: compare the hash of what the client presents.
@@ -255,6 +270,7 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
 
   const router = express.Router();
   const cookieName = options.sessionCookieName;
+  mountLogoutReturn(router, options.cookieKeys[0]!);
 
   // Step 1 of the login interaction: which connection? Then SP-initiated SAML, coming back to step 2.
   router.get(`${INTERACTION}/:uid`, async (req, res, next) => {
@@ -332,6 +348,7 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
         return;
       }
       const { session, user } = signedIn;
+      const connection = await sp.stores.connections.get(session.connectionId);
       await op.interactionFinished(
         req,
         res,
@@ -339,8 +356,12 @@ export function createOidcBridge(options: OidcBridgeOptions): OidcBridge {
           login: {
             accountId: user.id,
             ...(session.authn?.instant ? { ts: Math.floor(session.authn.instant.getTime() / 1000) } : {}),
-            ...(session.authn?.contextClassRef ? { acr: session.authn.contextClassRef } : {}),
-            amr: ['saml'],
+            // acr = the AuthnContextClassRef, amr = RFC 8176 values mapped from it (authn-claims.ts).
+            ...authnClaims({
+              contextClassRef: session.authn?.contextClassRef,
+              preset: connection?.preset,
+              attributes: user.attributes,
+            }),
           },
         },
         { mergeWithLastSubmission: false },

@@ -120,6 +120,10 @@ describe('the OpenID bridge in front of SAML', () => {
     expect(claims).toMatchObject({ iss: t.baseUrl, email: 'alice@example.com', given_name: 'Alice' });
     expect(claims.groups).toEqual(expect.arrayContaining([expect.any(String)]));
     expect(claims.organization).toBe('dev');
+    // acr/amr by default, from the SAML AuthnContext (the dev IdP reports PasswordProtectedTransport).
+    expect(claims.acr).toBe('urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport');
+    expect(claims.amr).toEqual(['pwd']);
+    expect(claims.auth_time).toEqual(expect.any(Number));
     expect(tokens.refresh_token).toBeDefined();
 
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
@@ -127,6 +131,7 @@ describe('the OpenID bridge in front of SAML', () => {
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.access_token).not.toBe(tokens.access_token);
+    expect(refreshed.claims()).toMatchObject({ acr: claims.acr, amr: ['pwd'] });
     const live = await oidc.tokenIntrospection(config, refreshed.access_token);
     expect(live).toMatchObject({ active: true, sub: claims.sub });
 
@@ -328,8 +333,117 @@ describe('the OpenID bridge in front of SAML', () => {
       await expect(oidc.refreshTokenGrant(rp, issued.refresh_token!)).rejects.toMatchObject({
         error: 'invalid_grant',
       });
+      // An opaque access token of the ended grant is inactive at introspection at once.
+      expect(await oidc.tokenIntrospection(rp, issued.access_token)).toMatchObject({ active: false });
     } finally {
       receiver.close();
     }
   });
+  it('RP-initiated logout at the bridge starts SAML SLO at the IdP, then returns to post_logout_redirect_uri', async () => {
+    const notices: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        notices.push(new URLSearchParams(body).get('logout_token') ?? '');
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (receiver.address() as { port: number }).port;
+      const signedOut = 'http://127.0.0.1:9/signed-out';
+      const created = await admin('POST', '/oidc-clients', {
+        name: 'Django',
+        redirectUris: [REDIRECT],
+        postLogoutRedirectUris: [signedOut],
+        backchannelLogoutUri: `http://127.0.0.1:${port}/oidc/backchannel-logout`,
+      });
+      const { clientId, clientSecret } = (await created.json()) as { clientId: string; clientSecret: string };
+      const rp = await oidc.discovery(
+        new URL(t.baseUrl),
+        clientId,
+        undefined,
+        oidc.ClientSecretBasic(clientSecret),
+        { execute: [oidc.allowInsecureRequests] },
+      );
+      const browser = new TestBrowser();
+      const { callback, verifier, state } = await authorize(rp, {}, browser);
+      const issued = await oidc.authorizationCodeGrant(rp, callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
+      expect((await browser.get(`${t.baseUrl}/me`, { accept: 'application/json' })).status).toBe(200);
+
+      // An unregistered post_logout_redirect_uri is refused before anything ends.
+      const wrong = oidc.buildEndSessionUrl(rp, {
+        id_token_hint: issued.id_token!,
+        post_logout_redirect_uri: 'http://127.0.0.1:9/elsewhere',
+      });
+      expect((await browser.get(wrong.href)).status).toBe(400);
+
+      const end = oidc.buildEndSessionUrl(rp, {
+        id_token_hint: issued.id_token!,
+        post_logout_redirect_uri: signedOut,
+        state: 'bye-1',
+      });
+      // The bridge asks the user to confirm (its form carries the provider's xsrf value).
+      const confirm = await browser.get(end.href);
+      expect(confirm.status).toBe(200);
+      expect(confirm.body).toContain('confirm-sign-out');
+      // Nothing ended on the GET alone.
+      expect((await browser.get(`${t.baseUrl}/me`, { accept: 'application/json' })).status).toBe(200);
+
+      // Confirmed: the browser goes to the IdP with a LogoutRequest, the IdP answers the SP's SLO endpoint,
+      // and the SP sends the browser back to the client's post-logout URI with its state.
+      const visited: string[] = [];
+      let page: Page = await browser.submit(parseForm(confirm));
+      let landed: URL | undefined;
+      for (let hops = 0; hops < 15 && !landed; hops++) {
+        visited.push(page.url);
+        const location = page.headers.get('location');
+        if (page.status >= 300 && page.status < 400 && location) {
+          const next = new URL(location, page.url);
+          if (next.href.startsWith(signedOut)) landed = next;
+          else page = await browser.get(next.href);
+          continue;
+        }
+        expect(page.status, page.body.slice(0, 300)).toBe(200);
+        page = await browser.submit(parseForm(page));
+      }
+      expect(landed?.searchParams.get('state')).toBe('bye-1');
+      expect(visited.some((url) => url.includes('SAMLRequest='))).toBe(true);
+      expect(visited.some((url) => url.startsWith(`${t.baseUrl}/saml/dev/slo`))).toBe(true);
+      expect(visited.some((url) => url.startsWith(`${t.baseUrl}/oidc/logout/return`))).toBe(true);
+
+      expect((await browser.get(`${t.baseUrl}/me`, { accept: 'application/json' })).status).toBe(401);
+      await expect.poll(() => notices.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+      await expect(oidc.refreshTokenGrant(rp, issued.refresh_token!)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+      // The IdP session ended too: a new authorization stops at the dev IdP's login form again.
+      const again = await browser.follow(
+        await browser.get(
+          oidc.buildAuthorizationUrl(rp, {
+            redirect_uri: REDIRECT,
+            scope: 'openid',
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+            connection: 'dev',
+          }).href,
+        ),
+      );
+      expect(again.body).toContain('password');
+
+      // The return route does not redirect anywhere without the bridge's signature.
+      const forged = await browser.get(
+        `${t.baseUrl}/oidc/logout/return?to=${Buffer.from('https://evil.example/').toString('base64url')}&sig=x`,
+      );
+      expect(forged.status).toBe(400);
+    } finally {
+      receiver.close();
+    }
+  }, 60_000);
 });
