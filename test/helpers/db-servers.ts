@@ -175,8 +175,13 @@ export async function startPostgres(): Promise<PostgresServer> {
         running.pid = pidOf(child);
       },
       async stop() {
-        // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, end sessions, exit.
-        await stopChild(child, 'SIGINT');
+        // SIGTERM is PostgreSQL's "smart shutdown": it waits for the sessions to end. pg's Pool.end() resolves
+        // before its sockets have closed, and a session ended by the server meanwhile (57P01) reaches a client
+        // whose error listener is gone: Vitest reports that as an uncaught error. Sessions still open after 2 s
+        // get the "fast shutdown" (SIGINT: roll back open transactions, end sessions, exit).
+        const fast = setTimeout(() => child.kill('SIGINT'), 2_000);
+        await stopChild(child, 'SIGTERM');
+        clearTimeout(fast);
         rmSync(dir, { recursive: true, force: true });
       },
     };
