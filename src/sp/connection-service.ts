@@ -192,7 +192,9 @@ export class ConnectionService {
     const limits = metadataLimits(policyInput);
     const metadataXml =
       input.metadataXml ??
-      (input.metadataUrl ? await this.#fetch(input.metadataUrl, { maxBytes: limits.downloadBytes }) : undefined);
+      (input.metadataUrl
+        ? await this.#fetch(input.metadataUrl, { maxBytes: limits.downloadBytes })
+        : undefined);
     const now = this.#now();
     const actor = actorOf(context);
     const pinned = input.metadataSigningCertificates?.map(certificateOf);

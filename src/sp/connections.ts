@@ -215,7 +215,9 @@ function statusFor(
     importedAt: at,
     changedAt: at,
     sha256: createHash('sha256').update(xml).digest('hex'),
-    ...(parsed.excerpt ? { aggregate: { bytes: Buffer.byteLength(xml), entityCount: parsed.facts.entityCount } } : {}),
+    ...(parsed.excerpt
+      ? { aggregate: { bytes: Buffer.byteLength(xml), entityCount: parsed.facts.entityCount } }
+      : {}),
     ...(parsed.validUntil ? { validUntil: parsed.validUntil } : {}),
     ...(parsed.cacheDuration ? { cacheDuration: parsed.cacheDuration } : {}),
     facts: parsed.facts,

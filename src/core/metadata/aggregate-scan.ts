@@ -159,7 +159,11 @@ export function excerptEntity(xml: string, options: ExcerptOptions): EntityExcer
 
   const chosen = selectEntity(entities, options.idpEntityId);
   if (!chosen.entityId) {
-    throw metadataInvalid('The EntityDescriptor has no entityID.', 'The IdP metadata is broken; export it again.', {});
+    throw metadataInvalid(
+      'The EntityDescriptor has no entityID.',
+      'The IdP metadata is broken; export it again.',
+      {},
+    );
   }
   const groups: Group[] = [];
   for (let g = chosen.group; g; g = g.parent) groups.unshift(g);

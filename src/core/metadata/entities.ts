@@ -73,7 +73,9 @@ const NAMED_IN_HINT = 10;
 function listed(ids: string[]): string {
   if (ids.length === 0) return '(none)';
   const shown = ids.slice(0, NAMED_IN_HINT).join(', ');
-  return ids.length > NAMED_IN_HINT ? `${shown} … and ${ids.length - NAMED_IN_HINT} more (details.entities)` : shown;
+  return ids.length > NAMED_IN_HINT
+    ? `${shown} … and ${ids.length - NAMED_IN_HINT} more (details.entities)`
+    : shown;
 }
 
 /**

@@ -121,11 +121,14 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
   // the whole document, so signed metadata is always parsed (and verified) whole.
   const excerpt =
     size > EXCERPT_ABOVE_BYTES && !options.signature
-      ? excerptEntity(assertSafeXmlText(xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml, { what, maxBytes }), {
-          idpEntityId: options.idpEntityId,
-          maxDepth: checkedMaxDepth(options.maxDepth),
-          what,
-        })
+      ? excerptEntity(
+          assertSafeXmlText(xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml, { what, maxBytes }),
+          {
+            idpEntityId: options.idpEntityId,
+            maxDepth: checkedMaxDepth(options.maxDepth),
+            what,
+          },
+        )
       : undefined;
   const doc = parseXml(excerpt?.xml ?? xml, {
     what,
