@@ -44,6 +44,12 @@ export interface ParseIdpMetadataOptions {
   maxBytes?: number;
   /** Deepest element nesting accepted. Default DEFAULT_MAX_XML_DEPTH (100). */
   maxDepth?: number;
+  /**
+   * An unsigned EntitiesDescriptor larger than this many bytes is streamed and only the chosen entity becomes a
+   * DOM (aggregate-scan.ts); smaller documents, and any metadata with `signature`, are parsed whole. Default
+   * {@link EXCERPT_ABOVE_BYTES} (256 KiB). Both ways read the same facts; `Infinity` always parses whole.
+   */
+  excerptAboveBytes?: number;
   /** Require the metadata to be signed by one of these pinned certificates (see metadata-signature.ts). */
   signature?: MetadataSignatureOptions;
 }
@@ -120,7 +126,7 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
   // A large unsigned aggregate: stream it and build a DOM of the chosen entity only. A pinned signature covers
   // the whole document, so signed metadata is always parsed (and verified) whole.
   const excerpt =
-    size > EXCERPT_ABOVE_BYTES && !options.signature
+    size > (options.excerptAboveBytes ?? EXCERPT_ABOVE_BYTES) && !options.signature
       ? excerptEntity(
           assertSafeXmlText(xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml, { what, maxBytes }),
           {
