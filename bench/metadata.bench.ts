@@ -16,9 +16,10 @@
  * Options (environment): BENCH_ENTITIES (default 10000), BENCH_RUNS (7), BENCH_SIGNED_RUNS (3; 0 skips it).
  * Run it with `nice` on a shared machine.
  */
+
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isSamlSpError } from '../src/core/errors.ts';
@@ -59,7 +60,7 @@ async function timed(runs: number, work: (i: number) => Promise<unknown> | unkno
 async function main(): Promise<void> {
   const plain = federationAggregateXml({ entities: ENTITIES });
   const signed = SIGNED_RUNS > 0 ? federationAggregateXml({ entities: ENTITIES, signed: true }) : '';
-  const wanted = aggregateEntityId(Math.min(TARGET_INDEX, ENTITIES - ENTITIES % 2 - 2));
+  const wanted = aggregateEntityId(Math.min(TARGET_INDEX, ENTITIES - (ENTITIES % 2) - 2));
   console.log(
     `node ${process.version}; aggregate of ${ENTITIES} entities, ${(Buffer.byteLength(plain) / 1e6).toFixed(1)} MB; importing ${wanted}`,
   );
@@ -127,7 +128,9 @@ async function main(): Promise<void> {
           policy: { metadataMaxBytes: LIMIT },
         }),
       );
-      console.log(`import one IdP (signed aggregate, pinned signer, verified whole): ${summary(signedImports)}`);
+      console.log(
+        `import one IdP (signed aggregate, pinned signer, verified whole): ${summary(signedImports)}`,
+      );
     }
     console.log(`peak RSS: ${peakRssMb()} MB`);
   } finally {
