@@ -54,7 +54,7 @@ async function refusal(
 ): Promise<{ code: string; hint?: string; details?: Record<string, unknown> }> {
   return p.then(
     () => ({ code: 'accepted' }),
-    (err: { code: string; hint?: string; details?: unknown }) => err,
+    (err: { code: string; hint?: string; details?: Record<string, unknown> }) => err,
   );
 }
 
