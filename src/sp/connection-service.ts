@@ -237,6 +237,7 @@ export class ConnectionService {
               ...(input.metadataUrl ? { metadataUrl: input.metadataUrl } : {}),
             },
             now,
+            probe,
           );
     const status: ConnectionStatus = !probe ? 'draft' : input.requireTest ? 'testing' : 'active';
     const connection: Connection = withChange(

@@ -43,15 +43,25 @@ export interface NewConnectionInput {
  * await stores.connections.put(connection);
  * ```
  */
-export function connectionFromMetadata(input: NewConnectionInput, now: Date): Connection {
+export function connectionFromMetadata(
+  input: NewConnectionInput,
+  now: Date,
+  /**
+   * The metadata as {@link readMetadata} already read it with the same entity, pins and policy (the service
+   * reads it once to name the connection): reading a 15 MB aggregate twice would double the import.
+   */
+  alreadyParsed?: ParsedIdpMetadata,
+): Connection {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
-  const parsed = readMetadata(input.metadataXml, {
-    now,
-    idpEntityId: input.idpEntityId,
-    pinned: input.metadataSigningCertificates,
-    allowSha1: policy.allowSha1,
-    maxBytes: metadataLimits(policy).maxBytes,
-  });
+  const parsed =
+    alreadyParsed ??
+    readMetadata(input.metadataXml, {
+      now,
+      idpEntityId: input.idpEntityId,
+      pinned: input.metadataSigningCertificates,
+      allowSha1: policy.allowSha1,
+      maxBytes: metadataLimits(policy).maxBytes,
+    });
   const stamp = now.toISOString();
   return {
     id: input.id,
