@@ -42,8 +42,8 @@ const LIMIT = 64 * 1024 * 1024;
 function summary(ms: number[]): string {
   const sorted = [...ms].sort((a, b) => a - b);
   const p50 = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  const ms = (v: number) => v.toFixed(v < 10 ? 2 : 0);
-  return `p50 ${ms(p50)} ms (${ms(sorted[0]!)}..${ms(sorted.at(-1)!)}, n=${sorted.length})`;
+  const fmt = (v: number) => v.toFixed(v < 10 ? 2 : 0);
+  return `p50 ${fmt(p50)} ms (${fmt(sorted[0]!)}..${fmt(sorted.at(-1)!)}, n=${sorted.length})`;
 }
 
 const peakRssMb = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
