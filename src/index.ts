@@ -58,6 +58,13 @@ export {
   parseIdpMetadata,
 } from './core/metadata/idp-metadata.ts';
 export {
+  DEFAULT_MAX_METADATA_BYTES,
+  DEFAULT_METADATA_DOWNLOAD_BYTES,
+  MAX_METADATA_MAX_BYTES,
+  MIN_METADATA_MAX_BYTES,
+  metadataLimits,
+} from './core/metadata/limits.ts';
+export {
   LINT_IDS,
   type LintId,
   type LintSeverity,

@@ -58,11 +58,14 @@ export function usage(): string {
   connections add --id ID [--metadata FILE | --metadata-url URL] [--preset NAME] [--display-name NAME]
                   [--idp-entity-id ID] [--allow-idp-initiated] [--sp-entity-id-mode connection|shared|custom]
                   [--sp-entity-id URI] [--metadata-signing-cert PEM-FILE] [--organization ID] [--require-test]
-                  [--allow-duplicate-name] [--json]
+                  [--allow-duplicate-name] [--metadata-max-bytes SIZE] [--json]
                                          without metadata: a draft with its SP values; with it: active,
                                          or waiting for a test sign-in with --require-test
   connections update ID [--display-name NAME] [--metadata FILE | --metadata-url URL]
                   [--sp-entity-id URI | --sp-entity-id-mode MODE] [--metadata-signing-cert PEM-FILE]
+                  [--idp-entity-id ID] [--metadata-max-bytes SIZE | default]
+                                         SIZE: bytes, KiB or MiB (16KiB..64MiB; default 1 MiB, 5 MiB
+                                         download cap); raise it to import one IdP from an aggregate
   connections activate ID [--override]   after a passing test sign-in (--override: without one, recorded)
   connections list | show ID | remove ID | refresh ID [--json]
                                          show prints health and lint findings; refresh keeps

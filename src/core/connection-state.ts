@@ -23,8 +23,13 @@ export interface MetadataStatus {
   importedAt: string;
   /** When its content last changed (a refresh that finds the same bytes only moves `importedAt`). */
   changedAt: string;
-  /** SHA-256 (hex) of the metadata text in use. */
+  /** SHA-256 (hex) of the metadata text in use (of the whole document, for an aggregate). */
   sha256: string;
+  /**
+   * Set when the document was a large aggregate: `metadataXml` then keeps only the chosen entity (inside its
+   * enclosing EntitiesDescriptors), not the whole feed, which every sign-in would otherwise read again.
+   */
+  aggregate?: { bytes: number; entityCount: number };
   validUntil?: string;
   cacheDuration?: string;
   facts: MetadataFacts;

@@ -139,6 +139,12 @@ export interface ConnectionPolicy {
    * user did not use (AADSTS75011), and AD FS answers "Responder" to one it cannot satisfy.
    */
   requestedAuthnContext?: RequestedAuthnContext | null;
+  /**
+   * The largest IdP metadata document this connection accepts, in bytes, whether uploaded or downloaded from
+   * its metadata URL. Unset: 1 MiB for the document and a 5 MiB download cap (one IdP's metadata is a few
+   * kilobytes). Raise it, up to 64 MiB, to import one IdP from a federation aggregate (src/core/metadata/limits.ts).
+   */
+  metadataMaxBytes?: number;
 }
 
 /** The <RequestedAuthnContext> an AuthnRequest carries (SAML core §3.3.2.2.1). */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SP_ENTITY_ID_MODES, type SpEntityIdMode } from '../core/connection-lifecycle.ts';
+import { MAX_METADATA_MAX_BYTES, MIN_METADATA_MAX_BYTES } from '../core/metadata/limits.ts';
 import { PRESET_NAMES, type PresetName } from '../core/types.ts';
 import { AdminError } from './admin-errors.ts';
 
@@ -40,15 +41,23 @@ export const policySchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  /** Largest metadata document (upload or download), 16 KiB to 64 MiB; null goes back to the default (1 MiB). */
+  metadataMaxBytes: z
+    .number()
+    .int()
+    .min(MIN_METADATA_MAX_BYTES, `at least ${MIN_METADATA_MAX_BYTES} bytes (16 KiB)`)
+    .max(MAX_METADATA_MAX_BYTES, `at most ${MAX_METADATA_MAX_BYTES} bytes (64 MiB)`)
+    .nullable()
+    .optional(),
 });
 
 const presetSchema = z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).max(2048);
-/** Metadata text: the parser enforces the real limit; this only stops absurd bodies early. */
-const metadataText = z
-  .string()
-  .min(1)
-  .max(5 * 1024 * 1024);
+/**
+ * Metadata text: the parser enforces the connection's own limit (policy.metadataMaxBytes); this only stops
+ * bodies above the highest limit a connection may set.
+ */
+const metadataText = z.string().min(1).max(MAX_METADATA_MAX_BYTES);
 const certificateText = z.string().min(1).max(20_000);
 const spEntityIdModeSchema = z.enum(SP_ENTITY_ID_MODES as [SpEntityIdMode, ...SpEntityIdMode[]]);
 

@@ -17,8 +17,9 @@ import {
 } from '../core/connection-lifecycle.ts';
 import { isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { describeCertificate } from '../core/keys.ts';
+import { metadataLimits } from '../core/metadata/limits.ts';
 import { type LintWarning, lintConnection } from '../core/metadata/lint.ts';
-import type { Connection, IdpCertificate } from '../core/types.ts';
+import type { Connection, ConnectionPolicy, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealthStore } from '../store/connection-health.ts';
 import { MemoryConnectionHealthStore } from '../store/memory/connection-health.ts';
 import { AdminError } from './admin-errors.ts';
@@ -48,8 +49,11 @@ export interface ConnectionServiceOptions {
   sp: ServiceProvider;
   /** Sign-in health. Default: the stores' own, else an in-memory one. */
   health?: ConnectionHealthStore;
-  /** Downloads a metadata URL. Default {@link fetchMetadata}. */
-  fetchMetadata?: (url: string) => Promise<string>;
+  /**
+   * Downloads a metadata URL, refusing a body above `maxBytes` (the connection's download cap, from
+   * `policy.metadataMaxBytes`). Default {@link fetchMetadata}.
+   */
+  fetchMetadata?: (url: string, options: { maxBytes: number }) => Promise<string>;
   /** Default: the ServiceProvider's clock. */
   now?: () => Date;
   /** How long a certificate the IdP stopped listing stays trusted. Default 7 days. */
@@ -95,7 +99,7 @@ export class ConnectionService {
   readonly sp: ServiceProvider;
   readonly health: ConnectionHealthStore;
   readonly organizations: OrganizationService;
-  readonly #fetch: (url: string) => Promise<string>;
+  readonly #fetch: (url: string, options: { maxBytes: number }) => Promise<string>;
   readonly #now: () => Date;
   readonly #graceMs: number | undefined;
   readonly #logger: ServiceLogger;
@@ -106,7 +110,7 @@ export class ConnectionService {
   constructor(options: ConnectionServiceOptions) {
     this.sp = options.sp;
     this.health = options.health ?? options.sp.stores.connectionHealth ?? new MemoryConnectionHealthStore();
-    this.#fetch = options.fetchMetadata ?? ((url) => fetchMetadata(url));
+    this.#fetch = options.fetchMetadata ?? ((url, fetchOptions) => fetchMetadata(url, fetchOptions));
     this.#now = options.now ?? (() => options.sp.now());
     this.#graceMs = options.rolloverGraceMs;
     this.#logger = options.logger ?? silent;
@@ -185,8 +189,13 @@ export class ConnectionService {
     const input = parseInput(createConnectionSchema, raw);
     if (input.id && (await this.sp.stores.connections.get(input.id))) throw exists(input.id);
     if (input.organizationId) await this.organizations.get(input.organizationId);
+    const policyInput = withoutCleared(input.policy);
+    const limits = metadataLimits(policyInput);
     const metadataXml =
-      input.metadataXml ?? (input.metadataUrl ? await this.#fetch(input.metadataUrl) : undefined);
+      input.metadataXml ??
+      (input.metadataUrl
+        ? await this.#fetch(input.metadataUrl, { maxBytes: limits.downloadBytes })
+        : undefined);
     const now = this.#now();
     const actor = actorOf(context);
     const pinned = input.metadataSigningCertificates?.map(certificateOf);
@@ -199,13 +208,14 @@ export class ConnectionService {
             idpEntityId: input.idpEntityId,
             pinned,
             allowSha1: input.policy?.allowSha1,
+            maxBytes: limits.maxBytes,
           });
     // After the metadata checks, so an unusable document is reported as such first.
     if (input.displayName && !input.allowDuplicateName) await this.#assertNameFree(input.displayName);
     const base = input.displayName ?? (probe ? hostOf(probe.entityId) : 'idp');
     const id = input.id ?? (await this.#newId(base));
     const policy = {
-      ...input.policy,
+      ...policyInput,
       ...(input.allowIdpInitiated !== undefined ? { allowIdpInitiated: input.allowIdpInitiated } : {}),
     };
     const common = {
@@ -228,6 +238,7 @@ export class ConnectionService {
               ...(input.metadataUrl ? { metadataUrl: input.metadataUrl } : {}),
             },
             now,
+            probe,
           );
     const status: ConnectionStatus = !probe ? 'draft' : input.requireTest ? 'testing' : 'active';
     const connection: Connection = withChange(
@@ -281,8 +292,13 @@ export class ConnectionService {
       await this.#assertNameFree(input.displayName, id);
     }
     if (input.organizationId !== undefined) await this.organizations.get(input.organizationId);
-    // A new URL is downloaded before taking the lock.
-    const fetched = typeof input.metadataUrl === 'string' ? await this.#fetch(input.metadataUrl) : undefined;
+    // A new URL is downloaded before taking the lock, under the limit the connection will have after the change.
+    const fetched =
+      typeof input.metadataUrl === 'string'
+        ? await this.#fetch(input.metadataUrl, {
+            maxBytes: metadataLimits(mergedPolicy(current.policy, input.policy)).downloadBytes,
+          })
+        : undefined;
     const updated = await this.#locked(id, async () => {
       const before = await this.get(id);
       let next = before;
@@ -294,8 +310,7 @@ export class ConnectionService {
         ...(input.attributeMapping !== undefined ? { attributeMapping: input.attributeMapping } : {}),
         ...(input.organizationId !== undefined ? { organizationId: input.organizationId } : {}),
         policy: {
-          ...next.policy,
-          ...input.policy,
+          ...mergedPolicy(next.policy, input.policy),
           ...(input.allowIdpInitiated !== undefined ? { allowIdpInitiated: input.allowIdpInitiated } : {}),
         },
       };
@@ -334,6 +349,7 @@ export class ConnectionService {
           },
         );
       }
+      if (rereadStored && next.metadataStatus?.aggregate) assertExcerptRereadable(before, input);
       if (newText !== undefined || rereadStored) {
         const xml = (newText ?? next.metadataXml) as string;
         const parsed = readMetadata(xml, {
@@ -341,6 +357,7 @@ export class ConnectionService {
           idpEntityId: input.idpEntityId ?? (newText === undefined ? next.idpEntityId : undefined),
           pinned: next.metadataSigningCertificates,
           allowSha1: next.policy.allowSha1,
+          maxBytes: metadataLimits(next.policy).maxBytes,
         });
         const source =
           typeof input.metadataUrl === 'string' || (!newText && next.metadataUrl) ? 'url' : 'file';
@@ -537,12 +554,14 @@ export class ConnectionService {
     let xml: string;
     let parsed: ReturnType<typeof readMetadata>;
     try {
-      xml = await this.#fetch(url);
+      const limits = metadataLimits(current.policy);
+      xml = await this.#fetch(url, { maxBytes: limits.downloadBytes });
       parsed = readMetadata(xml, {
         now,
         idpEntityId: current.idpEntityId,
         pinned: current.metadataSigningCertificates,
         allowSha1: current.policy.allowSha1,
+        maxBytes: limits.maxBytes,
       });
     } catch (err) {
       const error = asSamlError(err);
@@ -667,6 +686,41 @@ export function isDueForRefresh(connection: Connection, now: Date): boolean {
   if (!connection.metadataUrl) return false;
   const next = connection.metadataStatus?.nextRefreshAt;
   return next === undefined || Date.parse(next) <= now.getTime();
+}
+
+type PolicyInput = UpdateConnectionInput['policy'];
+
+/** The policy input without a `null` metadataMaxBytes (which means: back to the default). */
+function withoutCleared(input: PolicyInput): Partial<ConnectionPolicy> | undefined {
+  if (!input) return undefined;
+  const { metadataMaxBytes, ...rest } = input;
+  return metadataMaxBytes === null || metadataMaxBytes === undefined ? rest : { ...rest, metadataMaxBytes };
+}
+
+/** PATCH semantics for the policy: given fields replace, `metadataMaxBytes: null` removes the setting. */
+function mergedPolicy(current: ConnectionPolicy, input: PolicyInput): ConnectionPolicy {
+  const next: ConnectionPolicy = { ...current, ...withoutCleared(input) };
+  if (input?.metadataMaxBytes === null) delete next.metadataMaxBytes;
+  return next;
+}
+
+/**
+ * A connection imported from a large aggregate keeps only its chosen entity (metadataStatus.aggregate): that
+ * copy can be read again for the same entity, but another entity, or a signature pinned now, needs the whole
+ * feed again.
+ */
+function assertExcerptRereadable(connection: Connection, input: UpdateConnectionInput): void {
+  const otherEntity = input.idpEntityId !== undefined && input.idpEntityId !== connection.idpEntityId;
+  if (!otherEntity && !input.metadataSigningCertificates) return;
+  throw new AdminError(
+    'ADMIN_INVALID_REQUEST',
+    `Connection "${connection.id}" keeps only the entity it chose from its aggregate (${connection.idpEntityId}).`,
+    {
+      hint: connection.metadataUrl
+        ? 'Send the metadataUrl again with this change, so the whole aggregate is downloaded and read.'
+        : 'Send the aggregate again (metadataXml, or metadataUrl) with this change.',
+    },
+  );
 }
 
 function actorOf(context: ChangeContext): Actor {

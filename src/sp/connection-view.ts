@@ -3,8 +3,10 @@
  * each certificate's state, the policy in force, the vendor lint and the sign-in health. The admin API, the
  * admin page and `saml-sp connections show` all show this object.
  */
+
 import { acceptedSignatureMethods } from '../core/algorithms.ts';
 import { connectionStatus } from '../core/connection-lifecycle.ts';
+import { metadataLimits } from '../core/metadata/limits.ts';
 import type { LintWarning } from '../core/metadata/lint.ts';
 import type { Connection, IdpCertificate } from '../core/types.ts';
 import type { ConnectionHealth } from '../store/connection-health.ts';
@@ -71,6 +73,10 @@ export function connectionView(sp: ServiceProvider, c: Connection, extras: Conne
       validUntil: metadataStatus?.validUntil ?? null,
       cacheDuration: metadataStatus?.cacheDuration ?? null,
       nextRefreshAt: metadataStatus?.nextRefreshAt ?? null,
+      /** The document limit and download cap in force (policy.metadataMaxBytes, else the defaults). */
+      ...metadataLimits(c.policy),
+      /** Set when the metadata was a large aggregate of which only the chosen entity is kept. */
+      aggregate: metadataStatus?.aggregate ?? null,
       lastAttemptAt: metadataStatus?.lastAttemptAt ?? null,
       lastError: metadataStatus?.lastError ?? null,
       consecutiveFailures: metadataStatus?.consecutiveFailures ?? 0,

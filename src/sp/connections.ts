@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { MetadataStatus } from '../core/connection-state.ts';
 import { type ParsedIdpMetadata, parseIdpMetadata } from '../core/metadata/idp-metadata.ts';
+import { metadataLimits } from '../core/metadata/limits.ts';
 import { type MergedCertificates, mergeCertificates, stampCertificates } from '../core/metadata/rollover.ts';
 import {
   type AttributeMapping,
@@ -42,14 +43,25 @@ export interface NewConnectionInput {
  * await stores.connections.put(connection);
  * ```
  */
-export function connectionFromMetadata(input: NewConnectionInput, now: Date): Connection {
+export function connectionFromMetadata(
+  input: NewConnectionInput,
+  now: Date,
+  /**
+   * The metadata as {@link readMetadata} already read it with the same entity, pins and policy (the service
+   * reads it once to name the connection): reading a 15 MB aggregate twice would double the import.
+   */
+  alreadyParsed?: ParsedIdpMetadata,
+): Connection {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
-  const parsed = readMetadata(input.metadataXml, {
-    now,
-    idpEntityId: input.idpEntityId,
-    pinned: input.metadataSigningCertificates,
-    allowSha1: policy.allowSha1,
-  });
+  const parsed =
+    alreadyParsed ??
+    readMetadata(input.metadataXml, {
+      now,
+      idpEntityId: input.idpEntityId,
+      pinned: input.metadataSigningCertificates,
+      allowSha1: policy.allowSha1,
+      maxBytes: metadataLimits(policy).maxBytes,
+    });
   const stamp = now.toISOString();
   return {
     id: input.id,
@@ -64,7 +76,7 @@ export function connectionFromMetadata(input: NewConnectionInput, now: Date): Co
     attributeMapping: input.attributeMapping ?? {},
     policy,
     ...(input.spEntityId ? { spEntityId: input.spEntityId } : {}),
-    metadataXml: input.metadataXml,
+    metadataXml: parsed.excerpt ?? input.metadataXml,
     ...(input.metadataUrl ? { metadataUrl: input.metadataUrl } : {}),
     ...(input.metadataSigningCertificates?.length
       ? { metadataSigningCertificates: input.metadataSigningCertificates }
@@ -120,10 +132,13 @@ export function readMetadata(
     idpEntityId?: string | undefined;
     pinned?: readonly IdpCertificate[] | undefined;
     allowSha1?: boolean | undefined;
+    /** The connection's document limit (metadataLimits(policy).maxBytes). Default 1 MiB. */
+    maxBytes?: number | undefined;
   },
 ): ParsedIdpMetadata {
   return parseIdpMetadata(xml, {
     now: options.now,
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     ...(options.idpEntityId ? { idpEntityId: options.idpEntityId } : {}),
     ...(options.pinned?.length
       ? {
@@ -189,7 +204,7 @@ export function applyMetadata(
       signingCertificates: merge.certificates,
       nameIdFormats: parsed.nameIdFormats,
       wantAuthnRequestsSigned: parsed.wantAuthnRequestsSigned,
-      metadataXml: xml,
+      metadataXml: parsed.excerpt ?? xml,
       metadataStatus: status,
       updatedAt: now.toISOString(),
     },
@@ -210,6 +225,9 @@ function statusFor(
     importedAt: at,
     changedAt: at,
     sha256: createHash('sha256').update(xml).digest('hex'),
+    ...(parsed.excerpt
+      ? { aggregate: { bytes: Buffer.byteLength(xml), entityCount: parsed.facts.entityCount } }
+      : {}),
     ...(parsed.validUntil ? { validUntil: parsed.validUntil } : {}),
     ...(parsed.cacheDuration ? { cacheDuration: parsed.cacheDuration } : {}),
     facts: parsed.facts,

@@ -4,11 +4,15 @@
  * The scheduled refresh (metadata-refresh.ts) builds on this.
  */
 import { SamlSpError } from '../core/errors.ts';
+import { DEFAULT_METADATA_DOWNLOAD_BYTES, metadataTooLarge } from '../core/metadata/limits.ts';
 
 export interface FetchMetadataOptions {
   /** Whole-request timeout. Default 10 s. */
   timeoutMs?: number;
-  /** Largest accepted body. Default 5 MiB (the parser's own limit is lower; this bounds the download). */
+  /**
+   * Largest accepted body. Default 5 MiB (the parser's own limit is lower; this bounds the download). A
+   * connection passes its `policy.metadataMaxBytes` when set (metadataLimits in src/core/metadata/limits.ts).
+   */
   maxBytes?: number;
   /** Same-origin redirects followed. Default 3. */
   maxRedirects?: number;
@@ -25,7 +29,7 @@ export interface FetchMetadataOptions {
  * ```
  */
 export async function fetchMetadata(url: string, options: FetchMetadataOptions = {}): Promise<string> {
-  const maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
+  const maxBytes = options.maxBytes ?? DEFAULT_METADATA_DOWNLOAD_BYTES;
   const doFetch = options.fetch ?? globalThis.fetch;
   const parsed = URL.parse(url);
   if (!parsed) {
@@ -110,14 +114,7 @@ export async function fetchMetadata(url: string, options: FetchMetadataOptions =
 }
 
 function tooLarge(url: string, maxBytes: number): SamlSpError {
-  return new SamlSpError(
-    'SAML_MESSAGE_TOO_LARGE',
-    `The metadata at ${url} is larger than ${maxBytes} bytes.`,
-    {
-      hint: 'A single IdP descriptor is a few kilobytes. For federation aggregates, download the file and pick the IdP with idpEntityId.',
-      status: 413,
-    },
-  );
+  return metadataTooLarge(`The metadata at ${url} is larger than the download cap`, maxBytes);
 }
 
 function metadataError(message: string, hint: string, cause?: unknown): SamlSpError {

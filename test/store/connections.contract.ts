@@ -21,6 +21,28 @@ export function connectionStoreContract(name: string, factory: Factory<Connectio
       expect(await store().get('acme')).toEqual(connection);
     });
 
+    it('round-trips the metadata size limit and the aggregate it came from (issue #16)', async () => {
+      const base = buildConnection();
+      const connection = buildConnection({
+        policy: { ...base.policy, metadataMaxBytes: 64 * 1024 * 1024 },
+        metadataStatus: {
+          source: 'url',
+          importedAt: '2026-12-02T00:00:00.000Z',
+          changedAt: '2026-12-02T00:00:00.000Z',
+          sha256: 'a'.repeat(64),
+          aggregate: { bytes: 15_030_612, entityCount: 10_000 },
+          facts: { byteOrderMark: false, entityCount: 10_000, otherRoles: [], signed: false },
+          notes: [],
+          consecutiveFailures: 0,
+        },
+      });
+      await store().put(connection);
+      const read = await store().get('acme');
+      expect(read?.policy.metadataMaxBytes).toBe(64 * 1024 * 1024);
+      expect(read?.metadataStatus?.aggregate).toEqual({ bytes: 15_030_612, entityCount: 10_000 });
+      expect(read).toEqual(connection);
+    });
+
     it('put replaces by id', async () => {
       await store().put(buildConnection());
       await store().put(buildConnection({ displayName: 'Acme Renamed', preset: 'entra' }));

@@ -30,6 +30,7 @@ export async function connectionsCommand(args: string[]): Promise<number> {
     'sp-entity-id': { type: 'string' },
     'sp-entity-id-mode': { type: 'string' },
     'metadata-signing-cert': { type: 'string', multiple: true },
+    'metadata-max-bytes': { type: 'string' },
     'require-test': { type: 'boolean' },
     'allow-duplicate-name': { type: 'boolean' },
     override: { type: 'boolean' },
@@ -51,6 +52,7 @@ export async function connectionsCommand(args: string[]): Promise<number> {
     throw new UsageError(`Usage: saml-sp connections ${sub} ID`);
   }
   const preset = parsePreset(values.preset);
+  const metadataMaxBytes = parseByteSize(values['metadata-max-bytes']);
   const ctx = await openContext();
   const connections = new ConnectionService({ sp: ctx.sp, audit: ctx.audit });
   try {
@@ -74,6 +76,7 @@ export async function connectionsCommand(args: string[]): Promise<number> {
           ...(pins.length ? { metadataSigningCertificates: pins } : {}),
           ...(values['require-test'] ? { requireTest: true } : {}),
           ...(values['allow-duplicate-name'] ? { allowDuplicateName: true } : {}),
+          ...(typeof metadataMaxBytes === 'number' ? { policy: { metadataMaxBytes } } : {}),
         };
         const view = await connections.view(await connections.create(input, ctx.change));
         if (values.json) printJson(view);
@@ -120,10 +123,11 @@ export async function connectionsCommand(args: string[]): Promise<number> {
           ...(mode && !values['sp-entity-id'] ? { spEntityIdMode: mode } : {}),
           ...(pins.length ? { metadataSigningCertificates: pins } : {}),
           ...(values['allow-duplicate-name'] ? { allowDuplicateName: true } : {}),
+          ...(metadataMaxBytes !== undefined ? { policy: { metadataMaxBytes } } : {}),
         };
         if (Object.keys(patch).length === 0) {
           throw new UsageError(
-            'connections update needs a change: --display-name, --metadata, --metadata-url, --sp-entity-id(-mode), --metadata-signing-cert, --preset',
+            'connections update needs a change: --display-name, --metadata, --metadata-url, --sp-entity-id(-mode), --metadata-signing-cert, --preset, --metadata-max-bytes',
           );
         }
         const view = await connections.view(await connections.update(target as string, patch, ctx.change));
@@ -220,6 +224,7 @@ function printDetails(v: ConnectionView): void {
           `  last refresh FAILED ${v.metadata.lastError.at}: ${v.metadata.lastError.code}: ${v.metadata.lastError.message}`,
         ]
       : []),
+    `  size limit: ${v.metadata.maxBytes} bytes (download cap ${v.metadata.downloadBytes})${v.policy.metadataMaxBytes === undefined ? ' (default)' : ' (policy.metadataMaxBytes)'}${v.metadata.aggregate ? `; from an aggregate of ${v.metadata.aggregate.entityCount} entities (${v.metadata.aggregate.bytes} bytes), only this entity kept` : ''}`,
     'Policy:',
     `  signature required on: ${v.policy.wantSigned}; SHA-1: ${v.policy.allowSha1 ? 'allowed' : 'refused'}; IdP-initiated: ${v.policy.allowIdpInitiated ? 'allowed' : 'refused'}; clock skew: ${v.policy.clockSkewSeconds} s`,
     `  authentication contexts accepted: ${v.policy.acceptedAuthnContexts?.length ? v.policy.acceptedAuthnContexts.join(', ') : 'any'}; RequestedAuthnContext: ${v.policy.requestedAuthnContext ? `${v.policy.requestedAuthnContext.comparison} ${v.policy.requestedAuthnContext.classRefs.join(', ')}` : 'not sent'}`,
@@ -251,6 +256,23 @@ function parseMode(value: string | undefined): SpEntityIdMode | undefined {
   throw new UsageError(
     `Unknown --sp-entity-id-mode "${value}". Choose one of: ${SP_ENTITY_ID_MODES.join(', ')}`,
   );
+}
+
+/**
+ * `--metadata-max-bytes`: bytes, or a number with KiB / MiB ("64MiB"); "default" clears the setting (null).
+ * The bounds (16 KiB to 64 MiB) are the service's to check, as for the admin API.
+ */
+export function parseByteSize(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'default') return null;
+  const match = /^(\d+)\s*(KiB|MiB)?$/i.exec(value.trim());
+  if (!match) {
+    throw new UsageError(
+      `--metadata-max-bytes "${value}" is not a size: give bytes, or KiB / MiB (for example 64MiB), or "default".`,
+    );
+  }
+  const unit = match[2]?.toLowerCase();
+  return Number(match[1]) * (unit === 'mib' ? 1024 * 1024 : unit === 'kib' ? 1024 : 1);
 }
 
 function parsePreset(value: string | undefined): PresetName | undefined {

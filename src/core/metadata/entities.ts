@@ -8,10 +8,18 @@ import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
 import { childElements } from '../xml/parse.ts';
 
-/** One EntityDescriptor and the EntitiesDescriptors around it (outermost first). */
-export interface EntityCandidate {
-  element: Element;
+/** What choosing an entity needs to know of it: its ID and its SAML 2.0 roles. */
+export interface SelectableEntity {
   entityId: string;
+  /** It has a SAML 2.0 IDPSSODescriptor. */
+  idp: boolean;
+  /** It has an SPSSODescriptor. */
+  sp: boolean;
+}
+
+/** One EntityDescriptor and the EntitiesDescriptors around it (outermost first). */
+export interface EntityCandidate extends SelectableEntity {
+  element: Element;
   ancestors: Element[];
 }
 
@@ -36,7 +44,13 @@ export function collectEntities(root: Element): EntityCandidate[] {
     if (frame.element.localName === 'EntityDescriptor') {
       const ancestors: Element[] = [];
       for (let p = frame.parent; p; p = p.parent) ancestors.unshift(p.element);
-      out.push({ element: frame.element, entityId: frame.element.getAttribute('entityID') ?? '', ancestors });
+      out.push({
+        element: frame.element,
+        entityId: frame.element.getAttribute('entityID') ?? '',
+        ancestors,
+        idp: childElements(frame.element, NS.metadata, 'IDPSSODescriptor').some(supportsSaml2),
+        sp: childElements(frame.element, NS.metadata, 'SPSSODescriptor').length > 0,
+      });
       continue;
     }
     const children: Frame[] = [];
@@ -53,23 +67,30 @@ export function collectEntities(root: Element): EntityCandidate[] {
   return out;
 }
 
-function hasIdpRole(entity: EntityCandidate): boolean {
-  return childElements(entity.element, NS.metadata, 'IDPSSODescriptor').some(supportsSaml2);
+/** How many entity IDs an error message names; `details.entities` lists them all. */
+const NAMED_IN_HINT = 10;
+
+function listed(ids: string[]): string {
+  if (ids.length === 0) return '(none)';
+  const shown = ids.slice(0, NAMED_IN_HINT).join(', ');
+  return ids.length > NAMED_IN_HINT
+    ? `${shown} … and ${ids.length - NAMED_IN_HINT} more (details.entities)`
+    : shown;
 }
 
 /**
  * Chooses the IdP entity: the one named `wanted`, else the only entity with a SAML 2.0 IDPSSODescriptor.
  * Several IdPs and no choice is an error whose `details.entities` lists them for the admin.
  */
-export function selectEntity(entities: EntityCandidate[], wanted: string | undefined): EntityCandidate {
-  const idps = entities.filter(hasIdpRole);
+export function selectEntity<T extends SelectableEntity>(entities: T[], wanted: string | undefined): T {
+  const idps = entities.filter((e) => e.idp);
   const idpIds = idps.map((e) => e.entityId);
   if (wanted !== undefined) {
     const matches = entities.filter((e) => e.entityId === wanted);
     if (matches.length === 0) {
       throw metadataInvalid(
         `The metadata has no entity "${wanted}".`,
-        `Pick one of the IdP entity IDs in the document: ${idpIds.join(', ') || '(none)'}.`,
+        `Pick one of the IdP entity IDs in the document: ${listed(idpIds)}.`,
         { entities: idpIds, wanted },
       );
     }
@@ -90,7 +111,7 @@ export function selectEntity(entities: EntityCandidate[], wanted: string | undef
       { entities: idpIds },
     );
   }
-  const spOnly = entities.some((e) => childElements(e.element, NS.metadata, 'SPSSODescriptor').length > 0);
+  const spOnly = entities.some((e) => e.sp);
   throw metadataInvalid(
     'The metadata has no SAML 2.0 IDPSSODescriptor.',
     spOnly

@@ -13,16 +13,23 @@ import type { Element } from '@xmldom/xmldom';
 import { describeCertificate } from '../keys.ts';
 import { BINDING_URIS, type IdpCertificate, type IdpEndpoint, type SamlBinding } from '../types.ts';
 import { NS } from '../xml/namespaces.ts';
-import { childElements, parseXml } from '../xml/parse.ts';
+import { assertSafeXmlText, checkedMaxDepth, childElements, parseXml } from '../xml/parse.ts';
+import { excerptEntity } from './aggregate-scan.ts';
 import { collectEntities, idpDescriptor, metadataInvalid, selectEntity } from './entities.ts';
+import { DEFAULT_MAX_METADATA_BYTES, metadataTooLarge } from './limits.ts';
 import {
   describeMetadataSignature,
   type MetadataSignatureOptions,
   verifyMetadataSignature,
 } from './metadata-signature.ts';
 
-/** Metadata of one IdP is a few to a few dozen kilobytes; small federation aggregates fit in a megabyte. */
-export const DEFAULT_MAX_METADATA_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_METADATA_BYTES } from './limits.ts';
+
+/**
+ * Above this size an aggregate is streamed and only the chosen entity becomes a DOM (aggregate-scan.ts);
+ * below it the whole document is parsed, as small documents always were.
+ */
+export const EXCERPT_ABOVE_BYTES = 256 * 1024;
 
 /** Options of {@link parseIdpMetadata}. */
 export interface ParseIdpMetadataOptions {
@@ -30,10 +37,19 @@ export interface ParseIdpMetadataOptions {
   idpEntityId?: string;
   /** When given, an expired `validUntil` is refused and expired certificates produce warnings. */
   now?: Date;
-  /** Size limit in bytes. Default {@link DEFAULT_MAX_METADATA_BYTES}. */
+  /**
+   * Size limit in bytes. Default {@link DEFAULT_MAX_METADATA_BYTES} (1 MiB). A connection sets it from
+   * `policy.metadataMaxBytes`; a larger document is refused with SAML_MESSAGE_TOO_LARGE.
+   */
   maxBytes?: number;
   /** Deepest element nesting accepted. Default DEFAULT_MAX_XML_DEPTH (100). */
   maxDepth?: number;
+  /**
+   * An unsigned EntitiesDescriptor larger than this many bytes is streamed and only the chosen entity becomes a
+   * DOM (aggregate-scan.ts); smaller documents, and any metadata with `signature`, are parsed whole. Default
+   * {@link EXCERPT_ABOVE_BYTES} (256 KiB). Both ways read the same facts; `Infinity` always parses whole.
+   */
+  excerptAboveBytes?: number;
   /** Require the metadata to be signed by one of these pinned certificates (see metadata-signature.ts). */
   signature?: MetadataSignatureOptions;
 }
@@ -74,6 +90,12 @@ export interface ParsedIdpMetadata {
   facts: MetadataFacts;
   /** Present when `options.signature` was given and the signature verified. */
   signature?: { certificateFingerprint: string; algorithm: string };
+  /**
+   * Set when the chosen entity was cut out of a large aggregate (aggregate-scan.ts): a small metadata document
+   * holding that entity as received, inside its enclosing EntitiesDescriptors. A connection stores this instead
+   * of the whole feed; parsing it again gives the same facts.
+   */
+  excerpt?: string;
 }
 
 const BINDING_BY_URI = new Map<string, SamlBinding>(
@@ -96,9 +118,27 @@ const BINDING_BY_URI = new Map<string, SamlBinding>(
  * ```
  */
 export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions = {}): ParsedIdpMetadata {
-  const doc = parseXml(xml, {
-    what: 'IdP metadata',
-    maxBytes: options.maxBytes ?? DEFAULT_MAX_METADATA_BYTES,
+  const what = 'IdP metadata';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_METADATA_BYTES;
+  // Checked here rather than left to parseXml, so that the refusal names the connection setting to raise.
+  const size = Buffer.byteLength(xml, 'utf8') - (xml.charCodeAt(0) === 0xfeff ? 3 : 0);
+  if (size > maxBytes) throw metadataTooLarge(`The IdP metadata is ${size} bytes`, maxBytes, size);
+  // A large unsigned aggregate: stream it and build a DOM of the chosen entity only. A pinned signature covers
+  // the whole document, so signed metadata is always parsed (and verified) whole.
+  const excerpt =
+    size > (options.excerptAboveBytes ?? EXCERPT_ABOVE_BYTES) && !options.signature
+      ? excerptEntity(
+          assertSafeXmlText(xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml, { what, maxBytes }),
+          {
+            idpEntityId: options.idpEntityId,
+            maxDepth: checkedMaxDepth(options.maxDepth),
+            what,
+          },
+        )
+      : undefined;
+  const doc = parseXml(excerpt?.xml ?? xml, {
+    what,
+    maxBytes,
     ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
     // Metadata is a document an admin imports, not a message; some federations add an <?xml-stylesheet?>.
     allowProcessingInstructions: true,
@@ -112,7 +152,7 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
     signature = { certificateFingerprint: verified.certificateFingerprint, algorithm: verified.algorithm };
   }
   const entities = collectEntities(root);
-  const entity = selectEntity(entities, options.idpEntityId);
+  const entity = selectEntity(entities, excerpt?.entityId ?? options.idpEntityId);
   const warnings: string[] = [];
   const descriptor = idpDescriptor(entity, warnings);
 
@@ -171,11 +211,12 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
     notes: warnings,
     facts: {
       byteOrderMark: xml.charCodeAt(0) === 0xfeff,
-      entityCount: entities.length,
+      entityCount: excerpt?.entityCount ?? entities.length,
       otherRoles: otherRolesOf(entity.element, descriptor),
       ...(rootSignature.signed ? rootSignature : describeMetadataSignature(entity.element)),
     },
     ...(signature ? { signature } : {}),
+    ...(excerpt ? { excerpt: excerpt.xml } : {}),
   };
 }
 

@@ -87,6 +87,11 @@ export function lifecycleRoutes(options: LifecycleRouteOptions): Router {
       else if (f.metadataSigningCertificate?.trim()) {
         patch.metadataSigningCertificates = [f.metadataSigningCertificate.trim()];
       }
+      const limit = metadataLimitChange(
+        f.metadataMaxMiB,
+        (await connections.get(id)).policy.metadataMaxBytes,
+      );
+      if (limit !== undefined) patch.policy = { metadataMaxBytes: limit };
       if (Object.keys(patch).length === 0) {
         session.flash = {
           kind: 'error',
@@ -151,4 +156,20 @@ export function lifecycleRoutes(options: LifecycleRouteOptions): Router {
     }),
   );
   return router;
+}
+
+/**
+ * The page's "largest metadata document" field (MiB; empty for the default) as a policy change: undefined when
+ * unchanged, null to go back to the default. A value that is not a whole number is passed on for the service
+ * to refuse with the bounds.
+ */
+function metadataLimitChange(
+  field: string | undefined,
+  current: number | undefined,
+): number | null | undefined {
+  const raw = field?.trim();
+  if (raw === undefined) return undefined;
+  if (raw === '') return current === undefined ? undefined : null;
+  const bytes = Number(raw) * 1024 * 1024;
+  return bytes === current ? undefined : bytes;
 }

@@ -57,6 +57,8 @@ ${
     : html``;
 }
 
+const MIB = 1024 * 1024;
+
 export function editForms(v: ConnectionView, csrfToken: string): SafeHtml {
   const id = encodeURIComponent(v.id);
   const checked = (on: boolean) => (on ? html` checked` : '');
@@ -90,6 +92,9 @@ ${v.status === 'active' ? html`<p class="muted small">Changing the SP entity ID 
 <label for="replace-pin">Pin the metadata signing certificate <span class="muted">(PEM; the metadata must then be signed with it)</span></label>
 <textarea id="replace-pin" name="metadataSigningCertificate" rows="2"></textarea>
 ${pinned.length ? html`<p class="small">Pinned now: ${pinned.map((p) => html`<code class="fingerprint">${p.fingerprintSha256}</code> `)}</p><label><input type="checkbox" name="unpin" value="on">Unpin</label>` : ''}
+<label for="replace-metadataMaxMiB">Largest metadata document, MiB <span class="muted">(empty: 1 MiB; up to 64 to import one IdP from a federation aggregate)</span></label>
+<input type="number" id="replace-metadataMaxMiB" name="metadataMaxMiB" min="1" max="64" step="1" value="${v.policy.metadataMaxBytes === undefined ? '' : String(Math.ceil(v.policy.metadataMaxBytes / MIB))}">
+${v.metadata.aggregate ? html`<p class="muted small">Read from an aggregate of ${String(v.metadata.aggregate.entityCount)} entities; only this IdP is kept.</p>` : ''}
 <p><button type="submit">Save metadata</button></p>
 </form></section>`;
 }
