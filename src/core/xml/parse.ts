@@ -12,6 +12,9 @@
 import { DOMParser, type Document, type Element, type Node, ParseError } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
 import { assertXmlCharacters } from './characters.ts';
+import { memoizeXmldomGrammar } from './xmldom-grammar.ts';
+
+memoizeXmldomGrammar();
 
 /** Default limit for one SAML message or metadata document, in bytes of XML. */
 export const DEFAULT_MAX_XML_BYTES = 256 * 1024;
