@@ -27,8 +27,8 @@ import {
   privateDecrypt,
   verify,
 } from 'node:crypto';
-import type { Element } from '@xmldom/xmldom';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { Element } from '@xmldom/xmldom';
 import * as samlify from 'samlify';
 import { canonicalizeExclusive } from '../src/core/crypto/exc-c14n.ts';
 import { trustedCertificate } from '../src/core/crypto/key-cache.ts';
