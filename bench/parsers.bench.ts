@@ -2,8 +2,8 @@
  * `npm run bench:parsers`: how the parser was chosen (issue #16, item 2). Both halves of what the validator
  * asks of an XML library, on the same signed 5 KB response, in interleaved rounds of one run:
  * - parse: xmldom 0.9 as published (a new RegExp per end tag), xmldom with that RegExp memoised from our side
- *   (src/core/xml/xmldom-grammar.ts), our parseXml (that, plus the DTD, size, character, depth and
- *   processing-instruction guards), and libxml2-wasm 0.7 (libxml2 compiled to WebAssembly: no DTD loading,
+ *   (src/core/xml/xmldom-grammar.ts; both with xmldom's default line/column locator), our parseXml (the memo,
+ *   no locator, plus the DTD, size, character, depth and processing-instruction guards), and libxml2-wasm 0.7 (libxml2 compiled to WebAssembly: no DTD loading,
  *   no network, no entity substitution; the document disposed after each parse);
  * - parse + exclusive c14n of the SignedInfo and of the assertion without its enveloped Signature, as the
  *   validator does: xml-crypto's canonicaliser on the xmldom tree (src/core/crypto/exc-c14n.ts) against
