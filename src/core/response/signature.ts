@@ -6,11 +6,15 @@
  * its whole-document re-parse and XPath (see crypto/exc-c14n.ts), plus the SAML rules:
  * 1. Only the connection's trusted certificates verify. The certificate in KeyInfo is read for the error
  *    message only (its fingerprint tells the admin which key signed); it never verifies anything.
- * 2. Everything about the Reference is read from the canonical SignedInfo, the exact bytes the signature
- *    value covers, and the Reference must point at the signature's parent by ID (signature-shape.ts).
- * 3. After verification only the signed bytes are read: the canonical form of the referenced element, whose
- *    digest matched, is parsed again and that element is what later steps see. Comments (the c14n comment
- *    truncation trick in NameID) and anything outside the signed subtree cannot reach the result.
+ * 2. Everything about the Reference is read from the SignedInfo as canonicalised, the exact content the
+ *    signature value covers, and the Reference must point at the signature's parent by ID (signature-shape.ts).
+ * 3. After verification only the signed content is read: the referenced element, whose digest matched, is
+ *    reduced to what its canonical bytes hold (crypto/signed-view.ts: its enveloped Signature removed, no
+ *    comments, each run of text joined as c14n joins it, detached from any unsigned parent), and that element
+ *    is what later steps see. Comments (the c14n comment truncation trick in NameID) and anything outside the
+ *    signed subtree cannot reach the result. The message is parsed once: the view is made from the subtree
+ *    that was canonicalised, not by parsing the canonical bytes again (issue #16), and the differential test
+ *    test/core/response/signed-view.test.ts holds it equal to such a parse.
  * The SignatureValue is checked before the digest, so an untrusted signature costs no canonicalisation of
  * the (large) signed element.
  */
@@ -19,6 +23,7 @@ import type { Element } from '@xmldom/xmldom';
 import type { SignatureMethodSpec } from '../algorithms.ts';
 import { canonicalizeExclusive } from '../crypto/exc-c14n.ts';
 import { fingerprintOfBase64Der, type TrustedCertificate } from '../crypto/key-cache.ts';
+import { reduceToCanonicalView } from '../crypto/signed-view.ts';
 import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
 import { MAX_XML_DEPTH_LIMIT, parseXml, singleChild } from '../xml/parse.ts';
@@ -26,7 +31,11 @@ import { checkSignedInfo, readSignatureParts, type SignedElementName } from './s
 
 /** A signature that verified, and what it covers. */
 export interface VerifiedSignature {
-  /** The signed element, parsed again from the signed bytes (its own enveloped Signature removed). */
+  /**
+   * The signed element as its signed bytes hold it (its own enveloped Signature removed, no comments, text
+   * joined as c14n joins it, no unsigned parent): parsed again from those bytes, or with `reduceInPlace` the
+   * element itself reduced to them (crypto/signed-view.ts).
+   */
   signed: Element;
   /** SHA-256 fingerprint of the trusted certificate that verified. */
   certificateFingerprint: string;
@@ -41,6 +50,15 @@ export interface VerifySignatureInput {
   what: SignedElementName;
   certificates: readonly TrustedCertificate[];
   allowSha1: boolean;
+  /**
+   * Read the SignedInfo and the signed element from the very subtrees that were canonicalised, reduced in
+   * place to what their canonical bytes hold (crypto/signed-view.ts), instead of parsing those bytes again.
+   * The caller's document changes: comments go, text runs are joined, the enveloped Signature is removed and
+   * the signed element is detached from an unsigned parent. validateResponse does this (one parse per
+   * message, issue #16); the default, false, leaves the document as received (IdP metadata reads its
+   * Signature afterwards) and parses the signed bytes again.
+   */
+  reduceInPlace?: boolean;
 }
 
 /** The direct ds:Signature child of an element, if any (several are refused). */
@@ -82,14 +100,12 @@ export function verifyEnvelopedSignature(signature: Element, input: VerifySignat
     throw new Error('verifyEnvelopedSignature: the signature must be a child of the element.');
   const parts = readSignatureParts(signature, what);
 
-  // The exact bytes the SignatureValue covers; the Reference is read back from them, not from the DOM.
+  // The exact bytes the SignatureValue covers. The Reference is read from the subtree they were rendered
+  // from, reduced to what they hold (no comments, text joined), so it says what the signed bytes say.
   const signedInfoBytes = canonicalizeExclusive(parts.signedInfo, { prefixList: parts.c14nPrefixes });
-  // The canonical forms parsed below come from a document parseXml already depth-limited (the caller's
-  // maxDepth), so the highest limit applies: it can never refuse what the message parse accepted.
-  const signedInfo = parseXml(signedInfoBytes, {
-    what: `${what} SignedInfo`,
-    maxDepth: MAX_XML_DEPTH_LIMIT,
-  }).documentElement!;
+  const signedInfo = input.reduceInPlace
+    ? reduceToCanonicalView(parts.signedInfo, { detach: false })
+    : reparse(signedInfoBytes, `${what} SignedInfo`);
   const facts = checkSignedInfo(signedInfo, element, what, input);
 
   const keyInfoFingerprints = parts.keyInfoCertificates.map(fingerprintOfBase64Der);
@@ -121,11 +137,10 @@ export function verifyEnvelopedSignature(signature: Element, input: VerifySignat
     );
   }
 
-  const signed = parseXml(signedBytes, {
-    what: `signed ${what}`,
-    maxBytes: Number.MAX_SAFE_INTEGER,
-    maxDepth: MAX_XML_DEPTH_LIMIT,
-  }).documentElement!;
+  // The digest matched: from here on the element is read as the bytes that matched it.
+  const signed = input.reduceInPlace
+    ? reduceToCanonicalView(element, { exclude: signature })
+    : reparse(signedBytes, `signed ${what}`);
   if (signed.localName !== element.localName || signed.namespaceURI !== element.namespaceURI) {
     // Unreachable by construction; kept so that a canonicaliser change cannot turn into an accept.
     throw new SamlSpError('SAML_SIGNATURE_INVALID', `The ${what} signature covers a different element.`, {
@@ -134,6 +149,16 @@ export function verifyEnvelopedSignature(signature: Element, input: VerifySignat
     });
   }
   return { signed, certificateFingerprint: matched.fingerprint, algorithm: facts.method.uri };
+}
+
+/**
+ * The root of a canonical form parsed again. It comes from a document parseXml already size- and
+ * depth-limited (the caller's limits), so the highest limits apply: they can never refuse what the message
+ * parse accepted.
+ */
+function reparse(canonical: string, what: string): Element {
+  return parseXml(canonical, { what, maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: MAX_XML_DEPTH_LIMIT })
+    .documentElement!;
 }
 
 /** The trusted certificate whose key verifies the signature, trying the one KeyInfo names first. */

@@ -7,6 +7,8 @@
  *   authenticated before the SP key touches it (decrypt.ts explains the padding-oracle reason).
  * - Everything the result holds is read from signed bytes: the assertion from its own signature's signed
  *   bytes, or from the signed Response's bytes when only the Response is signed (and the policy allows it).
+ *   The message is parsed once: each verified element is reduced in place to what its signed bytes hold
+ *   (`reduceInPlace`, crypto/signed-view.ts) rather than parsed again from them.
  *   Response-level facts (ID, InResponseTo) come from the signed Response when it is signed; an unsigned
  *   Response's InResponseTo never binds the response to a request (in-response-to.ts).
  *
@@ -117,6 +119,7 @@ export async function validateResponse(
         what: 'Response',
         certificates,
         allowSha1: policy.allowSha1,
+        reduceInPlace: true,
       }),
     'the Response is not signed',
     (v) => `verified with ${v.certificateFingerprint}`,
@@ -145,6 +148,7 @@ export async function validateResponse(
         what: 'Assertion',
         certificates,
         allowSha1: policy.allowSha1,
+        reduceInPlace: true,
       }),
     'the Assertion is not signed',
     (v) => `verified with ${v.certificateFingerprint}`,

@@ -155,9 +155,13 @@ export function checkElementShape(el: Element, what: string): void {
   const model = MODELS.get(keyOf(el));
   if (!model) return;
   const children: Element[] = [];
+  // Each child's "{namespace} local" key, built once (it was built again for every particle it was held to).
+  const keys: string[] = [];
   for (let n = el.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === 1) children.push(n as Element);
-    else if ((n.nodeType === 3 || n.nodeType === 4) && !('textOnly' in model) && !isBlank(n)) {
+    if (n.nodeType === 1) {
+      children.push(n as Element);
+      keys.push(keyOf(n as Element));
+    } else if ((n.nodeType === 3 || n.nodeType === 4) && !('textOnly' in model) && !isBlank(n)) {
       throw shapeError(what, el, `carries text ("${excerpt(n)}") where the schema allows only elements`, {
         text: excerpt(n),
       });
@@ -174,7 +178,7 @@ export function checkElementShape(el: Element, what: string): void {
   let i = 0;
   for (const [index, particle] of model.sequence.entries()) {
     let count = 0;
-    while (i < children.length && count < particle.max && particle.names.includes(keyOf(children[i]!))) {
+    while (i < children.length && count < particle.max && particle.names.includes(keys[i]!)) {
       i++;
       count++;
     }
