@@ -451,8 +451,6 @@ export async function createAppServer(
   );
   // The OpenID bridge answers /.well-known/openid-configuration and /oidc/* only.
   if (oidc) app.use(oidc.bridge.router);
-  app.use(homePage(sp, { sessionCookieName: config.sessionCookieName, logger }));
-  app.use('/saml', samlRouter(sp, { sessionCookieName: config.sessionCookieName, logger }));
   app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
