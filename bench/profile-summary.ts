@@ -22,7 +22,10 @@ interface Profile {
 
 /** Where a function's code lives, by its URL: first match wins. */
 const CATEGORIES: [string, RegExp][] = [
-  ['express/router/body-parser/cookie', /node_modules\/(express|router|body-parser|path-to-regexp|qs|cookie|send|finalhandler|on-finished|type-is|mime|raw-body|iconv-lite|content-type|accepts|negotiator|depd|debug|statuses|http-errors|safe-buffer|parseurl|encodeurl|escape-html|vary|proxy-addr|forwarded|ipaddr)/],
+  [
+    'express/router/body-parser/cookie',
+    /node_modules\/(express|router|body-parser|path-to-regexp|qs|cookie|send|finalhandler|on-finished|type-is|mime|raw-body|iconv-lite|content-type|accepts|negotiator|depd|debug|statuses|http-errors|safe-buffer|parseurl|encodeurl|escape-html|vary|proxy-addr|forwarded|ipaddr)/,
+  ],
   ['passport/express-session', /node_modules\/(passport|express-session|@node-saml\/passport-saml)/],
   ['node-saml', /node_modules\/@node-saml\/node-saml/],
   ['xml: xmldom', /node_modules\/@xmldom/],
@@ -98,7 +101,9 @@ for (const [id, us] of selfUs) {
 }
 const busy = total - idle;
 const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-console.log(`profile: ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s (idle excluded below)\n`);
+console.log(
+  `profile: ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s (idle excluded below)\n`,
+);
 console.log('self time by function (top 30):');
 for (const [k, us] of [...perFunction].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
   console.log(`  ${pct(us)}  ${k}`);

@@ -41,6 +41,7 @@ import type {
   Stores,
 } from '../store/types.ts';
 import { newTraceId, peekResponse } from '../trace/index.ts';
+import { ConnectionCache } from './connection-cache.ts';
 import { type Discovery, discover } from './discovery.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -226,6 +227,7 @@ export class ServiceProvider {
   readonly #directory: UserDirectory | undefined;
   /** A sign-in's user and session writes: in one transaction where the stores can (src/store/sign-ins.ts). */
   readonly #signIns: SignInStore;
+  readonly #connectionCache: ConnectionCache;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -234,6 +236,7 @@ export class ServiceProvider {
     this.stores = options.stores;
     this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
     this.#signIns = options.stores.signIns ?? sequentialSignIns(options.stores);
+    this.#connectionCache = new ConnectionCache(options.stores.connections);
     this.#keys = options.keys;
     this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
@@ -294,7 +297,18 @@ export class ServiceProvider {
 
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
   async connection(connectionId: string): Promise<Connection> {
-    const connection = await this.stores.connections.get(connectionId);
+    return this.#found(connectionId, await this.stores.connections.get(connectionId));
+  }
+
+  /**
+   * {@link connection} for the sign-in path (login, ACS): the parsed connection is kept between requests and
+   * re-read only when the store says it changed (src/sp/connection-cache.ts). Frozen: never edit it.
+   */
+  async #signInConnection(connectionId: string): Promise<Connection> {
+    return this.#found(connectionId, await this.#connectionCache.get(connectionId));
+  }
+
+  #found(connectionId: string, connection: Connection | undefined): Connection {
     if (!connection) {
       throw new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${connectionId}".`, {
         hint: 'Check the connection id in the URL, or create the connection (admin page, API or `saml-sp connections add`).',
@@ -330,7 +344,7 @@ export class ServiceProvider {
    * request ID against this browser.
    */
   async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
-    const connection = await this.connection(connectionId);
+    const connection = await this.#signInConnection(connectionId);
     // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
     if (input.testRun === undefined) assertActive(connection);
     const sp = await this.spIdentityFor(connection);
@@ -459,7 +473,7 @@ export class ServiceProvider {
         hint: 'The IdP must POST the response to this ACS URL with the HTTP-POST binding.',
       });
     }
-    const connection = await this.connection(connectionId);
+    const connection = await this.#signInConnection(connectionId);
     attempt.connectionName = connection.displayName;
     if (connection.organizationId) attempt.organizationId = connection.organizationId;
     assertActive(connection);

@@ -36,6 +36,23 @@ export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   /** Returns false when there was nothing to delete. */
   delete(id: string): Promise<boolean>;
+  /**
+   * The connection, unless it is unchanged since `version` (the version an earlier call returned): then
+   * `'unchanged'`; undefined when there is no such connection. The SP keeps the parsed connection between
+   * sign-ins and asks this at every one, so an edit made on any instance applies at the next request while
+   * an unchanged connection is neither transferred whole nor parsed again. Optional: without it the SP reads
+   * the connection with `get` each time.
+   */
+  getIfChanged?(
+    id: string,
+    version: string | undefined,
+  ): Promise<ConnectionVersion | 'unchanged' | undefined>;
+}
+
+/** A connection with the opaque version {@link ConnectionStore.getIfChanged} compares. */
+export interface ConnectionVersion {
+  connection: Connection;
+  version: string;
 }
 
 /** Facts needed to create or update a user after a successful sign-in. */
