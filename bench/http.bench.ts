@@ -17,13 +17,14 @@
  *
  * Options (environment): BENCH_CONCURRENCY ("1,4,16"), BENCH_ROUNDS (3), BENCH_SECONDS per cell (4),
  * BENCH_TARGETS ("product,passport"), BENCH_SERVER_CPU ("1"), BENCH_CLIENT_CPU ("0"; "" to not pin),
- * BENCH_SERVER_ROOT (another checkout's product server, for a before/after comparison), BENCH_CPU_PROF (a
+ * BENCH_SERVER_ROOT (another checkout's product server instead of this one), BENCH_BASELINE_ROOT (another
+ * checkout's product server as a third contender, "baseline": before/after as a ratio in one run), BENCH_CPU_PROF (a
  * directory: the product server writes a V8 CPU profile there when it stops).
  * `npm run bench:http -- --memory` then runs bench:memory (RSS after 100,000 sign-ins, bytes per live replay
  * entry): the memory line.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/server.ts';
@@ -44,6 +45,10 @@ const WARMUP_SIGNINS = 400;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
+/** Another checkout's product server as a third contender in the same run ("baseline"): before/after as a ratio. */
+const BASELINE_ROOT = process.env.BENCH_BASELINE_ROOT
+  ? path.resolve(process.env.BENCH_BASELINE_ROOT)
+  : undefined;
 
 interface Contender {
   name: string;
@@ -83,7 +88,8 @@ async function main(): Promise<void> {
   let failures = 0;
   let firstFailure = '';
   try {
-    if (TARGETS.includes('product')) contenders.push(await startProduct(dir, idp));
+    if (TARGETS.includes('product')) contenders.push(await startProduct(dir, idp, SERVER_ROOT, 'product'));
+    if (BASELINE_ROOT) contenders.push(await startProduct(dir, idp, BASELINE_ROOT, 'baseline'));
     if (TARGETS.includes('passport')) contenders.push(await startPassport(dir, idp));
     for (const contender of contenders) {
       const warm = await runCell(contender, 4, { signIns: WARMUP_SIGNINS });
@@ -132,7 +138,21 @@ async function main(): Promise<void> {
   }
   const product = (c: number) => cells.get(`product|${c}`);
   const passport = (c: number) => cells.get(`passport-saml|${c}`);
-  if (contenders.length === 2) {
+  const baseline = (c: number) => cells.get(`baseline|${c}`);
+  if (BASELINE_ROOT) {
+    console.log(`\nproduct vs baseline (${BASELINE_ROOT}), same run:`);
+    for (const c of CONCURRENCIES) {
+      const a = product(c);
+      const b = baseline(c);
+      if (!a || !b) continue;
+      const rate = a.signIns / a.seconds / (b.signIns / b.seconds);
+      const cpu = b.cpuMs / b.signIns / (a.cpuMs / a.signIns);
+      console.log(
+        `  concurrency ${String(c).padStart(2)}: ×${rate.toFixed(2)} sign-ins/s, ×${cpu.toFixed(2)} less server CPU per sign-in`,
+      );
+    }
+  }
+  if (product(CONCURRENCIES[0] ?? 1) && passport(CONCURRENCIES[0] ?? 1)) {
     console.log('\nproduct vs passport-saml, same run:');
     for (const c of CONCURRENCIES) {
       const a = product(c);
@@ -217,18 +237,21 @@ async function runCell(
   return { signIns: latencies.length, failures, seconds, cpuMs, latencies, firstFailure };
 }
 
-async function startProduct(dir: string, idp: BenchIdp): Promise<Contender> {
+async function startProduct(dir: string, idp: BenchIdp, root: string, name: string): Promise<Contender> {
   const port = await freePort();
+  // Each product server has its own database and keys.
+  const own = path.join(dir, name);
+  await mkdir(own, { recursive: true });
   const base = `http://127.0.0.1:${port}`;
   const server = await startChild({
     cwd: dir,
     cpus: SERVER_CPU,
     args: [
-      ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
-      path.join(SERVER_ROOT, 'src/cli/main.ts'),
+      ...(CPU_PROF && name === 'product' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
+      path.join(root, 'src/cli/main.ts'),
       'serve',
     ],
-    env: productServerEnv(dir, port, ADMIN_TOKEN),
+    env: productServerEnv(own, port, ADMIN_TOKEN),
   });
   const created = await fetch(`${base}/admin/api/connections`, {
     method: 'POST',
@@ -246,7 +269,7 @@ async function startProduct(dir: string, idp: BenchIdp): Promise<Contender> {
   const connection = (await created.json()) as { spEntityId: string; acsUrl: string };
   const acsUrl = connection.acsUrl.replace(/^https?:\/\/[^/]+/, base);
   return {
-    name: 'product',
+    name,
     server,
     signIn: async (client, n) => {
       const login = await client.request('GET', `${base}/saml/bench/login?returnTo=/home`);
