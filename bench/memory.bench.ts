@@ -18,8 +18,7 @@
  * BENCH_REPORT_EVERY (10000), BENCH_SERVER_ROOT (another checkout's server, for a before/after comparison).
  * Run it with `nice` on a shared machine.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -27,6 +26,7 @@ import { runInNewContext } from 'node:vm';
 import { inflateRawSync } from 'node:zlib';
 import { MemoryReplayCache, MemoryRequestIdStore } from '../src/store/memory/index.ts';
 import { freePort } from '../test/helpers/server.ts';
+import { type BenchChild, mb, productServerEnv, rssOf, startChild } from './lib/child.ts';
 import { warpedNow } from './memory/clock.ts';
 import { createBenchIdp } from './memory/mint.ts';
 
@@ -215,75 +215,23 @@ function measureEntryCosts(): { replay: number; request: number } {
   return { replay: replayBytes, request: requestBytes };
 }
 
-interface BenchServer {
-  child: ChildProcess;
-  exitCode(): number | string | undefined;
-  tail(): string;
-  stop(): Promise<void>;
-}
-
-async function startServer(dir: string, port: number, epoch: number): Promise<BenchServer> {
-  const args = [
-    ...(MAX_OLD_SPACE_MB ? [`--max-old-space-size=${MAX_OLD_SPACE_MB}`] : []),
-    '--import',
-    path.join(ROOT, 'bench/memory/clock.ts'),
-    path.join(SERVER_ROOT, 'src/cli/main.ts'),
-    'serve',
-  ];
-  const child = spawn(process.execPath, args, {
+async function startServer(dir: string, port: number, epoch: number): Promise<BenchChild> {
+  return startChild({
     cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    args: [
+      ...(MAX_OLD_SPACE_MB ? [`--max-old-space-size=${MAX_OLD_SPACE_MB}`] : []),
+      '--import',
+      path.join(ROOT, 'bench/memory/clock.ts'),
+      path.join(SERVER_ROOT, 'src/cli/main.ts'),
+      'serve',
+    ],
     env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
-      CERTS_DIR: path.join(dir, 'certs'),
-      ADMIN_TOKEN,
-      DEV_IDP: 'off',
-      LOG_LEVEL: 'warn',
+      ...productServerEnv(dir, port, ADMIN_TOKEN),
       BENCH_CLOCK_INSTALL: '1',
       BENCH_CLOCK_FACTOR: String(FACTOR),
       BENCH_CLOCK_EPOCH: String(epoch),
     },
   });
-  let output = '';
-  let exit: number | string | undefined;
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.once('exit', (code, signal) => {
-    exit = code ?? signal ?? 'unknown';
-  });
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('listening on')) {
-    if (exit !== undefined || Date.now() > deadline) throw new Error(`server did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    exitCode: () => exit,
-    tail: () => output.slice(-1500),
-    stop: async () => {
-      if (exit !== undefined) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await gone;
-    },
-  };
-}
-
-/** Resident set size of a process, from /proc (Linux). */
-async function rssOf(child: ChildProcess): Promise<number> {
-  const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
-  return kb * 1024;
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(0)} MB`;
 }
 
 await main();

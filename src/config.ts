@@ -145,6 +145,8 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: millis(10_000, 100, 120_000),
   // The certificate expiry watch runs at start and then this often (daily).
   CERTIFICATE_WATCH_INTERVAL_MS: millis(86_400_000, 1_000, 7 * 86_400_000),
+  // Successful sign-ins are counted in memory and written to the connection health this often (0: at once).
+  HEALTH_FLUSH_MS: millis(5_000, 0, 600_000),
 });
 
 /** Rules across variables. */
@@ -209,6 +211,11 @@ export interface ResolvedConfig {
   };
   /** How often the certificate expiry watch runs (CERTIFICATE_WATCH_INTERVAL_MS). Default daily. */
   certificateWatchIntervalMs?: number;
+  /**
+   * HEALTH_FLUSH_MS: successful sign-ins are counted in memory and written to the connection health this
+   * often (failures at once); 0 writes each at once. Default 5 s.
+   */
+  healthFlushMs?: number;
   /** DNS_SERVERS: the resolvers domain verification asks; unset, the system's. */
   dnsServers?: readonly string[];
   /**
@@ -300,6 +307,7 @@ export function loadConfig(
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     }),
     certificateWatchIntervalMs: e.CERTIFICATE_WATCH_INTERVAL_MS,
+    healthFlushMs: e.HEALTH_FLUSH_MS,
     ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
     homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
   });

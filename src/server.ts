@@ -48,6 +48,7 @@ import { ServiceProvider } from './sp/service-provider.ts';
 import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { TestSignIns } from './sp/test-sign-in.ts';
+import { BufferedConnectionHealth } from './store/buffered-health.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
@@ -216,7 +217,12 @@ export async function createAppServer(
   });
   // Sign-in outcomes feed the admin page's per-connection health. Test sign-ins never reach it: they are not
   // sign-ins (src/sp/test-sign-in.ts).
-  const health = stores.connectionHealth ?? new MemoryConnectionHealthStore();
+  // Successes are counted in memory and written every HEALTH_FLUSH_MS (and at close): one write fewer per
+  // sign-in. Failures are written at once. This instance's reads include what it has not written yet.
+  const health = new BufferedConnectionHealth(stores.connectionHealth ?? new MemoryConnectionHealthStore(), {
+    ...(config.healthFlushMs !== undefined ? { flushMs: config.healthFlushMs } : {}),
+    onFlushError: (error) => logger.warn('health.flush_failed', { message: String(error) }),
+  });
   const recordHealth = recordSignInHealth(health);
   // Every ACS and SLO attempt leaves a trace under the ID its error page shows (issue #13).
   const traces = new TraceService({
@@ -522,6 +528,8 @@ export async function createAppServer(
           certificateWatch.stop(),
         ]);
         await events.settled();
+        // The health counts still in memory, while the stores are open.
+        await health.close();
         await Promise.all([stores.close(), prometheus?.shutdown()]);
         return drained;
       })();

@@ -1,8 +1,9 @@
 /**
- * A fast IdP for the memory benchmark: assertion-signed SAML Responses with ECDSA P-256, written directly in
- * exclusive-canonical form (attributes sorted, explicit end tags, namespaces on the root), so that signing is
- * one SHA-256 and one ECDSA signature (~0.2 ms) instead of a samlify round (several ms with RSA). The SP side
- * is untouched: it parses, canonicalises and verifies these like any other response.
+ * A fast IdP for the benchmarks: assertion-signed SAML Responses written directly in exclusive-canonical form
+ * (attributes sorted, explicit end tags, namespaces on the root), so that signing is one SHA-256 and one
+ * signature instead of a samlify round (several ms). ECDSA P-256 by default (~0.2 ms, bench:memory); RSA-2048
+ * for bench:http, whose passport-saml contender (xml-crypto) verifies RSA only and which measures the common
+ * case. The SP side is untouched: it parses, canonicalises and verifies these like any other response.
  */
 import { createHash, createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { certificateBase64 } from '../../src/core/keys.ts';
@@ -28,13 +29,36 @@ export interface MintInput {
   lifetimeSeconds: number;
 }
 
-/** Generates an ECDSA P-256 key and certificate and returns the IdP that signs with them. */
-export async function createBenchIdp(entityId: string, ssoUrl: string): Promise<BenchIdp> {
+/** The IdP's key: ECDSA P-256 (fast to sign) or RSA-2048 (what most IdPs use, and node-saml can verify). */
+export type BenchKeyType = 'ecdsa' | 'rsa';
+
+const ALGORITHMS = {
+  ecdsa: {
+    keygen: { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' },
+    uri: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+  },
+  rsa: {
+    keygen: {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    uri: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  },
+} as const;
+
+/** Generates a key and certificate and returns the IdP that signs with them. */
+export async function createBenchIdp(
+  entityId: string,
+  ssoUrl: string,
+  keyType: BenchKeyType = 'ecdsa',
+): Promise<BenchIdp & { certificatePem: string }> {
   await import('reflect-metadata'); // @peculiar/x509 needs it loaded first
   const x509 = await import('@peculiar/x509');
   const subtle = globalThis.crypto.subtle;
-  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const algorithm = ALGORITHMS[keyType].keygen;
+  const keys = (await subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: 'CN=bench-idp',
@@ -54,17 +78,19 @@ export async function createBenchIdp(entityId: string, ssoUrl: string): Promise<
     `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}"/>` +
     '</md:IDPSSODescriptor></md:EntityDescriptor>';
   let counter = 0;
+  const signatureUri = ALGORITHMS[keyType].uri;
   return {
     entityId,
     ssoUrl,
     metadataXml,
-    mint: (input) => mint(input, { entityId, key, certB64, serial: ++counter }),
+    certificatePem: cert.toString('pem'),
+    mint: (input) => mint(input, { entityId, key, certB64, signatureUri, serial: ++counter }),
   };
 }
 
 function mint(
   o: MintInput,
-  idp: { entityId: string; key: KeyObject; certB64: string; serial: number },
+  idp: { entityId: string; key: KeyObject; certB64: string; signatureUri: string; serial: number },
 ): string {
   const iso = (offsetSeconds: number) => new Date(o.now + offsetSeconds * 1000).toISOString();
   const id = `_${createHash('sha1').update(`${o.inResponseTo}:${idp.serial}`).digest('hex')}`;
@@ -92,12 +118,13 @@ function mint(
   const signedInfo =
     `<ds:SignedInfo xmlns:ds="${NS_DSIG}">` +
     `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"></ds:CanonicalizationMethod>` +
-    '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"></ds:SignatureMethod>' +
+    `<ds:SignatureMethod Algorithm="${idp.signatureUri}"></ds:SignatureMethod>` +
     `<ds:Reference URI="#${id}"><ds:Transforms>` +
     '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform>' +
     `<ds:Transform Algorithm="${EXC_C14N}"></ds:Transform></ds:Transforms>` +
     '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod>' +
     `<ds:DigestValue>${digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>`;
+  // XML-DSig's ECDSA signatures are r||s (ieee-p1363); the option is ignored for RSA.
   const signatureValue = sign('sha256', Buffer.from(signedInfo), {
     key: idp.key,
     dsaEncoding: 'ieee-p1363',

@@ -25,7 +25,7 @@ import type { EndUserContext } from './end-user-page.ts';
 import { errorHandler, methodNotAllowed } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
-import { redirectToReturnTo } from './redirect.ts';
+import { redirectToReturnTo, sendRedirect } from './redirect.ts';
 import { type SloRouterOptions, sloRouter } from './slo-router.ts';
 import { stepUpQuery } from './step-up-query.ts';
 
@@ -136,7 +136,7 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {
-        res.redirect(302, start.url);
+        sendRedirect(res, 302, start.url);
         return;
       }
       res.type('html').send(renderAutoPostForm({ action: start.action, fields: start.fields }));

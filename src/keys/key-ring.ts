@@ -80,6 +80,8 @@ export class KeyRing {
   readonly #audit: AuditRecorder | undefined;
   readonly #operations = new Map<string, Promise<KeyOperations>>();
   readonly #lastFetchWrite = new Map<string, number>();
+  /** keysFor's answers per connection, with the store version they were read at. */
+  readonly #keysCache = new Map<string, { version: string; keys: ConnectionSpKeys | undefined }>();
   /** When this instance last changed a key: a fetch after that is always recorded (the lint compares). */
   #keysChangedAt = 0;
 
@@ -236,6 +238,20 @@ export class KeyRing {
    * active key for (the ServiceProvider then uses its key files).
    */
   async keysFor(connectionId: string): Promise<ConnectionSpKeys | undefined> {
+    // Asked at every login and ACS: kept per connection while the store's version says nothing changed.
+    const version = await this.#store.version?.();
+    const cached = this.#keysCache.get(connectionId);
+    if (version !== undefined && cached?.version === version) return cached.keys;
+    const keys = await this.#resolveKeysFor(connectionId);
+    if (version !== undefined) {
+      // Connection ids only get here once their connection was found; bounded all the same.
+      if (this.#keysCache.size >= 10_000) this.#keysCache.clear();
+      this.#keysCache.set(connectionId, { version, keys });
+    }
+    return keys;
+  }
+
+  async #resolveKeysFor(connectionId: string): Promise<ConnectionSpKeys | undefined> {
     const keys = keysForConnection(await this.#store.list(), connectionId);
     const { signing, encryption } = keys;
     if (!signing.active || !encryption.active) return undefined;

@@ -31,14 +31,17 @@ import { EventBus } from '../events/index.ts';
 import type { KeyRing } from '../keys/index.ts';
 import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
+import { sequentialSignIns } from '../store/sign-ins.ts';
 import type {
   OrganizationStore,
   PendingRequest,
   RequestAuthn,
   SessionRecord,
+  SignInStore,
   Stores,
 } from '../store/types.ts';
 import { newTraceId, peekResponse } from '../trace/index.ts';
+import { ConnectionCache } from './connection-cache.ts';
 import { type Discovery, discover } from './discovery.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -222,6 +225,9 @@ export class ServiceProvider {
   readonly #sessionEndListeners = new Set<(sessions: readonly SessionRecord[]) => void | Promise<void>>();
   readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
   readonly #directory: UserDirectory | undefined;
+  /** A sign-in's user and session writes: in one transaction where the stores can (src/store/sign-ins.ts). */
+  readonly #signIns: SignInStore;
+  readonly #connectionCache: ConnectionCache;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -229,6 +235,8 @@ export class ServiceProvider {
     this.routePrefix = `/${(options.routePrefix ?? '/saml').replace(/^\/+|\/+$/g, '')}`;
     this.stores = options.stores;
     this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
+    this.#signIns = options.stores.signIns ?? sequentialSignIns(options.stores);
+    this.#connectionCache = new ConnectionCache(options.stores.connections);
     this.#keys = options.keys;
     this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
@@ -289,7 +297,18 @@ export class ServiceProvider {
 
   /** Loads a connection or fails with SAML_CONNECTION_NOT_FOUND (404). */
   async connection(connectionId: string): Promise<Connection> {
-    const connection = await this.stores.connections.get(connectionId);
+    return this.#found(connectionId, await this.stores.connections.get(connectionId));
+  }
+
+  /**
+   * {@link connection} for the sign-in path (login, ACS): the parsed connection is kept between requests and
+   * re-read only when the store says it changed (src/sp/connection-cache.ts). Frozen: never edit it.
+   */
+  async #signInConnection(connectionId: string): Promise<Connection> {
+    return this.#found(connectionId, await this.#connectionCache.get(connectionId));
+  }
+
+  #found(connectionId: string, connection: Connection | undefined): Connection {
     if (!connection) {
       throw new SamlSpError('SAML_CONNECTION_NOT_FOUND', `There is no connection "${connectionId}".`, {
         hint: 'Check the connection id in the URL, or create the connection (admin page, API or `saml-sp connections add`).',
@@ -325,7 +344,7 @@ export class ServiceProvider {
    * request ID against this browser.
    */
   async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
-    const connection = await this.connection(connectionId);
+    const connection = await this.#signInConnection(connectionId);
     // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
     if (input.testRun === undefined) assertActive(connection);
     const sp = await this.spIdentityFor(connection);
@@ -454,7 +473,7 @@ export class ServiceProvider {
         hint: 'The IdP must POST the response to this ACS URL with the HTTP-POST binding.',
       });
     }
-    const connection = await this.connection(connectionId);
+    const connection = await this.#signInConnection(connectionId);
     attempt.connectionName = connection.displayName;
     if (connection.organizationId) attempt.organizationId = connection.organizationId;
     assertActive(connection);
@@ -522,22 +541,20 @@ export class ServiceProvider {
         userExists: organization.policy.jit || (await this.#userExists(connection, assertion)),
       });
     }
-    const user = await this.#provision(
+    const sessionToken = newToken();
+    const { user, session } = await this.#provision(
       { connection, assertion, profile, ...(organization ? { organization } : {}) },
+      {
+        id: tokenKey(sessionToken),
+        connectionId,
+        nameId: assertion.nameId,
+        ...(assertion.sessionIndex !== undefined ? { sessionIndex: assertion.sessionIndex } : {}),
+        ...sessionAuthnOf(assertion),
+        createdAt: now,
+        expiresAt: this.#sessionExpiry(now, assertion.sessionNotOnOrAfter),
+      },
       now,
     );
-    const sessionToken = newToken();
-    const session: SessionRecord = {
-      id: tokenKey(sessionToken),
-      userId: user.id,
-      connectionId,
-      nameId: assertion.nameId,
-      ...(assertion.sessionIndex !== undefined ? { sessionIndex: assertion.sessionIndex } : {}),
-      ...sessionAuthnOf(assertion),
-      createdAt: now,
-      expiresAt: this.#sessionExpiry(now, assertion.sessionNotOnOrAfter),
-    };
-    await this.stores.sessions.create(session);
     return { user, sessionToken, session, returnTo, assertion, profile };
   }
 
@@ -682,27 +699,43 @@ export class ServiceProvider {
     throw err;
   }
 
-  async #provision(facts: SignInFacts, now: Date): Promise<UserRecord> {
+  /**
+   * The user (created or updated) and their new session. With the built-in user store both are written as one
+   * unit (`stores.signIns`: one transaction on SQLite, one statement on PostgreSQL); the lifecycle event
+   * follows the commit, so no event names a user whose sign-in was rolled back.
+   */
+  async #provision(
+    facts: SignInFacts,
+    newSession: Omit<SessionRecord, 'userId'>,
+    now: Date,
+  ): Promise<{ user: UserRecord; session: SessionRecord }> {
     // Before any write: a user the organization's directory has deprovisioned is refused here.
     const admitted = this.#directory ? await this.#directory.admit(facts) : {};
-    if (this.#findOrCreateUser) return this.#findOrCreateUser(facts);
+    if (this.#findOrCreateUser) {
+      const user = await this.#findOrCreateUser(facts);
+      const session = { ...newSession, userId: user.id };
+      await this.stores.sessions.create(session);
+      return { user, session };
+    }
     const { connection, assertion, profile } = facts;
-    const before = await this.stores.users.findByNameId(connection.id, assertion.nameId.value);
-    const user = await this.stores.users.upsert(
+    const { before, user, session } = await this.#signIns.record(
       {
-        ...(admitted.userId !== undefined ? { id: admitted.userId } : {}),
-        connectionId: connection.id,
-        nameId: assertion.nameId.value,
-        ...(assertion.nameId.format !== undefined ? { nameIdFormat: assertion.nameId.format } : {}),
-        ...definedOnly({
-          email: profile.email,
-          firstName: profile.firstName,
-          lastName: profile.lastName,
-          displayName: profile.displayName,
-          externalId: profile.externalId,
-        }),
-        groups: profile.groups,
-        attributes: assertion.attributes,
+        user: {
+          ...(admitted.userId !== undefined ? { id: admitted.userId } : {}),
+          connectionId: connection.id,
+          nameId: assertion.nameId.value,
+          ...(assertion.nameId.format !== undefined ? { nameIdFormat: assertion.nameId.format } : {}),
+          ...definedOnly({
+            email: profile.email,
+            firstName: profile.firstName,
+            lastName: profile.lastName,
+            displayName: profile.displayName,
+            externalId: profile.externalId,
+          }),
+          groups: profile.groups,
+          attributes: assertion.attributes,
+        },
+        session: newSession,
       },
       now,
     );
@@ -720,7 +753,7 @@ export class ServiceProvider {
         });
       }
     }
-    return user;
+    return { user, session };
   }
 
   #sessionExpiry(now: Date, sessionNotOnOrAfter: Date | undefined): Date {

@@ -31,6 +31,7 @@ import type { PendingRequest } from '../store/types.ts';
 import { AdminError } from './admin-errors.ts';
 import { type Actor, type ChangeContext, UNKNOWN_ACTOR } from './change-context.ts';
 import type { ConnectionService } from './connection-service.ts';
+import { rootStartTag } from './root-start-tag.ts';
 import { type LoginStart, replayKey } from './service-provider.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -374,7 +375,9 @@ function titled(trace: CheckTrace[]): TestCheck[] {
 function unverifiedInResponseTo(samlResponse: string): string | undefined {
   try {
     const xml = decodeResponse(samlResponse, DEFAULT_MAX_XML_BYTES);
-    const root = parseXml(xml, {
+    // Every ACS request comes through here: read the root's start tag alone (the whole document only when
+    // its prolog is unusual), not a second full parse of every response beside the validation's own.
+    const root = parseXml(rootStartTag(xml) ?? xml, {
       maxBytes: DEFAULT_MAX_XML_BYTES,
       maxDepth: DEFAULT_MAX_XML_DEPTH,
       what: 'SAML response',

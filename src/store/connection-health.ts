@@ -34,7 +34,11 @@ export interface ConnectionHealth {
 }
 
 export interface ConnectionHealthStore {
-  recordSuccess(connectionId: string, success: SignInSuccessRecord): Promise<void>;
+  /**
+   * Counts `count` successful sign-ins (default 1; more when a buffer flushes several at once, see
+   * {@link BufferedConnectionHealth}) and keeps `success` as the last one.
+   */
+  recordSuccess(connectionId: string, success: SignInSuccessRecord, count?: number): Promise<void>;
   recordFailure(connectionId: string, failure: SignInFailureRecord): Promise<void>;
   get(connectionId: string): Promise<ConnectionHealth | undefined>;
   /** Sorted by connection id. */

@@ -50,6 +50,12 @@ export interface SpKeyStore {
   put(record: SpKeyRecord): Promise<void>;
   recordMetadataFetch(connectionId: string, fetch: MetadataFetchRecord): Promise<void>;
   lastMetadataFetch(connectionId: string): Promise<MetadataFetchRecord | undefined>;
+  /**
+   * An opaque value that changes whenever any key record changes (on any instance): the key ring keeps the
+   * keys it resolved for a connection while it is unchanged, instead of reading and resolving every record at
+   * each login and ACS. Optional: without it the ring reads `list()` each time.
+   */
+  version?(): Promise<string>;
 }
 
 /** Clips the `by` text of a fetch record: it comes from an anonymous request. */

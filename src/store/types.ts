@@ -36,6 +36,23 @@ export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   /** Returns false when there was nothing to delete. */
   delete(id: string): Promise<boolean>;
+  /**
+   * The connection, unless it is unchanged since `version` (the version an earlier call returned): then
+   * `'unchanged'`; undefined when there is no such connection. The SP keeps the parsed connection between
+   * sign-ins and asks this at every one, so an edit made on any instance applies at the next request while
+   * an unchanged connection is neither transferred whole nor parsed again. Optional: without it the SP reads
+   * the connection with `get` each time.
+   */
+  getIfChanged?(
+    id: string,
+    version: string | undefined,
+  ): Promise<ConnectionVersion | 'unchanged' | undefined>;
+}
+
+/** A connection with the opaque version {@link ConnectionStore.getIfChanged} compares. */
+export interface ConnectionVersion {
+  connection: Connection;
+  version: string;
 }
 
 /** Facts needed to create or update a user after a successful sign-in. */
@@ -152,6 +169,26 @@ export interface ReplayCache {
   remember(key: string, expiresAt: Date, now: Date): Promise<boolean>;
 }
 
+/** What a successful sign-in writes: the user (created or updated) and a session for them. */
+export interface SignInWrite {
+  user: UserUpsert;
+  /** The session without its user id, which the upsert decides. */
+  session: Omit<SessionRecord, 'userId'>;
+}
+
+/** What {@link SignInStore.record} wrote, and the user as it was before (for user.provisioned / user.updated). */
+export interface SignInWritten {
+  /** Undefined for a first sign-in. */
+  before: UserRecord | undefined;
+  user: UserRecord;
+  session: SessionRecord;
+}
+
+/** Writes a sign-in as one unit: the user upsert and the session commit together or not at all. */
+export interface SignInStore {
+  record(write: SignInWrite, now: Date): Promise<SignInWritten>;
+}
+
 /** Everything the SP needs from storage, chosen once from DATABASE_URL / REDIS_URL. */
 export interface Stores {
   connections: ConnectionStore;
@@ -209,6 +246,12 @@ export interface Stores {
   setupLinks?: SetupLinkStore;
   /** The OpenID bridge's clients, keys and provider records (issue #17). Optional, like the others. */
   oidc?: OidcStore;
+  /**
+   * A successful sign-in's writes (the user, then a session for them) in one transaction: one round trip on
+   * PostgreSQL. Only where users and sessions live in the same database; without it the SP makes the same
+   * calls on `users` and `sessions` one after the other (`sequentialSignIns`, src/store/sign-ins.ts).
+   */
+  signIns?: SignInStore;
   /** Readiness checks (`GET /readyz`): the database, and Redis when configured. */
   checks?: readonly StoreCheck[];
   close(): Promise<void>;

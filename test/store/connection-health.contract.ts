@@ -48,6 +48,16 @@ export function connectionHealthStoreContract(name: string, factory: Factory<Con
       expect(health?.lastFailure?.message.length).toBeLessThanOrEqual(2000);
     });
 
+    it('counts a batch of successes at once (a buffer flushing), keeping the last', async () => {
+      await store().recordSuccess('acme', { at: at(1), nameId: 'alice', userId: 'u1' });
+      await store().recordSuccess('acme', { at: at(9), nameId: 'zoe', userId: 'u9' }, 41);
+      expect(await store().get('acme')).toMatchObject({
+        successCount: 42,
+        failureCount: 0,
+        lastSuccess: { at: at(9), nameId: 'zoe', userId: 'u9' },
+      });
+    });
+
     it('counts concurrent records exactly', async () => {
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>

@@ -43,6 +43,27 @@ export function connectionStoreContract(name: string, factory: Factory<Connectio
       expect(read).toEqual(connection);
     });
 
+    it('getIfChanged: the connection and a version, then "unchanged" until any edit, on any field', async () => {
+      const getIfChanged = store().getIfChanged?.bind(store());
+      if (!getIfChanged) throw new Error(`${name} must provide getIfChanged`);
+      expect(await getIfChanged('acme', undefined)).toBeUndefined();
+      await store().put(buildConnection());
+      const first = await getIfChanged('acme', undefined);
+      if (first === undefined || first === 'unchanged') throw new Error('expected the connection');
+      expect(first.connection).toEqual(buildConnection());
+      expect(await getIfChanged('acme', first.version)).toBe('unchanged');
+      expect(await getIfChanged('acme', 'some other version')).toEqual(first);
+      // The same updatedAt: the version follows the content, not the timestamp an editor may forget to move.
+      await store().put(buildConnection({ displayName: 'Acme Corp.' }));
+      const second = await getIfChanged('acme', first.version);
+      if (second === undefined || second === 'unchanged') throw new Error('expected the changed connection');
+      expect(second.connection.displayName).toBe('Acme Corp.');
+      expect(second.version).not.toBe(first.version);
+      expect(await getIfChanged('acme', second.version)).toBe('unchanged');
+      await store().delete('acme');
+      expect(await getIfChanged('acme', second.version)).toBeUndefined();
+    });
+
     it('put replaces by id', async () => {
       await store().put(buildConnection());
       await store().put(buildConnection({ displayName: 'Acme Renamed', preset: 'entra' }));

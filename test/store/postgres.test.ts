@@ -38,6 +38,7 @@ import { requestIdStoreContract } from './requests.contract.ts';
 import { scimStoreContract } from './scim.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
 import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
+import { signInStoreContract } from './sign-ins.contract.ts';
 import { spKeyStoreContract } from './sp-keys.contract.ts';
 import { userStoreContract } from './users.contract.ts';
 
@@ -102,6 +103,16 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
   scimStoreContract('postgres', factory('scim'));
   spKeyStoreContract('postgres', factory('spKeys'));
   oidcStoreContract('postgres', factory('oidc'));
+  signInStoreContract(
+    'postgres',
+    async () => {
+      const stores = await openPostgresStores(contractUrl);
+      await query(contractUrl, `TRUNCATE ${TABLES} RESTART IDENTITY`);
+      if (!stores.signIns) throw new Error('the PostgreSQL stores must provide signIns');
+      return { store: { ...stores, signIns: stores.signIns }, close: () => stores.close() };
+    },
+    { atomic: true },
+  );
 
   describe('migrations', () => {
     it('are recorded once and idempotent across reopens', async () => {

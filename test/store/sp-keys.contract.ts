@@ -28,6 +28,24 @@ export function spKeyStoreContract(name: string, factory: Factory<SpKeyStore>): 
       expect(await store().lastMetadataFetch('acme')).toBeUndefined();
     });
 
+    it('version: stays while nothing changes, moves with every put that changes a record', async () => {
+      const version = () => {
+        if (!store().version) throw new Error(`${name} must provide version`);
+        return store().version!();
+      };
+      const empty = await version();
+      expect(await version()).toBe(empty);
+      await store().put(key());
+      const one = await version();
+      expect(one).not.toBe(empty);
+      expect(await version()).toBe(one);
+      await store().put(key({ state: 'active', activatedAt: at(5) }));
+      const promoted = await version();
+      expect(promoted).not.toBe(one);
+      await store().recordMetadataFetch('acme', { at: at(6), by: '127.0.0.1' });
+      expect(await version()).toBe(promoted);
+    });
+
     it('keeps a record exactly, global or per connection, optional dates absent', async () => {
       await store().put(key());
       await store().put(key({ id: 'enc-acme', use: 'encryption', connectionId: 'acme', createdAt: at(2) }));

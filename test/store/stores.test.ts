@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createMemoryStores } from '../../src/store/memory/index.ts';
+import { sequentialSignIns } from '../../src/store/sign-ins.ts';
 import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { connectionStoreContract } from './connections.contract.ts';
@@ -13,6 +14,7 @@ import { requestIdStoreContract } from './requests.contract.ts';
 import { scimStoreContract } from './scim.contract.ts';
 import { sessionStoreContract } from './sessions.contract.ts';
 import { lockStoreContract, stateStoreContract, throttleStoreContract } from './shared-state.contract.ts';
+import { signInStoreContract } from './sign-ins.contract.ts';
 import { userStoreContract } from './users.contract.ts';
 
 interface Backend {
@@ -61,4 +63,19 @@ for (const backend of backends) {
   lockStoreContract(backend.name, factory(backend, 'locks'));
   scimStoreContract(backend.name, factory(backend, 'scim'));
   oidcStoreContract(backend.name, factory(backend, 'oidc'));
+  // Memory has no transaction: the SP's fallback (sequential calls) is its adapter.
+  signInStoreContract(
+    backend.name,
+    async () => {
+      const { stores, cleanup } = backend.open();
+      return {
+        store: { ...stores, signIns: stores.signIns ?? sequentialSignIns(stores) },
+        close: async () => {
+          await stores.close();
+          cleanup();
+        },
+      };
+    },
+    { atomic: backend.name !== 'memory' },
+  );
 }

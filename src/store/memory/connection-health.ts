@@ -28,9 +28,9 @@ export class MemoryConnectionHealthStore implements ConnectionHealthStore {
     return row;
   }
 
-  async recordSuccess(connectionId: string, success: SignInSuccessRecord): Promise<void> {
+  async recordSuccess(connectionId: string, success: SignInSuccessRecord, count = 1): Promise<void> {
     const row = this.#row(connectionId);
-    row.successCount += 1;
+    row.successCount += count;
     row.lastSuccess = { ...success, at: new Date(success.at) };
   }
 

@@ -12,6 +12,8 @@ import { clipFetchBy, type MetadataFetchRecord, type SpKeyRecord, type SpKeyStor
 export class MemorySpKeyStore implements SpKeyStore {
   readonly #keys = new Map<string, SpKeyRecord>();
   readonly #fetches = new Map<string, MetadataFetchRecord>();
+  /** Bumped at every put: the version. */
+  #writes = 0;
 
   async list(): Promise<SpKeyRecord[]> {
     return [...this.#keys.values()]
@@ -26,6 +28,11 @@ export class MemorySpKeyStore implements SpKeyStore {
 
   async put(record: SpKeyRecord): Promise<void> {
     this.#keys.set(record.id, copy(record));
+    this.#writes++;
+  }
+
+  async version(): Promise<string> {
+    return String(this.#writes);
   }
 
   async recordMetadataFetch(connectionId: string, fetch: MetadataFetchRecord): Promise<void> {

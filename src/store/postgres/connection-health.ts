@@ -42,17 +42,17 @@ export class PostgresConnectionHealthStore implements ConnectionHealthStore {
     this.#pool = pool;
   }
 
-  async recordSuccess(connectionId: string, success: SignInSuccessRecord): Promise<void> {
+  async recordSuccess(connectionId: string, success: SignInSuccessRecord, count = 1): Promise<void> {
     await this.#pool.query(
       `INSERT INTO connection_health
          (connection_id, success_count, last_success_at, last_success_name_id, last_success_user_id)
-       VALUES ($1, 1, $2, $3, $4)
+       VALUES ($1, $5, $2, $3, $4)
        ON CONFLICT (connection_id) DO UPDATE SET
-         success_count = connection_health.success_count + 1,
+         success_count = connection_health.success_count + excluded.success_count,
          last_success_at = excluded.last_success_at,
          last_success_name_id = excluded.last_success_name_id,
          last_success_user_id = excluded.last_success_user_id`,
-      [connectionId, success.at, success.nameId, success.userId],
+      [connectionId, success.at, success.nameId, success.userId, count],
     );
   }
 

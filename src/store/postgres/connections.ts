@@ -1,7 +1,7 @@
 /** Connections in PostgreSQL: the id plus the whole connection as `jsonb`, so new fields need no migration. */
 import type { Pool } from 'pg';
 import type { Connection } from '../../core/types.ts';
-import type { ConnectionStore } from '../types.ts';
+import type { ConnectionStore, ConnectionVersion } from '../types.ts';
 
 /**
  * A PostgreSQL {@link ConnectionStore}. Every read parses a fresh object, so callers get copies.
@@ -24,6 +24,25 @@ export class PostgresConnectionStore implements ConnectionStore {
       [id],
     );
     return rows[0]?.data;
+  }
+
+  /**
+   * The version is the MD5 of the stored JSON, computed by the server: an unchanged connection costs one
+   * short row (the hash), not the document and its parse.
+   */
+  async getIfChanged(
+    id: string,
+    version: string | undefined,
+  ): Promise<ConnectionVersion | 'unchanged' | undefined> {
+    const { rows } = await this.#pool.query<{ version: string; data: Connection | null }>(
+      `SELECT v.version, CASE WHEN v.version = $2 THEN NULL ELSE c.data END AS data
+         FROM connections c, LATERAL (SELECT md5(c.data::text) AS version) v
+        WHERE c.id = $1`,
+      [id, version ?? ''],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return row.data === null ? 'unchanged' : { connection: row.data, version: row.version };
   }
 
   /** Sorted by id (byte order, like the SQLite adapter, whatever the database's collation). */

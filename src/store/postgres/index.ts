@@ -18,6 +18,7 @@ import { PostgresScimStore } from './scim.ts';
 import { PostgresSessionStore } from './sessions.ts';
 import { PostgresSetupLinkStore } from './setup-links.ts';
 import { PostgresLockStore, PostgresStateStore, PostgresThrottleStore } from './shared-state.ts';
+import { PostgresSignInStore } from './sign-ins.ts';
 import { PostgresSpKeyStore } from './sp-keys.ts';
 import { PostgresTraceStore } from './traces.ts';
 import { PostgresUserStore } from './users.ts';
@@ -73,6 +74,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     connections: new PostgresConnectionStore(pool),
     users: new PostgresUserStore(pool),
     sessions: new PostgresSessionStore(pool),
+    signIns: new PostgresSignInStore(pool),
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
     replay: new PostgresReplayCache(pool),
     spKeys: new PostgresSpKeyStore(pool),

@@ -41,6 +41,17 @@ export class PostgresSpKeyStore implements SpKeyStore {
     return rows.map(fromRow);
   }
 
+  /** The server hashes every column of every record: one short row. */
+  async version(): Promise<string> {
+    const { rows } = await this.#pool.query<{ version: string }>(
+      `SELECT count(*) || ':' || coalesce(md5(string_agg(
+         concat_ws(',', id, use, state, connection_id, key_ref, created_at, activated_at, retired_at, certificate_pem),
+         '|' ORDER BY id)), '') AS version
+         FROM sp_keys`,
+    );
+    return rows[0]?.version ?? '';
+  }
+
   async get(id: string): Promise<SpKeyRecord | undefined> {
     const { rows } = await this.#pool.query<KeyRow>('SELECT * FROM sp_keys WHERE id = $1', [id]);
     return rows[0] ? fromRow(rows[0]) : undefined;

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { UserRecord } from '../../core/types.ts';
 import type { UserStore, UserUpsert } from '../types.ts';
 
-interface UserRow {
+export interface UserRow {
   id: string;
   connection_id: string;
   name_id: string;
@@ -21,7 +21,7 @@ interface UserRow {
   last_login_at: Date;
 }
 
-const COLUMNS = `id, connection_id, name_id, name_id_format, email, first_name, last_name, display_name, groups,
+export const USER_COLUMNS = `id, connection_id, name_id, name_id_format, email, first_name, last_name, display_name, groups,
   external_id, attributes, created_at, updated_at, last_login_at`;
 
 /**
@@ -53,7 +53,7 @@ export class PostgresUserStore implements UserStore {
          last_name = excluded.last_name, display_name = excluded.display_name, groups = excluded.groups,
          external_id = excluded.external_id, attributes = excluded.attributes,
          updated_at = excluded.updated_at, last_login_at = excluded.last_login_at
-       RETURNING ${COLUMNS}`,
+       RETURNING ${USER_COLUMNS}`,
       [
         user.id ?? randomUUID(),
         user.connectionId,
@@ -75,13 +75,13 @@ export class PostgresUserStore implements UserStore {
   }
 
   async get(id: string): Promise<UserRecord | undefined> {
-    const { rows } = await this.#pool.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    const { rows } = await this.#pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
   async findByNameId(connectionId: string, nameId: string): Promise<UserRecord | undefined> {
     const { rows } = await this.#pool.query<UserRow>(
-      `SELECT ${COLUMNS} FROM users WHERE connection_id = $1 AND name_id = $2`,
+      `SELECT ${USER_COLUMNS} FROM users WHERE connection_id = $1 AND name_id = $2`,
       [connectionId, nameId],
     );
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
@@ -91,16 +91,16 @@ export class PostgresUserStore implements UserStore {
   async list(options: { connectionId?: string } = {}): Promise<UserRecord[]> {
     const { rows } =
       options.connectionId === undefined
-        ? await this.#pool.query<UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY seq`)
+        ? await this.#pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY seq`)
         : await this.#pool.query<UserRow>(
-            `SELECT ${COLUMNS} FROM users WHERE connection_id = $1 ORDER BY seq`,
+            `SELECT ${USER_COLUMNS} FROM users WHERE connection_id = $1 ORDER BY seq`,
             [options.connectionId],
           );
     return rows.map(toRecord);
   }
 }
 
-function toRecord(row: UserRow): UserRecord {
+export function toRecord(row: UserRow): UserRecord {
   const record: UserRecord = {
     id: row.id,
     connectionId: row.connection_id,

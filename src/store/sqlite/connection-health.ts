@@ -27,9 +27,9 @@ export class SqliteConnectionHealthStore implements ConnectionHealthStore {
   constructor(db: DatabaseSync) {
     this.#success = db.prepare(
       `INSERT INTO connection_health (connection_id, success_count, last_success_at, last_success_name_id, last_success_user_id)
-       VALUES (?, 1, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (connection_id) DO UPDATE SET
-         success_count = success_count + 1,
+         success_count = success_count + excluded.success_count,
          last_success_at = excluded.last_success_at,
          last_success_name_id = excluded.last_success_name_id,
          last_success_user_id = excluded.last_success_user_id`,
@@ -50,8 +50,8 @@ export class SqliteConnectionHealthStore implements ConnectionHealthStore {
     this.#delete = db.prepare('DELETE FROM connection_health WHERE connection_id = ?');
   }
 
-  async recordSuccess(connectionId: string, success: SignInSuccessRecord): Promise<void> {
-    this.#success.run(connectionId, success.at.getTime(), success.nameId, success.userId);
+  async recordSuccess(connectionId: string, success: SignInSuccessRecord, count = 1): Promise<void> {
+    this.#success.run(connectionId, count, success.at.getTime(), success.nameId, success.userId);
   }
 
   async recordFailure(connectionId: string, failure: SignInFailureRecord): Promise<void> {

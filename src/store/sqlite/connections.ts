@@ -1,7 +1,7 @@
 /** Connections in SQLite: the id plus the whole connection as JSON, so new fields need no migration. */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Connection } from '../../core/types.ts';
-import type { ConnectionStore } from '../types.ts';
+import type { ConnectionStore, ConnectionVersion } from '../types.ts';
 import { text } from './database.ts';
 
 /**
@@ -30,6 +30,17 @@ export class SqliteConnectionStore implements ConnectionStore {
   async get(id: string): Promise<Connection | undefined> {
     const row = this.#get.get(id);
     return row === undefined ? undefined : parse(row.data);
+  }
+
+  /** The version is the stored JSON text itself: equal text, equal connection; no parse when unchanged. */
+  async getIfChanged(
+    id: string,
+    version: string | undefined,
+  ): Promise<ConnectionVersion | 'unchanged' | undefined> {
+    const row = this.#get.get(id);
+    if (row === undefined) return undefined;
+    const data = text(row.data);
+    return data === version ? 'unchanged' : { connection: JSON.parse(data) as Connection, version: data };
   }
 
   /** Sorted by id. */

@@ -18,6 +18,7 @@ import { SqliteScimStore } from './scim.ts';
 import { SqliteSessionStore } from './sessions.ts';
 import { SqliteSetupLinkStore } from './setup-links.ts';
 import { SqliteLockStore, SqliteStateStore, SqliteThrottleStore } from './shared-state.ts';
+import { SqliteSignInStore } from './sign-ins.ts';
 import { SqliteSpKeyStore } from './sp-keys.ts';
 import { SqliteTraceStore } from './traces.ts';
 import { SqliteUserStore } from './users.ts';
@@ -38,6 +39,7 @@ export {
   SqliteScimStore,
   SqliteSessionStore,
   SqliteSetupLinkStore,
+  SqliteSignInStore,
   SqliteStateStore,
   SqliteThrottleStore,
   SqliteTraceStore,
@@ -67,10 +69,13 @@ export interface SqliteStoresOptions {
 export function openSqliteStores(file: string, options: SqliteStoresOptions = {}): Stores {
   const db = openSqliteDatabase(file);
   const inDatabase = options.caches === 'database';
+  const users = new SqliteUserStore(db);
+  const sessions = new SqliteSessionStore(db);
   const stores: Stores = {
     connections: new SqliteConnectionStore(db),
-    users: new SqliteUserStore(db),
-    sessions: new SqliteSessionStore(db),
+    users,
+    sessions,
+    signIns: new SqliteSignInStore(db, users, sessions),
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
     replay: new SqliteReplayCache(db),
     spKeys: new SqliteSpKeyStore(db),

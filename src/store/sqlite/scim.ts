@@ -25,6 +25,8 @@ type Row = Record<string, SQLOutputValue>;
  */
 export class SqliteScimStore implements ScimStore {
   readonly #db: DatabaseSync;
+  /** findUserForSignIn's statement per number of keys (one or two at every sign-in): prepared once each. */
+  readonly #forSignIn = new Map<number, StatementSync>();
   readonly #q: Record<string, StatementSync>;
 
   constructor(db: DatabaseSync) {
@@ -114,14 +116,18 @@ export class SqliteScimStore implements ScimStore {
   async findUserForSignIn(organizationId: string, keys: string[]): Promise<ScimUserRow | undefined> {
     const lowered = [...new Set(keys.map((k) => k.toLowerCase()))];
     if (lowered.length === 0) return undefined;
-    const marks = lowered.map(() => '?').join(', ');
-    // Few keys (a NameID and an email), each an index probe; a live user wins over a tombstone.
-    const row = this.#db
-      .prepare(
+    let statement = this.#forSignIn.get(lowered.length);
+    if (!statement) {
+      const marks = lowered.map(() => '?').join(', ');
+      // Few keys (a NameID and an email), each an index probe; a live user wins over a tombstone.
+      statement = this.#db.prepare(
         `SELECT * FROM scim_users WHERE organization_id = ? AND (user_name_key IN (${marks}) OR email_key IN (${marks}))
          ORDER BY deleted, rowid LIMIT 1`,
-      )
-      .get(organizationId, ...lowered, ...lowered);
+      );
+      // The keys come from one assertion (a NameID, an email): a handful of lengths, never an unbounded set.
+      if (lowered.length <= 8) this.#forSignIn.set(lowered.length, statement);
+    }
+    const row = statement.get(organizationId, ...lowered, ...lowered);
     return optional(row, toUser);
   }
 

@@ -42,6 +42,11 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async create(session: SessionRecord): Promise<void> {
+    this.createNow(session);
+  }
+
+  /** {@link create}, synchronously: for a transaction that must not yield (SqliteSignInStore). */
+  createNow(session: SessionRecord): void {
     this.#create.run(
       session.id,
       session.userId,

@@ -23,6 +23,7 @@ export class SqliteSpKeyStore implements SpKeyStore {
   readonly #put: StatementSync;
   readonly #fetch: StatementSync;
   readonly #lastFetch: StatementSync;
+  readonly #version: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#list = db.prepare('SELECT * FROM sp_keys ORDER BY created_at, id');
@@ -40,6 +41,18 @@ export class SqliteSpKeyStore implements SpKeyStore {
        ON CONFLICT (connection_id) DO UPDATE SET fetched_at = excluded.fetched_at, fetched_by = excluded.fetched_by`,
     );
     this.#lastFetch = db.prepare('SELECT * FROM sp_metadata_fetches WHERE connection_id = ?');
+    // Every column of every record, joined in SQLite: one short-lived string instead of a record per row.
+    this.#version = db.prepare(
+      `SELECT count(*) || ':' || coalesce(group_concat(v, '|'), '') AS version FROM (
+         SELECT id || ',' || use || ',' || state || ',' || coalesce(connection_id, '') || ',' || key_ref || ',' ||
+                created_at || ',' || coalesce(activated_at, '') || ',' || coalesce(retired_at, '') || ',' ||
+                certificate_pem AS v
+           FROM sp_keys ORDER BY id)`,
+    );
+  }
+
+  async version(): Promise<string> {
+    return String(this.#version.get()?.version ?? '');
   }
 
   async list(): Promise<SpKeyRecord[]> {

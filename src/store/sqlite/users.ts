@@ -43,6 +43,11 @@ export class SqliteUserStore implements UserStore {
   }
 
   async upsert(user: UserUpsert, now: Date): Promise<UserRecord> {
+    return this.upsertNow(user, now);
+  }
+
+  /** {@link upsert}, synchronously: for a transaction that must not yield (SqliteSignInStore). */
+  upsertNow(user: UserUpsert, now: Date): UserRecord {
     const row = this.#upsert.get({
       id: user.id ?? randomUUID(),
       connectionId: user.connectionId,
@@ -67,6 +72,11 @@ export class SqliteUserStore implements UserStore {
   }
 
   async findByNameId(connectionId: string, nameId: string): Promise<UserRecord | undefined> {
+    return this.findByNameIdNow(connectionId, nameId);
+  }
+
+  /** {@link findByNameId}, synchronously (see upsertNow). */
+  findByNameIdNow(connectionId: string, nameId: string): UserRecord | undefined {
     const row = this.#findByNameId.get(connectionId, nameId);
     return row === undefined ? undefined : toRecord(row);
   }

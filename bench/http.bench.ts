@@ -1,0 +1,363 @@
+/**
+ * `npm run bench:http`: complete sign-ins over HTTP, the product against the most common real-world SP.
+ *
+ * One sign-in is what a browser does: GET the login route (a pending request, the IdP redirect) -> the IdP's
+ * answer to that request POSTed to the ACS (validation, replay, user, session cookie) -> GET /me with the
+ * session cookie. Contenders, each a server in a child process pinned to one core (`taskset -c`,
+ * BENCH_SERVER_CPU, default 1), this load generator pinned to another (BENCH_CLIENT_CPU, default 0):
+ *   - product: `saml-sp serve` on its defaults (SQLite, in-process caches), one connection;
+ *   - passport-saml: a plain Express app on @node-saml/passport-saml with express-session (bench/http/passport-app.ts).
+ * Both trust the same IdP (bench/memory/mint.ts, RSA-2048, assertion-signed, 5-minute assertions).
+ *
+ * Rounds are interleaved (round 1: every concurrency, each contender in turn; round 2 ...) so that a burst of
+ * load from another process hurts both alike. Prints, per contender and concurrency: sign-ins/s, p50 and p99
+ * of a complete sign-in, and the server's CPU per sign-in (utime + stime of its /proc/<pid>/stat, every
+ * thread, before/after each cell); then the product's ratio to passport-saml. Any failed sign-in is counted,
+ * printed, and makes the exit code 1.
+ *
+ * Options (environment): BENCH_CONCURRENCY ("1,4,16"), BENCH_ROUNDS (3), BENCH_SECONDS per cell (4),
+ * BENCH_TARGETS ("product,passport"), BENCH_SERVER_CPU ("1"), BENCH_CLIENT_CPU ("0"; "" to not pin),
+ * BENCH_SERVER_ROOT (another checkout's product server instead of this one), BENCH_BASELINE_ROOT (another
+ * checkout's product server as a third contender, "baseline": before/after as a ratio in one run), BENCH_CPU_PROF (a
+ * directory: the product server writes a V8 CPU profile there when it stops).
+ * `npm run bench:http -- --memory` then runs bench:memory (RSS after 100,000 sign-ins, bytes per live replay
+ * entry): the memory line.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from '../test/helpers/server.ts';
+import { type BenchChild, cpuMsOf, productServerEnv, startChild } from './lib/child.ts';
+import { authnRequestIdOf, BenchClient, firstCookie } from './lib/client.ts';
+import { type BenchIdp, createBenchIdp } from './memory/mint.ts';
+
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const TARGETS = (process.env.BENCH_TARGETS ?? 'product,passport').split(',');
+const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
+const CLIENT_CPU = process.env.BENCH_CLIENT_CPU ?? '0';
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const LIFETIME_SECONDS = 300;
+const USERS = 1_000;
+const WARMUP_SIGNINS = 400;
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
+/** Another checkout's product server as a third contender in the same run ("baseline"): before/after as a ratio. */
+const BASELINE_ROOT = process.env.BENCH_BASELINE_ROOT
+  ? path.resolve(process.env.BENCH_BASELINE_ROOT)
+  : undefined;
+
+interface Contender {
+  name: string;
+  server: BenchChild;
+  /** One complete sign-in; throws with the step and status on any unexpected answer. */
+  signIn(client: BenchClient, n: number): Promise<void>;
+}
+
+interface Cell {
+  signIns: number;
+  failures: number;
+  seconds: number;
+  cpuMs: number;
+  latencies: number[];
+}
+
+async function main(): Promise<void> {
+  if (CLIENT_CPU) pin(process.pid, CLIENT_CPU);
+  console.log(
+    `node ${process.version}; server on cpu ${SERVER_CPU}, load generator on cpu ${CLIENT_CPU || '(any)'}; ` +
+      `${ROUNDS} interleaved rounds of ${SECONDS} s per contender and concurrency` +
+      (SERVER_ROOT === ROOT ? '' : `; product server from ${SERVER_ROOT}`),
+  );
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (2 cores, shared)`,
+  );
+  const dir = await mkdtemp(path.join(tmpdir(), 'saml-sp-bench-http-'));
+  const idp = await createBenchIdp(
+    'https://idp.bench.example/metadata',
+    'https://idp.bench.example/sso',
+    'rsa',
+  );
+  const contenders: Contender[] = [];
+  const cells = new Map<string, Cell>();
+  let failures = 0;
+  let firstFailure = '';
+  try {
+    if (TARGETS.includes('product')) contenders.push(await startProduct(dir, idp, SERVER_ROOT, 'product'));
+    if (BASELINE_ROOT) contenders.push(await startProduct(dir, idp, BASELINE_ROOT, 'baseline'));
+    if (TARGETS.includes('passport')) contenders.push(await startPassport(dir, idp));
+    for (const contender of contenders) {
+      const warm = await runCell(contender, 4, { signIns: WARMUP_SIGNINS });
+      failures += warm.failures;
+      firstFailure ||= warm.firstFailure;
+    }
+    console.log('\nround  contender        conc   sign-ins/s   p50 ms   p99 ms   server CPU ms/sign-in');
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const concurrency of CONCURRENCIES) {
+        // Alternate who goes first, so neither always runs right after the other's garbage collection.
+        const order = round % 2 === 1 ? contenders : [...contenders].reverse();
+        for (const contender of order) {
+          const cell = await runCell(contender, concurrency, { seconds: SECONDS });
+          failures += cell.failures;
+          firstFailure ||= cell.firstFailure;
+          const key = `${contender.name}|${concurrency}`;
+          const sum = cells.get(key) ?? { signIns: 0, failures: 0, seconds: 0, cpuMs: 0, latencies: [] };
+          sum.signIns += cell.signIns;
+          sum.failures += cell.failures;
+          sum.seconds += cell.seconds;
+          sum.cpuMs += cell.cpuMs;
+          sum.latencies.push(...cell.latencies);
+          cells.set(key, sum);
+          console.log(line(String(round), contender.name, concurrency, cell));
+        }
+      }
+    }
+    for (const contender of contenders) {
+      const exit = contender.server.exitCode();
+      if (exit !== undefined) {
+        failures++;
+        console.log(`SERVER ${contender.name} DIED (exit ${exit}): ${contender.server.tail()}`);
+      }
+    }
+  } finally {
+    await Promise.all(contenders.map((c) => c.server.stop()));
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  console.log('\nall rounds  contender        conc   sign-ins/s   p50 ms   p99 ms   server CPU ms/sign-in');
+  for (const concurrency of CONCURRENCIES) {
+    for (const contender of contenders) {
+      const cell = cells.get(`${contender.name}|${concurrency}`);
+      if (cell) console.log(line('all', contender.name, concurrency, cell));
+    }
+  }
+  const product = (c: number) => cells.get(`product|${c}`);
+  const passport = (c: number) => cells.get(`passport-saml|${c}`);
+  const baseline = (c: number) => cells.get(`baseline|${c}`);
+  if (BASELINE_ROOT) {
+    console.log(`\nproduct vs baseline (${BASELINE_ROOT}), same run:`);
+    for (const c of CONCURRENCIES) {
+      const a = product(c);
+      const b = baseline(c);
+      if (!a || !b) continue;
+      const rate = a.signIns / a.seconds / (b.signIns / b.seconds);
+      const cpu = b.cpuMs / b.signIns / (a.cpuMs / a.signIns);
+      console.log(
+        `  concurrency ${String(c).padStart(2)}: ×${rate.toFixed(2)} sign-ins/s, ×${cpu.toFixed(2)} less server CPU per sign-in`,
+      );
+    }
+  }
+  if (product(CONCURRENCIES[0] ?? 1) && passport(CONCURRENCIES[0] ?? 1)) {
+    console.log('\nproduct vs passport-saml, same run:');
+    for (const c of CONCURRENCIES) {
+      const a = product(c);
+      const b = passport(c);
+      if (!a || !b) continue;
+      const rate = a.signIns / a.seconds / (b.signIns / b.seconds);
+      const cpu = b.cpuMs / b.signIns / (a.cpuMs / a.signIns);
+      console.log(
+        `  concurrency ${String(c).padStart(2)}: ×${rate.toFixed(1)} sign-ins/s, ×${cpu.toFixed(1)} less server CPU per sign-in`,
+      );
+    }
+  }
+  const at4 = product(4);
+  const p4 = passport(4);
+  if (at4) {
+    const rate = at4.signIns / at4.seconds;
+    console.log(
+      `\ntarget ≥ 1,000 sign-ins/s at concurrency 4 (server on one core): ${rate.toFixed(0)}/s ${rate >= 1000 ? 'MET' : 'NOT MET'}`,
+    );
+    if (p4) {
+      const ratio = rate / (p4.signIns / p4.seconds);
+      console.log(
+        `target ≥ 8× passport-saml at concurrency 4: ×${ratio.toFixed(1)} ${ratio >= 8 ? 'MET' : 'NOT MET'}`,
+      );
+    }
+  }
+  console.log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(`failed sign-ins: ${failures}${firstFailure ? ` (first: ${firstFailure})` : ''}`);
+  if (failures > 0) process.exitCode = 1;
+
+  if (process.argv.includes('--memory')) {
+    console.log('\nmemory line: bench:memory (100,000 sign-ins, one-hour assertions)\n');
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bench/memory.bench.ts')], { stdio: 'inherit' });
+      child.once('exit', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) process.exitCode = 1;
+  } else {
+    console.log(
+      'memory line: `npm run bench:http -- --memory` (or `npm run bench:memory`): RSS after 100,000 sign-ins, ' +
+        'bytes per live replay entry; BENCH_MAX_OLD_SPACE_MB=128 BENCH_SIGNINS=200000 for the constrained run.',
+    );
+  }
+}
+
+/** Runs one contender at one concurrency for a time (or a number of sign-ins), measuring its server's CPU. */
+async function runCell(
+  contender: Contender,
+  concurrency: number,
+  until: { seconds: number } | { signIns: number },
+): Promise<Cell & { firstFailure: string }> {
+  const client = new BenchClient(concurrency);
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstFailure = '';
+  let started = 0;
+  const cpuBefore = await cpuMsOf(contender.server.child);
+  const t0 = performance.now();
+  const deadline = 'seconds' in until ? t0 + until.seconds * 1000 : Number.POSITIVE_INFINITY;
+  const limit = 'signIns' in until ? until.signIns : Number.POSITIVE_INFINITY;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline && started < limit && contender.server.exitCode() === undefined) {
+      const n = started++;
+      const t = performance.now();
+      try {
+        await contender.signIn(client, n);
+        latencies.push(performance.now() - t);
+      } catch (error) {
+        failures++;
+        firstFailure ||= `${contender.name}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuMs = (await cpuMsOf(contender.server.child).catch(() => cpuBefore)) - cpuBefore;
+  client.close();
+  return { signIns: latencies.length, failures, seconds, cpuMs, latencies, firstFailure };
+}
+
+async function startProduct(dir: string, idp: BenchIdp, root: string, name: string): Promise<Contender> {
+  const port = await freePort();
+  // Each product server has its own database and keys.
+  const own = path.join(dir, name);
+  await mkdir(own, { recursive: true });
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startChild({
+    cwd: dir,
+    cpus: SERVER_CPU,
+    args: [
+      ...(CPU_PROF && name === 'product' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
+      path.join(root, 'src/cli/main.ts'),
+      'serve',
+    ],
+    env: productServerEnv(own, port, ADMIN_TOKEN),
+  });
+  const created = await fetch(`${base}/admin/api/connections`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      id: 'bench',
+      displayName: 'HTTP benchmark IdP',
+      metadataXml: idp.metadataXml,
+      preset: 'generic',
+      // passport-saml's requests are unsigned too (no privateKey): the same work on both sides.
+      policy: { signAuthnRequests: false },
+    }),
+  });
+  if (created.status !== 201) throw new Error(`connection: ${created.status} ${await created.text()}`);
+  const connection = (await created.json()) as { spEntityId: string; acsUrl: string };
+  const acsUrl = connection.acsUrl.replace(/^https?:\/\/[^/]+/, base);
+  return {
+    name,
+    server,
+    signIn: async (client, n) => {
+      const login = await client.request('GET', `${base}/saml/bench/login?returnTo=/home`);
+      if (login.status !== 302) throw new Error(`login: ${login.status} ${login.body.slice(0, 200)}`);
+      const requestId = authnRequestIdOf(String(login.headers.location));
+      const samlResponse = idp.mint({
+        inResponseTo: requestId,
+        audience: connection.spEntityId,
+        acsUrl: connection.acsUrl,
+        nameId: `user${n % USERS}@bench.example`,
+        now: Date.now(),
+        lifetimeSeconds: LIFETIME_SECONDS,
+      });
+      const acs = await client.request('POST', acsUrl, {
+        cookie: firstCookie(login),
+        form: { SAMLResponse: samlResponse, RelayState: '/home' },
+      });
+      if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${acs.body.slice(0, 300)}`);
+      const me = await client.request('GET', `${base}/me`, {
+        cookie: firstCookie(acs),
+        accept: 'application/json',
+      });
+      if (me.status !== 200) throw new Error(`me: ${me.status} ${me.body.slice(0, 200)}`);
+    },
+  };
+}
+
+async function startPassport(dir: string, idp: BenchIdp & { certificatePem: string }): Promise<Contender> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const spEntityId = `${base}/metadata`;
+  const server = await startChild({
+    cwd: dir,
+    cpus: SERVER_CPU,
+    args: [path.join(ROOT, 'bench/http/passport-app.ts')],
+    env: {
+      PORT: String(port),
+      BASE_URL: base,
+      IDP_CERT_PEM: idp.certificatePem,
+      IDP_ENTITY_ID: idp.entityId,
+      IDP_SSO_URL: idp.ssoUrl,
+      SP_ENTITY_ID: spEntityId,
+      NODE_ENV: 'production',
+    },
+  });
+  return {
+    name: 'passport-saml',
+    server,
+    signIn: async (client, n) => {
+      const login = await client.request('GET', `${base}/login`);
+      if (login.status !== 302) throw new Error(`login: ${login.status} ${login.body.slice(0, 200)}`);
+      const requestId = authnRequestIdOf(String(login.headers.location));
+      const samlResponse = idp.mint({
+        inResponseTo: requestId,
+        audience: spEntityId,
+        acsUrl: `${base}/acs`,
+        nameId: `user${n % USERS}@bench.example`,
+        now: Date.now(),
+        lifetimeSeconds: LIFETIME_SECONDS,
+      });
+      const acs = await client.request('POST', `${base}/acs`, {
+        form: { SAMLResponse: samlResponse, RelayState: '/home' },
+      });
+      if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${acs.body.slice(0, 300)}`);
+      const me = await client.request('GET', `${base}/me`, {
+        cookie: firstCookie(acs),
+        accept: 'application/json',
+      });
+      if (me.status !== 200) throw new Error(`me: ${me.status} ${me.body.slice(0, 200)}`);
+    },
+  };
+}
+
+function line(round: string, name: string, concurrency: number, cell: Cell): string {
+  const sorted = [...cell.latencies].sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  return (
+    `${round.padEnd(5)}  ${name.padEnd(15)}  ${String(concurrency).padStart(4)}   ` +
+    `${(cell.signIns / cell.seconds).toFixed(0).padStart(10)}   ${q(0.5).toFixed(2).padStart(6)}   ` +
+    `${q(0.99).toFixed(2).padStart(6)}   ${(cell.cpuMs / Math.max(1, cell.signIns)).toFixed(2).padStart(8)}` +
+    (cell.failures ? `   FAILED: ${cell.failures}` : '')
+  );
+}
+
+/** Pins every thread of a process to a CPU list (taskset -a). */
+function pin(pid: number, cpus: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset failed: ${r.stderr}`);
+}
+
+await main();
