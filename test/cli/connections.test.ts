@@ -3,7 +3,6 @@
  * connections add (file, URL, pinned signed metadata), list, show (health and lint), refresh (rollover kept,
  * failure recorded), remove; metadata; users list; exit codes.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCertificate } from '../../src/core/keys.ts';
 import { testKeyPair } from '../core/sp-fixtures.ts';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 import { idpMetadataXml } from '../sp/metadata-builder.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -40,29 +40,13 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: dir,
-        // Generous: a test below starts eight CLI processes at once, and on a loaded 2-core machine each may need
-        // tens of seconds to start; a child killed by this timeout exits 1 and reads as a wrong exit code.
-        timeout: 90_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`,
-          CERTS_DIR: path.join(dir, 'certs'),
-          BASE_URL: 'https://sp.example.com',
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  // Generous: a test below starts eight CLI processes at once, and on a loaded 2-core machine each may need
+  // tens of seconds to start.
+  return runCli(
+    { cwd: dir, env: cliEnv(dir, { baseUrl: 'https://sp.example.com' }), timeoutMs: 90_000 },
+    args,
+  );
 }
 
 describe('saml-sp connections', () => {

@@ -3,7 +3,6 @@
  * as a user runs it, on a temporary SQLite database. The aggregate (a file, and a loopback URL) has 1,000
  * entities, about 1.5 MB: over the 1 MiB default.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseByteSize } from '../../src/cli/commands/connections.ts';
 import { aggregateEntityId, federationAggregateXml } from '../fixtures/federation-aggregate.ts';
+import { cliEnv, runCli } from '../helpers/cli.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const FEED = federationAggregateXml({ entities: 1_000 });
 const WANTED = aggregateEntityId(500);
 
@@ -40,27 +39,11 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'src/cli/main.ts'), ...args],
-      {
-        cwd: dir,
-        timeout: 90_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`,
-          CERTS_DIR: path.join(dir, 'certs'),
-          BASE_URL: 'https://sp.example.com',
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function cli(...args: string[]) {
+  return runCli(
+    { cwd: dir, env: cliEnv(dir, { baseUrl: 'https://sp.example.com' }), timeoutMs: 90_000 },
+    args,
+  );
 }
 
 describe('saml-sp connections --metadata-max-bytes', () => {
