@@ -2,11 +2,10 @@
  * A sign-in's writes in one PostgreSQL statement: the user as it was, the user upsert and the session insert
  * are three parts of one `WITH` query, so a sign-in costs one round trip instead of three and commits as one.
  */
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { encodeSessionAuthn } from '../authn-columns.ts';
 import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
-import { toRecord, USER_COLUMNS, type UserRow } from './users.ts';
+import { toRecord, USER_COLUMNS, type UserRow, upsertParameters } from './users.ts';
 
 /**
  * A PostgreSQL {@link SignInStore}. Every part of the statement sees the same snapshot, so `before` is the
@@ -53,18 +52,7 @@ export class PostgresSignInStore implements SignInStore {
        UNION ALL
        SELECT 'before' AS part, ${USER_COLUMNS} FROM before`,
       [
-        user.id ?? randomUUID(),
-        user.connectionId,
-        user.nameId,
-        user.nameIdFormat ?? null,
-        user.email ?? null,
-        user.firstName ?? null,
-        user.lastName ?? null,
-        user.displayName ?? null,
-        JSON.stringify(user.groups),
-        user.externalId ?? null,
-        JSON.stringify(user.attributes),
-        now,
+        ...upsertParameters(user, now),
         session.id,
         session.connectionId,
         JSON.stringify(session.nameId),

@@ -54,20 +54,7 @@ export class PostgresUserStore implements UserStore {
          external_id = excluded.external_id, attributes = excluded.attributes,
          updated_at = excluded.updated_at, last_login_at = excluded.last_login_at
        RETURNING ${USER_COLUMNS}`,
-      [
-        user.id ?? randomUUID(),
-        user.connectionId,
-        user.nameId,
-        user.nameIdFormat ?? null,
-        user.email ?? null,
-        user.firstName ?? null,
-        user.lastName ?? null,
-        user.displayName ?? null,
-        JSON.stringify(user.groups),
-        user.externalId ?? null,
-        JSON.stringify(user.attributes),
-        now,
-      ],
+      upsertParameters(user, now),
     );
     const row = rows[0];
     if (row === undefined) throw new Error('PostgreSQL upsert returned no row');
@@ -98,6 +85,24 @@ export class PostgresUserStore implements UserStore {
           );
     return rows.map(toRecord);
   }
+}
+
+/** The parameters $1..$12 of the user upsert (users.ts and the sign-in statement in sign-ins.ts). */
+export function upsertParameters(user: UserUpsert, now: Date): unknown[] {
+  return [
+    user.id ?? randomUUID(),
+    user.connectionId,
+    user.nameId,
+    user.nameIdFormat ?? null,
+    user.email ?? null,
+    user.firstName ?? null,
+    user.lastName ?? null,
+    user.displayName ?? null,
+    JSON.stringify(user.groups),
+    user.externalId ?? null,
+    JSON.stringify(user.attributes),
+    now,
+  ];
 }
 
 export function toRecord(row: UserRow): UserRecord {
