@@ -18,6 +18,7 @@ import {
   type WebhookStore,
 } from '../events.ts';
 import { date, optionalText, text } from './database.ts';
+import { writeTransaction } from './transaction.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -233,14 +234,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   #transaction(work: () => void): void {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      work();
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    writeTransaction(this.#db, work);
   }
 }
 

@@ -7,6 +7,7 @@
  * Never edit a migration that has shipped; add the next number.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { writeTransaction } from './transaction.ts';
 
 export interface Migration {
   version: number;
@@ -460,17 +461,15 @@ export function migrate(db: DatabaseSync, migrations: readonly Migration[] = MIG
   const applied: number[] = [];
   for (const migration of migrations) {
     if (isApplied.get(migration.version) !== undefined) continue;
-    db.exec('BEGIN IMMEDIATE');
     try {
-      // Checked again under the write lock: another process may have applied it while we waited.
-      if (isApplied.get(migration.version) === undefined) {
+      writeTransaction(db, () => {
+        // Checked again under the write lock: another process may have applied it while we waited.
+        if (isApplied.get(migration.version) !== undefined) return;
         db.exec(migration.sql);
         record.run(migration.version, migration.name, new Date().toISOString());
         applied.push(migration.version);
-      }
-      db.exec('COMMIT');
+      });
     } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
       throw new Error(`SQLite migration ${migration.version} (${migration.name}) failed`, { cause: error });
     }
   }

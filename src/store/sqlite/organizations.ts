@@ -6,6 +6,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Organization } from '../../core/organization.ts';
 import { DomainTakenError, type OrganizationStore } from '../organizations.ts';
 import { text } from './database.ts';
+import { writeTransaction } from './transaction.ts';
 
 /**
  * A SQLite {@link OrganizationStore}. A write replaces the organization and its domain rows in one IMMEDIATE
@@ -75,12 +76,9 @@ export class SqliteOrganizationStore implements OrganizationStore {
 
   /** Runs synchronously from BEGIN to COMMIT, so no other call on this connection can interleave. */
   #write(organization: Organization, onlyIfAbsent: boolean): boolean {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      if (onlyIfAbsent && this.#exists.get(organization.id) !== undefined) {
-        this.#db.exec('ROLLBACK');
-        return false;
-      }
+    return writeTransaction(this.#db, () => {
+      // Nothing written yet: committing this empty transaction is as good as rolling it back.
+      if (onlyIfAbsent && this.#exists.get(organization.id) !== undefined) return false;
       this.#upsert.run(organization.id, JSON.stringify(organization));
       this.#clearDomains.run(organization.id);
       for (const { domain } of organization.domains) {
@@ -88,12 +86,8 @@ export class SqliteOrganizationStore implements OrganizationStore {
         if (owner !== undefined) throw new DomainTakenError(domain, text(owner.organization_id));
         this.#addDomain.run(domain, organization.id);
       }
-      this.#db.exec('COMMIT');
       return true;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 }
 

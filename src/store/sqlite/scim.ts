@@ -10,6 +10,7 @@ import {
   type ScimUserRow,
 } from '../scim.ts';
 import { date, optionalText, text } from './database.ts';
+import { writeTransaction } from './transaction.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -242,15 +243,7 @@ export class SqliteScimStore implements ScimStore {
   }
 
   #transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    return writeTransaction(this.#db, work);
   }
 }
 

@@ -2,6 +2,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
 import type { SqliteSessionStore } from './sessions.ts';
+import { writeTransaction } from './transaction.ts';
 import type { SqliteUserStore } from './users.ts';
 
 /**
@@ -26,17 +27,12 @@ export class SqliteSignInStore implements SignInStore {
   }
 
   async record(write: SignInWrite, now: Date): Promise<SignInWritten> {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
+    return writeTransaction(this.#db, () => {
       const before = this.#users.findByNameIdNow(write.user.connectionId, write.user.nameId);
       const user = this.#users.upsertNow(write.user, now);
       const session = { ...write.session, userId: user.id };
       this.#sessions.createNow(session);
-      this.#db.exec('COMMIT');
       return { before, user, session };
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 }
