@@ -95,7 +95,10 @@ export async function validateResponse(
   const checks = new Checklist(options.trace);
 
   const xml = checks.run('size', () => decodeResponse(samlResponse, maxBytes));
-  const doc = checks.run('parse', () => parseXml(xml, { maxBytes, maxDepth, what: 'SAML response' }));
+  // decodeResponse ran assertSafeXmlText on this text ("size"): parseXml need not run it again.
+  const doc = checks.run('parse', () =>
+    parseXml(xml, { maxBytes, maxDepth, what: 'SAML response', alreadyChecked: true }),
+  );
   const structure = checks.run('structure', () => checkResponseStructure(doc));
   checks.run('status', () => checkStatus(structure.response));
   checks.run(

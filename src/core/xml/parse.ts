@@ -44,21 +44,21 @@ export interface ParseXmlOptions {
   allowProcessingInstructions?: boolean;
   /** Names the document in error messages ("SAML response", "IdP metadata"). */
   what?: string;
+  /**
+   * The caller has just passed this very text (no byte-order mark) through {@link assertSafeXmlText} with the
+   * same `maxBytes`, so the size, DTD and character checks are not run twice. Only validateResponse sets it,
+   * on the text its "size" step returned (the checks were 3% of a validation).
+   */
+  alreadyChecked?: boolean;
 }
 
 const DTD_PATTERN = /<!DOCTYPE|<!ENTITY/i;
-
-// The last text that passed the DTD and character checks, and its size. validateResponse checks the decoded
-// message (step "size") and parseXml checks it again; the checks are a pure function of the text, so the
-// second one is skipped for the same text (3% of a validation). It holds one message at most.
-let lastSafe: { text: string; size: number } | undefined;
 
 /** Refuses oversized or DTD-carrying input with a coded error; returns the input unchanged otherwise. */
 export function assertSafeXmlText(xml: string, options: ParseXmlOptions = {}): string {
   const what = options.what ?? 'XML document';
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
-  const passed = lastSafe !== undefined && lastSafe.text === xml ? lastSafe : undefined;
-  const size = passed ? passed.size : Buffer.byteLength(xml, 'utf8');
+  const size = Buffer.byteLength(xml, 'utf8');
   if (size > maxBytes) {
     throw new SamlSpError(
       'SAML_MESSAGE_TOO_LARGE',
@@ -70,14 +70,12 @@ export function assertSafeXmlText(xml: string, options: ParseXmlOptions = {}): s
       },
     );
   }
-  if (passed) return xml;
   if (DTD_PATTERN.test(xml)) {
     throw new SamlSpError('SAML_DTD_FORBIDDEN', `The ${what} contains a DOCTYPE or ENTITY declaration.`, {
       hint: 'SAML messages never carry a DTD. This is either a broken IdP or an XML injection attempt (XXE, entity expansion).',
     });
   }
   assertXmlCharacters(xml, what);
-  lastSafe = { text: xml, size };
   return xml;
 }
 
@@ -94,7 +92,8 @@ export function parseXml(xml: string, options: ParseXmlOptions = {}): Document {
   const what = options.what ?? 'XML document';
   const maxDepth = checkedMaxDepth(options.maxDepth);
   // A UTF-8 byte-order mark (Entra's metadata has one) is not content.
-  const text = assertSafeXmlText(xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml, options);
+  const unmarked = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
+  const text = options.alreadyChecked ? unmarked : assertSafeXmlText(unmarked, options);
   const guard: ParseGuard = {
     what,
     maxDepth,
