@@ -93,8 +93,10 @@ export class BufferedConnectionHealth implements ConnectionHealthStore {
   }
 
   async delete(connectionId: string): Promise<boolean> {
-    const buffered = this.#pending.delete(connectionId) || this.#inFlight.delete(connectionId);
-    return (await this.#store.delete(connectionId)) || buffered;
+    // Both maps: `||` would leave an in-flight count behind when a pending one was dropped.
+    const pending = this.#pending.delete(connectionId);
+    const inFlight = this.#inFlight.delete(connectionId);
+    return (await this.#store.delete(connectionId)) || pending || inFlight;
   }
 
   /** Writes every buffered success now. Never throws: a failed write stays buffered for the next flush. */
