@@ -5,7 +5,7 @@
 import type { Pool } from 'pg';
 import { encodeSessionAuthn } from '../authn-columns.ts';
 import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
-import { toRecord, USER_COLUMNS, type UserRow, upsertParameters } from './users.ts';
+import { toRecord, USER_COLUMNS, USER_UPSERT, type UserRow, upsertParameters } from './users.ts';
 
 /**
  * A PostgreSQL {@link SignInStore}. Every part of the statement sees the same snapshot, so `before` is the
@@ -30,15 +30,7 @@ export class PostgresSignInStore implements SignInStore {
       `WITH before AS (
          SELECT ${USER_COLUMNS} FROM users WHERE connection_id = $2 AND name_id = $3
        ), up AS (
-         INSERT INTO users (id, connection_id, name_id, name_id_format, email, first_name, last_name, display_name,
-                            groups, external_id, attributes, created_at, updated_at, last_login_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
-         ON CONFLICT (connection_id, name_id) DO UPDATE SET
-           name_id_format = excluded.name_id_format, email = excluded.email, first_name = excluded.first_name,
-           last_name = excluded.last_name, display_name = excluded.display_name, groups = excluded.groups,
-           external_id = excluded.external_id, attributes = excluded.attributes,
-           updated_at = excluded.updated_at, last_login_at = excluded.last_login_at
-         RETURNING ${USER_COLUMNS}
+         ${USER_UPSERT}
        ), session AS (
          INSERT INTO sessions
            (id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at, authn)

@@ -44,18 +44,7 @@ export class PostgresUserStore implements UserStore {
   }
 
   async upsert(user: UserUpsert, now: Date): Promise<UserRecord> {
-    const { rows } = await this.#pool.query<UserRow>(
-      `INSERT INTO users (id, connection_id, name_id, name_id_format, email, first_name, last_name, display_name,
-                          groups, external_id, attributes, created_at, updated_at, last_login_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
-       ON CONFLICT (connection_id, name_id) DO UPDATE SET
-         name_id_format = excluded.name_id_format, email = excluded.email, first_name = excluded.first_name,
-         last_name = excluded.last_name, display_name = excluded.display_name, groups = excluded.groups,
-         external_id = excluded.external_id, attributes = excluded.attributes,
-         updated_at = excluded.updated_at, last_login_at = excluded.last_login_at
-       RETURNING ${USER_COLUMNS}`,
-      upsertParameters(user, now),
-    );
+    const { rows } = await this.#pool.query<UserRow>(USER_UPSERT, upsertParameters(user, now));
     const row = rows[0];
     if (row === undefined) throw new Error('PostgreSQL upsert returned no row');
     return toRecord(row);
@@ -86,6 +75,20 @@ export class PostgresUserStore implements UserStore {
     return rows.map(toRecord);
   }
 }
+
+/**
+ * The user upsert on its parameters $1..$12 ({@link upsertParameters}), returning the row: the user store's
+ * statement, and a part of the sign-in statement (sign-ins.ts).
+ */
+export const USER_UPSERT = `INSERT INTO users (id, connection_id, name_id, name_id_format, email, first_name, last_name,
+                     display_name, groups, external_id, attributes, created_at, updated_at, last_login_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
+  ON CONFLICT (connection_id, name_id) DO UPDATE SET
+    name_id_format = excluded.name_id_format, email = excluded.email, first_name = excluded.first_name,
+    last_name = excluded.last_name, display_name = excluded.display_name, groups = excluded.groups,
+    external_id = excluded.external_id, attributes = excluded.attributes,
+    updated_at = excluded.updated_at, last_login_at = excluded.last_login_at
+  RETURNING ${USER_COLUMNS}`;
 
 /** The parameters $1..$12 of the user upsert (users.ts and the sign-in statement in sign-ins.ts). */
 export function upsertParameters(user: UserUpsert, now: Date): unknown[] {
