@@ -139,31 +139,9 @@ async function main(): Promise<void> {
   const product = (c: number) => cells.get(`product|${c}`);
   const passport = (c: number) => cells.get(`passport-saml|${c}`);
   const baseline = (c: number) => cells.get(`baseline|${c}`);
-  if (BASELINE_ROOT) {
-    console.log(`\nproduct vs baseline (${BASELINE_ROOT}), same run:`);
-    for (const c of CONCURRENCIES) {
-      const a = product(c);
-      const b = baseline(c);
-      if (!a || !b) continue;
-      const rate = a.signIns / a.seconds / (b.signIns / b.seconds);
-      const cpu = b.cpuMs / b.signIns / (a.cpuMs / a.signIns);
-      console.log(
-        `  concurrency ${String(c).padStart(2)}: ×${rate.toFixed(2)} sign-ins/s, ×${cpu.toFixed(2)} less server CPU per sign-in`,
-      );
-    }
-  }
+  if (BASELINE_ROOT) printRatios(`product vs baseline (${BASELINE_ROOT})`, product, baseline, 2);
   if (product(CONCURRENCIES[0] ?? 1) && passport(CONCURRENCIES[0] ?? 1)) {
-    console.log('\nproduct vs passport-saml, same run:');
-    for (const c of CONCURRENCIES) {
-      const a = product(c);
-      const b = passport(c);
-      if (!a || !b) continue;
-      const rate = a.signIns / a.seconds / (b.signIns / b.seconds);
-      const cpu = b.cpuMs / b.signIns / (a.cpuMs / a.signIns);
-      console.log(
-        `  concurrency ${String(c).padStart(2)}: ×${rate.toFixed(1)} sign-ins/s, ×${cpu.toFixed(1)} less server CPU per sign-in`,
-      );
-    }
+    printRatios('product vs passport-saml', product, passport, 1);
   }
   const at4 = product(4);
   const p4 = passport(4);
@@ -358,6 +336,26 @@ function line(round: string, name: string, concurrency: number, cell: Cell): str
 function pin(pid: number, cpus: string): void {
   const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`taskset failed: ${r.stderr}`);
+}
+
+/** Sign-ins per second and server CPU per sign-in of `a` against `b`, at each concurrency, within this run. */
+function printRatios(
+  title: string,
+  a: (c: number) => Cell | undefined,
+  b: (c: number) => Cell | undefined,
+  digits: number,
+): void {
+  console.log(`\n${title}, same run:`);
+  for (const c of CONCURRENCIES) {
+    const x = a(c);
+    const y = b(c);
+    if (!x || !y) continue;
+    const rate = x.signIns / x.seconds / (y.signIns / y.seconds);
+    const cpu = y.cpuMs / y.signIns / (x.cpuMs / x.signIns);
+    console.log(
+      `  concurrency ${String(c).padStart(2)}: ×${rate.toFixed(digits)} sign-ins/s, ×${cpu.toFixed(digits)} less server CPU per sign-in`,
+    );
+  }
 }
 
 await main();
