@@ -96,6 +96,9 @@ export class BufferedConnectionHealth implements ConnectionHealthStore {
     // Both maps: `||` would leave an in-flight count behind when a pending one was dropped.
     const pending = this.#pending.delete(connectionId);
     const inFlight = this.#inFlight.delete(connectionId);
+    // The running flush may be writing this connection's counts right now: deleting before that write lands
+    // would let it put the row back. A flush that has not reached it yet skips it (it left #inFlight above).
+    if (inFlight) await this.#flushing;
     return (await this.#store.delete(connectionId)) || pending || inFlight;
   }
 
@@ -126,9 +129,10 @@ export class BufferedConnectionHealth implements ConnectionHealthStore {
       try {
         await this.#store.recordSuccess(connectionId, last, count);
       } catch (error) {
-        // Kept for the next flush, merged with what arrived since.
         this.#onFlushError(error);
-        void this.recordSuccess(connectionId, last, count);
+        // Kept for the next flush, merged with what arrived since; unless the connection's health was deleted
+        // while this write was under way (it left #inFlight then).
+        if (this.#inFlight.has(connectionId)) void this.recordSuccess(connectionId, last, count);
       }
       this.#inFlight.delete(connectionId);
     }

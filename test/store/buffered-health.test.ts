@@ -95,4 +95,63 @@ describe('BufferedConnectionHealth over SQLite', () => {
     await health.close();
     expect(await underlying.get('acme')).toMatchObject({ successCount: 2, lastSuccess: { nameId: 'bob' } });
   });
+
+  it('a delete during the flush that is writing the same connection leaves no row behind', async () => {
+    const underlying = open();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let writing = false;
+    const slow: ConnectionHealthStore = {
+      get: (id) => underlying.get(id),
+      list: () => underlying.list(),
+      delete: (id) => underlying.delete(id),
+      recordFailure: (id, f) => underlying.recordFailure(id, f),
+      recordSuccess: async (id, s, n) => {
+        writing = true;
+        await gate;
+        return underlying.recordSuccess(id, s, n);
+      },
+    };
+    const health = new BufferedConnectionHealth(slow, { flushMs: 3_600_000 });
+    await health.recordSuccess('acme', { at: at(1), nameId: 'alice', userId: 'u1' });
+    const flushed = health.flush();
+    await expect.poll(() => writing).toBe(true);
+    const deleted = health.delete('acme');
+    release();
+    await Promise.all([flushed, deleted]);
+    expect(await underlying.get('acme')).toBeUndefined();
+    expect(await health.get('acme')).toBeUndefined();
+    await health.close();
+  });
+
+  it('a failed write of a connection deleted meanwhile is not kept for the next flush', async () => {
+    const underlying = open();
+    let fail: (e: Error) => void = () => undefined;
+    const failing = new Promise<void>((_, reject) => {
+      fail = reject;
+    });
+    let writing = false;
+    const flaky: ConnectionHealthStore = {
+      get: (id) => underlying.get(id),
+      list: () => underlying.list(),
+      delete: (id) => underlying.delete(id),
+      recordFailure: (id, f) => underlying.recordFailure(id, f),
+      recordSuccess: async () => {
+        writing = true;
+        await failing;
+      },
+    };
+    const health = new BufferedConnectionHealth(flaky, { flushMs: 3_600_000 });
+    await health.recordSuccess('acme', { at: at(1), nameId: 'alice', userId: 'u1' });
+    const flushed = health.flush();
+    await expect.poll(() => writing).toBe(true);
+    const deleted = health.delete('acme');
+    fail(new Error('database is locked'));
+    await Promise.all([flushed, deleted]);
+    expect(await health.get('acme')).toBeUndefined();
+    expect(await health.list()).toEqual([]);
+    await health.close();
+  });
 });
