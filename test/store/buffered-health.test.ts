@@ -11,6 +11,20 @@ import type { Stores } from '../../src/store/types.ts';
 import { connectionHealthStoreContract } from './connection-health.contract.ts';
 import { at } from './harness.ts';
 
+/** `underlying` with its recordSuccess replaced (a slow or failing write). */
+function withRecordSuccess(
+  underlying: ConnectionHealthStore,
+  recordSuccess: ConnectionHealthStore['recordSuccess'],
+): ConnectionHealthStore {
+  return {
+    get: (id) => underlying.get(id),
+    list: () => underlying.list(),
+    delete: (id) => underlying.delete(id),
+    recordFailure: (id, f) => underlying.recordFailure(id, f),
+    recordSuccess,
+  };
+}
+
 // Reads include what is buffered, so the wrapper keeps the store contract, flushed or not.
 connectionHealthStoreContract('buffered (1 h flush) over memory', async () => {
   const store = new BufferedConnectionHealth(new MemoryConnectionHealthStore(), { flushMs: 3_600_000 });
@@ -72,15 +86,9 @@ describe('BufferedConnectionHealth over SQLite', () => {
   it('keeps the counts when a flush fails (the database blinked) and writes them at the next', async () => {
     const underlying = open();
     let down = true;
-    const flaky: ConnectionHealthStore = {
-      ...underlying,
-      get: (id) => underlying.get(id),
-      list: () => underlying.list(),
-      delete: (id) => underlying.delete(id),
-      recordFailure: (id, f) => underlying.recordFailure(id, f),
-      recordSuccess: (id, s, n) =>
-        down ? Promise.reject(new Error('database is locked')) : underlying.recordSuccess(id, s, n),
-    };
+    const flaky = withRecordSuccess(underlying, (id, s, n) =>
+      down ? Promise.reject(new Error('database is locked')) : underlying.recordSuccess(id, s, n),
+    );
     const problems: unknown[] = [];
     const health = new BufferedConnectionHealth(flaky, {
       flushMs: 3_600_000,
@@ -103,17 +111,11 @@ describe('BufferedConnectionHealth over SQLite', () => {
       release = resolve;
     });
     let writing = false;
-    const slow: ConnectionHealthStore = {
-      get: (id) => underlying.get(id),
-      list: () => underlying.list(),
-      delete: (id) => underlying.delete(id),
-      recordFailure: (id, f) => underlying.recordFailure(id, f),
-      recordSuccess: async (id, s, n) => {
-        writing = true;
-        await gate;
-        return underlying.recordSuccess(id, s, n);
-      },
-    };
+    const slow = withRecordSuccess(underlying, async (id, s, n) => {
+      writing = true;
+      await gate;
+      return underlying.recordSuccess(id, s, n);
+    });
     const health = new BufferedConnectionHealth(slow, { flushMs: 3_600_000 });
     await health.recordSuccess('acme', { at: at(1), nameId: 'alice', userId: 'u1' });
     const flushed = health.flush();
@@ -133,16 +135,10 @@ describe('BufferedConnectionHealth over SQLite', () => {
       fail = reject;
     });
     let writing = false;
-    const flaky: ConnectionHealthStore = {
-      get: (id) => underlying.get(id),
-      list: () => underlying.list(),
-      delete: (id) => underlying.delete(id),
-      recordFailure: (id, f) => underlying.recordFailure(id, f),
-      recordSuccess: async () => {
-        writing = true;
-        await failing;
-      },
-    };
+    const flaky = withRecordSuccess(underlying, async () => {
+      writing = true;
+      await failing;
+    });
     const health = new BufferedConnectionHealth(flaky, { flushMs: 3_600_000 });
     await health.recordSuccess('acme', { at: at(1), nameId: 'alice', userId: 'u1' });
     const flushed = health.flush();
