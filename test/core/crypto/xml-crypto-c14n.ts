@@ -67,7 +67,8 @@ function inheritedNamespaces(
       const a = attrs.item(i)!;
       if (a.namespaceURI !== XMLNS || a.prefix !== 'xmlns') continue;
       const prefix = a.localName ?? '';
-      if (prefixList.includes(prefix) && !found.has(prefix)) found.set(prefix, n === element ? null : a.value);
+      if (prefixList.includes(prefix) && !found.has(prefix))
+        found.set(prefix, n === element ? null : a.value);
     }
   }
   return [...found].flatMap(([prefix, namespaceURI]) =>
