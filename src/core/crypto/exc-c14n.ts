@@ -71,7 +71,6 @@ export function canonicalizeExclusive(element: Element, options: ExcC14nOptions 
 
 /** One canonicalisation: the output and the namespace bindings in force in it. */
 class Walk {
-  private out = '';
   /** Prefix ('' for the default namespace) → the value in force in the output; absent: none (default: ''). */
   private readonly rendered = new Map<string, string>();
   /** Undo log of `rendered`: prefix and previous value, restored when the element that changed it closes. */
@@ -95,13 +94,15 @@ class Walk {
   }
 
   run(): string {
-    this.open(this.apex, true);
+    // The output is a local string (V8 joins the pieces as ropes and flattens once, when it is hashed).
+    let out = this.open(this.apex, true);
     let parent: Element = this.apex;
     let node: Node | null = this.apex.firstChild;
     for (;;) {
       if (node === null) {
-        this.close(parent);
-        if (parent === this.apex) return this.out;
+        out += `</${parent.tagName}>`;
+        this.close();
+        if (parent === this.apex) return out;
         node = parent.nextSibling;
         parent = parent.parentNode as Element;
         continue;
@@ -109,13 +110,13 @@ class Walk {
       const type = node.nodeType;
       if (type === ELEMENT) {
         if (node !== this.exclude) {
-          this.open(node as Element, false);
+          out += this.open(node as Element, false);
           parent = node as Element;
           node = node.firstChild;
           continue;
         }
       } else if (type === TEXT || type === CDATA) {
-        this.out += escapeText((node as unknown as { data: string }).data);
+        out += escapeText((node as unknown as { data: string }).data);
       } else if (type !== COMMENT) {
         throw refusal(this.apex, this.exclude, type);
       }
@@ -123,7 +124,8 @@ class Walk {
     }
   }
 
-  private open(el: Element, isApex: boolean): void {
+  /** Renders the start tag of `el` and brings the namespace bindings in force to its scope. */
+  private open(el: Element, isApex: boolean): string {
     this.marks.push(this.undoPrefixes.length);
     const declarations = this.declarations;
     const attributes = this.attributes;
@@ -173,12 +175,13 @@ class Walk {
       const attr = attributes[i]!;
       out += ` ${attr.name}="${escapeAttributeValue(attr.value)}"`;
     }
-    this.out += `${out}>`;
+    return `${out}>`;
   }
 
-  private close(el: Element): void {
-    this.out += `</${el.tagName}>`;
+  /** Leaves the scope of the element whose end tag was written: its namespace bindings are undone. */
+  private close(): void {
     const mark = this.marks.pop()!;
+    if (this.undoPrefixes.length === mark) return;
     for (let i = this.undoPrefixes.length - 1; i >= mark; i--) {
       const previous = this.undoValues[i];
       if (previous === undefined) this.rendered.delete(this.undoPrefixes[i]!);
@@ -214,7 +217,8 @@ class Walk {
         const declared = attr.prefix === 'xmlns' ? attr.localName! : '';
         if (seen.has(declared)) continue;
         seen.add(declared); // the nearest declaration is the one in scope
-        if (declared === '' ? this.defaultListed : this.listed.has(declared)) this.utilise(declared, attr.value);
+        if (declared === '' ? this.defaultListed : this.listed.has(declared))
+          this.utilise(declared, attr.value);
       }
     }
   }
@@ -274,11 +278,14 @@ function refusal(apex: Element, exclude: Element | undefined, type: number): Sam
   return new SamlSpError(
     'SAML_STRUCTURE_INVALID',
     `The signed XML cannot be canonicalised: Unable to exclusive canonicalize node type: ${type}.`,
-    { hint: 'A genuine IdP never puts such a node into signed SAML content; the message was crafted or altered.' },
+    {
+      hint: 'A genuine IdP never puts such a node into signed SAML content; the message was crafted or altered.',
+    },
   );
 }
 
 const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const agreedNamespaces = new Set<string>();
 /** The characters of RFC 3986 URIs, without `&` (which attribute values escape). */
 const AGREED_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$'()*+,;=%]*$/;
 
@@ -290,11 +297,19 @@ const AGREED_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$'()*+,;=%]
  * name is any of these.
  */
 function checkNamespaceValue(value: string): void {
-  if (value === '' || AGREED_URI.test(value)) return;
+  if (value === '' || agreedNamespaces.has(value)) return;
+  if (AGREED_URI.test(value)) {
+    // The same few namespace names recur in every message; bounded, since names come from messages.
+    if (agreedNamespaces.size >= 256) agreedNamespaces.clear();
+    agreedNamespaces.add(value);
+    return;
+  }
   throw new SamlSpError(
     'SAML_STRUCTURE_INVALID',
     `The signed XML cannot be canonicalised: the namespace name ${JSON.stringify(value.slice(0, 100))} is ${ABSOLUTE_URI.test(value) ? 'written with characters canonicalisers render differently' : 'a relative URI'}.`,
-    { hint: 'Namespace names in SAML are absolute URIs without such characters; the message was crafted or altered.' },
+    {
+      hint: 'Namespace names in SAML are absolute URIs without such characters; the message was crafted or altered.',
+    },
   );
 }
 

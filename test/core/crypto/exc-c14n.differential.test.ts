@@ -381,9 +381,10 @@ function serialise(root: GenNode): string {
       return t === '' ? '' : `<![CDATA[${t}]]>`;
     }
     if (node.kind === 'comment') return `<!--${TEXTS[node.text]!.replace(/-/g, '').replace(/\r/g, '')}-->`;
+    const element = node as Extract<GenNode, { kind: 'element' }>;
     const inner = new Map(scope);
     const decls = new Map<string, string>();
-    for (const d of node.declare) {
+    for (const d of element.declare) {
       const prefix = PREFIXES[d.prefix]!;
       if (d.uri < 0 && prefix !== '') continue; // xmlns:p="" is not XML 1.0
       const uri = d.uri < 0 ? '' : URIS[d.uri]!;
@@ -396,12 +397,12 @@ function serialise(root: GenNode): string {
       decls.set(prefix, uri);
       inner.set(prefix, uri);
     };
-    const prefix = PREFIXES[node.prefix]!;
-    need(prefix, node.prefix);
-    const qname = prefix === '' ? LOCALS[node.local]! : `${prefix}:${LOCALS[node.local]!}`;
+    const prefix = PREFIXES[element.prefix]!;
+    need(prefix, element.prefix);
+    const qname = prefix === '' ? LOCALS[element.local]! : `${prefix}:${LOCALS[element.local]!}`;
     const attrs = new Map<string, string>();
     const expanded = new Set<string>();
-    for (const a of node.attributes) {
+    for (const a of element.attributes) {
       const local = LOCALS[a.local]!;
       let name: string;
       let ns: string;
@@ -422,8 +423,8 @@ function serialise(root: GenNode): string {
     for (const [p, uri] of decls)
       out += p === '' ? ` xmlns="${escapeAttr(uri)}"` : ` xmlns:${p}="${escapeAttr(uri)}"`;
     for (const [name, value] of attrs) out += ` ${name}="${escapeAttr(value)}"`;
-    if (node.children.length === 0) return `${out}/>`;
-    return `${out}>${node.children.map((c) => walk(c, inner)).join('')}</${qname}>`;
+    if (element.children.length === 0) return `${out}/>`;
+    return `${out}>${element.children.map((c) => walk(c, inner)).join('')}</${qname}>`;
   };
   return walk(root, new Map());
 }
