@@ -224,8 +224,24 @@ class Walk {
   }
 }
 
-/** Sorts (prefix, value) pairs by prefix, in place (a few per element: insertion sort). */
+/**
+ * Elements carry a few declarations and attributes: insertion sort, no allocation. Above this many (a hostile
+ * message can put thousands on one element), the built-in O(n log n) sort.
+ */
+const INSERTION_SORT_MAX = 16;
+
+/** Sorts (prefix, value) pairs by prefix, in place. */
 function sortPairs(pairs: string[]): void {
+  if (pairs.length > 2 * INSERTION_SORT_MAX) {
+    const sorted: [string, string][] = [];
+    for (let i = 0; i < pairs.length; i += 2) sorted.push([pairs[i]!, pairs[i + 1]!]);
+    sorted.sort((a, b) => compareCodePoints(a[0], b[0]));
+    for (let i = 0; i < sorted.length; i++) {
+      pairs[2 * i] = sorted[i]![0];
+      pairs[2 * i + 1] = sorted[i]![1];
+    }
+    return;
+  }
   for (let i = 2; i < pairs.length; i += 2) {
     const prefix = pairs[i]!;
     const value = pairs[i + 1]!;
@@ -242,6 +258,10 @@ function sortPairs(pairs: string[]): void {
 
 /** Sorts attributes by namespace URI (none first), then local name, in place. */
 function sortAttributes(attributes: Attr[]): void {
+  if (attributes.length > INSERTION_SORT_MAX) {
+    attributes.sort(compareAttributes);
+    return;
+  }
   for (let i = 1; i < attributes.length; i++) {
     const attr = attributes[i]!;
     let j = i - 1;
