@@ -6,7 +6,7 @@
  * recursed per level, joined arrays per node and escaped with a regex replace per text). What it guarantees,
  * and why each point matters for signatures:
  * - **Spec-exact bytes.** Any difference from what the signer canonicalised is either a false refusal or, worse,
- *   two different documents with one digest. The rules implemented (exc-c14n §3, C14N 1.0 §2.3, §4.2):
+ *   two different documents with one digest. The rules implemented (exc-c14n §3, C14N 1.0 §2.3):
  *   elements as `<qname ns* attrs*>…</qname>` with no empty-element shorthand; comments left out; text and
  *   CDATA as escaped text (`&amp; &lt; &gt; &#xD;`); attribute values escaped (`&amp; &lt; &quot; &#x9; &#xA;
  *   &#xD;`); attributes sorted by namespace URI (none first), then local name; namespace declarations sorted
@@ -19,29 +19,30 @@
  *   prefixes declared by ancestors outside the subtree are rendered too (they are in scope). Orderings compare
  *   code points (libxml2's byte order on UTF-8), never the locale.
  * - **Held against two other implementations.** test/core/crypto/exc-c14n.differential.test.ts requires equal
- *   bytes with xml-crypto on every fixture, the attack corpus and generated namespace-heavy documents; where
- *   xml-crypto departs from the spec (listed there: `xmlns=""` repeated under an undeclared default, prefixes
- *   sorted by locale, attributes sorted by URI+name concatenated, `#default`, unescaped namespace values,
- *   attributes named `xmlns…`, empty CDATA) the bytes are checked against libxml2's through xmlsec1.
- * - **Hostile depth.** One iterative walk over the DOM links; the namespace scopes are an undo log, so no
- *   nesting depth overflows the stack.
- * - **Refusals kept.** A processing instruction inside the canonicalised subtree, or a node of a type a parsed
- *   SAML element never holds, is a SAML_STRUCTURE_INVALID refusal (exactly as before): exclusive c14n would
- *   render a processing instruction, which no SAML message carries and which is where canonicalisers disagree.
+ *   bytes with xml-crypto on every fixture, the attack corpus, the fuzzer's mutants and generated namespace-heavy
+ *   documents; where xml-crypto departs from the spec (listed there: `xmlns=""` repeated under an undeclared
+ *   default, prefixes sorted by locale, attributes sorted by URI+name concatenated, `#default` ignored,
+ *   attributes named `xmlns…` dropped, empty CDATA thrown on, and more) the bytes must equal libxml2's, through
+ *   xmlsec1.
+ * - **Hostile input.** One iterative walk over the DOM links, the namespace scopes an undo log: no nesting depth
+ *   overflows the stack. Sorting is O(n log n) however many attributes or declarations one element carries.
+ * - **Refusals** (c14n-refusals.ts), SAML_STRUCTURE_INVALID: a processing instruction inside the subtree (exactly
+ *   as before: exc-c14n would render it, no SAML message carries one, and canonicalisers disagree on it), a node
+ *   of a type a parsed SAML element never holds, and namespace names the implementations do not agree on
+ *   (relative URIs, which C14N says MUST fail; names that are not plain ASCII URIs; names with `&`).
  * - **The document is left as it was.** The enveloped Signature (`exclude`) is skipped during the walk, not
  *   detached; nothing is cloned or written.
  * Calling the canonicaliser ourselves (rather than xml-crypto's SignedXml.checkSignature) also keeps
  * verification free of XPath and of a whole-document re-parse.
  */
 import type { Attr, Element, Node } from '@xmldom/xmldom';
-import { SamlSpError } from '../errors.ts';
+import { checkNamespaceValue, refusal, unboundPrefix } from './c14n-refusals.ts';
 import { compareCodePoints, escapeAttributeValue, escapeText } from './c14n-text.ts';
 
 const XMLNS = 'http://www.w3.org/2000/xmlns/';
 const ELEMENT = 1;
 const TEXT = 3;
 const CDATA = 4;
-const PROCESSING_INSTRUCTION = 7;
 const COMMENT = 8;
 
 /** Options of {@link canonicalizeExclusive}. */
@@ -278,82 +279,6 @@ function compareAttributes(a: Attr, b: Attr): number {
     compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
     compareCodePoints(a.localName ?? a.name, b.localName ?? b.name)
   );
-}
-
-/**
- * What the walk met that exclusive c14n of a SAML element must not render (found by the fuzzer, issue #9):
- * a processing instruction (anywhere in the subtree, as before: it takes precedence), or a node of another
- * type. Either is a property of a hostile message, so it ends as a coded refusal.
- */
-function refusal(apex: Element, exclude: Element | undefined, type: number): SamlSpError {
-  if (type === PROCESSING_INSTRUCTION || containsProcessingInstruction(apex, exclude)) {
-    return new SamlSpError(
-      'SAML_STRUCTURE_INVALID',
-      'The signed XML contains a processing instruction, which the canonicaliser cannot render faithfully.',
-      {
-        hint: 'A genuine IdP never puts processing instructions into signed SAML content; the message was crafted or altered.',
-      },
-    );
-  }
-  return new SamlSpError(
-    'SAML_STRUCTURE_INVALID',
-    `The signed XML cannot be canonicalised: Unable to exclusive canonicalize node type: ${type}.`,
-    {
-      hint: 'A genuine IdP never puts such a node into signed SAML content; the message was crafted or altered.',
-    },
-  );
-}
-
-const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-const agreedNamespaces = new Set<string>();
-/** The characters of RFC 3986 URIs, without `&` (which attribute values escape). */
-const AGREED_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$'()*+,;=%]*$/;
-
-/**
- * Refuses a namespace name canonicalisers do not agree on. C14N 1.0 §2.1: an implementation MUST report an
- * operation failure on documents containing relative namespace URIs (libxml2 does). libxml2 also fails on a
- * name that is not a URI (non-ASCII, white space, quotes). And a name with `&`: the spec escapes it like an
- * attribute value, xml-crypto writes it raw, libxml2 writes its internal form (`&#38;`). No SAML namespace
- * name is any of these.
- */
-function checkNamespaceValue(value: string): void {
-  if (value === '' || agreedNamespaces.has(value)) return;
-  if (AGREED_URI.test(value)) {
-    // The same few namespace names recur in every message; bounded, since names come from messages.
-    if (agreedNamespaces.size >= 256) agreedNamespaces.clear();
-    agreedNamespaces.add(value);
-    return;
-  }
-  throw new SamlSpError(
-    'SAML_STRUCTURE_INVALID',
-    `The signed XML cannot be canonicalised: the namespace name ${JSON.stringify(value.slice(0, 100))} is ${ABSOLUTE_URI.test(value) ? 'written with characters canonicalisers render differently' : 'a relative URI'}.`,
-    {
-      hint: 'Namespace names in SAML are absolute URIs without such characters; the message was crafted or altered.',
-    },
-  );
-}
-
-function unboundPrefix(prefix: string): SamlSpError {
-  return new SamlSpError(
-    'SAML_STRUCTURE_INVALID',
-    `The signed XML cannot be canonicalised: the prefix ${prefix} is not bound to a namespace.`,
-    { hint: 'The message is not namespace-well-formed; it was crafted or altered.' },
-  );
-}
-
-/** Whether a processing instruction sits under `root`, outside `exclude` (iterative: hostile depth). */
-function containsProcessingInstruction(root: Node, exclude: Node | undefined): boolean {
-  let node: Node | null = root.firstChild;
-  while (node && node !== root) {
-    if (node.nodeType === PROCESSING_INSTRUCTION) return true;
-    if (node.firstChild && node !== exclude) {
-      node = node.firstChild;
-      continue;
-    }
-    while (node && node !== root && !node.nextSibling) node = node.parentNode;
-    if (node && node !== root) node = node.nextSibling;
-  }
-  return false;
 }
 
 function isInside(node: Node, ancestor: Element): boolean {
