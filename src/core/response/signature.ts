@@ -1,9 +1,10 @@
 /**
  * Verifies one enveloped signature (on the Response or on the Assertion) and returns the signed bytes.
  *
- * This is XML-DSig core validation (xmldsig-core §3.2) narrowed to what SAML uses, built on xml-crypto's
- * exclusive canonicaliser and Node's crypto. It does what xml-crypto's SignedXml.checkSignature does, minus
- * its whole-document re-parse and XPath (see crypto/exc-c14n.ts), plus the SAML rules:
+ * This is XML-DSig core validation (xmldsig-core §3.2) narrowed to what SAML uses, built on our exclusive
+ * canonicaliser (crypto/exc-c14n.ts, held byte-equal to xml-crypto's and, where that one departs from the
+ * spec, to libxml2's) and Node's crypto. It does what xml-crypto's SignedXml.checkSignature does, minus its
+ * whole-document re-parse and XPath, plus the SAML rules:
  * 1. Only the connection's trusted certificates verify. The certificate in KeyInfo is read for the error
  *    message only (its fingerprint tells the admin which key signed); it never verifies anything.
  * 2. Everything about the Reference is read from the SignedInfo as canonicalised, the exact content the
