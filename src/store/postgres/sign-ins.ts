@@ -1,10 +1,11 @@
 /**
  * A sign-in's writes in one PostgreSQL statement: the user as it was, the user upsert and the session insert
  * are three parts of one `WITH` query, so a sign-in costs one round trip instead of three and commits as one.
+ * The replay record, when given, is its own statement before it.
  */
 import type { Pool } from 'pg';
 import { encodeSessionAuthn } from '../authn-columns.ts';
-import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
+import type { ReplayCache, SignInStore, SignInWrite, SignInWritten } from '../types.ts';
 import { toRecord, USER_COLUMNS, USER_UPSERT, type UserRow, upsertParameters } from './users.ts';
 
 /**
@@ -14,18 +15,25 @@ import { toRecord, USER_COLUMNS, USER_UPSERT, type UserRow, upsertParameters } f
  *
  * @example
  * ```ts
- * const signIns = new PostgresSignInStore(pool);
+ * const signIns = new PostgresSignInStore(pool, new PostgresReplayCache(pool));
  * ```
  */
 export class PostgresSignInStore implements SignInStore {
   readonly #pool: Pool;
+  readonly #replay: ReplayCache;
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, replay: ReplayCache) {
     this.#pool = pool;
+    this.#replay = replay;
   }
 
-  async record(write: SignInWrite, now: Date): Promise<SignInWritten> {
+  async record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'> {
     const { user, session } = write;
+    // The replay record first, committed on its own (one more round trip): the atomic INSERT decides between
+    // instances, and a replayed assertion leaves without a user write or a session.
+    if (write.replay && !(await this.#replay.remember(write.replay.key, write.replay.expiresAt, now))) {
+      return 'replayed';
+    }
     const { rows } = await this.#pool.query<UserRow & { part: 'before' | 'after' }>(
       `WITH before AS (
          SELECT ${USER_COLUMNS} FROM users WHERE connection_id = $2 AND name_id = $3
