@@ -43,7 +43,7 @@ import type {
   Stores,
 } from '../store/types.ts';
 import { newTraceId, peekResponse } from '../trace/index.ts';
-import { ConnectionCache } from './connection-cache.ts';
+import { ConnectionCache, OrganizationCache } from './connection-cache.ts';
 import { type Discovery, discover } from './discovery.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -230,6 +230,7 @@ export class ServiceProvider {
   /** A sign-in's user and session writes: in one transaction where the stores can (src/store/sign-ins.ts). */
   readonly #signIns: SignInStore;
   readonly #connectionCache: ConnectionCache;
+  readonly #organizationCache: OrganizationCache;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -239,6 +240,7 @@ export class ServiceProvider {
     this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
     this.#signIns = options.stores.signIns ?? sequentialSignIns(options.stores);
     this.#connectionCache = new ConnectionCache(options.stores.connections);
+    this.#organizationCache = new OrganizationCache(this.organizations);
     this.#keys = options.keys;
     this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
@@ -637,10 +639,11 @@ export class ServiceProvider {
     return found?.organization.policy.ssoRequired === true;
   }
 
+  /** The connection's organization, kept parsed between sign-ins like the connection (frozen: never edit it). */
   async #organizationOf(connection: Connection): Promise<Organization | undefined> {
     return connection.organizationId === undefined
       ? undefined
-      : this.organizations.get(connection.organizationId);
+      : this.#organizationCache.get(connection.organizationId);
   }
 
   async #userExists(connection: Connection, assertion: ValidatedAssertion): Promise<boolean> {

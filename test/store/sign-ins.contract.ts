@@ -93,7 +93,11 @@ export function signInStoreContract(
     it('refuses a key the replay cache recorded on its own', async () => {
       expect(await stores().replay.remember('assertion:acme:_a2', at(300), at(0))).toBe(true);
       const again = await stores().signIns.record(
-        { user: buildUser(), session: sessionOf('s1'), replay: { key: 'assertion:acme:_a2', expiresAt: at(300) } },
+        {
+          user: buildUser(),
+          session: sessionOf('s1'),
+          replay: { key: 'assertion:acme:_a2', expiresAt: at(300) },
+        },
         at(1),
       );
       expect(again).toBe('replayed');
@@ -103,7 +107,9 @@ export function signInStoreContract(
     it('lets exactly one of two concurrent sign-ins with one replay key through', async () => {
       const replay = { key: 'assertion:acme:_a3', expiresAt: at(300) };
       const results = await Promise.all(
-        ['s1', 's2', 's3'].map((id) => stores().signIns.record({ user: buildUser(), session: sessionOf(id), replay }, at(0))),
+        ['s1', 's2', 's3'].map((id) =>
+          stores().signIns.record({ user: buildUser(), session: sessionOf(id), replay }, at(0)),
+        ),
       );
       expect(results.filter((r) => r === 'replayed')).toHaveLength(2);
       const live = await Promise.all(['s1', 's2', 's3'].map((id) => stores().sessions.get(id, at(1))));
@@ -117,11 +123,16 @@ export function signInStoreContract(
       expect(await stores().sessions.get('s1', at(1))).toBeUndefined();
     });
 
-    it.runIf(options.replayInTransaction === true)('does not keep the replay key when the rest of the sign-in fails', async () => {
-      const session = { ...sessionOf('s1'), nameId: { value: 'alice@acme.test', format: 10n as never } };
-      const replay = { key: 'assertion:acme:_a4', expiresAt: at(300) };
-      await expect(stores().signIns.record({ user: buildUser(), session, replay }, at(0))).rejects.toThrow();
-      expect(await stores().replay.remember(replay.key, at(300), at(1))).toBe(true);
-    });
+    it.runIf(options.replayInTransaction === true)(
+      'does not keep the replay key when the rest of the sign-in fails',
+      async () => {
+        const session = { ...sessionOf('s1'), nameId: { value: 'alice@acme.test', format: 10n as never } };
+        const replay = { key: 'assertion:acme:_a4', expiresAt: at(300) };
+        await expect(
+          stores().signIns.record({ user: buildUser(), session, replay }, at(0)),
+        ).rejects.toThrow();
+        expect(await stores().replay.remember(replay.key, at(300), at(1))).toBe(true);
+      },
+    );
   });
 }

@@ -89,7 +89,11 @@ export function traceStoreContract(name: string, factory: Factory<TraceStore>): 
       expect(await store().get('CCCCC-00003')).toEqual(
         buildTrace({ traceId: 'CCCCC-00003', at: at(3), rawMessage: { keyId: 'ab12', sealed: 'c2VhbGVk' } }),
       );
-      expect((await store().list()).map((t) => t.traceId)).toEqual(['CCCCC-00003', 'CCCCC-00002', 'CCCCC-00001']);
+      expect((await store().list()).map((t) => t.traceId)).toEqual([
+        'CCCCC-00003',
+        'CCCCC-00002',
+        'CCCCC-00001',
+      ]);
     });
 
     it('returns copies', async () => {

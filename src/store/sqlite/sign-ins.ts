@@ -28,7 +28,12 @@ export class SqliteSignInStore implements SignInStore {
   readonly #sessions: SqliteSessionStore;
   readonly #replay: SqliteReplayCache;
 
-  constructor(db: DatabaseSync, users: SqliteUserStore, sessions: SqliteSessionStore, replay: SqliteReplayCache) {
+  constructor(
+    db: DatabaseSync,
+    users: SqliteUserStore,
+    sessions: SqliteSessionStore,
+    replay: SqliteReplayCache,
+  ) {
     this.#db = db;
     this.#users = users;
     this.#sessions = sessions;

@@ -11,7 +11,10 @@ const request = (extra = '') =>
 describe('deflateForRedirect', () => {
   it.each([
     ['a typical AuthnRequest', request()],
-    ['one with a long subject (2 KiB)', request(`<saml:Subject><saml:NameID>${'é'.repeat(1000)}</saml:NameID></saml:Subject>`)],
+    [
+      'one with a long subject (2 KiB)',
+      request(`<saml:Subject><saml:NameID>${'é'.repeat(1000)}</saml:NameID></saml:Subject>`),
+    ],
     ['a large message (300 KiB of varied text)', request(randomBytes(150_000).toString('hex'))],
     ['an empty string', ''],
   ])('round-trips %s through any raw inflater', (_name, xml) => {
