@@ -43,6 +43,7 @@ export interface BufferedTraceStoreOptions {
  * ```
  */
 export class BufferedTraceStore implements TraceStore {
+  // `put` keeps the trace object itself until it is written: do not change a trace after putting it.
   readonly #store: TraceStore;
   readonly #flushMs: number;
   readonly #maxBuffered: number;
@@ -70,7 +71,9 @@ export class BufferedTraceStore implements TraceStore {
     // Trace IDs are random; a repeated one keeps its first write, as the stores do.
     if (this.#pending.has(trace.traceId) || this.#inFlight.has(trace.traceId)) return;
     if (this.#pending.size >= this.#maxBuffered) await this.flush();
-    this.#pending.set(trace.traceId, structuredClone(trace));
+    // Kept as given, not copied (a copy per sign-in showed in the profile): TraceService builds a new trace
+    // per attempt and never touches it again. Reads hand out copies.
+    this.#pending.set(trace.traceId, trace);
     // One timer while anything is buffered; unref'd, so an idle process can exit.
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
