@@ -44,8 +44,11 @@ function isXmlSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
 }
 
-/** How much of a base64 SAMLResponse {@link rootStartTagOfBase64} decodes: 6 KiB of XML, ample for a start tag. */
-const BASE64_HEAD_CHARS = 8192;
+/**
+ * How much of a base64 SAMLResponse {@link rootStartTagOfBase64} decodes: 1.5 KiB of XML, ample for a
+ * Response start tag (namespaces, ID, InResponseTo, Destination, IssueInstant: about 400 bytes).
+ */
+const BASE64_HEAD_CHARS = 2048;
 
 /**
  * {@link rootStartTag} of a base64-encoded message, decoding only its head: the test sign-in router reads the
