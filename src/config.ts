@@ -127,6 +127,8 @@ const envSchema = z.object({
   TRACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   TRACE_MAX_COUNT: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   TRACE_UNVERIFIED_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(60),
+  // Successful attempts' traces are written in batches this often (failures at once); 0 writes each at once.
+  TRACE_FLUSH_MS: millis(1_000, 0, 60_000),
   // 32 bytes, base64: seals captured raw messages. Unset: derived from the SP encryption key (HKDF).
   TRACE_CAPTURE_KEY: z
     .string()
@@ -196,6 +198,11 @@ export interface ResolvedConfig {
     maxCount: number;
     unverifiedPerMinute: number;
     captureKey?: Buffer;
+    /**
+     * TRACE_FLUSH_MS: successful attempts' traces wait in memory and are written in one batch this often and at
+     * shutdown; a failure's trace is written at once. Default 1000; 0 writes every trace at once.
+     */
+    flushMs?: number;
   };
   /** SUPPORT_CONTACT: shown on the end-user error page. */
   supportContact?: string;
@@ -295,6 +302,7 @@ export function loadConfig(
       retentionDays: e.TRACE_RETENTION_DAYS,
       maxCount: e.TRACE_MAX_COUNT,
       unverifiedPerMinute: e.TRACE_UNVERIFIED_PER_MINUTE,
+      flushMs: e.TRACE_FLUSH_MS,
       ...(e.TRACE_CAPTURE_KEY ? { captureKey: Buffer.from(e.TRACE_CAPTURE_KEY, 'base64') } : {}),
     }),
     ...(e.SUPPORT_CONTACT ? { supportContact: e.SUPPORT_CONTACT } : {}),

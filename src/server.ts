@@ -49,6 +49,7 @@ import { startSessionSweeper } from './sp/session-sweeper.ts';
 import { recordSignInHealth } from './sp/sign-in-health.ts';
 import { TestSignIns } from './sp/test-sign-in.ts';
 import { BufferedConnectionHealth } from './store/buffered-health.ts';
+import { BufferedTraceStore } from './store/buffered-traces.ts';
 import { STORE_UNAVAILABLE } from './store/errors.ts';
 import { openStores } from './store/index.ts';
 import { MemoryConnectionHealthStore } from './store/memory/connection-health.ts';
@@ -224,9 +225,16 @@ export async function createAppServer(
     onFlushError: (error) => logger.warn('health.flush_failed', { message: String(error) }),
   });
   const recordHealth = recordSignInHealth(health);
-  // Every ACS and SLO attempt leaves a trace under the ID its error page shows (issue #13).
+  // Every ACS and SLO attempt leaves a trace under the ID its error page shows (issue #13). A failure's trace
+  // is written at once (support looks it up right away); successes are written in batches every
+  // TRACE_FLUSH_MS (and at close): one commit per batch instead of one per sign-in (src/store/buffered-traces.ts).
+  const traceStore = new BufferedTraceStore(stores.traces ?? new MemoryTraceStore(), {
+    ...(config.traces.flushMs !== undefined ? { flushMs: config.traces.flushMs } : {}),
+    onFlushError: (error, facts) =>
+      logger.warn('trace.flush_failed', { message: String(error), kept: facts.kept, dropped: facts.dropped }),
+  });
   const traces = new TraceService({
-    store: stores.traces ?? new MemoryTraceStore(),
+    store: traceStore,
     state: stores.state ?? new MemoryStateStore(),
     captureKey: captureKey({
       spPrivateKeyPem: keys.encryption.privateKeyPem,
@@ -528,8 +536,8 @@ export async function createAppServer(
           certificateWatch.stop(),
         ]);
         await events.settled();
-        // The health counts still in memory, while the stores are open.
-        await health.close();
+        // The health counts and traces still in memory, while the stores are open.
+        await Promise.all([health.close(), traceStore.close()]);
         await Promise.all([stores.close(), prometheus?.shutdown()]);
         return drained;
       })();

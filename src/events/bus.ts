@@ -105,11 +105,13 @@ export class EventBus {
         const targets = (await this.#endpointList())
           .filter((e) => e.enabled && filterMatches(e.eventTypes, type))
           .map((e) => e.id);
-        await this.#outbox.enqueue(
-          { id: event.id, type, payload: JSON.stringify(event), createdAt: at },
-          targets,
-          orderingKeyOf(event as SamlSpEvent),
-        );
+        // No endpoint wants it: nothing to write (and no payload to serialise, on every sign-in).
+        if (targets.length > 0)
+          await this.#outbox.enqueue(
+            { id: event.id, type, payload: JSON.stringify(event), createdAt: at },
+            targets,
+            orderingKeyOf(event as SamlSpEvent),
+          );
       } catch (error) {
         this.#logger.warn('events.outbox_failed', { type, eventId: event.id, error: String(error) });
       }

@@ -17,6 +17,7 @@
  */
 import { SamlSpError } from '../core/errors.ts';
 import type { UserRecord } from '../core/types.ts';
+import { ConnectionCache } from '../sp/connection-cache.ts';
 import type { SignInFacts } from '../sp/service-provider.ts';
 import type { UserDirectory } from '../sp/user-directory.ts';
 import type { ScimStore, ScimUserRow, SessionStore, Stores, UserStore } from '../store/types.ts';
@@ -32,9 +33,12 @@ export interface LinkingOptions {
 /** The SCIM side of sign-in, as the ServiceProvider's {@link UserDirectory}. */
 export class ScimUserLinks implements UserDirectory {
   readonly #o: LinkingOptions;
+  /** `current` runs at every session read (`/me`): the connection is kept parsed between them (frozen). */
+  readonly #connections: ConnectionCache;
 
   constructor(options: LinkingOptions) {
     this.#o = options;
+    this.#connections = new ConnectionCache(options.stores.connections);
   }
 
   async admit(facts: SignInFacts): Promise<{ userId?: string }> {
@@ -80,7 +84,7 @@ export class ScimUserLinks implements UserDirectory {
   }
 
   async #scimUserOf(user: UserRecord): Promise<{ organizationId: string; row: ScimUserRow } | undefined> {
-    const connection = await this.#o.stores.connections.get(user.connectionId);
+    const connection = await this.#connections.get(user.connectionId);
     if (connection === undefined) return undefined;
     const organizationId = await this.#o.organizations.organizationOf(connection);
     if (organizationId === undefined) return undefined;

@@ -1,37 +1,84 @@
 /**
- * The connections the sign-in path uses, kept parsed between requests. At every request the store is asked
- * whether the connection changed since the version held here (`ConnectionStore.getIfChanged`: SQLite compares
- * the stored text, PostgreSQL an MD5 the server computes), so an admin's edit, made on this instance or any
- * other, applies at the very next sign-in, and an unchanged connection is not parsed again.
+ * The connections (and organizations) the sign-in path uses, kept parsed between requests. At every request
+ * the store is asked whether the record changed since the version held here (`getIfChanged`: SQLite reads
+ * its change counter, PostgreSQL compares an MD5 the server computes, memory a write counter), so an admin's
+ * edit, made on this instance or any other, applies at the very next sign-in, and an unchanged record is
+ * neither read whole nor parsed again.
  *
- * What is handed out is frozen (deeply): it is shared by every request until the connection changes, and a
- * caller that wants to edit a connection reads its own copy (`stores.connections.get`, ConnectionService).
+ * What is handed out is frozen (deeply): it is shared by every request until the record changes, and a
+ * caller that wants to edit one reads its own copy (`stores.connections.get`, ConnectionService).
  */
+
+import type { Organization } from '../core/organization.ts';
 import type { Connection } from '../core/types.ts';
-import type { ConnectionStore } from '../store/types.ts';
+import type { ConnectionStore, OrganizationStore } from '../store/types.ts';
 
-export class ConnectionCache {
-  readonly #store: ConnectionStore;
-  /** One entry per connection that exists (an unknown id is never cached), dropped when it is gone. */
-  readonly #entries = new Map<string, { version: string; connection: Readonly<Connection> }>();
+/** A store as {@link VersionedCache} reads it: `get`, and optionally `getIfChanged` with its answer unwrapped. */
+export interface VersionedSource<T> {
+  get(id: string): Promise<T | undefined>;
+  getIfChanged?(
+    id: string,
+    version: string | undefined,
+  ): Promise<{ value: T; version: string } | 'unchanged' | undefined>;
+}
 
-  constructor(store: ConnectionStore) {
-    this.#store = store;
+/** Records by id, re-read only when their store's version says they changed. */
+export class VersionedCache<T> {
+  readonly #source: VersionedSource<T>;
+  /** One entry per record that exists (an unknown id is never cached), dropped when it is gone. */
+  readonly #entries = new Map<string, { version: string; value: Readonly<T> }>();
+
+  constructor(source: VersionedSource<T>) {
+    this.#source = source;
   }
 
-  /** The connection, or undefined when there is none. */
-  async get(id: string): Promise<Readonly<Connection> | undefined> {
-    if (!this.#store.getIfChanged) return this.#store.get(id);
+  /** The record, or undefined when there is none. */
+  async get(id: string): Promise<Readonly<T> | undefined> {
+    if (!this.#source.getIfChanged) return this.#source.get(id);
     const cached = this.#entries.get(id);
-    const read = await this.#store.getIfChanged(id, cached?.version);
-    if (read === 'unchanged' && cached) return cached.connection;
+    const read = await this.#source.getIfChanged(id, cached?.version);
+    if (read === 'unchanged' && cached) return cached.value;
     if (read === undefined || read === 'unchanged') {
       this.#entries.delete(id);
-      return read === undefined ? undefined : this.#store.get(id);
+      return read === undefined ? undefined : this.#source.get(id);
     }
-    const connection = deepFreeze(read.connection);
-    this.#entries.set(id, { version: read.version, connection });
-    return connection;
+    const value = deepFreeze(read.value);
+    this.#entries.set(id, { version: read.version, value });
+    return value;
+  }
+}
+
+/** The sign-in path's connections. */
+export class ConnectionCache extends VersionedCache<Connection> {
+  constructor(store: ConnectionStore) {
+    super({
+      get: (id) => store.get(id),
+      ...(store.getIfChanged
+        ? {
+            getIfChanged: async (id, version) => {
+              const read = await store.getIfChanged?.(id, version);
+              return typeof read === 'object' ? { value: read.connection, version: read.version } : read;
+            },
+          }
+        : {}),
+    });
+  }
+}
+
+/** The sign-in path's organizations (their domain and JIT policy is checked at every ACS). */
+export class OrganizationCache extends VersionedCache<Organization> {
+  constructor(store: OrganizationStore) {
+    super({
+      get: (id) => store.get(id),
+      ...(store.getIfChanged
+        ? {
+            getIfChanged: async (id, version) => {
+              const read = await store.getIfChanged?.(id, version);
+              return typeof read === 'object' ? { value: read.organization, version: read.version } : read;
+            },
+          }
+        : {}),
+    });
   }
 }
 

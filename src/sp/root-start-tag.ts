@@ -43,3 +43,28 @@ export function rootStartTag(xml: string): string | undefined {
 function isXmlSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
 }
+
+/**
+ * How much of a base64 SAMLResponse {@link rootStartTagOfBase64} decodes: 1.5 KiB of XML, ample for a
+ * Response start tag (namespaces, ID, InResponseTo, Destination, IssueInstant: about 400 bytes).
+ */
+const BASE64_HEAD_CHARS = 2048;
+
+/**
+ * {@link rootStartTag} of a base64-encoded message, decoding only its head: the test sign-in router reads the
+ * root's unverified InResponseTo on every ACS request, and decoding (and checking) the whole base64 of every
+ * response cost more than the tag's parse. Undefined when the head is not plain base64 or holds no usable
+ * start tag: the caller then decodes the whole message the strict way.
+ *
+ * @example
+ * ```ts
+ * rootStartTagOfBase64(Buffer.from('<a x="1"><b/></a>').toString('base64')); // '<a x="1"/>'
+ * ```
+ */
+export function rootStartTagOfBase64(value: string): string | undefined {
+  const head = value.slice(0, BASE64_HEAD_CHARS).replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(head)) return undefined;
+  // Whole groups of four only; a character cut at the end decodes as U+FFFD, after the tag we look for.
+  const usable = head.length - (head.length % 4);
+  return rootStartTag(Buffer.from(head.slice(0, usable), 'base64').toString('utf8'));
+}

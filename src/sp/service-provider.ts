@@ -3,8 +3,10 @@
  * passport strategy, the CLI and tests all drive the same object.
  *
  * The ACS sequence is the security-relevant part and reads top to bottom in `acs()`:
- * pending requests of this browser -> strict validation (src/core/response) -> replay cache -> consume the
- * request ID (only now, so a forged response cannot burn a genuine one) -> attribute mapping -> user -> session.
+ * pending requests of this browser -> strict validation (src/core/response) -> consume the request ID (only
+ * now, so a forged response cannot burn a genuine one) -> attribute mapping -> organization policy -> replay
+ * record + user + session (one transaction where the stores allow it; the replay record first, so a replayed
+ * assertion gets no session).
  */
 import { connectionStatus } from '../core/connection-lifecycle.ts';
 import { InvalidOptionError, isSamlSpError, SamlSpError } from '../core/errors.ts';
@@ -41,7 +43,7 @@ import type {
   Stores,
 } from '../store/types.ts';
 import { newTraceId, peekResponse } from '../trace/index.ts';
-import { ConnectionCache } from './connection-cache.ts';
+import { ConnectionCache, OrganizationCache } from './connection-cache.ts';
 import { type Discovery, discover } from './discovery.ts';
 import { safeReturnTo } from './return-to.ts';
 import { newToken, tokenKey } from './tokens.ts';
@@ -228,6 +230,7 @@ export class ServiceProvider {
   /** A sign-in's user and session writes: in one transaction where the stores can (src/store/sign-ins.ts). */
   readonly #signIns: SignInStore;
   readonly #connectionCache: ConnectionCache;
+  readonly #organizationCache: OrganizationCache;
 
   constructor(options: ServiceProviderOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -237,6 +240,7 @@ export class ServiceProvider {
     this.organizations = options.stores.organizations ?? new MemoryOrganizationStore();
     this.#signIns = options.stores.signIns ?? sequentialSignIns(options.stores);
     this.#connectionCache = new ConnectionCache(options.stores.connections);
+    this.#organizationCache = new OrganizationCache(this.organizations);
     this.#keys = options.keys;
     this.#keyRing = options.keyRing;
     this.#sessionTtlMs = (options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
@@ -501,12 +505,13 @@ export class ServiceProvider {
       requestRequirements: requirementsOf(pending),
     }).catch((err: unknown) => this.#explainReplay(err, connectionId, now));
 
-    const firstUse = await this.stores.replay.remember(
-      replayKey(connectionId, assertion.assertionId),
-      assertion.notOnOrAfter,
-      now,
-    );
-    if (!firstUse) throw replayed(assertion.assertionId);
+    const replay = { key: replayKey(connectionId, assertion.assertionId), expiresAt: assertion.notOnOrAfter };
+    // With the built-in user store the replay record is written in the sign-in's own unit (#provision: one
+    // transaction with the user and the session on SQLite), committed before any session is given out. Your
+    // own `findOrCreateUser` may have effects of its own, so it is only called for an assertion recorded here.
+    if (this.#findOrCreateUser && !(await this.stores.replay.remember(replay.key, replay.expiresAt, now))) {
+      throw replayed(assertion.assertionId);
+    }
     let returnTo = safeReturnTo(input.relayState);
     if (assertion.inResponseTo !== undefined) {
       const consumed = await this.stores.requests.consume(assertion.inResponseTo, now);
@@ -553,6 +558,7 @@ export class ServiceProvider {
         createdAt: now,
         expiresAt: this.#sessionExpiry(now, assertion.sessionNotOnOrAfter),
       },
+      replay,
       now,
     );
     return { user, sessionToken, session, returnTo, assertion, profile };
@@ -633,10 +639,11 @@ export class ServiceProvider {
     return found?.organization.policy.ssoRequired === true;
   }
 
+  /** The connection's organization, kept parsed between sign-ins like the connection (frozen: never edit it). */
   async #organizationOf(connection: Connection): Promise<Organization | undefined> {
     return connection.organizationId === undefined
       ? undefined
-      : this.organizations.get(connection.organizationId);
+      : this.#organizationCache.get(connection.organizationId);
   }
 
   async #userExists(connection: Connection, assertion: ValidatedAssertion): Promise<boolean> {
@@ -700,13 +707,16 @@ export class ServiceProvider {
   }
 
   /**
-   * The user (created or updated) and their new session. With the built-in user store both are written as one
-   * unit (`stores.signIns`: one transaction on SQLite, one statement on PostgreSQL); the lifecycle event
-   * follows the commit, so no event names a user whose sign-in was rolled back.
+   * The user (created or updated) and their new session. With the built-in user store the assertion's replay
+   * record, the user and the session are written as one unit (`stores.signIns`: one transaction on SQLite;
+   * on PostgreSQL the replay INSERT, then one statement for the rest); a replayed assertion writes nothing and
+   * is refused here. The lifecycle event follows the commit, so no event names a user whose sign-in was
+   * rolled back. With `findOrCreateUser` the replay record was written before (#acs).
    */
   async #provision(
     facts: SignInFacts,
     newSession: Omit<SessionRecord, 'userId'>,
+    replay: { key: string; expiresAt: Date },
     now: Date,
   ): Promise<{ user: UserRecord; session: SessionRecord }> {
     // Before any write: a user the organization's directory has deprovisioned is refused here.
@@ -718,8 +728,9 @@ export class ServiceProvider {
       return { user, session };
     }
     const { connection, assertion, profile } = facts;
-    const { before, user, session } = await this.#signIns.record(
+    const written = await this.#signIns.record(
       {
+        replay,
         user: {
           ...(admitted.userId !== undefined ? { id: admitted.userId } : {}),
           connectionId: connection.id,
@@ -739,6 +750,8 @@ export class ServiceProvider {
       },
       now,
     );
+    if (written === 'replayed') throw replayed(assertion.assertionId);
+    const { before, user, session } = written;
     const email = user.email !== undefined ? { email: user.email } : {};
     if (!before) {
       await this.events.emit('user.provisioned', { userId: user.id, connectionId: connection.id, ...email });

@@ -31,7 +31,7 @@ import type { PendingRequest } from '../store/types.ts';
 import { AdminError } from './admin-errors.ts';
 import { type Actor, type ChangeContext, UNKNOWN_ACTOR } from './change-context.ts';
 import type { ConnectionService } from './connection-service.ts';
-import { rootStartTag } from './root-start-tag.ts';
+import { rootStartTag, rootStartTagOfBase64 } from './root-start-tag.ts';
 import { type LoginStart, replayKey } from './service-provider.ts';
 import { newToken, tokenKey } from './tokens.ts';
 
@@ -368,16 +368,23 @@ function titled(trace: CheckTrace[]): TestCheck[] {
   });
 }
 
+/** The root start tag after the strict decode of the whole message; the whole document when its prolog is unusual. */
+function wholeRootTag(samlResponse: string): string {
+  const xml = decodeResponse(samlResponse, DEFAULT_MAX_XML_BYTES);
+  return rootStartTag(xml) ?? xml;
+}
+
 /**
  * The InResponseTo the message claims, read without trusting it (it only picks the run whose page shows the
  * outcome); undefined when the message cannot be read.
  */
 function unverifiedInResponseTo(samlResponse: string): string | undefined {
   try {
-    const xml = decodeResponse(samlResponse, DEFAULT_MAX_XML_BYTES);
-    // Every ACS request comes through here: read the root's start tag alone (the whole document only when
-    // its prolog is unusual), not a second full parse of every response beside the validation's own.
-    const root = parseXml(rootStartTag(xml) ?? xml, {
+    // Every ACS request comes through here: read the root's start tag alone, from the head of the base64
+    // (the whole message, decoded strictly, only when that is unusual), not a second full decode and parse
+    // of every response beside the validation's own.
+    const tag = rootStartTagOfBase64(samlResponse) ?? wholeRootTag(samlResponse);
+    const root = parseXml(tag, {
       maxBytes: DEFAULT_MAX_XML_BYTES,
       maxDepth: DEFAULT_MAX_XML_DEPTH,
       what: 'SAML response',

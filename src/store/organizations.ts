@@ -24,6 +24,16 @@ export interface OrganizationStore {
   delete(id: string): Promise<boolean>;
   /** The organization that claims `domain` (already normalized: lower-case ASCII), verified or not. */
   findByDomain(domain: string): Promise<Organization | undefined>;
+  /**
+   * The organization, unless it is unchanged since `version` (the version an earlier call returned): then
+   * `'unchanged'`; undefined when there is no such organization. Like `ConnectionStore.getIfChanged`: the
+   * ACS keeps the parsed organization and asks this at every sign-in, so an edit on any instance applies at
+   * the next one. Optional: without it the ACS reads `get` each time.
+   */
+  getIfChanged?(
+    id: string,
+    version: string | undefined,
+  ): Promise<{ organization: Organization; version: string } | 'unchanged' | undefined>;
 }
 
 /**

@@ -1,9 +1,18 @@
 /**
- * A sign-in's writes as separate calls on the user and session stores: the memory adapter of
+ * A sign-in's writes as separate calls on the replay, user and session stores: the memory adapter of
  * {@link SignInStore}, and what the SP does with a `Stores` that has no `signIns` (memory, or sessions in
- * Redis beside users in a database). The SQLite and PostgreSQL adapters do the same in one transaction.
+ * Redis beside users in a database). The SQLite adapter does the same in one transaction. The replay record
+ * comes first either way: it is committed (atomically, by `ReplayCache.remember`) before anything else is
+ * written, so a replayed assertion never gets a session.
  */
-import type { SessionStore, SignInStore, SignInWrite, SignInWritten, UserStore } from './types.ts';
+import type {
+  ReplayCache,
+  SessionStore,
+  SignInStore,
+  SignInWrite,
+  SignInWritten,
+  UserStore,
+} from './types.ts';
 
 /**
  * @example
@@ -12,9 +21,16 @@ import type { SessionStore, SignInStore, SignInWrite, SignInWritten, UserStore }
  * const { user, session } = await signIns.record({ user: upsert, session }, now);
  * ```
  */
-export function sequentialSignIns(stores: { users: UserStore; sessions: SessionStore }): SignInStore {
+export function sequentialSignIns(stores: {
+  users: UserStore;
+  sessions: SessionStore;
+  replay: ReplayCache;
+}): SignInStore {
   return {
-    async record(write: SignInWrite, now: Date): Promise<SignInWritten> {
+    async record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'> {
+      if (write.replay && !(await stores.replay.remember(write.replay.key, write.replay.expiresAt, now))) {
+        return 'replayed';
+      }
       const before = await stores.users.findByNameId(write.user.connectionId, write.user.nameId);
       const user = await stores.users.upsert(write.user, now);
       const session = { ...write.session, userId: user.id };

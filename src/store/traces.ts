@@ -64,6 +64,11 @@ export interface TraceQuery {
 export interface TraceStore {
   /** Records one attempt (trace IDs are random: a collision replaces nothing, the second write is dropped). */
   put(trace: SignInTrace): Promise<void>;
+  /**
+   * Records several at once, as one write where the backend can (one transaction on SQLite, one INSERT on
+   * PostgreSQL): how BufferedTraceStore writes its batches. Optional: without it each is `put` in turn.
+   */
+  putMany?(traces: readonly SignInTrace[]): Promise<void>;
   get(traceId: string): Promise<SignInTrace | undefined>;
   /** Newest first. */
   list(query?: TraceQuery): Promise<SignInTrace[]>;

@@ -174,6 +174,12 @@ export interface SignInWrite {
   user: UserUpsert;
   /** The session without its user id, which the upsert decides. */
   session: Omit<SessionRecord, 'userId'>;
+  /**
+   * The assertion's replay record, written first and in the same unit as the user and the session: when the
+   * key is already recorded (and live), nothing is written and `record` returns `'replayed'`. This is the
+   * stores' own replay record (`Stores.replay`): a `Stores` whose `signIns` writes elsewhere must not have one.
+   */
+  replay?: { key: string; expiresAt: Date };
 }
 
 /** What {@link SignInStore.record} wrote, and the user as it was before (for user.provisioned / user.updated). */
@@ -184,9 +190,12 @@ export interface SignInWritten {
   session: SessionRecord;
 }
 
-/** Writes a sign-in as one unit: the user upsert and the session commit together or not at all. */
+/**
+ * Writes a sign-in as one unit: the replay record (when given), the user upsert and the session commit
+ * together or not at all. Returns `'replayed'` (and writes nothing) when `write.replay` names a live key.
+ */
 export interface SignInStore {
-  record(write: SignInWrite, now: Date): Promise<SignInWritten>;
+  record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'>;
 }
 
 /** Everything the SP needs from storage, chosen once from DATABASE_URL / REDIS_URL. */
@@ -247,8 +256,9 @@ export interface Stores {
   /** The OpenID bridge's clients, keys and provider records (issue #17). Optional, like the others. */
   oidc?: OidcStore;
   /**
-   * A successful sign-in's writes (the user, then a session for them) in one transaction: one round trip on
-   * PostgreSQL. Only where users and sessions live in the same database; without it the SP makes the same
+   * A successful sign-in's writes (the assertion's replay record, the user, then a session for them) in one
+   * transaction: one commit on SQLite. Only where users, sessions and the replay record live in the same
+   * database (it writes `SignInWrite.replay` to that database's replay record); without it the SP makes the same
    * calls on `users` and `sessions` one after the other (`sequentialSignIns`, src/store/sign-ins.ts).
    */
   signIns?: SignInStore;

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionCache } from '../../src/sp/connection-cache.ts';
+import { ConnectionCache, OrganizationCache } from '../../src/sp/connection-cache.ts';
 import { MemoryConnectionStore } from '../../src/store/memory/connections.ts';
 import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { buildConnection } from '../store/harness.ts';
+import { buildOrganization } from '../store/organizations.contract.ts';
 
 describe('ConnectionCache', () => {
   const opened: { stores: Stores; dir?: string }[] = [];
@@ -49,5 +50,51 @@ describe('ConnectionCache', () => {
     // Same updatedAt, changed content: the version is the stored text, not the timestamp.
     await a.connections.put({ ...buildConnection(), displayName: 'Edited on A' });
     expect((await cacheOnB.get('acme'))?.displayName).toBe('Edited on A');
+    // An edit of another connection moves the shared counter: one more read, the same content.
+    await a.connections.put(buildConnection({ id: 'globex' }));
+    expect((await cacheOnB.get('acme'))?.displayName).toBe('Edited on A');
+    await a.connections.delete('acme');
+    expect(await cacheOnB.get('acme')).toBeUndefined();
+  });
+
+  it("sees an organization's policy edited by another instance at the next sign-in", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'saml-sp-organization-cache-'));
+    const file = path.join(dir, 'shared.db');
+    const a = openSqliteStores(file);
+    const b = openSqliteStores(file);
+    opened.push({ stores: a, dir }, { stores: b });
+    if (!a.organizations || !b.organizations) throw new Error('SQLite stores have organizations');
+    await a.organizations.put(buildOrganization());
+    const cacheOnB = new OrganizationCache(b.organizations);
+    const before = await cacheOnB.get('acme');
+    expect(before?.policy.jit).toBe(true);
+    expect(await cacheOnB.get('acme')).toBe(before);
+    expect(Object.isFrozen(before?.policy)).toBe(true);
+    await a.organizations.put(buildOrganization({ policy: { ...before!.policy, jit: false } }));
+    expect((await cacheOnB.get('acme'))?.policy.jit).toBe(false);
+    await a.organizations.delete('acme');
+    expect(await cacheOnB.get('acme')).toBeUndefined();
+  });
+
+  it('the SP key version moves with every key write, on any instance sharing the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'saml-sp-key-version-'));
+    const file = path.join(dir, 'shared.db');
+    const a = openSqliteStores(file);
+    const b = openSqliteStores(file);
+    opened.push({ stores: a, dir }, { stores: b });
+    const version = () => b.spKeys?.version?.();
+    const v0 = await version();
+    expect(await version()).toBe(v0);
+    await a.spKeys?.put({
+      id: 'k1',
+      use: 'signing',
+      state: 'next',
+      certificatePem: 'PEM',
+      keyRef: 'file:k1',
+      createdAt: new Date(0),
+    });
+    const v1 = await version();
+    expect(v1).not.toBe(v0);
+    expect(await version()).toBe(v1);
   });
 });

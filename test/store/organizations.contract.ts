@@ -38,6 +38,27 @@ export function organizationStoreContract(name: string, factory: Factory<Organiz
       expect(await store().get('nobody')).toBeUndefined();
     });
 
+    it('getIfChanged (where provided): the organization and a version, then "unchanged" until any edit', async () => {
+      const getIfChanged = store().getIfChanged?.bind(store());
+      if (!getIfChanged) return;
+      expect(await getIfChanged('acme', undefined)).toBeUndefined();
+      await store().put(buildOrganization());
+      const first = await getIfChanged('acme', undefined);
+      if (first === undefined || first === 'unchanged') throw new Error('expected the organization');
+      expect(first.organization).toEqual(buildOrganization());
+      expect(await getIfChanged('acme', first.version)).toBe('unchanged');
+      expect(await getIfChanged('acme', 'some other version')).toEqual(first);
+      // Same updatedAt, changed policy: the version follows every write, not a timestamp.
+      await store().put(buildOrganization({ policy: { ...DEFAULT_ORGANIZATION_POLICY, jit: false } }));
+      const second = await getIfChanged('acme', first.version);
+      if (second === undefined || second === 'unchanged')
+        throw new Error('expected the changed organization');
+      expect(second.organization.policy.jit).toBe(false);
+      expect(await getIfChanged('acme', second.version)).toBe('unchanged');
+      await store().delete('acme');
+      expect(await getIfChanged('acme', second.version)).toBeUndefined();
+    });
+
     it('put replaces by id, domains included', async () => {
       await store().put(buildOrganization());
       const renamed = buildOrganization({ name: 'Acme Renamed', domains: [] });

@@ -111,7 +111,7 @@ describe.skipIf(skipPostgres)('PostgreSQL stores', () => {
       if (!stores.signIns) throw new Error('the PostgreSQL stores must provide signIns');
       return { store: { ...stores, signIns: stores.signIns }, close: () => stores.close() };
     },
-    { atomic: true },
+    { atomic: true, replayInTransaction: true },
   );
 
   describe('migrations', () => {

@@ -76,6 +76,6 @@ for (const backend of backends) {
         },
       };
     },
-    { atomic: backend.name !== 'memory' },
+    { atomic: backend.name !== 'memory', replayInTransaction: backend.name !== 'memory' },
   );
 }

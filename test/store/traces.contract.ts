@@ -75,6 +75,27 @@ export function traceStoreContract(name: string, factory: Factory<TraceStore>): 
       expect(await store().purge({ olderThan: at(0), maxCount: 3 })).toBe(0);
     });
 
+    it('writes a batch with putMany, keeping the first write of an ID', async () => {
+      const putMany = store().putMany?.bind(store());
+      if (!putMany) return;
+      await store().put(buildTrace({ traceId: 'CCCCC-00001', at: at(1) }));
+      await putMany([
+        buildTrace({ traceId: 'CCCCC-00001', at: at(1), errorCode: 'OTHER' }),
+        buildTrace({ traceId: 'CCCCC-00002', at: at(2), outcome: 'succeeded' }),
+        buildTrace({ traceId: 'CCCCC-00003', at: at(3), rawMessage: { keyId: 'ab12', sealed: 'c2VhbGVk' } }),
+      ]);
+      await putMany([]);
+      expect((await store().get('CCCCC-00001'))?.errorCode).toBe('SAML_AUDIENCE_MISMATCH');
+      expect(await store().get('CCCCC-00003')).toEqual(
+        buildTrace({ traceId: 'CCCCC-00003', at: at(3), rawMessage: { keyId: 'ab12', sealed: 'c2VhbGVk' } }),
+      );
+      expect((await store().list()).map((t) => t.traceId)).toEqual([
+        'CCCCC-00003',
+        'CCCCC-00002',
+        'CCCCC-00001',
+      ]);
+    });
+
     it('returns copies', async () => {
       await store().put(buildTrace());
       const read = await store().get('K7QM4-XD2PA');

@@ -16,10 +16,24 @@ export class MemoryOrganizationStore implements OrganizationStore {
   readonly #organizations = new Map<string, Organization>();
   /** domain -> organization id */
   readonly #domains = new Map<string, string>();
+  /** Bumped at every write: the version getIfChanged compares. */
+  #writes = 0;
 
   async get(id: string): Promise<Organization | undefined> {
     const organization = this.#organizations.get(id);
     return organization === undefined ? undefined : structuredClone(organization);
+  }
+
+  async getIfChanged(
+    id: string,
+    version: string | undefined,
+  ): Promise<{ organization: Organization; version: string } | 'unchanged' | undefined> {
+    const organization = this.#organizations.get(id);
+    if (organization === undefined) return undefined;
+    const current = String(this.#writes);
+    return current === version
+      ? 'unchanged'
+      : { organization: structuredClone(organization), version: current };
   }
 
   async list(): Promise<Organization[]> {
@@ -43,6 +57,7 @@ export class MemoryOrganizationStore implements OrganizationStore {
     if (existing === undefined) return false;
     for (const d of existing.domains) this.#domains.delete(d.domain);
     this.#organizations.delete(id);
+    this.#writes += 1;
     return true;
   }
 
@@ -60,5 +75,6 @@ export class MemoryOrganizationStore implements OrganizationStore {
     for (const d of previous?.domains ?? []) this.#domains.delete(d.domain);
     for (const d of organization.domains) this.#domains.set(d.domain, organization.id);
     this.#organizations.set(organization.id, structuredClone(organization));
+    this.#writes += 1;
   }
 }

@@ -16,6 +16,10 @@ export class MemoryTraceStore implements TraceStore {
     if (!this.#rows.has(trace.traceId)) this.#rows.set(trace.traceId, structuredClone(trace));
   }
 
+  async putMany(traces: readonly SignInTrace[]): Promise<void> {
+    for (const trace of traces) await this.put(trace);
+  }
+
   async get(traceId: string): Promise<SignInTrace | undefined> {
     const row = this.#rows.get(traceId);
     return row && structuredClone(row);

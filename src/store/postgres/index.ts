@@ -70,13 +70,14 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
   const pool = await openPostgresPool(url, options);
   const inDatabase = (options.caches ?? 'database') === 'database';
   let closed: Promise<void> | undefined;
+  const replay = new PostgresReplayCache(pool);
   const stores: Stores = {
     connections: new PostgresConnectionStore(pool),
     users: new PostgresUserStore(pool),
     sessions: new PostgresSessionStore(pool),
-    signIns: new PostgresSignInStore(pool),
+    signIns: new PostgresSignInStore(pool, replay),
     requests: inDatabase ? new PostgresRequestIdStore(pool) : new MemoryRequestIdStore(),
-    replay: new PostgresReplayCache(pool),
+    replay,
     spKeys: new PostgresSpKeyStore(pool),
     connectionHealth: new PostgresConnectionHealthStore(pool),
     state: new PostgresStateStore(pool),

@@ -1,11 +1,22 @@
 /**
  * A sign-in's writes in one PostgreSQL statement: the user as it was, the user upsert and the session insert
  * are three parts of one `WITH` query, so a sign-in costs one round trip instead of three and commits as one.
+ * The assertion's replay record, when given, is a fourth part, first: the rest writes only when it recorded
+ * the key, so a replayed assertion gets no session, and two instances racing with one assertion are
+ * serialised by the replay table's primary key (the second waits for the first's commit, then writes nothing).
  */
 import type { Pool } from 'pg';
 import { encodeSessionAuthn } from '../authn-columns.ts';
 import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
-import { toRecord, USER_COLUMNS, USER_UPSERT, type UserRow, upsertParameters } from './users.ts';
+import { type PostgresReplayCache, replayInsertSql } from './replay.ts';
+import {
+  toRecord,
+  USER_COLUMNS,
+  USER_UPSERT,
+  USER_UPSERT_IF_RECORDED,
+  type UserRow,
+  upsertParameters,
+} from './users.ts';
 
 /**
  * A PostgreSQL {@link SignInStore}. Every part of the statement sees the same snapshot, so `before` is the
@@ -14,23 +25,28 @@ import { toRecord, USER_COLUMNS, USER_UPSERT, type UserRow, upsertParameters } f
  *
  * @example
  * ```ts
- * const signIns = new PostgresSignInStore(pool);
+ * const signIns = new PostgresSignInStore(pool, new PostgresReplayCache(pool));
  * ```
  */
 export class PostgresSignInStore implements SignInStore {
   readonly #pool: Pool;
+  readonly #replay: PostgresReplayCache;
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, replay: PostgresReplayCache) {
     this.#pool = pool;
+    this.#replay = replay;
   }
 
-  async record(write: SignInWrite, now: Date): Promise<SignInWritten> {
-    const { user, session } = write;
+  async record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'> {
+    const { user, session, replay } = write;
+    if (replay) await this.#replay.sweepIfDue(now);
+    // With a replay key, the statement starts by recording it; the upsert (and so the session, which takes
+    // the upserted id) writes only when that part returned a row. One statement: one round trip, one commit.
     const { rows } = await this.#pool.query<UserRow & { part: 'before' | 'after' }>(
-      `WITH before AS (
+      `WITH ${replay ? `replay AS (${replayInsertSql(21)} RETURNING 1), ` : ''}before AS (
          SELECT ${USER_COLUMNS} FROM users WHERE connection_id = $2 AND name_id = $3
        ), up AS (
-         ${USER_UPSERT}
+         ${replay ? USER_UPSERT_IF_RECORDED : USER_UPSERT}
        ), session AS (
          INSERT INTO sessions
            (id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at, authn)
@@ -53,10 +69,14 @@ export class PostgresSignInStore implements SignInStore {
         session.createdAt,
         session.expiresAt,
         encodeSessionAuthn(session.authn),
+        ...(replay ? [replay.key, replay.expiresAt, now] : []),
       ],
     );
     const after = rows.find((r) => r.part === 'after');
-    if (!after) throw new Error('PostgreSQL sign-in upsert returned no user');
+    if (!after) {
+      if (replay) return 'replayed';
+      throw new Error('PostgreSQL sign-in upsert returned no user');
+    }
     const before = rows.find((r) => r.part === 'before');
     const written = toRecord(after);
     return {

@@ -33,6 +33,23 @@ export class PostgresTraceStore implements TraceStore {
     );
   }
 
+  /** One INSERT for the whole batch (BufferedTraceStore's flush): one round trip, one commit. */
+  async putMany(traces: readonly SignInTrace[]): Promise<void> {
+    if (traces.length === 0) return;
+    await this.#pool.query(
+      `INSERT INTO sign_in_traces (trace_id, at, connection_id, outcome, data)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::jsonb[])
+       ON CONFLICT (trace_id) DO NOTHING`,
+      [
+        traces.map((t) => t.traceId),
+        traces.map((t) => t.at),
+        traces.map((t) => t.connectionId),
+        traces.map((t) => t.outcome),
+        traces.map((t) => JSON.stringify(traceBody(t))),
+      ],
+    );
+  }
+
   async get(traceId: string): Promise<SignInTrace | undefined> {
     const { rows } = await this.#pool.query<TraceRow>('SELECT * FROM sign_in_traces WHERE trace_id = $1', [
       traceId,

@@ -80,15 +80,27 @@ export class PostgresUserStore implements UserStore {
  * The user upsert on its parameters $1..$12 ({@link upsertParameters}), returning the row: the user store's
  * statement, and a part of the sign-in statement (sign-ins.ts).
  */
-export const USER_UPSERT = `INSERT INTO users (id, connection_id, name_id, name_id_format, email, first_name, last_name,
+export const USER_UPSERT = userUpsert('VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)');
+
+/**
+ * {@link USER_UPSERT} that writes only when the sign-in statement's `replay` part returned a row (the
+ * assertion was recorded now): a replayed assertion's statement changes no user.
+ */
+export const USER_UPSERT_IF_RECORDED = userUpsert(
+  'SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12 WHERE EXISTS (SELECT 1 FROM replay)',
+);
+
+function userUpsert(rows: string): string {
+  return `INSERT INTO users (id, connection_id, name_id, name_id_format, email, first_name, last_name,
                      display_name, groups, external_id, attributes, created_at, updated_at, last_login_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
+  ${rows}
   ON CONFLICT (connection_id, name_id) DO UPDATE SET
     name_id_format = excluded.name_id_format, email = excluded.email, first_name = excluded.first_name,
     last_name = excluded.last_name, display_name = excluded.display_name, groups = excluded.groups,
     external_id = excluded.external_id, attributes = excluded.attributes,
     updated_at = excluded.updated_at, last_login_at = excluded.last_login_at
   RETURNING ${USER_COLUMNS}`;
+}
 
 /** The parameters $1..$12 of the user upsert (users.ts and the sign-in statement in sign-ins.ts). */
 export function upsertParameters(user: UserUpsert, now: Date): unknown[] {

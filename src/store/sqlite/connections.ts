@@ -2,6 +2,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Connection } from '../../core/types.ts';
 import type { ConnectionStore, ConnectionVersion } from '../types.ts';
+import { changeCounter } from './change-counters.ts';
 import { text } from './database.ts';
 
 /**
@@ -17,8 +18,10 @@ export class SqliteConnectionStore implements ConnectionStore {
   readonly #list: StatementSync;
   readonly #put: StatementSync;
   readonly #delete: StatementSync;
+  readonly #version: () => number;
 
   constructor(db: DatabaseSync) {
+    this.#version = changeCounter(db, 'connections');
     this.#get = db.prepare('SELECT data FROM connections WHERE id = ?');
     this.#list = db.prepare('SELECT data FROM connections ORDER BY id');
     this.#put = db.prepare(
@@ -32,15 +35,18 @@ export class SqliteConnectionStore implements ConnectionStore {
     return row === undefined ? undefined : parse(row.data);
   }
 
-  /** The version is the stored JSON text itself: equal text, equal connection; no parse when unchanged. */
+  /**
+   * The version is the connections' change counter (migration 15), read before the row: while no connection
+   * was written, on this instance or another, the answer is one integer read.
+   */
   async getIfChanged(
     id: string,
     version: string | undefined,
   ): Promise<ConnectionVersion | 'unchanged' | undefined> {
+    const counter = String(this.#version());
+    if (counter === version) return 'unchanged';
     const row = this.#get.get(id);
-    if (row === undefined) return undefined;
-    const data = text(row.data);
-    return data === version ? 'unchanged' : { connection: JSON.parse(data) as Connection, version: data };
+    return row === undefined ? undefined : { connection: parse(row.data), version: counter };
   }
 
   /** Sorted by id. */

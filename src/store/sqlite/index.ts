@@ -71,13 +71,14 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
   const inDatabase = options.caches === 'database';
   const users = new SqliteUserStore(db);
   const sessions = new SqliteSessionStore(db);
+  const replay = new SqliteReplayCache(db);
   const stores: Stores = {
     connections: new SqliteConnectionStore(db),
     users,
     sessions,
-    signIns: new SqliteSignInStore(db, users, sessions),
+    signIns: new SqliteSignInStore(db, users, sessions, replay),
     requests: inDatabase ? new SqliteRequestIdStore(db) : new MemoryRequestIdStore(),
-    replay: new SqliteReplayCache(db),
+    replay,
     spKeys: new SqliteSpKeyStore(db),
     connectionHealth: new SqliteConnectionHealthStore(db),
     state: new SqliteStateStore(db),

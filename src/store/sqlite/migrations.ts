@@ -437,6 +437,44 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at);
     `,
   },
+  {
+    version: 15,
+    name: 'change counters: connections, organizations and SP keys',
+    // The sign-in path keeps parsed connections, organizations and key rings between requests and asks at
+    // every request whether they changed. One integer per kind, bumped by triggers inside the writing
+    // transaction (on every instance sharing the file), answers that without reading or comparing the rows.
+    sql: `
+      CREATE TABLE change_counters (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO change_counters (name, version) VALUES ('connections', 0), ('organizations', 0), ('sp_keys', 0);
+      CREATE TRIGGER connections_insert_counted AFTER INSERT ON connections
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'connections'; END;
+      CREATE TRIGGER connections_update_counted AFTER UPDATE ON connections
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'connections'; END;
+      CREATE TRIGGER connections_delete_counted AFTER DELETE ON connections
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'connections'; END;
+      CREATE TRIGGER organizations_insert_counted AFTER INSERT ON organizations
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'organizations'; END;
+      CREATE TRIGGER organizations_update_counted AFTER UPDATE ON organizations
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'organizations'; END;
+      CREATE TRIGGER organizations_delete_counted AFTER DELETE ON organizations
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'organizations'; END;
+      CREATE TRIGGER organization_domains_insert_counted AFTER INSERT ON organization_domains
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'organizations'; END;
+      CREATE TRIGGER organization_domains_update_counted AFTER UPDATE ON organization_domains
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'organizations'; END;
+      CREATE TRIGGER organization_domains_delete_counted AFTER DELETE ON organization_domains
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'organizations'; END;
+      CREATE TRIGGER sp_keys_insert_counted AFTER INSERT ON sp_keys
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'sp_keys'; END;
+      CREATE TRIGGER sp_keys_update_counted AFTER UPDATE ON sp_keys
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'sp_keys'; END;
+      CREATE TRIGGER sp_keys_delete_counted AFTER DELETE ON sp_keys
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'sp_keys'; END;
+    `,
+  },
 ];
 
 /**

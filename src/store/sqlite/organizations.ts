@@ -5,6 +5,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Organization } from '../../core/organization.ts';
 import { DomainTakenError, type OrganizationStore } from '../organizations.ts';
+import { changeCounter } from './change-counters.ts';
 import { text } from './database.ts';
 import { writeTransaction } from './transaction.ts';
 
@@ -28,9 +29,11 @@ export class SqliteOrganizationStore implements OrganizationStore {
   readonly #addDomain: StatementSync;
   readonly #delete: StatementSync;
   readonly #byDomain: StatementSync;
+  readonly #version: () => number;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#version = changeCounter(db, 'organizations');
     this.#get = db.prepare('SELECT data FROM organizations WHERE id = ?');
     this.#list = db.prepare('SELECT data FROM organizations ORDER BY id');
     this.#exists = db.prepare('SELECT 1 AS found FROM organizations WHERE id = ?');
@@ -51,6 +54,17 @@ export class SqliteOrganizationStore implements OrganizationStore {
   async get(id: string): Promise<Organization | undefined> {
     const row = this.#get.get(id);
     return row === undefined ? undefined : parse(row.data);
+  }
+
+  /** The version is the organizations' change counter (migration 15), read before the row. */
+  async getIfChanged(
+    id: string,
+    version: string | undefined,
+  ): Promise<{ organization: Organization; version: string } | 'unchanged' | undefined> {
+    const counter = String(this.#version());
+    if (counter === version) return 'unchanged';
+    const row = this.#get.get(id);
+    return row === undefined ? undefined : { organization: parse(row.data), version: counter };
   }
 
   async list(): Promise<Organization[]> {

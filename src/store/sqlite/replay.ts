@@ -27,6 +27,11 @@ export class SqliteReplayCache implements ReplayCache {
   }
 
   async remember(key: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.rememberNow(key, expiresAt, now);
+  }
+
+  /** {@link remember}, synchronously: for a transaction that must not yield (SqliteSignInStore). */
+  rememberNow(key: string, expiresAt: Date, now: Date): boolean {
     if (++this.#writesSinceSweep >= SWEEP_EVERY_WRITES) {
       this.#writesSinceSweep = 0;
       this.#sweep.run(now.getTime());

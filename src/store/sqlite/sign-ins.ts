@@ -1,33 +1,50 @@
-/** A sign-in's writes in one SQLite transaction: the user upsert and the session commit together. */
+/**
+ * A sign-in's writes in one SQLite transaction: the replay record, the user upsert and the session commit
+ * together (one durable commit per sign-in instead of two).
+ */
 import type { DatabaseSync } from 'node:sqlite';
 import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
+import type { SqliteReplayCache } from './replay.ts';
 import type { SqliteSessionStore } from './sessions.ts';
 import { writeTransaction } from './transaction.ts';
 import type { SqliteUserStore } from './users.ts';
 
 /**
- * A SQLite {@link SignInStore} over the user and session stores of the same database. Every statement runs
- * synchronously inside `BEGIN IMMEDIATE ... COMMIT`, so no other request's statement can slip into the
- * transaction (node:sqlite is synchronous; nothing here awaits), and one commit replaces two.
+ * A SQLite {@link SignInStore} over the replay, user and session stores of the same database. Every statement
+ * runs synchronously inside `BEGIN IMMEDIATE ... COMMIT`, so no other request's statement can slip into the
+ * transaction (node:sqlite is synchronous; nothing here awaits), and one commit replaces three. The replay
+ * INSERT comes first: IMMEDIATE holds the write lock from BEGIN, so another instance on the same file that
+ * holds the same assertion waits, then sees the committed key and is refused; a key already recorded ends the
+ * transaction with nothing written.
  *
  * @example
  * ```ts
- * const signIns = new SqliteSignInStore(db, new SqliteUserStore(db), new SqliteSessionStore(db));
+ * const signIns = new SqliteSignInStore(db, new SqliteUserStore(db), new SqliteSessionStore(db), new SqliteReplayCache(db));
  * ```
  */
 export class SqliteSignInStore implements SignInStore {
   readonly #db: DatabaseSync;
   readonly #users: SqliteUserStore;
   readonly #sessions: SqliteSessionStore;
+  readonly #replay: SqliteReplayCache;
 
-  constructor(db: DatabaseSync, users: SqliteUserStore, sessions: SqliteSessionStore) {
+  constructor(
+    db: DatabaseSync,
+    users: SqliteUserStore,
+    sessions: SqliteSessionStore,
+    replay: SqliteReplayCache,
+  ) {
     this.#db = db;
     this.#users = users;
     this.#sessions = sessions;
+    this.#replay = replay;
   }
 
-  async record(write: SignInWrite, now: Date): Promise<SignInWritten> {
+  async record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'> {
     return writeTransaction(this.#db, () => {
+      const { replay } = write;
+      // Nothing written yet: the COMMIT of an empty transaction is a no-op.
+      if (replay && !this.#replay.rememberNow(replay.key, replay.expiresAt, now)) return 'replayed';
       const before = this.#users.findByNameIdNow(write.user.connectionId, write.user.nameId);
       const user = this.#users.upsertNow(write.user, now);
       const session = { ...write.session, userId: user.id };

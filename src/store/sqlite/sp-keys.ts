@@ -8,6 +8,7 @@ import {
   type SpKeyStore,
   type SpKeyUse,
 } from '../sp-keys.ts';
+import { changeCounter } from './change-counters.ts';
 
 /**
  * A SQLite {@link SpKeyStore}.
@@ -23,7 +24,7 @@ export class SqliteSpKeyStore implements SpKeyStore {
   readonly #put: StatementSync;
   readonly #fetch: StatementSync;
   readonly #lastFetch: StatementSync;
-  readonly #version: StatementSync;
+  readonly #version: () => number;
 
   constructor(db: DatabaseSync) {
     this.#list = db.prepare('SELECT * FROM sp_keys ORDER BY created_at, id');
@@ -41,18 +42,12 @@ export class SqliteSpKeyStore implements SpKeyStore {
        ON CONFLICT (connection_id) DO UPDATE SET fetched_at = excluded.fetched_at, fetched_by = excluded.fetched_by`,
     );
     this.#lastFetch = db.prepare('SELECT * FROM sp_metadata_fetches WHERE connection_id = ?');
-    // Every column of every record, joined in SQLite: one short-lived string instead of a record per row.
-    this.#version = db.prepare(
-      `SELECT count(*) || ':' || coalesce(group_concat(v, '|'), '') AS version FROM (
-         SELECT id || ',' || use || ',' || state || ',' || coalesce(connection_id, '') || ',' || key_ref || ',' ||
-                created_at || ',' || coalesce(activated_at, '') || ',' || coalesce(retired_at, '') || ',' ||
-                certificate_pem AS v
-           FROM sp_keys ORDER BY id)`,
-    );
+    // The SP keys' change counter (migration 15): bumped by a trigger at every write, on every instance.
+    this.#version = changeCounter(db, 'sp_keys');
   }
 
   async version(): Promise<string> {
-    return String(this.#version.get()?.version ?? '');
+    return String(this.#version());
   }
 
   async list(): Promise<SpKeyRecord[]> {

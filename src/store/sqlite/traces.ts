@@ -2,6 +2,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { type SignInTrace, type TraceQuery, type TraceStore, traceBody, traceListLimit } from '../traces.ts';
 import { date, text } from './database.ts';
+import { writeTransaction } from './transaction.ts';
 
 /**
  * A SQLite {@link TraceStore}: the filtered columns (time, connection, outcome) are columns, the rest one
@@ -34,6 +35,10 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   async put(trace: SignInTrace): Promise<void> {
+    this.#insert(trace);
+  }
+
+  #insert(trace: SignInTrace): void {
     this.#put.run(
       trace.traceId,
       trace.at.getTime(),
@@ -41,6 +46,13 @@ export class SqliteTraceStore implements TraceStore {
       trace.outcome,
       JSON.stringify(traceBody(trace)),
     );
+  }
+
+  /** The batch in one transaction (BufferedTraceStore's flush): one commit instead of one per trace. */
+  async putMany(traces: readonly SignInTrace[]): Promise<void> {
+    writeTransaction(this.#db, () => {
+      for (const trace of traces) this.#insert(trace);
+    });
   }
 
   async get(traceId: string): Promise<SignInTrace | undefined> {
