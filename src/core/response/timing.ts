@@ -27,36 +27,44 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(
 export function parseSamlTime(value: string | null, where: string): Date | undefined {
   if (value === null) return undefined;
   const m = DATE_TIME.exec(value.trim());
-  const [y, mo, d, h, mi, s] = (m?.slice(1, 7) ?? []).map(Number) as number[];
-  const base = m
-    ? Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0)
-    : Number.NaN;
-  const check = new Date(base);
-  // Date.UTC rolls 2027-02-30 over to March; a calendar date that does not round-trip is not a date.
-  if (
-    !m ||
-    check.getUTCFullYear() !== y ||
-    check.getUTCMonth() !== mo! - 1 ||
-    check.getUTCDate() !== d ||
-    h! > 23 ||
-    mi! > 59 ||
-    s! > 59
-  ) {
-    throw new SamlSpError(
-      'SAML_STRUCTURE_INVALID',
-      `${where} is not a valid xs:dateTime: "${value.slice(0, 40)}".`,
-      {
-        hint: 'SAML times are UTC xs:dateTime values such as 2027-03-01T12:00:00Z.',
-        details: { where, value: value.slice(0, 40) },
-      },
-    );
+  if (!m) throw invalidTime(value, where);
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6]);
+  // The calendar checked directly rather than by a Date round trip (issue #16: fewer allocations). A year
+  // below 100 stays refused, as the round trip refused it (Date.UTC reads 0-99 as 1900-1999).
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) {
+    throw invalidTime(value, where);
   }
+  const base = Date.UTC(y, mo - 1, d, h, mi, s, m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0);
   const zone = m[8];
   const offsetMinutes =
     zone && zone !== 'Z'
-      ? (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)))
+      ? (zone.charCodeAt(0) === 0x2d ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)))
       : 0;
   return new Date(base - offsetMinutes * 60_000);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in a month of the proleptic Gregorian calendar, as Date computes it. */
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return DAYS_IN_MONTH[month - 1]!;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+function invalidTime(value: string, where: string): SamlSpError {
+  return new SamlSpError(
+    'SAML_STRUCTURE_INVALID',
+    `${where} is not a valid xs:dateTime: "${value.slice(0, 40)}".`,
+    {
+      hint: 'SAML times are UTC xs:dateTime values such as 2027-03-01T12:00:00Z.',
+      details: { where, value: value.slice(0, 40) },
+    },
+  );
 }
 
 /**
