@@ -281,7 +281,18 @@ export function singleChild(parent: Node, ns: string, localName: string): Elemen
 
 /** Trimmed text content of an element (undefined when the element is missing). */
 export function textOf(el: Element | undefined): string | undefined {
-  return el?.textContent?.trim() ?? undefined;
+  return el ? textContentOf(el).trim() : undefined;
+}
+
+/**
+ * `el.textContent`, without xmldom's tree walk for what SAML leaf elements hold: nothing, or one Text or
+ * CDATA node (a signed view joins each text run into one node). Any other content takes `textContent`.
+ */
+export function textContentOf(el: Element): string {
+  const only = el.firstChild;
+  if (only === null) return '';
+  if (only.nextSibling === null && (only.nodeType === 3 || only.nodeType === 4)) return only.nodeValue ?? '';
+  return el.textContent ?? '';
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

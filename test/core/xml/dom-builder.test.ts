@@ -4,7 +4,8 @@
  * adjacent text as it arrives instead of normalising afterwards. Here the same text goes through parseXml and
  * through a stock xmldom DOMParser, and must give the same verdict and, when accepted, the same tree:
  * every node's type, names, namespace, prefix, value, every attribute in order with its owner, the child
- * lists against the sibling links, and each element's namespace map. On a corpus of namespace edge cases
+ * lists against the sibling links, and each element's namespace map (and that textContentOf agrees with
+ * textContent on every element). On a corpus of namespace edge cases
  * and malformed documents, on the fuzzer's seeds, and on fuzzed mutants (test/fuzz/mutate.ts).
  */
 import { test } from '@fast-check/vitest';
@@ -13,7 +14,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SamlSpError } from '../../../src/core/errors.ts';
 import { namespaceWellFormed } from '../../../src/core/xml/dom-builder.ts';
-import { assertSafeXmlText, MAX_XML_DEPTH_LIMIT, parseXml } from '../../../src/core/xml/parse.ts';
+import {
+  assertSafeXmlText,
+  MAX_XML_DEPTH_LIMIT,
+  parseXml,
+  textContentOf,
+} from '../../../src/core/xml/parse.ts';
 import { applyPlan, mutationPlan } from '../../fuzz/mutate.ts';
 import { logoutSeeds, metadataSeeds, responseSeeds } from '../../fuzz/seeds.ts';
 
@@ -46,6 +52,8 @@ function describeTree(doc: Document): unknown {
     const base = { type: node.nodeType, name: node.nodeName, value: node.nodeValue, children };
     if (node.nodeType !== 1) return { ...base, data: n.data ?? null, length: n.length ?? null };
     const el = node as Element & { _nsMap: Record<string, string> };
+    // textContentOf (parse.ts) shortcuts textContent for leaf elements: it must agree everywhere.
+    expect(textContentOf(el)).toBe(el.textContent);
     const attributes: unknown[] = [];
     for (let a = 0; a < el.attributes.length; a++) {
       const attr = el.attributes.item(a)!;
