@@ -17,24 +17,35 @@ import { NS } from './namespaces.ts';
 /** One step of a content model: one of `names` (namespace + local name), between min and max times. */
 interface Particle {
   names: readonly string[];
+  /** The same names as (namespace, local name) pairs, matched against a child without a key string. */
+  pairs: readonly { ns: string; local: string }[];
   min: 0 | 1;
   max: 1 | typeof Number.POSITIVE_INFINITY;
 }
 
 /** Element-only content (a sequence of particles) or text-only content (no child elements). */
-type ContentModel = { sequence: readonly Particle[] } | { textOnly: true };
+interface ContentModel {
+  textOnly: boolean;
+  sequence: readonly Particle[];
+}
 
 const P = (local: string) => `${NS.protocol} ${local}`;
 const A = (local: string) => `${NS.assertion} ${local}`;
 const DS = (local: string) => `${NS.dsig} ${local}`;
 const XENC = (local: string) => `${NS.xenc} ${local}`;
 
-const one = (...names: string[]): Particle => ({ names, min: 1, max: 1 });
-const optional = (...names: string[]): Particle => ({ names, min: 0, max: 1 });
-const any = (...names: string[]): Particle => ({ names, min: 0, max: Number.POSITIVE_INFINITY });
-const some = (...names: string[]): Particle => ({ names, min: 1, max: Number.POSITIVE_INFINITY });
-const seq = (...sequence: Particle[]): ContentModel => ({ sequence });
-const TEXT: ContentModel = { textOnly: true };
+const particle = (names: string[], min: 0 | 1, max: Particle['max']): Particle => ({
+  names,
+  pairs: names.map(split),
+  min,
+  max,
+});
+const one = (...names: string[]) => particle(names, 1, 1);
+const optional = (...names: string[]) => particle(names, 0, 1);
+const any = (...names: string[]) => particle(names, 0, Number.POSITIVE_INFINITY);
+const some = (...names: string[]) => particle(names, 1, Number.POSITIVE_INFINITY);
+const seq = (...sequence: Particle[]): ContentModel => ({ textOnly: false, sequence });
+const TEXT: ContentModel = { textOnly: true, sequence: [] };
 
 const IDENTIFIERS = [A('BaseID'), A('NameID'), A('EncryptedID')];
 /** RequestAbstractType and StatusResponseType start alike. */
@@ -141,13 +152,6 @@ for (const [key, model] of MODEL_TABLE) {
   byLocal.set(local, model);
 }
 
-/** Each particle's names as (namespace, local name) pairs, matched against a child without a key string. */
-const PAIRS = new Map<Particle, readonly { ns: string; local: string }[]>();
-for (const [, model] of MODEL_TABLE) {
-  if ('sequence' in model)
-    for (const p of model.sequence) if (!PAIRS.has(p)) PAIRS.set(p, p.names.map(split));
-}
-
 function split(key: string): { ns: string; local: string } {
   const space = key.lastIndexOf(' ');
   return { ns: key.slice(0, space), local: key.slice(space + 1) };
@@ -158,8 +162,10 @@ function modelOf(el: Element): ContentModel | undefined {
 }
 
 function matches(particle: Particle, el: Element): boolean {
-  for (const { ns, local } of PAIRS.get(particle)!) {
-    if (el.localName === local && el.namespaceURI === ns) return true;
+  const pairs = particle.pairs;
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    if (el.localName === pair.local && el.namespaceURI === pair.ns) return true;
   }
   return false;
 }
@@ -199,7 +205,7 @@ export function checkElementShape(el: Element, what: string): void {
   const model = modelOf(el);
   if (!model) return;
   // Two walks over the child list, no arrays: text first (its refusal comes first), then the sequence.
-  if ('textOnly' in model) {
+  if (model.textOnly) {
     const found = nextElement(el.firstChild);
     if (found) {
       throw shapeError(what, el, `contains <${found.tagName}>; the schema allows only text here`, {
