@@ -44,9 +44,7 @@ export function parseSamlTime(value: string | null, where: string): Date | undef
  * expression it replaces, with its eight capture groups, was most of the cost; issue #16); undefined when the
  * text has any other form.
  */
-function readDateTime(
-  t: string,
-):
+function readDateTime(t: string):
   | {
       y: number;
       mo: number;

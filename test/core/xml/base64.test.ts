@@ -39,9 +39,9 @@ const edited = fc
       (s) => s.replace(/\+/g, '-').replace(/\//g, '_'),
       (s) => `${s}=`,
       (s) => `=${s}`,
-      (s) => s.slice(0, 3) + '=' + s.slice(3),
-      (s) => s.slice(0, 5) + '\u00a0' + s.slice(5),
-      (s) => s.slice(0, 2) + '*' + s.slice(2),
+      (s) => `${s.slice(0, 3)}=${s.slice(3)}`,
+      (s) => `${s.slice(0, 5)}\u00a0${s.slice(5)}`,
+      (s) => `${s.slice(0, 2)}*${s.slice(2)}`,
       (s) => s.slice(0, -1),
     ),
   )
