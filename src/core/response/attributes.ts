@@ -5,7 +5,7 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { NS } from '../xml/namespaces.ts';
-import { childElements } from '../xml/parse.ts';
+import { childElements, textContentOf } from '../xml/parse.ts';
 
 /**
  * Reads every AttributeStatement of the assertion into name → values.
@@ -26,7 +26,7 @@ export function readAttributes(assertion: Element): Record<string, string[]> {
       merged.set(name, values);
       for (const value of childElements(attribute, NS.assertion, 'AttributeValue')) {
         if (value.getAttributeNS(NS.xsi, 'nil') === 'true') continue;
-        values.push((value.textContent ?? '').trim());
+        values.push(textContentOf(value).trim());
       }
     }
   }

@@ -6,7 +6,7 @@
  * A genuine IdP never sends any of these, so they are refused here outright. Reading only signed bytes
  * (signature.ts) defeats the same attacks again, independently.
  */
-import type { Document, Element } from '@xmldom/xmldom';
+import type { Document, Element, Node } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
 import { NS } from '../xml/namespaces.ts';
 import { checkElementShape } from '../xml/schema-shape.ts';
@@ -21,9 +21,8 @@ export interface ResponseStructure {
   encryptedAssertion?: Element;
 }
 
-// xml-crypto resolves a Reference URI against any attribute with one of these local names, so uniqueness
-// must hold across all three.
-const ID_ATTRIBUTE_NAMES = new Set(['ID', 'Id', 'id']);
+// xml-crypto resolves a Reference URI against any attribute named ID, Id or id (isIdAttributeName), so
+// uniqueness must hold across all three.
 const XMLNS = 'http://www.w3.org/2000/xmlns/';
 
 /**
@@ -117,13 +116,13 @@ function walkDocument(root: Element, what: string): { assertions: Element[]; enc
   const assertions: Element[] = [];
   const encrypted: Element[] = [];
   const ids = new Set<string>();
-  const stack: Element[] = [root];
-  while (stack.length > 0) {
-    const el = stack.pop()!;
+  // Document order through the sibling links (no stack to fill): same order, same first refusal.
+  let el: Element | null = root;
+  while (el) {
     const attrs = el.attributes;
     for (let i = 0; i < attrs.length; i++) {
       const a = attrs.item(i)!;
-      if (!ID_ATTRIBUTE_NAMES.has(a.localName ?? a.name) || a.namespaceURI === XMLNS) continue;
+      if (!isIdAttributeName(a.localName ?? a.name) || a.namespaceURI === XMLNS) continue;
       if (ids.has(a.value)) {
         throw invalid(`The ID "${a.value}" appears on more than one element.`, {
           hint: 'Duplicate IDs let a signature point at one element while the reader uses another (signature wrapping).',
@@ -141,9 +140,30 @@ function walkDocument(root: Element, what: string): { assertions: Element[]; enc
       });
     }
     checkElementShape(el, what);
-    for (let n = el.lastChild; n; n = n.previousSibling) if (n.nodeType === 1) stack.push(n as Element);
+    el = nextInDocumentOrder(el, root);
   }
   return { assertions, encrypted };
+}
+
+/** xml-crypto resolves a Reference URI against any attribute with one of these local names. */
+function isIdAttributeName(name: string): boolean {
+  return name === 'ID' || name === 'Id' || name === 'id';
+}
+
+/** The element after `el` in document order within `root`'s subtree, or null at the end. */
+function nextInDocumentOrder(el: Element, root: Element): Element | null {
+  const child = firstElementIn(el.firstChild);
+  if (child) return child;
+  for (let n: Element | null = el; n && n !== root; n = n.parentNode as Element | null) {
+    const sibling = firstElementIn(n.nextSibling);
+    if (sibling) return sibling;
+  }
+  return null;
+}
+
+function firstElementIn(n: Node | null): Element | null {
+  while (n && n.nodeType !== 1) n = n.nextSibling;
+  return n as Element | null;
 }
 
 function invalid(message: string, options: { hint: string; details?: Record<string, unknown> }): SamlSpError {

@@ -17,31 +17,42 @@ import { NS } from './namespaces.ts';
 /** One step of a content model: one of `names` (namespace + local name), between min and max times. */
 interface Particle {
   names: readonly string[];
+  /** The same names as (namespace, local name) pairs, matched against a child without a key string. */
+  pairs: readonly { ns: string; local: string }[];
   min: 0 | 1;
   max: 1 | typeof Number.POSITIVE_INFINITY;
 }
 
 /** Element-only content (a sequence of particles) or text-only content (no child elements). */
-type ContentModel = { sequence: readonly Particle[] } | { textOnly: true };
+interface ContentModel {
+  textOnly: boolean;
+  sequence: readonly Particle[];
+}
 
 const P = (local: string) => `${NS.protocol} ${local}`;
 const A = (local: string) => `${NS.assertion} ${local}`;
 const DS = (local: string) => `${NS.dsig} ${local}`;
 const XENC = (local: string) => `${NS.xenc} ${local}`;
 
-const one = (...names: string[]): Particle => ({ names, min: 1, max: 1 });
-const optional = (...names: string[]): Particle => ({ names, min: 0, max: 1 });
-const any = (...names: string[]): Particle => ({ names, min: 0, max: Number.POSITIVE_INFINITY });
-const some = (...names: string[]): Particle => ({ names, min: 1, max: Number.POSITIVE_INFINITY });
-const seq = (...sequence: Particle[]): ContentModel => ({ sequence });
-const TEXT: ContentModel = { textOnly: true };
+const particle = (names: string[], min: 0 | 1, max: Particle['max']): Particle => ({
+  names,
+  pairs: names.map(split),
+  min,
+  max,
+});
+const one = (...names: string[]) => particle(names, 1, 1);
+const optional = (...names: string[]) => particle(names, 0, 1);
+const any = (...names: string[]) => particle(names, 0, Number.POSITIVE_INFINITY);
+const some = (...names: string[]) => particle(names, 1, Number.POSITIVE_INFINITY);
+const seq = (...sequence: Particle[]): ContentModel => ({ textOnly: false, sequence });
+const TEXT: ContentModel = { textOnly: true, sequence: [] };
 
 const IDENTIFIERS = [A('BaseID'), A('NameID'), A('EncryptedID')];
 /** RequestAbstractType and StatusResponseType start alike. */
 const MESSAGE_HEAD = [optional(A('Issuer')), optional(DS('Signature')), optional(P('Extensions'))];
 
-/** The models, by "namespace localName". */
-const MODELS: ReadonlyMap<string, ContentModel> = new Map<string, ContentModel>([
+/** The models, by "namespace localName" (as written; indexed by namespace then local name below). */
+const MODEL_TABLE: readonly (readonly [string, ContentModel])[] = [
   // Protocol (saml-schema-protocol-2.0.xsd).
   [P('Response'), seq(...MESSAGE_HEAD, one(P('Status')), any(A('Assertion'), A('EncryptedAssertion')))],
   [P('LogoutResponse'), seq(...MESSAGE_HEAD, one(P('Status')))],
@@ -123,7 +134,46 @@ const MODELS: ReadonlyMap<string, ContentModel> = new Map<string, ContentModel>(
   ],
   [XENC('CipherData'), seq(one(XENC('CipherValue'), XENC('CipherReference')))],
   [XENC('CipherValue'), TEXT],
-]);
+];
+
+/**
+ * The models by namespace, then local name: found without building a key string per element (checking the
+ * shape was 5% of a validation, most of it spent building "namespace local" keys for every element and
+ * child; issue #16).
+ */
+const MODELS = new Map<string, Map<string, ContentModel>>();
+for (const [key, model] of MODEL_TABLE) {
+  const { ns, local } = split(key);
+  let byLocal = MODELS.get(ns);
+  if (!byLocal) {
+    byLocal = new Map();
+    MODELS.set(ns, byLocal);
+  }
+  byLocal.set(local, model);
+}
+
+function split(key: string): { ns: string; local: string } {
+  const space = key.lastIndexOf(' ');
+  return { ns: key.slice(0, space), local: key.slice(space + 1) };
+}
+
+function modelOf(el: Element): ContentModel | undefined {
+  return MODELS.get(el.namespaceURI ?? '')?.get(el.localName ?? el.nodeName);
+}
+
+function matches(particle: Particle, el: Element): boolean {
+  const pairs = particle.pairs;
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    if (el.localName === pair.local && el.namespaceURI === pair.ns) return true;
+  }
+  return false;
+}
+
+function nextElement(n: Node | null): Element | null {
+  while (n && n.nodeType !== 1) n = n.nextSibling;
+  return n as Element | null;
+}
 
 /**
  * Checks every element of `root`'s subtree that has a content model. Iterative, so depth costs no stack.
@@ -152,60 +202,57 @@ export function checkSchemaShape(root: Element, what: string): void {
  * ```
  */
 export function checkElementShape(el: Element, what: string): void {
-  const model = MODELS.get(keyOf(el));
+  const model = modelOf(el);
   if (!model) return;
-  const children: Element[] = [];
-  // Each child's "{namespace} local" key, built once (it was built again for every particle it was held to).
-  const keys: string[] = [];
+  // Two walks over the child list, no arrays: text first (its refusal comes first), then the sequence.
+  if (model.textOnly) {
+    const found = nextElement(el.firstChild);
+    if (found) {
+      throw shapeError(what, el, `contains <${found.tagName}>; the schema allows only text here`, {
+        found: found.tagName,
+      });
+    }
+    return;
+  }
   for (let n = el.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === 1) {
-      children.push(n as Element);
-      keys.push(keyOf(n as Element));
-    } else if ((n.nodeType === 3 || n.nodeType === 4) && !('textOnly' in model) && !isBlank(n)) {
+    if ((n.nodeType === 3 || n.nodeType === 4) && !isBlank(n)) {
       throw shapeError(what, el, `carries text ("${excerpt(n)}") where the schema allows only elements`, {
         text: excerpt(n),
       });
     }
   }
-  if ('textOnly' in model) {
-    if (children.length > 0) {
-      throw shapeError(what, el, `contains <${children[0]!.tagName}>; the schema allows only text here`, {
-        found: children[0]!.tagName,
-      });
-    }
-    return;
-  }
-  let i = 0;
-  for (const [index, particle] of model.sequence.entries()) {
+  let child = nextElement(el.firstChild);
+  let before: Element | null = null;
+  const sequence = model.sequence;
+  for (let index = 0; index < sequence.length; index++) {
+    const particle = sequence[index]!;
     let count = 0;
-    while (i < children.length && count < particle.max && particle.names.includes(keys[i]!)) {
-      i++;
+    while (child && count < particle.max && matches(particle, child)) {
+      before = child;
+      child = nextElement(child.nextSibling);
       count++;
     }
     if (count < particle.min) {
-      const found = children[i];
       throw shapeError(
         what,
         el,
-        found
-          ? `has <${found.tagName}> where the schema requires ${names(particle.names)}`
+        child
+          ? `has <${child.tagName}> where the schema requires ${names(particle.names)}`
           : `lacks ${names(particle.names)}, which the schema requires`,
         {
           expected: particle.names.map(display),
-          found: found ? display(keyOf(found)) : null,
+          found: child ? display(keyOf(child)) : null,
           position: index,
         },
       );
     }
   }
-  if (i < children.length) {
-    const found = children[i]!;
-    const before = children[i - 1];
+  if (child) {
     throw shapeError(
       what,
       el,
-      `has <${found.tagName}>${before ? ` after <${before.tagName}>` : ' as its first child'}, where the schema does not allow it`,
-      { found: display(keyOf(found)), after: before ? display(keyOf(before)) : null },
+      `has <${child.tagName}>${before ? ` after <${before.tagName}>` : ' as its first child'}, where the schema does not allow it`,
+      { found: display(keyOf(child)), after: before ? display(keyOf(before)) : null },
     );
   }
 }
@@ -236,7 +283,12 @@ function names(keys: readonly string[]): string {
 }
 
 function isBlank(n: Node): boolean {
-  return /^[ \t\r\n]*$/.test(n.nodeValue ?? '');
+  const text = n.nodeValue ?? '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
 }
 
 function excerpt(n: Node): string {

@@ -385,3 +385,24 @@ it('refuses two signatures on one element', async () => {
   const xml = (await buildResponseXml()).replace(/(<ds:Signature[\s\S]*?<\/ds:Signature>)/, '$1$1');
   await expectRejected(encodeResponse(xml), 'SAML_STRUCTURE_INVALID');
 });
+
+describe('base64 values in the signature (found by the xmlsec1 differential fuzzer)', () => {
+  it('refuses a SignatureValue with a character outside base64, which xmlsec1 refuses (Node skipped it)', async () => {
+    const samlResponse = await buildResponse({
+      tamper: (xml) => xml.replace(/<ds:SignatureValue>(.{10})/, '<ds:SignatureValue>$1&amp;'),
+    });
+    expect(Buffer.from(samlResponse, 'base64').toString()).toMatch(/<ds:SignatureValue>[^<]*&amp;/);
+    await expectRejected(samlResponse, 'SAML_SIGNATURE_INVALID');
+  });
+
+  it('still accepts a SignatureValue wrapped over several lines', async () => {
+    const samlResponse = await buildResponse({
+      tamper: (xml) =>
+        xml.replace(
+          /<ds:SignatureValue>([^<]*)</,
+          (_m, value: string) => `<ds:SignatureValue>\n${value.replace(/(.{64})/g, '$1\n')}\n<`,
+        ),
+    });
+    await expect(validateResponse(samlResponse, buildValidateOptions())).resolves.toBeDefined();
+  });
+});
