@@ -173,6 +173,13 @@ class GuardedHandler extends LeanDomHandler {
     this.#depth++;
     guard.sawElement = true;
     if (this.#depth > guard.maxDepth) stop(guard, tooDeep(guard));
+    const repeated = repeatedExpandedName(attrs);
+    if (repeated !== undefined) {
+      // xmldom would keep one of the two silently (setAttributeNode replaces by namespace and local name).
+      throw new ParseError(
+        `attribute ${repeated} repeats the namespace and local name of another attribute of <${qName}> (Namespaces in XML 1.0, section 6.3)`,
+      );
+    }
     super.startElement(namespaceURI, localName, qName, attrs);
   }
 
@@ -188,6 +195,30 @@ class GuardedHandler extends LeanDomHandler {
     }
     super.processingInstruction(target, data);
   }
+}
+
+/**
+ * The qualified name of an attribute whose expanded name (namespace, local name) another attribute of the same
+ * element already has, e.g. `a:id` and `b:id` with `a` and `b` bound to the same namespace. xmldom refuses a
+ * repeated qualified name but not this; libxml2 (hence xmlsec, Shibboleth) refuses both, and a parser that
+ * keeps one of the two reads another document than theirs. Unprefixed attributes have no namespace, so their
+ * qualified names are their expanded names and xmldom's own check covers them.
+ */
+function repeatedExpandedName(attrs: SaxAttributes): string | undefined {
+  const n = attrs.length;
+  if (n < 2) return undefined;
+  let seen: Set<string> | undefined;
+  for (let i = 0; i < n; i++) {
+    const uri = attrs.getURI(i);
+    if (!uri) continue;
+    const qName = attrs.getQName(i);
+    // NUL cannot occur in XML text, so the key is unambiguous.
+    const key = `${uri}\u0000${qName.slice(qName.indexOf(':') + 1)}`;
+    seen ??= new Set();
+    if (seen.has(key)) return qName;
+    seen.add(key);
+  }
+  return undefined;
 }
 
 /** One xmldom parse under `guard`: the document, or why xmldom refused it (a guard refusal is on the guard). */
