@@ -9,12 +9,14 @@
  * blinked) keeps its counts for the next one: nothing is lost short of a crash, which loses at most
  * `flushMs` of success counts and never a failure.
  */
+
 import type {
   ConnectionHealth,
   ConnectionHealthStore,
   SignInFailureRecord,
   SignInSuccessRecord,
 } from './connection-health.ts';
+import { SerialFlush } from './serial-flush.ts';
 
 /** The default of {@link BufferedConnectionHealthOptions.flushMs} (HEALTH_FLUSH_MS). */
 export const DEFAULT_HEALTH_FLUSH_MS = 5_000;
@@ -48,12 +50,12 @@ export class BufferedConnectionHealth implements ConnectionHealthStore {
   #pending = new Map<string, Pending>();
   /** The batch being written: still counted by reads until its write lands. */
   #inFlight = new Map<string, Pending>();
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
+  readonly #flusher: SerialFlush;
 
   constructor(store: ConnectionHealthStore, options: BufferedConnectionHealthOptions = {}) {
     this.#store = store;
     this.#flushMs = options.flushMs ?? DEFAULT_HEALTH_FLUSH_MS;
+    this.#flusher = new SerialFlush(() => this.#flushNow(), this.#flushMs);
     this.#onFlushError = options.onFlushError ?? (() => undefined);
   }
 
@@ -67,10 +69,7 @@ export class BufferedConnectionHealth implements ConnectionHealthStore {
       this.#pending.set(connectionId, { count, last: success });
     }
     // One timer while anything is buffered; unref'd, so an idle process can exit.
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, this.#flushMs).unref();
+    this.#flusher.schedule();
   }
 
   recordFailure(connectionId: string, failure: SignInFailureRecord): Promise<void> {
@@ -98,27 +97,18 @@ export class BufferedConnectionHealth implements ConnectionHealthStore {
     const inFlight = this.#inFlight.delete(connectionId);
     // The running flush may be writing this connection's counts right now: deleting before that write lands
     // would let it put the row back. A flush that has not reached it yet skips it (it left #inFlight above).
-    if (inFlight) await this.#flushing;
+    if (inFlight) await this.#flusher.running;
     return (await this.#store.delete(connectionId)) || pending || inFlight;
   }
 
   /** Writes every buffered success now. Never throws: a failed write stays buffered for the next flush. */
   flush(): Promise<void> {
-    // One flush at a time: a second caller waits for the running one, then flushes what arrived meanwhile.
-    const previous = this.#flushing ?? Promise.resolve();
-    const run = previous.then(() => this.#flushNow());
-    this.#flushing = run;
-    void run.finally(() => {
-      if (this.#flushing === run) this.#flushing = undefined;
-    });
-    return run;
+    return this.#flusher.flush();
   }
 
   /** Stops the timer and writes what is left (call before the underlying store closes). */
-  async close(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  close(): Promise<void> {
+    return this.#flusher.close();
   }
 
   async #flushNow(): Promise<void> {

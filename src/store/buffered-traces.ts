@@ -15,6 +15,7 @@
  *   one, up to `maxBuffered`; what does not fit is reported to `onFlushError` and dropped, as a trace whose
  *   write failed always was (TraceService reports it as `trace.write_failed`).
  */
+import { SerialFlush } from './serial-flush.ts';
 import type { SignInTrace, TraceQuery, TraceStore } from './traces.ts';
 import { traceListLimit } from './traces.ts';
 
@@ -51,12 +52,12 @@ export class BufferedTraceStore implements TraceStore {
   #pending = new Map<string, SignInTrace>();
   /** The batch being written: still read from here until its write lands. */
   #inFlight = new Map<string, SignInTrace>();
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
+  readonly #flusher: SerialFlush;
 
   constructor(store: TraceStore, options: BufferedTraceStoreOptions = {}) {
     this.#store = store;
     this.#flushMs = options.flushMs ?? DEFAULT_TRACE_FLUSH_MS;
+    this.#flusher = new SerialFlush(() => this.#flushNow(), this.#flushMs);
     this.#maxBuffered = Math.max(1, options.maxBuffered ?? DEFAULT_TRACE_MAX_BUFFERED);
     this.#onFlushError = options.onFlushError ?? (() => undefined);
   }
@@ -75,10 +76,7 @@ export class BufferedTraceStore implements TraceStore {
     // per attempt and never touches it again. Reads hand out copies.
     this.#pending.set(trace.traceId, trace);
     // One timer while anything is buffered; unref'd, so an idle process can exit.
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, this.#flushMs).unref();
+    this.#flusher.schedule();
   }
 
   async putMany(traces: readonly SignInTrace[]): Promise<void> {
@@ -115,21 +113,12 @@ export class BufferedTraceStore implements TraceStore {
 
   /** Writes every buffered trace now. Never throws: a failed batch stays buffered for the next flush. */
   flush(): Promise<void> {
-    // One flush at a time: a second caller waits for the running one, then flushes what arrived meanwhile.
-    const previous = this.#flushing ?? Promise.resolve();
-    const run = previous.then(() => this.#flushNow());
-    this.#flushing = run;
-    void run.finally(() => {
-      if (this.#flushing === run) this.#flushing = undefined;
-    });
-    return run;
+    return this.#flusher.flush();
   }
 
   /** Stops the timer and writes what is left (call before the underlying store closes). */
-  async close(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  close(): Promise<void> {
+    return this.#flusher.close();
   }
 
   async #flushNow(): Promise<void> {
@@ -149,10 +138,7 @@ export class BufferedTraceStore implements TraceStore {
       this.#pending = merged;
       this.#onFlushError(error, { kept: kept.length, dropped: batch.length - kept.length });
       if (this.#pending.size > 0) {
-        this.#timer ??= setTimeout(() => {
-          this.#timer = undefined;
-          void this.flush();
-        }, this.#flushMs).unref();
+        this.#flusher.schedule();
       }
     } finally {
       this.#inFlight = new Map();
