@@ -9,33 +9,21 @@
 const TEXT_SPECIAL = /[&<>\r]/;
 const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/;
 
+/** What C14N 1.0 §2.3 writes for each special character of text nodes, by character code. */
+const TEXT_ESCAPES = escapeTable({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' });
+/** The same for attribute values; `>` is not escaped there. */
+const ATTRIBUTE_ESCAPES = escapeTable({
+  '&': '&amp;',
+  '<': '&lt;',
+  '"': '&quot;',
+  '\t': '&#x9;',
+  '\n': '&#xA;',
+  '\r': '&#xD;',
+});
+
 /** Text and CDATA content: `&` `<` `>` and carriage return escaped (C14N 1.0 §2.3, text nodes). */
 export function escapeText(text: string): string {
-  if (!TEXT_SPECIAL.test(text)) return text;
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    let replacement: string;
-    switch (text.charCodeAt(i)) {
-      case 0x26:
-        replacement = '&amp;';
-        break;
-      case 0x3c:
-        replacement = '&lt;';
-        break;
-      case 0x3e:
-        replacement = '&gt;';
-        break;
-      case 0x0d:
-        replacement = '&#xD;';
-        break;
-      default:
-        continue;
-    }
-    out += text.slice(from, i) + replacement;
-    from = i + 1;
-  }
-  return out + text.slice(from);
+  return TEXT_SPECIAL.test(text) ? escapeWith(text, TEXT_ESCAPES) : text;
 }
 
 /**
@@ -43,37 +31,27 @@ export function escapeText(text: string): string {
  * escaped (C14N 1.0 §2.3, attribute nodes). `>` is not escaped in attribute values.
  */
 export function escapeAttributeValue(value: string): string {
-  if (!ATTRIBUTE_SPECIAL.test(value)) return value;
+  return ATTRIBUTE_SPECIAL.test(value) ? escapeWith(value, ATTRIBUTE_ESCAPES) : value;
+}
+
+/** `value` with every character that has an entry in `escapes` (indexed by character code) replaced. */
+function escapeWith(value: string, escapes: readonly (string | undefined)[]): string {
   let out = '';
   let from = 0;
   for (let i = 0; i < value.length; i++) {
-    let replacement: string;
-    switch (value.charCodeAt(i)) {
-      case 0x26:
-        replacement = '&amp;';
-        break;
-      case 0x3c:
-        replacement = '&lt;';
-        break;
-      case 0x22:
-        replacement = '&quot;';
-        break;
-      case 0x09:
-        replacement = '&#x9;';
-        break;
-      case 0x0a:
-        replacement = '&#xA;';
-        break;
-      case 0x0d:
-        replacement = '&#xD;';
-        break;
-      default:
-        continue;
-    }
+    const replacement = escapes[value.charCodeAt(i)];
+    if (replacement === undefined) continue;
     out += value.slice(from, i) + replacement;
     from = i + 1;
   }
   return out + value.slice(from);
+}
+
+/** A lookup by character code (all the special characters are ASCII) from a character-to-replacement map. */
+function escapeTable(replacements: Record<string, string>): readonly (string | undefined)[] {
+  const table: (string | undefined)[] = new Array(128).fill(undefined);
+  for (const [char, replacement] of Object.entries(replacements)) table[char.charCodeAt(0)] = replacement;
+  return table;
 }
 
 /**
