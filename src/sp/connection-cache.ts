@@ -51,35 +51,37 @@ export class VersionedCache<T> {
 /** The sign-in path's connections. */
 export class ConnectionCache extends VersionedCache<Connection> {
   constructor(store: ConnectionStore) {
-    super({
-      get: (id) => store.get(id),
-      ...(store.getIfChanged
-        ? {
-            getIfChanged: async (id, version) => {
-              const read = await store.getIfChanged?.(id, version);
-              return typeof read === 'object' ? { value: read.connection, version: read.version } : read;
-            },
-          }
-        : {}),
-    });
+    super(versionedSource(store, (read) => read.connection));
   }
 }
 
 /** The sign-in path's organizations (their domain and JIT policy is checked at every ACS). */
 export class OrganizationCache extends VersionedCache<Organization> {
   constructor(store: OrganizationStore) {
-    super({
-      get: (id) => store.get(id),
-      ...(store.getIfChanged
-        ? {
-            getIfChanged: async (id, version) => {
-              const read = await store.getIfChanged?.(id, version);
-              return typeof read === 'object' ? { value: read.organization, version: read.version } : read;
-            },
-          }
-        : {}),
-    });
+    super(versionedSource(store, (read) => read.organization));
   }
+}
+
+/** A store whose `getIfChanged` answers `{ version, <record> }` as a {@link VersionedSource}. */
+function versionedSource<T, R extends { version: string }>(
+  store: {
+    get(id: string): Promise<T | undefined>;
+    getIfChanged?(id: string, version: string | undefined): Promise<R | 'unchanged' | undefined>;
+  },
+  recordOf: (read: R) => T,
+): VersionedSource<T> {
+  const getIfChanged = store.getIfChanged?.bind(store);
+  return {
+    get: (id) => store.get(id),
+    ...(getIfChanged
+      ? {
+          getIfChanged: async (id, version) => {
+            const read = await getIfChanged(id, version);
+            return typeof read === 'object' ? { value: recordOf(read), version: read.version } : read;
+          },
+        }
+      : {}),
+  };
 }
 
 function deepFreeze<T>(value: T): T {
