@@ -6,9 +6,9 @@
  * enveloped in the XML, right after <Issuer>. The POST value is NOT deflated: bindings §3.5.4 says base64 only,
  * and IdPs such as SimpleSAMLphp cannot read a deflated POST message (node-saml 5.1 sends one).
  */
-import { deflateRawSync } from 'node:zlib';
 import { type SpKey, signerOf } from '../crypto/signer.ts';
 import { InvalidOptionError } from '../errors.ts';
+import { deflateAndEncode } from '../xml/encoding.ts';
 import { NS } from '../xml/namespaces.ts';
 import { parseXml } from '../xml/parse.ts';
 import {
@@ -51,7 +51,7 @@ export interface OutgoingMessage {
  */
 export function redirectBindingUrl(message: OutgoingMessage): string {
   const location = httpUrl(message.location).split('#')[0]!;
-  const value = deflateForRedirect(message.xml);
+  const value = deflateAndEncode(message.xml);
   const query = message.signing
     ? signRedirectQuery({
         key: message.key,
@@ -74,7 +74,7 @@ export function redirectBindingUrl(message: OutgoingMessage): string {
  */
 export async function redirectBindingUrlWith(message: OutgoingMessage): Promise<string> {
   const location = httpUrl(message.location).split('#')[0]!;
-  const value = deflateForRedirect(message.xml);
+  const value = deflateAndEncode(message.xml);
   const query = message.signing
     ? await signRedirectQueryWith({
         key: message.key,
@@ -85,22 +85,6 @@ export async function redirectBindingUrlWith(message: OutgoingMessage): Promise<
       })
     : unsignedQuery(message, value);
   return joinQuery(location, query);
-}
-
-/**
- * Raw DEFLATE + base64 of an outgoing Redirect-binding message (what `deflateAndEncode` of core/xml/encoding
- * does), with a zlib state sized to the message. zlib's defaults (32 KiB window, memLevel 8) allocate about
- * 256 KiB of state per call, and that allocation, not the compression, was the cost: a deflate per login
- * showed as 4.5% of the server's CPU in `bench:http`. A window as large as the message finds every match the
- * default would (a LZ77 match cannot reach further back than the message's start), so the output is the same
- * size for the usual sub-KiB request; the state is a few KiB. Any inflater reads it (the window only bounds
- * match distances).
- */
-export function deflateForRedirect(xml: string): string {
-  const bytes = Buffer.from(xml, 'utf8');
-  // 2^9 is raw deflate's smallest window, 2^15 its largest.
-  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(bytes.length + 1))));
-  return deflateRawSync(bytes, { windowBits, memLevel: Math.max(1, windowBits - 7) }).toString('base64');
 }
 
 function unsignedQuery(message: OutgoingMessage, value: string): string {

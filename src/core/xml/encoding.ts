@@ -11,13 +11,23 @@ import { DEFAULT_MAX_XML_BYTES } from './parse.ts';
  * Deflates (raw) and base64-encodes an XML message for the HTTP-Redirect binding. The result still needs URL
  * encoding as a query value.
  *
+ * The zlib state is sized to the message. zlib's defaults (32 KiB window, memLevel 8) allocate about 256 KiB
+ * of state per call, and that allocation, not the compression, was the cost: a deflate per login showed as
+ * 4.5% of the server's CPU in `bench:http` (issue #16). A window as large as the message finds every match the
+ * default would (an LZ77 match cannot reach further back than the message's start), so the output is the same
+ * size for the usual sub-KiB request; the state is a few KiB. Any inflater reads it (the window only bounds
+ * match distances).
+ *
  * @example
  * ```ts
  * const value = deflateAndEncode(authnRequestXml); // 'fZJBb9swDIX/iuF7...'
  * ```
  */
 export function deflateAndEncode(xml: string): string {
-  return deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64');
+  const bytes = Buffer.from(xml, 'utf8');
+  // 2^9 is raw deflate's smallest window, 2^15 its largest.
+  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(bytes.length + 1))));
+  return deflateRawSync(bytes, { windowBits, memLevel: Math.max(1, windowBits - 7) }).toString('base64');
 }
 
 /** Options of {@link decodeAndInflate}. */
