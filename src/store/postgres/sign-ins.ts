@@ -42,8 +42,22 @@ export class PostgresSignInStore implements SignInStore {
     if (replay) await this.#replay.sweepIfDue(now);
     // With a replay key, the statement starts by recording it; the upsert (and so the session, which takes
     // the upserted id) writes only when that part returned a row. One statement: one round trip, one commit.
+    const parameters: unknown[] = [
+      ...upsertParameters(user, now),
+      session.id,
+      session.connectionId,
+      JSON.stringify(session.nameId),
+      session.nameId.value,
+      session.sessionIndex ?? null,
+      session.createdAt,
+      session.expiresAt,
+      encodeSessionAuthn(session.authn),
+    ];
+    // The replay part's parameters come after the user's and the session's.
+    const replayPart = replay ? `replay AS (${replayInsertSql(parameters.length + 1)} RETURNING 1), ` : '';
+    if (replay) parameters.push(replay.key, replay.expiresAt, now);
     const { rows } = await this.#pool.query<UserRow & { part: 'before' | 'after' }>(
-      `WITH ${replay ? `replay AS (${replayInsertSql(21)} RETURNING 1), ` : ''}before AS (
+      `WITH ${replayPart}before AS (
          SELECT ${USER_COLUMNS} FROM users WHERE connection_id = $2 AND name_id = $3
        ), up AS (
          ${replay ? USER_UPSERT_IF_RECORDED : USER_UPSERT}
@@ -59,18 +73,7 @@ export class PostgresSignInStore implements SignInStore {
        SELECT 'after' AS part, ${USER_COLUMNS} FROM up
        UNION ALL
        SELECT 'before' AS part, ${USER_COLUMNS} FROM before`,
-      [
-        ...upsertParameters(user, now),
-        session.id,
-        session.connectionId,
-        JSON.stringify(session.nameId),
-        session.nameId.value,
-        session.sessionIndex ?? null,
-        session.createdAt,
-        session.expiresAt,
-        encodeSessionAuthn(session.authn),
-        ...(replay ? [replay.key, replay.expiresAt, now] : []),
-      ],
+      parameters,
     );
     const after = rows.find((r) => r.part === 'after');
     if (!after) {
