@@ -3,6 +3,7 @@
  * router needs (the root's unverified InResponseTo) on every ACS request, where a full parse of the response
  * cost as much again as the validation's own parse.
  */
+import { isBase64Alphabet } from '../core/xml/encoding.ts';
 
 /**
  * The root element's start tag, written as an empty element (`<samlp:Response ... />`), so that the strict
@@ -63,7 +64,7 @@ const BASE64_HEAD_CHARS = 2048;
  */
 export function rootStartTagOfBase64(value: string): string | undefined {
   const head = value.slice(0, BASE64_HEAD_CHARS).replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(head)) return undefined;
+  if (!isBase64Alphabet(head)) return undefined;
   // Whole groups of four only; a character cut at the end decodes as U+FFFD, after the tag we look for.
   const usable = head.length - (head.length % 4);
   return rootStartTag(Buffer.from(head.slice(0, usable), 'base64').toString('utf8'));

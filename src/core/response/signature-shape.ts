@@ -18,6 +18,7 @@ import {
   signatureMethod,
 } from '../algorithms.ts';
 import { SamlSpError } from '../errors.ts';
+import { isBase64Alphabet } from '../xml/encoding.ts';
 import { NS } from '../xml/namespaces.ts';
 import { childElements, singleChild, textOf } from '../xml/parse.ts';
 
@@ -193,7 +194,7 @@ function keyInfoCertificates(signature: Element): string[] {
  */
 function base64Value(text: string, what: string, element: string): Buffer {
   const compact = text.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
+  if (!isBase64Alphabet(compact)) {
     throw malformed(what, `The ${element} is not base64.`);
   }
   return Buffer.from(compact, 'base64');

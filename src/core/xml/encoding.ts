@@ -30,6 +30,23 @@ export function deflateAndEncode(xml: string): string {
   return deflateRawSync(bytes, { windowBits, memLevel: Math.max(1, windowBits - 7) }).toString('base64');
 }
 
+const BASE64_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Whether `compact` (white space already removed) holds only base64 characters with at most two `=` at the
+ * end. The empty string passes: callers that need content check its length. Node's own decoder skips any
+ * other character silently, so a value must pass this before `Buffer.from(value, 'base64')` decides anything.
+ *
+ * @example
+ * ```ts
+ * isBase64Alphabet('PHNhbWxwOlJlc3BvbnNlLz4='); // true
+ * isBase64Alphabet('AB&amp;CD'); // false
+ * ```
+ */
+export function isBase64Alphabet(compact: string): boolean {
+  return BASE64_ALPHABET.test(compact);
+}
+
 /** Options of {@link decodeAndInflate}. */
 export interface DecodeAndInflateOptions {
   /** Limit on the inflated XML, in bytes. Default {@link DEFAULT_MAX_XML_BYTES}. */
