@@ -70,13 +70,13 @@ function versionedSource<T, R extends { version: string }>(
   },
   recordOf: (read: R) => T,
 ): VersionedSource<T> {
-  const getIfChanged = store.getIfChanged?.bind(store);
   return {
     get: (id) => store.get(id),
-    ...(getIfChanged
+    ...(store.getIfChanged
       ? {
           getIfChanged: async (id, version) => {
-            const read = await getIfChanged(id, version);
+            // Looked up at each call, as `get` is: the store's methods are its own to replace.
+            const read = await store.getIfChanged?.(id, version);
             return typeof read === 'object' ? { value: recordOf(read), version: read.version } : read;
           },
         }
