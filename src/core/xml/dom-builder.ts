@@ -1,65 +1,42 @@
 /**
- * The DOM builder parseXml hands to xmldom: xmldom's own `DOMHandler`, minus the checks its SAX layer has
- * already made on the very same strings (issue #16: building the DOM was a third of a validation).
+ * The DOM builder behind parseXml: it makes, from the strict reader's events (tokenizer.ts), the very nodes
+ * xmldom's own `DOMHandler` makes from its SAX reader's, through the same factories, minus the checks the
+ * reader has already made on the very same strings (issue #16: building the DOM was a third of a validation).
  *
  * xmldom 0.9 builds each node through its public DOM API (`createElementNS`, `createAttributeNS`,
  * `appendChild`), which validates as if the caller were untrusted script:
- * - `createElementNS` / `createAttributeNS` test every name against the QName production (`QName_exact`,
- *   a long Unicode RegExp). The SAX reader has just tested exactly that string against exactly that RegExp
- *   (`ElementAttributes.setTagName` for the element name it passes as `qName`, `addValue` for each attribute
- *   name), and throws before calling the builder when it fails. Skipped here: it can only pass again.
- *   The namespace half of that validation ("validate and extract": a prefix must be bound, `xml` and `xmlns`
- *   only with their own namespaces) is NOT guaranteed by the SAX layer, so {@link namespaceWellFormed} runs it
- *   for every element and attribute, and anything it does not accept goes through xmldom's own
- *   `createElementNS`/`createAttributeNS`, which throws the very DOMException it always threw.
+ * - `createElementNS` / `createAttributeNS` test every name against the QName production (a long Unicode
+ *   RegExp). The reader has checked each element and attribute name against XML's Name production and split
+ *   it at its one colon (Namespaces in XML production [7]). Skipped here. The namespace half of that
+ *   validation ("validate and extract": a prefix must be bound, `xml` and `xmlns` only with their own
+ *   namespaces) is also the reader's, and {@link namespaceWellFormed} runs it again for every element and
+ *   attribute: anything it does not accept goes through xmldom's own `createElementNS`/`createAttributeNS`,
+ *   which throws the DOMException xmldom throws.
  * - `appendChild` runs the pre-insertion checks (the parent is an element or document, the node is of an
  *   insertable type, not already in the tree, not a second root). Below an element, for a node created
- *   here a moment ago, they hold by construction: the parent is the element the SAX reader is inside
- *   (`currentElement`, only ever an Element we made), the node is a fresh Element, Text or CDATA node with no
- *   parent. Anything inserted into the Document itself (the root element, top-level comments) still goes
- *   through `appendChild`, which refuses a second root element as before.
- * - `endDocument` normalises the whole tree (one more walk) to merge adjacent Text nodes. Text arriving next
- *   to a Text node is merged here as it arrives, as `normalize` would (a CDATA section is not merged, as
- *   `normalize` does not), and no empty Text node is ever created, so the walk is skipped; it still runs when
- *   any text went through xmldom's own path.
+ *   here a moment ago, they hold by construction: the parent is the element the reader is inside (only ever
+ *   an Element made here), the node is fresh with no parent. Anything inserted into the Document itself (the
+ *   root element, top-level comments, processing instructions and whitespace) still goes through
+ *   `appendChild`.
+ * - xmldom's `endDocument` normalises the whole tree (one more walk) to merge adjacent Text nodes. The reader
+ *   reports each run of character data once, references resolved, and a Text node arriving next to a Text
+ *   node is merged here as `normalize` would (a CDATA section is not merged, as `normalize` does not), so no
+ *   walk is needed.
  *
- * Attributes still go through `setAttributeNode`: it keeps xmldom's behaviour for two attributes with the same
- * namespace and local name, and maintains the namespace map. Everything else (comments, processing
- * instructions, the locator-stamped re-parse of a failing document) is xmldom's code unchanged.
+ * Attributes still go through `setAttributeNode`, which maintains the element's namespace map (`_nsMap`).
  *
- * test/core/xml/dom-builder.test.ts compares the trees this builds with xmldom's own on the attack corpus,
- * node by node, and checks that every refusal is the same.
+ * test/core/xml/dom-builder.test.ts compares the trees this builds with stock xmldom's on the attack corpus,
+ * node by node; test/core/xml/well-formedness.test.ts adds the verdicts of libxml2.
  */
-import { type Attr, DOMParser, type Document, type Element, NAMESPACE, type Node } from '@xmldom/xmldom';
-
-/** The SAX reader's attribute list (xmldom's `ElementAttributes`), as the builder reads it. */
-export interface SaxAttributes {
-  length: number;
-  getURI(i: number): string | undefined;
-  getValue(i: number): string;
-  getQName(i: number): string;
-}
-
-type DomHandler = {
-  doc: Document;
-  currentElement: Node | undefined;
-  locator: unknown;
-  cdata: boolean;
-  startElement(
-    namespaceURI: string | undefined,
-    localName: string,
-    qName: string,
-    attrs: SaxAttributes,
-  ): void;
-  endElement(namespaceURI: string | undefined, localName: string, qName: string): void;
-  characters(chars: string, start: number, length: number): void;
-  endDocument(): void;
-  processingInstruction(target: string, data: string): void;
-};
-type DomHandlerClass = new (options: unknown) => DomHandler;
-
-/** xmldom's DOMHandler (the `domHandler` option's default), which every parse builds its DOM through. */
-const XmldomHandler = (new DOMParser() as unknown as { domHandler: DomHandlerClass }).domHandler;
+import {
+  type Attr,
+  DOMImplementation,
+  type Document,
+  type Element,
+  NAMESPACE,
+  type Node,
+} from '@xmldom/xmldom';
+import type { TokenAttributes, XmlTokenHandler } from './tokenizer.ts';
 
 /** The internals of xmldom nodes the builder writes, exactly as xmldom's own insertion writes them. */
 type Linked = Node & {
@@ -77,9 +54,11 @@ type Named = { namespaceURI: string | null; prefix: string | null; localName: st
 type WritableAttr = Attr & Named & { value: string; nodeValue: string };
 type CreateAttribute = (this: Document, name: string) => WritableAttr;
 
+const IMPLEMENTATION = new DOMImplementation();
+
 /**
  * Namespaces in XML constraints that xmldom's `validateAndExtract` enforces for a qualified name, the
- * QName production aside (the SAX reader has tested it): a prefixed name needs a namespace, `xml` binds only
+ * QName production aside (the reader has tested it): a prefixed name needs a namespace, `xml` binds only
  * to the XML namespace, `xmlns` only to the XMLNS one, and the XMLNS namespace only to `xmlns`.
  */
 export function namespaceWellFormed(namespace: string | null, prefix: string | null, qName: string): boolean {
@@ -91,67 +70,71 @@ export function namespaceWellFormed(namespace: string | null, prefix: string | n
 }
 
 /**
- * xmldom's DOMHandler with the redundant checks above left out. parseXml's guard (depth, processing
+ * Builds an xmldom Document from the reader's events, as xmldom's `DOMHandler` would (the document that
+ * `new DOMParser().parseFromString(xml, 'text/xml')` returns). parseXml's guard (depth, processing
  * instructions) extends it.
  */
-export class LeanDomHandler extends XmldomHandler {
-  /** Set when text went through xmldom's own `characters`: then `endDocument` normalises as it always did. */
-  #textOutsideFastPath = false;
+export class DomBuilder implements XmlTokenHandler {
+  /** A Document as xmldom's parser starts it: `createDocument(null, '')`, for `text/xml`. */
+  readonly doc: Document = IMPLEMENTATION.createDocument(null, '');
+  #current: Element | undefined;
 
-  override startElement(
-    namespaceURI: string | undefined,
-    localName: string,
-    qName: string,
-    attrs: SaxAttributes,
-  ): void {
-    // The re-parse of a failing document (with the locator) is xmldom's code, unchanged.
-    if (this.locator) {
-      super.startElement(namespaceURI, localName, qName, attrs);
-      return;
-    }
+  startElement(namespaceURI: string | null, localName: string, qName: string, attrs: TokenAttributes): void {
     const doc = this.doc;
-    const el = createElement(doc, namespaceURI || null, localName, qName);
-    const parent = this.currentElement;
-    if (parent && parent.nodeType === 1) append(parent as Parent, el);
-    else if (parent)
-      throw new Error('LeanDomHandler: the SAX reader is inside a node that is not an element.');
+    const el = createElement(doc, namespaceURI, localName, qName);
+    const parent = this.#current;
+    if (parent) append(parent as unknown as Parent, el);
     else doc.appendChild(el); // the root: the Document's own checks (a single root element) apply
-    this.currentElement = el;
+    this.#current = el;
+    const { qNames, values, namespaces } = attrs;
     for (let i = 0, n = attrs.length; i < n; i++) {
-      const attr = createAttribute(doc, attrs.getURI(i) || null, attrs.getQName(i));
-      attr.value = attr.nodeValue = attrs.getValue(i);
+      const attr = createAttribute(doc, namespaces[i]!, qNames[i]!);
+      attr.value = attr.nodeValue = values[i]!;
       if (attr.namespaceURI === NAMESPACE.XMLNS) detachFromSource(attr.value);
       el.setAttributeNode(attr);
     }
   }
 
-  override characters(chars: string, start: number, length: number): void {
-    const parent = this.currentElement;
-    if (this.locator || typeof chars !== 'string' || !parent || parent.nodeType !== 1) {
-      this.#textOutsideFastPath = true;
-      super.characters(chars, start, length);
-      return;
-    }
-    const text = chars.substr(start, length);
-    if (!text) return; // xmldom creates no node for empty text either
-    const doc = this.doc;
-    if (this.cdata) {
-      // createCDATASection refuses "]]>" in the data, as before.
-      append(parent as Parent, doc.createCDATASection(text));
-      return;
-    }
-    const last = (parent as Parent).lastChild;
-    if (last && last.nodeType === 3) {
-      // What endDocument's normalize() would do: a Text node next to a Text node takes its data.
-      (last as unknown as { appendData(data: string): void }).appendData(text);
-      return;
-    }
-    append(parent as Parent, doc.createTextNode(text));
+  endElement(): void {
+    const parent = this.#current!.parentNode;
+    this.#current = parent && parent.nodeType === 1 ? (parent as Element) : undefined;
   }
 
-  override endDocument(): void {
-    // No walk needed when every Text node came through characters() above (see the file comment).
-    if (this.#textOutsideFastPath || this.locator || !this.doc.documentElement) super.endDocument();
+  text(data: string): void {
+    if (!data) return; // xmldom creates no node for empty text either
+    const parent = this.#current as unknown as Parent | undefined;
+    if (!parent) {
+      // Whitespace between the nodes of the document (the reader refuses any other text there).
+      this.doc.appendChild(this.doc.createTextNode(data));
+      return;
+    }
+    const last = parent.lastChild;
+    if (last && last.nodeType === 3) {
+      // What xmldom's normalize() would do: a Text node next to a Text node takes its data.
+      (last as unknown as { appendData(data: string): void }).appendData(data);
+      return;
+    }
+    append(parent, this.doc.createTextNode(data));
+  }
+
+  cdata(data: string): void {
+    // No node for an empty section, as xmldom (its characters() skips empty data).
+    if (!data) return;
+    this.#insert(this.doc.createCDATASection(data));
+  }
+
+  comment(data: string): void {
+    this.#insert(this.doc.createComment(data));
+  }
+
+  processingInstruction(target: string, data: string): void {
+    this.#insert(this.doc.createProcessingInstruction(target, data));
+  }
+
+  #insert(node: Node): void {
+    const parent = this.#current;
+    if (parent) append(parent as unknown as Parent, node);
+    else this.doc.appendChild(node);
   }
 }
 
@@ -163,7 +146,7 @@ const NO_KEYS: Record<string, never> = Object.create(null);
  * and it keeps the garbage collector's young-generation pauses short (issue #16: they were 2 to 6 ms, the
  * p99 of a validation).
  *
- * xmldom's SAX reader gives each element that declares a namespace its own prefix map, chained to its
+ * xmldom's SAX reader gave each element that declares a namespace its own prefix map, chained to its
  * parent's with `Object.create(parentMap)`. V8 allocates the hidden class of an object created that way in
  * the old generation, pointing at its prototype: until the next full collection, every prefix map of every
  * message parsed since is reachable from there, and each minor collection copies them again. The maps are
@@ -180,7 +163,7 @@ function detachFromSource(value: string): void {
   if (value in NO_KEYS) throw new Error('unreachable: NO_KEYS has no keys');
 }
 
-/** An Element as `createElementNS` makes it, without re-testing the QName the SAX reader has tested. */
+/** An Element as `createElementNS` makes it, without re-testing the QName the reader has tested. */
 function createElement(
   doc: Document,
   namespaceURI: string | null,
@@ -189,7 +172,7 @@ function createElement(
 ): Element {
   const colon = qName.indexOf(':');
   const prefix = colon > 0 ? qName.slice(0, colon) : null;
-  // Not well-formed, or a name the SAX reader did not split as expected: xmldom's own method decides (throws).
+  // Not well-formed, or a name the reader did not split as expected: xmldom's own method decides (throws).
   if (!namespaceWellFormed(namespaceURI, prefix, qName) || localName !== qName.slice(colon + 1)) {
     return doc.createElementNS(namespaceURI, qName);
   }
@@ -202,7 +185,7 @@ function createElement(
   return el;
 }
 
-/** An Attr as `createAttributeNS` makes it, without re-testing the QName the SAX reader has tested. */
+/** An Attr as `createAttributeNS` makes it, without re-testing the QName the reader has tested. */
 function createAttribute(doc: Document, namespaceURI: string | null, qName: string): WritableAttr {
   const colon = qName.indexOf(':');
   const prefix = colon > 0 ? qName.slice(0, colon) : null;

@@ -4,17 +4,21 @@
  * SAML never needs a DOCTYPE, so any DTD or entity declaration is refused before parsing: that closes XXE,
  * billion-laughs and entity-based signature tricks in one place instead of trusting each parser's settings.
  *
- * Element depth and processing instructions are checked while the DOM is built, in the parser's own SAX
- * events, so that parsing stops at the first element past the limit: a hostile message costs what its first
+ * The reader is our own strict XML 1.0 + Namespaces reader (tokenizer.ts, chosen by measurement: issue #16),
+ * building an @xmldom/xmldom Document (dom-builder.ts). Element depth and processing instructions are checked
+ * while the DOM is built, in the reader's events, so that parsing stops at the first element past the limit: a hostile message costs what its first
  * `maxDepth` levels cost, never what the whole nesting would (20,000 levels took 130 ms to parse and then
  * overflowed the stack of every recursive reader: the canonicaliser, textContent, serialisation).
  */
-import { DOMParser, type Document, type Element, type Node, ParseError } from '@xmldom/xmldom';
+import { DOMException, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { SamlSpError } from '../errors.ts';
 import { assertXmlCharacters } from './characters.ts';
-import { LeanDomHandler, type SaxAttributes } from './dom-builder.ts';
+import { DomBuilder } from './dom-builder.ts';
+import { lineAndColumn, type TokenAttributes, tokenizeXml, XmlSyntaxError } from './tokenizer.ts';
 import { memoizeXmldomGrammar } from './xmldom-grammar.ts';
 
+// parseXml no longer uses xmldom's SAX reader (tokenizer.ts), but xml-crypto, xml-encryption and the dev IdP
+// still parse with a stock DOMParser in this process: the memo keeps them from compiling a RegExp per end tag.
 memoizeXmldomGrammar();
 
 /** Default limit for one SAML message or metadata document, in bytes of XML. */
@@ -73,11 +77,7 @@ export function assertSafeXmlText(xml: string, options: ParseXmlOptions = {}): s
   }
   // Every DOCTYPE or ENTITY declaration starts with "<!": most messages have none (no comment, no CDATA),
   // and a plain search for it is cheaper than the case-insensitive pattern (issue #16).
-  if (xml.includes('<!') && DTD_PATTERN.test(xml)) {
-    throw new SamlSpError('SAML_DTD_FORBIDDEN', `The ${what} contains a DOCTYPE or ENTITY declaration.`, {
-      hint: 'SAML messages never carry a DTD. This is either a broken IdP or an XML injection attempt (XXE, entity expansion).',
-    });
-  }
+  if (xml.includes('<!') && DTD_PATTERN.test(xml)) throw dtdForbidden(what);
   assertXmlCharacters(xml, what);
   return xml;
 }
@@ -97,24 +97,25 @@ export function parseXml(xml: string, options: ParseXmlOptions = {}): Document {
   // A UTF-8 byte-order mark (Entra's metadata has one) is not content.
   const unmarked = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
   const text = options.alreadyChecked ? unmarked : assertSafeXmlText(unmarked, options);
-  const guard: ParseGuard = {
+  const builder = new GuardedBuilder({
     what,
     maxDepth,
     allowProcessingInstructions: options.allowProcessingInstructions ?? false,
-  };
-  // Without xmldom's locator, which stamps a line and column on every node (5% of a validation). A document
-  // that fails is parsed again with it, only to say where it fails: the refusal reads as it always did.
-  const attempt = parseWithGuard(text, guard, false);
-  if (guard.refusal) throw guard.refusal;
-  if (attempt.failure) {
-    const located = parseWithGuard(text, { ...guard, refusal: undefined }, true).failure ?? attempt.failure;
-    throw malformed(what, located.reason, located.cause);
+  });
+  try {
+    tokenizeXml(text, builder);
+  } catch (cause) {
+    if (cause instanceof SamlSpError) throw cause; // the guard's own refusals (depth, processing instruction)
+    if (cause instanceof XmlSyntaxError) {
+      if (cause.kind === 'doctype') throw dtdForbidden(what);
+      const { line, column } = lineAndColumn(text, cause.offset);
+      throw malformed(what, `${cause.message} (line ${line}, column ${column})`, cause);
+    }
+    // xmldom's factories refusing a name the reader let through (namespaceWellFormed, dom-builder.ts).
+    if (cause instanceof DOMException) throw malformed(what, cause.message, cause);
+    throw cause;
   }
-  const doc = attempt.doc!;
-  // The hook is an xmldom option it marks internal: if an upgrade stopped honouring it, the depth limit would
-  // be gone without a sound. A document with a root element has passed through startElement at least once.
-  if (!guard.sawElement) throw new Error('parseXml: xmldom did not use the depth-limiting SAX handler.');
-  return doc;
+  return builder.doc;
 }
 
 /**
@@ -134,126 +135,54 @@ export function checkedMaxDepth(maxDepth: number | undefined): number {
   return maxDepth;
 }
 
-/** What the SAX hook enforces, and the refusal it raised (the parser itself only sees a ParseError). */
+/** What the builder enforces on the way. */
 interface ParseGuard {
   what: string;
   maxDepth: number;
   allowProcessingInstructions: boolean;
-  refusal?: SamlSpError;
-  /** Set by the handler: proof that xmldom used it. */
-  sawElement?: true;
 }
 
-// xmldom builds its DOM from SAX events through a handler class (the `domHandler` option): ours is xmldom's
-// own minus its redundant checks (dom-builder.ts), and counts depth and watches for processing instructions on
-// the way. xmldom rethrows a ParseError from a handler at once, which stops the parse at the offending element.
-
-// The guard of the parse in progress. parseFromString is synchronous, so one slot is enough, and one class for
-// every parse keeps xmldom's calls into the handler monomorphic (a class per parse made a response
-// validation measurably slower: about 2.9 against 2.5 ms of CPU).
-let activeGuard: ParseGuard | undefined;
-
-class GuardedHandler extends LeanDomHandler {
+/**
+ * The DOM builder, counting depth and watching for processing instructions. Throwing from an event stops the
+ * reader where it is: nothing past the first element deeper than `maxDepth` is read.
+ */
+class GuardedBuilder extends DomBuilder {
   readonly #guard: ParseGuard;
   #depth = 0;
 
-  constructor(options: unknown) {
-    super(options);
-    if (!activeGuard) throw new Error('GuardedHandler is only used by parseXml.');
-    this.#guard = activeGuard;
+  constructor(guard: ParseGuard) {
+    super();
+    this.#guard = guard;
   }
 
   override startElement(
-    namespaceURI: string | undefined,
+    namespaceURI: string | null,
     localName: string,
     qName: string,
-    attrs: SaxAttributes,
+    attrs: TokenAttributes,
   ): void {
-    const guard = this.#guard;
-    this.#depth++;
-    guard.sawElement = true;
-    if (this.#depth > guard.maxDepth) stop(guard, tooDeep(guard));
-    const repeated = repeatedExpandedName(attrs);
-    if (repeated !== undefined) {
-      // xmldom would keep one of the two silently (setAttributeNode replaces by namespace and local name).
-      throw new ParseError(
-        `attribute ${repeated} repeats the namespace and local name of another attribute of <${qName}> (Namespaces in XML 1.0, section 6.3)`,
-      );
-    }
+    if (++this.#depth > this.#guard.maxDepth) throw tooDeep(this.#guard);
     super.startElement(namespaceURI, localName, qName, attrs);
   }
 
-  override endElement(namespaceURI: string | undefined, localName: string, qName: string): void {
+  override endElement(): void {
     this.#depth--;
-    super.endElement(namespaceURI, localName, qName);
+    super.endElement();
   }
 
   override processingInstruction(target: string, data: string): void {
-    // xmldom reports the XML declaration as a processing instruction, and only accepts it at offset 0.
-    if (target.toLowerCase() !== 'xml' && !this.#guard.allowProcessingInstructions) {
-      stop(this.#guard, processingInstruction(this.#guard.what, target));
+    // The reader reports the XML declaration (only ever at offset 0) as the processing instruction `xml`.
+    if (target !== 'xml' && !this.#guard.allowProcessingInstructions) {
+      throw processingInstruction(this.#guard.what, target);
     }
     super.processingInstruction(target, data);
   }
 }
 
-/**
- * The qualified name of an attribute whose expanded name (namespace, local name) another attribute of the same
- * element already has, e.g. `a:id` and `b:id` with `a` and `b` bound to the same namespace. xmldom refuses a
- * repeated qualified name but not this; libxml2 (hence xmlsec, Shibboleth) refuses both, and a parser that
- * keeps one of the two reads another document than theirs. Unprefixed attributes have no namespace, so their
- * qualified names are their expanded names and xmldom's own check covers them.
- */
-function repeatedExpandedName(attrs: SaxAttributes): string | undefined {
-  const n = attrs.length;
-  if (n < 2) return undefined;
-  let seen: Set<string> | undefined;
-  for (let i = 0; i < n; i++) {
-    const uri = attrs.getURI(i);
-    if (!uri) continue;
-    const qName = attrs.getQName(i);
-    // NUL cannot occur in XML text, so the key is unambiguous.
-    const key = `${uri}\u0000${qName.slice(qName.indexOf(':') + 1)}`;
-    seen ??= new Set();
-    if (seen.has(key)) return qName;
-    seen.add(key);
-  }
-  return undefined;
-}
-
-/** One xmldom parse under `guard`: the document, or why xmldom refused it (a guard refusal is on the guard). */
-function parseWithGuard(
-  text: string,
-  guard: ParseGuard,
-  locator: boolean,
-): { doc?: Document; failure?: { reason: string; cause?: unknown } } {
-  let problem: string | undefined;
-  const parser = new DOMParser({
-    locator,
-    onError: (level, message) => {
-      if (level !== 'warning' || problem === undefined) problem ??= message;
-    },
-    domHandler: GuardedHandler,
-  } as ConstructorParameters<typeof DOMParser>[0]);
-  let doc: Document;
-  activeGuard = guard;
-  try {
-    doc = parser.parseFromString(text, 'text/xml');
-  } catch (cause) {
-    if (guard.refusal) return {};
-    return { failure: { reason: cause instanceof Error ? cause.message : String(cause), cause } };
-  } finally {
-    activeGuard = undefined;
-  }
-  if (guard.refusal) return {};
-  if (problem !== undefined) return { failure: { reason: problem } };
-  if (!doc.documentElement) return { failure: { reason: 'no root element' } };
-  return { doc };
-}
-
-function stop(guard: ParseGuard, refusal: SamlSpError): never {
-  guard.refusal = refusal;
-  throw new ParseError(refusal.message);
+function dtdForbidden(what: string): SamlSpError {
+  return new SamlSpError('SAML_DTD_FORBIDDEN', `The ${what} contains a DOCTYPE or ENTITY declaration.`, {
+    hint: 'SAML messages never carry a DTD. This is either a broken IdP or an XML injection attempt (XXE, entity expansion).',
+  });
 }
 
 function tooDeep({ what, maxDepth }: ParseGuard): SamlSpError {
