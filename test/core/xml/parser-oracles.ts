@@ -153,9 +153,13 @@ export function cleanUpOracles(): void {
  *   keeps the name as written, as xmldom does (no reader of ours matches such a namespace).
  * - An element named `xmlns`: XML allows it, xmldom cannot represent it (its factories reserve the name for
  *   the XMLNS namespace), so parseXml refuses it.
+ * - An unpaired surrogate: not a character, parseXml refuses it; but no UTF-8 file can carry one (Node writes
+ *   U+FFFD instead), so xmllint never sees it.
  */
 export function knownDifference(xml: string): string | undefined {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return 'DTD';
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(xml))
+    return 'unpaired surrogate';
   const label = /^\uFEFF?<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']/.exec(xml);
   if (label && label[1]!.toUpperCase() !== 'UTF-8') return 'encoding label';
   if (/\bxmlns(:[^=\s]*)?\s*=\s*("[^"]*[\s\\{}|^`<>%][^"]*"|'[^']*[\s\\{}|^`<>%][^']*')/.test(xml)) {
