@@ -88,10 +88,14 @@ function unmarked(xml: string): string {
   return xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
 }
 
-/** parseXml's verdict and tree (refusals by code: the messages are ours, not xmldom's). */
-export function ours(xml: string): Outcome {
+/**
+ * parseXml's verdict and tree (refusals by code: the messages are ours, not xmldom's). With `readerAlone`,
+ * as validateResponse calls it (`alreadyChecked`: the size, DTD and character scans of assertSafeXmlText
+ * skipped), so that only the reader's own checks decide.
+ */
+export function ours(xml: string, readerAlone = false): Outcome {
   try {
-    return { tree: describeTree(parseXml(xml, LIMITS)) };
+    return { tree: describeTree(parseXml(xml, readerAlone ? { ...LIMITS, alreadyChecked: true } : LIMITS)) };
   } catch (err) {
     if (err instanceof SamlSpError) return { refused: err.code };
     throw err;
