@@ -6,8 +6,8 @@
  *
  * The reader is our own strict XML 1.0 + Namespaces reader (tokenizer.ts, chosen by measurement: issue #16),
  * building an @xmldom/xmldom Document (dom-builder.ts). Element depth and processing instructions are checked
- * while the DOM is built, in the reader's events, so that parsing stops at the first element past the limit: a hostile message costs what its first
- * `maxDepth` levels cost, never what the whole nesting would (20,000 levels took 130 ms to parse and then
+ * while the DOM is built, in the reader's events, so that parsing stops at the first element past the limit:
+ * a hostile message costs what its first `maxDepth` levels cost, never what the whole nesting would (20,000 levels took 130 ms to parse and then
  * overflowed the stack of every recursive reader: the canonicaliser, textContent, serialisation).
  */
 import { DOMException, type Document, type Element, type Node } from '@xmldom/xmldom';

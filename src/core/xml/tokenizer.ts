@@ -15,7 +15,8 @@
  * other than the five predefined ones; character references to a character outside Char; `<` in an attribute
  * value; an end tag that is not exactly the open element's name; a repeated attribute, by qualified name or
  * by expanded name; unbound prefixes, undeclared prefixes (`xmlns:p=""`) and the `xml`/`xmlns` misuses of
- * Namespaces in XML section 3; `--` in a comment; `]]>` in text; an XML declaration anywhere but at offset 0
+ * Namespaces in XML section 3; an element named `xmlns` (XML allows it, xmldom cannot build it); `--` in a
+ * comment; `]]>` in text; an XML declaration anywhere but at offset 0
  * or with a bad version, encoding or standalone; anything but whitespace, comments and processing
  * instructions outside the one root element. It normalises line ends (CRLF and CR to LF) everywhere and
  * attribute values as XML 1.0 section 3.3.3 says for CDATA attributes (a literal tab, CR or LF becomes a space;
@@ -523,6 +524,9 @@ class Reader {
       namespace = this.#bindings.get(prefix) ?? null;
       if (namespace === null) this.#fail(`the prefix ${prefix} of <${qName}> is not bound to a namespace`, i);
     } else {
+      // XML allows an element named xmlns, but xmldom reserves the name for the XMLNS namespace and cannot
+      // build it (createElementNS throws): refused here, where the offset is known.
+      if (qName === 'xmlns') this.#fail('the element name xmlns is reserved for namespace declarations', i);
       namespace = this.#bindings.get('') ?? null;
     }
     this.#attributeNamespaces(qName, count, i);
