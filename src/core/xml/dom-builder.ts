@@ -154,6 +154,10 @@ const NO_KEYS: Record<string, never> = Object.create(null);
  * message alive: 2 to 3.5 MB copied at every minor collection (`--trace-gc-nvp`: new_space_survived), against
  * about 0.4 MB once the values no longer point into the text.
  *
+ * parseXml's own reader (tokenizer.ts) keeps its bindings in one Map per parse, so that chain is gone; the
+ * lookup is kept, at the cost of one property lookup per declaration, so that the elements' namespace maps
+ * (`_nsMap`) do not point into the message text either (not re-measured since).
+ *
  * A keyed lookup with a string that is not yet internalised makes V8 internalise it and turn the original into
  * a "thin string" forwarding to the internalised copy, which no longer references the message. Only a
  * performance effect: the value is the same string either way, so an engine that does not do this is merely
