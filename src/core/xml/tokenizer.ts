@@ -78,7 +78,6 @@ for (let c = 0; c < 128; c++) {
 
 const LT = 0x3c;
 const GT = 0x3e;
-const AMP = 0x26;
 const SLASH = 0x2f;
 const EQ = 0x3d;
 const QUOTE = 0x22;
@@ -166,6 +165,9 @@ function isXmlChar(code: number): boolean {
 function normaliseLineEnds(s: string): string {
   return s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s;
 }
+
+/** What makes an attribute value differ from its literal: a reference, or a tab, LF or CR to normalise. */
+const NOT_PLAIN_VALUE = /[&\t\n\r]/;
 
 // XML 1.0 productions [26] VersionNum and [81] EncName.
 const DECL_VERSION = /^1\.[0-9]+$/;
@@ -418,7 +420,9 @@ class Reader {
     const open = this.#open;
     const qName = open[open.length - 1]!;
     let j = i + 2;
-    if (!s.startsWith(qName, j) || nameEnd(s, j) !== j + qName.length) {
+    // After the exact name only whitespace or ">" may follow (production [42]), so a longer name fails too.
+    const after = s.charCodeAt(j + qName.length);
+    if (!s.startsWith(qName, j) || !(after === GT || isSpace(after))) {
       const found = s.slice(j, Math.max(nameEnd(s, j), j + 1)).slice(0, 60);
       this.#fail(`the end tag </${found}> does not match the start tag <${qName}>`, i);
     }
@@ -542,16 +546,8 @@ class Reader {
 
   /** An attribute value, normalised (section 3.3.3) and with its references resolved. */
   #attributeValue(raw: string, at: number): string {
-    // The common case: nothing to normalise or resolve, the slice itself.
-    let plain = true;
-    for (let k = 0; k < raw.length; k++) {
-      const c = raw.charCodeAt(k);
-      if (c === AMP || c === 0x9 || c === 0xa || c === 0xd) {
-        plain = false;
-        break;
-      }
-    }
-    if (plain) return raw;
+    // The common case: nothing to normalise or resolve, the slice itself (one native scan).
+    if (!NOT_PLAIN_VALUE.test(raw)) return raw;
     const lines = normaliseLineEnds(raw);
     // Offsets in error messages point into `raw` only where no CRLF preceded them; close enough to find it.
     return lines.includes('&') ? this.#resolve(lines, at, true) : spaced(lines);
