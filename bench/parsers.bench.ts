@@ -1,21 +1,32 @@
 /**
  * `npm run bench:parsers`: how the parser was chosen (issue #16, item 2). Both halves of what the validator
  * asks of an XML library, on the same signed 5 KB response, in interleaved rounds of one run:
- * - parse: xmldom 0.9 as published (a new RegExp per end tag), xmldom with that RegExp memoised from our side
- *   (src/core/xml/xmldom-grammar.ts; both with xmldom's default line/column locator), our parseXml (the memo,
- *   no locator, plus the DTD, size, character, depth and processing-instruction guards), and libxml2-wasm 0.7 (libxml2 compiled to WebAssembly: no DTD loading,
- *   no network, no entity substitution; the document disposed after each parse);
+ * - parse: xmldom 0.9 as published (a new RegExp per end tag); xmldom with that RegExp memoised from our side
+ *   (src/core/xml/xmldom-grammar.ts; both with xmldom's default line/column locator; this was parseXml's reader
+ *   until the choice below); saxes 6 (strict XML 1.0 + Namespaces) feeding parseXml's own DOM builder; parseXml
+ *   (its own reader, src/core/xml/tokenizer.ts, plus the DTD, size, character, depth and processing-instruction
+ *   guards); libxml2-wasm 0.7 (libxml2 compiled to WebAssembly: no DTD loading, no network, no entity
+ *   substitution; the document disposed after each parse); and the two strict readers alone, events only;
  * - parse + exclusive c14n of the SignedInfo and of the assertion without its enveloped Signature, as the
- *   validator does: xml-crypto's canonicaliser on the xmldom tree (src/core/crypto/exc-c14n.ts) against
- *   libxml2's own, which libxml2-wasm runs on a subtree through a JavaScript visibility callback called for
- *   every node of the document.
+ *   validator does: our canonicaliser on the xmldom tree (src/core/crypto/exc-c14n.ts) against libxml2's own,
+ *   which libxml2-wasm runs on a subtree through a JavaScript visibility callback called for every node.
  * The c14n half is the difference of the two lines. A last line soaks libxml2-wasm (parse, c14n and dispose
  * of SOAK messages, default 100,000) and prints the process RSS at each quarter: its WebAssembly heap never
  * shrinks, so a leak shows as growth.
  *
- * Not measured, but part of the choice: every reader of the validator (src/core/response/*) walks an xmldom
- * DOM; on libxml2-wasm each node the readers touch is a wrapper object over a WASM pointer and every document
- * must be disposed by hand on every path, refusals included.
+ * The choice, in two steps:
+ * 1. xmldom DOM or libxml2-wasm: libxml2-wasm parsed twice as fast, but with its c14n counted it was 1.2x to
+ *    2.8x slower, and every reader of the validator (src/core/response/*) walks an xmldom DOM (on libxml2-wasm
+ *    each node touched is a wrapper over a WASM pointer, and every document must be disposed by hand on every
+ *    path, refusals included). The validator stayed on an xmldom DOM.
+ * 2. Which strict reader builds it (xmldom's reader was about 30% of a validation). saxes was measured first,
+ *    end to end, through the same builder: 72 µs against parseXml's 88 µs then (quiet probe), 74 against 117 µs
+ *    in this bench at load 5-6: about a quarter off the parse, a tenth of a validation, not clearly enough for
+ *    issue #16's 8x-the-floor target. Its reader alone (43 µs) reads one character at a time through a state
+ *    machine; ours (14-17 µs) finds token ends with indexOf. parseXml now runs ours. One run at load 1.2-1.3:
+ *    xmldom published 214 µs, memoised 125, saxes + builder 83, parseXml 51, libxml2-wasm (parse only) 55,
+ *    saxes events only 44, own reader events only 14; parse + c14n: ours 58 µs, libxml2-wasm 151 µs.
+ *    test/core/xml/well-formedness.test.ts holds the reader to libxml2's verdicts and xmldom's trees.
  *
  * Options: BENCH_SECONDS (per contender per round, default 1), BENCH_ROUNDS (default 4), SOAK.
  */
