@@ -65,6 +65,43 @@ export function signInStoreContract(
       expect(await stores().sessions.get('s2', at(61))).toMatchObject({ userId: first.user.id });
     });
 
+    it('a later sign-in with the same profile moves only the times, and returns the user as it was', async () => {
+      const first = await record({ user: buildUser(), session: sessionOf('s1') }, at(0));
+      // An id given for an existing user (SCIM) does not replace the stored one, as in the upsert.
+      const second = await record(
+        { user: buildUser({ id: '6f1c2b9e-6a53-4c8e-9a43-0d7b3f2a1e55' }), session: sessionOf('s2') },
+        at(60),
+      );
+      expect(second.before).toEqual(first.user);
+      expect(second.user).toEqual({
+        ...first.user,
+        updatedAt: at(60).toISOString(),
+        lastLoginAt: at(60).toISOString(),
+      });
+      expect(second.session.userId).toBe(first.user.id);
+      expect(await stores().users.get(first.user.id)).toEqual(second.user);
+    });
+
+    it('clears a profile field the next assertion drops, and changes nothing else', async () => {
+      const first = await record({ user: buildUser(), session: sessionOf('s1') }, at(0));
+      const { displayName: _, ...withoutName } = buildUser();
+      const second = await record({ user: withoutName, session: sessionOf('s2') }, at(60));
+      expect(second.before).toEqual(first.user);
+      expect(second.user.displayName).toBeUndefined();
+      expect(second.user).toMatchObject({ id: first.user.id, email: 'alice@acme.test', groups: ['engineering'] });
+      expect(await stores().users.get(first.user.id)).toEqual(second.user);
+      // The same attributes in another order: written again (a cheaper path may only skip identical text).
+      const third = await record(
+        {
+          user: { ...withoutName, attributes: { groups: ['engineering'], email: ['alice@acme.test'] } },
+          session: sessionOf('s3'),
+        },
+        at(120),
+      );
+      expect(third.before).toEqual(second.user);
+      expect(await stores().users.get(first.user.id)).toEqual(third.user);
+    });
+
     it('takes the id it is given for a new user (a SCIM-provisioned one)', async () => {
       const id = '6f1c2b9e-6a53-4c8e-9a43-0d7b3f2a1e55';
       const written = await record({ user: buildUser({ id }), session: sessionOf('s1') }, at(0));

@@ -32,12 +32,12 @@ export class SqliteSessionStore implements SessionStore {
     this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
     this.#findAll = db.prepare(`
       SELECT * FROM sessions WHERE connection_id = ? AND name_id_value = ? AND expires_at > ?
-      ORDER BY created_at, rowid`);
+      ORDER BY created_at, id`);
     // The indexes travel as one JSON array: a single prepared statement serves any number of them.
     this.#findByIndexes = db.prepare(`
       SELECT * FROM sessions WHERE connection_id = ? AND name_id_value = ? AND expires_at > ?
         AND session_index IN (SELECT value FROM json_each(?))
-      ORDER BY created_at, rowid`);
+      ORDER BY created_at, id`);
     this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
   }
 

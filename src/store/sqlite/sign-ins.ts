@@ -45,8 +45,7 @@ export class SqliteSignInStore implements SignInStore {
       const { replay } = write;
       // Nothing written yet: the COMMIT of an empty transaction is a no-op.
       if (replay && !this.#replay.rememberNow(replay.key, replay.expiresAt, now)) return 'replayed';
-      const before = this.#users.findByNameIdNow(write.user.connectionId, write.user.nameId);
-      const user = this.#users.upsertNow(write.user, now);
+      const { before, user } = this.#users.signInNow(write.user, now);
       const session = { ...write.session, userId: user.id };
       this.#sessions.createNow(session);
       return { before, user, session };

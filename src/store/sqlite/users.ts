@@ -20,6 +20,8 @@ export class SqliteUserStore implements UserStore {
   readonly #upsert: StatementSync;
   readonly #get: StatementSync;
   readonly #findByNameId: StatementSync;
+  readonly #findForSignIn: StatementSync;
+  readonly #touch: StatementSync;
   readonly #listAll: StatementSync;
   readonly #listByConnection: StatementSync;
 
@@ -37,6 +39,9 @@ export class SqliteUserStore implements UserStore {
       RETURNING *`);
     this.#get = db.prepare('SELECT * FROM users WHERE id = ?');
     this.#findByNameId = db.prepare('SELECT * FROM users WHERE connection_id = ? AND name_id = ?');
+    this.#findForSignIn = db.prepare('SELECT rowid, * FROM users WHERE connection_id = ? AND name_id = ?');
+    // Only the two times: no indexed column is assigned, so only the row's own page is written.
+    this.#touch = db.prepare('UPDATE users SET updated_at = ?, last_login_at = ? WHERE rowid = ?');
     // rowid order is insertion order: an upsert's UPDATE keeps the row, so this is creation order.
     this.#listAll = db.prepare('SELECT * FROM users ORDER BY rowid');
     this.#listByConnection = db.prepare('SELECT * FROM users WHERE connection_id = ? ORDER BY rowid');
@@ -66,6 +71,22 @@ export class SqliteUserStore implements UserStore {
     return toRecord(row);
   }
 
+  /**
+   * A sign-in's read and write of its user, synchronously (inside SqliteSignInStore's transaction): the user as
+   * it was (undefined for a first sign-in) and as it is now. The usual sign-in brings the same profile as the
+   * last one: the row is then kept and only its times move (one row page written, no index touched, nothing
+   * parsed twice). A new user or a changed profile takes {@link upsertNow}, with the same result as before.
+   */
+  signInNow(user: UserUpsert, now: Date): { before: UserRecord | undefined; user: UserRecord } {
+    const row = this.#findForSignIn.get(user.connectionId, user.nameId);
+    if (row === undefined) return { before: undefined, user: this.upsertNow(user, now) };
+    const before = toRecord(row);
+    if (!sameProfile(row, user)) return { before, user: this.upsertNow(user, now) };
+    const at = now.toISOString();
+    this.#touch.run(at, at, row.rowid ?? null);
+    return { before, user: { ...before, updatedAt: at, lastLoginAt: at } };
+  }
+
   async get(id: string): Promise<UserRecord | undefined> {
     const row = this.#get.get(id);
     return row === undefined ? undefined : toRecord(row);
@@ -89,6 +110,20 @@ export class SqliteUserStore implements UserStore {
         : this.#listByConnection.all(options.connectionId);
     return rows.map(toRecord);
   }
+}
+
+/** Whether the upsert would write the stored row's profile columns unchanged (the times aside). */
+function sameProfile(row: Record<string, SQLOutputValue>, user: UserUpsert): boolean {
+  return (
+    row.name_id_format === (user.nameIdFormat ?? null) &&
+    row.email === (user.email ?? null) &&
+    row.first_name === (user.firstName ?? null) &&
+    row.last_name === (user.lastName ?? null) &&
+    row.display_name === (user.displayName ?? null) &&
+    row.external_id === (user.externalId ?? null) &&
+    row.groups === JSON.stringify(user.groups) &&
+    row.attributes === JSON.stringify(user.attributes)
+  );
 }
 
 function toRecord(row: Record<string, SQLOutputValue>): UserRecord {
