@@ -224,6 +224,8 @@ export class ServiceProvider {
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
+  /** Users live in `stores.users` (no `getUser` of your own): a session's user can be read with it. */
+  readonly #builtInUsers: boolean;
   readonly #sessionEndListeners = new Set<(sessions: readonly SessionRecord[]) => void | Promise<void>>();
   readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
   readonly #directory: UserDirectory | undefined;
@@ -259,6 +261,7 @@ export class ServiceProvider {
       );
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
+    this.#builtInUsers = options.getUser === undefined;
     this.#onSignInResult = options.onSignInResult;
     this.#directory = options.directory;
     this.metrics = options.metrics ?? createSpMetrics();
@@ -605,10 +608,20 @@ export class ServiceProvider {
   async session(
     sessionToken: string,
   ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
-    const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
-    if (!session) return undefined;
-    const user = await this.#getUser(session.userId);
+    const found = await this.#sessionWithUser(tokenKey(sessionToken), this.#now());
+    if (!found) return undefined;
+    const { session, user } = found;
     return { session, user: user && this.#directory ? await this.#directory.current(user) : user };
+  }
+
+  /** With the built-in user store and a store that reads both at once (SQLite: one join), one read. */
+  async #sessionWithUser(
+    id: string,
+    now: Date,
+  ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
+    if (this.#builtInUsers && this.#signIns.sessionWithUser) return this.#signIns.sessionWithUser(id, now);
+    const session = await this.stores.sessions.get(id, now);
+    return session && { session, user: await this.#getUser(session.userId) };
   }
 
   /**

@@ -108,7 +108,7 @@ export class SqliteUserStore implements UserStore {
       options.connectionId === undefined
         ? this.#listAll.all()
         : this.#listByConnection.all(options.connectionId);
-    return rows.map(toRecord);
+    return rows.map((row) => toRecord(row));
   }
 }
 
@@ -126,24 +126,69 @@ function sameProfile(row: Record<string, SQLOutputValue>, user: UserUpsert): boo
   );
 }
 
-function toRecord(row: Record<string, SQLOutputValue>): UserRecord {
+/** The users table's columns, in the order `SELECT *` returns them. */
+export const USER_COLUMNS = [
+  'id',
+  'connection_id',
+  'name_id',
+  'name_id_format',
+  'email',
+  'first_name',
+  'last_name',
+  'display_name',
+  'groups',
+  'external_id',
+  'attributes',
+  'created_at',
+  'updated_at',
+  'last_login_at',
+] as const;
+
+type UserColumn = (typeof USER_COLUMNS)[number];
+
+/** Where each column is in a row: its own name, or a prefixed alias in a join (see {@link userColumnsAs}). */
+type UserColumnNames = Readonly<Record<UserColumn, string>>;
+
+const OWN_NAMES = columnNames('');
+
+function columnNames(prefix: string): UserColumnNames {
+  return Object.fromEntries(USER_COLUMNS.map((c) => [c, `${prefix}${c}`])) as UserColumnNames;
+}
+
+/**
+ * The select list of the users table aliased `table`, each column renamed `prefix` + its name, and the reader
+ * of such a row: for a join that reads a user beside another table's row (SqliteSignInStore.sessionWithUser).
+ */
+export function userColumnsAs(
+  table: string,
+  prefix: string,
+): { select: string; read: (row: Record<string, SQLOutputValue>) => UserRecord | undefined } {
+  const names = columnNames(prefix);
+  return {
+    select: USER_COLUMNS.map((c) => `${table}.${c} AS ${names[c]}`).join(', '),
+    // A LEFT JOIN without a user gives NULL in every column, id included.
+    read: (row) => (row[names.id] === null ? undefined : toRecord(row, names)),
+  };
+}
+
+function toRecord(row: Record<string, SQLOutputValue>, names: UserColumnNames = OWN_NAMES): UserRecord {
   const record: UserRecord = {
-    id: text(row.id),
-    connectionId: text(row.connection_id),
-    nameId: text(row.name_id),
-    groups: JSON.parse(text(row.groups)) as string[],
-    attributes: JSON.parse(text(row.attributes)) as Record<string, string[]>,
-    createdAt: text(row.created_at),
-    updatedAt: text(row.updated_at),
-    lastLoginAt: text(row.last_login_at),
+    id: text(row[names.id]),
+    connectionId: text(row[names.connection_id]),
+    nameId: text(row[names.name_id]),
+    groups: JSON.parse(text(row[names.groups])) as string[],
+    attributes: JSON.parse(text(row[names.attributes])) as Record<string, string[]>,
+    createdAt: text(row[names.created_at]),
+    updatedAt: text(row[names.updated_at]),
+    lastLoginAt: text(row[names.last_login_at]),
   };
   const optional = {
-    nameIdFormat: optionalText(row.name_id_format),
-    email: optionalText(row.email),
-    firstName: optionalText(row.first_name),
-    lastName: optionalText(row.last_name),
-    displayName: optionalText(row.display_name),
-    externalId: optionalText(row.external_id),
+    nameIdFormat: optionalText(row[names.name_id_format]),
+    email: optionalText(row[names.email]),
+    firstName: optionalText(row[names.first_name]),
+    lastName: optionalText(row[names.last_name]),
+    displayName: optionalText(row[names.display_name]),
+    externalId: optionalText(row[names.external_id]),
   };
   for (const [field, value] of Object.entries(optional)) {
     if (value !== undefined) Object.assign(record, { [field]: value });
