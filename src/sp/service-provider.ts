@@ -32,6 +32,7 @@ import type {
 import { EventBus } from '../events/index.ts';
 import type { KeyRing } from '../keys/index.ts';
 import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
+import { withConfigSnapshot } from '../store/config-snapshot.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
 import { sequentialSignIns } from '../store/sign-ins.ts';
 import type {
@@ -351,6 +352,11 @@ export class ServiceProvider {
    * request ID against this browser.
    */
   async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
+    // One read of the configuration's change counters for the connection and the key ring (SQLite).
+    return withConfigSnapshot(() => this.#startLogin(connectionId, input));
+  }
+
+  async #startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
     const connection = await this.#signInConnection(connectionId);
     // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
     if (input.testRun === undefined) assertActive(connection);
@@ -423,7 +429,8 @@ export class ServiceProvider {
     const pending: string[] = [];
     let event: SignInEvent;
     try {
-      const result = await this.#acs(connectionId, input, attempt, pending);
+      // One read of the change counters for the connection, the key ring and the organization (SQLite).
+      const result = await withConfigSnapshot(() => this.#acs(connectionId, input, attempt, pending));
       attempt.verified = true;
       event = { ok: true, connectionId, at: this.#now(), result, attempt };
     } catch (error) {

@@ -88,7 +88,11 @@ export function signInStoreContract(
       const second = await record({ user: withoutName, session: sessionOf('s2') }, at(60));
       expect(second.before).toEqual(first.user);
       expect(second.user.displayName).toBeUndefined();
-      expect(second.user).toMatchObject({ id: first.user.id, email: 'alice@acme.test', groups: ['engineering'] });
+      expect(second.user).toMatchObject({
+        id: first.user.id,
+        email: 'alice@acme.test',
+        groups: ['engineering'],
+      });
       expect(await stores().users.get(first.user.id)).toEqual(second.user);
       // The same attributes in another order: written again (a cheaper path may only skip identical text).
       const third = await record(
@@ -112,7 +116,10 @@ export function signInStoreContract(
         at(1),
       );
       const read = await signIns.sessionWithUser('s1', at(2));
-      expect(read).toEqual({ session: await sessions.get('s1', at(2)), user: await users.get(written.user.id) });
+      expect(read).toEqual({
+        session: await sessions.get('s1', at(2)),
+        user: await users.get(written.user.id),
+      });
       expect(read).toEqual({ session: written.session, user: written.user });
       expect(await signIns.sessionWithUser('s2', at(2))).toEqual({ session: bob.session, user: bob.user });
       // Unknown, expired (at its expiry: `get` treats it as gone), and a session whose user record is gone.
