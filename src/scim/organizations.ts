@@ -6,6 +6,7 @@
  * connection is then an organization of its own, as CONTRACT.md says of a connection created without one).
  */
 import type { Connection } from '../core/types.ts';
+import { OrganizationCache } from '../sp/connection-cache.ts';
 import type { ConnectionStore, OrganizationStore } from '../store/types.ts';
 
 export interface OrganizationDirectory {
@@ -31,6 +32,15 @@ export function organizationDirectory(
   organizations: () => OrganizationStore,
   connections: ConnectionStore,
 ): OrganizationDirectory {
+  // scimOnly is asked at every sign-in of a user the directory does not know: read through the same kind of
+  // cache as the ACS's organization (re-read only when the store says it changed; SQLite: its change counter,
+  // already read once for the request).
+  let cached: { store: OrganizationStore; cache: OrganizationCache } | undefined;
+  const cache = (): OrganizationCache => {
+    const store = organizations();
+    if (cached?.store !== store) cached = { store, cache: new OrganizationCache(store) };
+    return cached.cache;
+  };
   return {
     async exists(organizationId) {
       return (await organizations().get(organizationId)) !== undefined;
@@ -43,7 +53,7 @@ export function organizationDirectory(
       return connection.organizationId;
     },
     async scimOnly(organizationId) {
-      return (await organizations().get(organizationId))?.policy.scimOnly === true;
+      return (await cache().get(organizationId))?.policy.scimOnly === true;
     },
   };
 }

@@ -32,6 +32,7 @@ import type {
 import { EventBus } from '../events/index.ts';
 import type { KeyRing } from '../keys/index.ts';
 import { createSpMetrics, errorCodeLabel, type SpMetrics } from '../metrics/index.ts';
+import { withConfigSnapshot } from '../store/config-snapshot.ts';
 import { MemoryOrganizationStore } from '../store/memory/organizations.ts';
 import { sequentialSignIns } from '../store/sign-ins.ts';
 import type {
@@ -224,6 +225,8 @@ export class ServiceProvider {
   readonly #now: () => Date;
   readonly #findOrCreateUser: ((facts: SignInFacts) => Promise<UserRecord>) | undefined;
   readonly #getUser: (id: string) => Promise<UserRecord | undefined>;
+  /** Users live in `stores.users` (no `getUser` of your own): a session's user can be read with it. */
+  readonly #builtInUsers: boolean;
   readonly #sessionEndListeners = new Set<(sessions: readonly SessionRecord[]) => void | Promise<void>>();
   readonly #onSignInResult: ((event: SignInEvent) => void | Promise<void>) | undefined;
   readonly #directory: UserDirectory | undefined;
@@ -259,6 +262,7 @@ export class ServiceProvider {
       );
     }
     this.#getUser = options.getUser ?? ((id) => this.stores.users.get(id));
+    this.#builtInUsers = options.getUser === undefined;
     this.#onSignInResult = options.onSignInResult;
     this.#directory = options.directory;
     this.metrics = options.metrics ?? createSpMetrics();
@@ -348,6 +352,11 @@ export class ServiceProvider {
    * request ID against this browser.
    */
   async startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
+    // One read of the configuration's change counters for the connection and the key ring (SQLite).
+    return withConfigSnapshot(() => this.#startLogin(connectionId, input));
+  }
+
+  async #startLogin(connectionId: string, input: LoginInput): Promise<LoginStart> {
     const connection = await this.#signInConnection(connectionId);
     // A test run (src/sp/test-sign-in.ts) is the only way into a connection that is not active yet.
     if (input.testRun === undefined) assertActive(connection);
@@ -420,7 +429,8 @@ export class ServiceProvider {
     const pending: string[] = [];
     let event: SignInEvent;
     try {
-      const result = await this.#acs(connectionId, input, attempt, pending);
+      // One read of the change counters for the connection, the key ring and the organization (SQLite).
+      const result = await withConfigSnapshot(() => this.#acs(connectionId, input, attempt, pending));
       attempt.verified = true;
       event = { ok: true, connectionId, at: this.#now(), result, attempt };
     } catch (error) {
@@ -605,10 +615,20 @@ export class ServiceProvider {
   async session(
     sessionToken: string,
   ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
-    const session = await this.stores.sessions.get(tokenKey(sessionToken), this.#now());
-    if (!session) return undefined;
-    const user = await this.#getUser(session.userId);
+    const found = await this.#sessionWithUser(tokenKey(sessionToken), this.#now());
+    if (!found) return undefined;
+    const { session, user } = found;
     return { session, user: user && this.#directory ? await this.#directory.current(user) : user };
+  }
+
+  /** With the built-in user store and a store that reads both at once (SQLite: one join), one read. */
+  async #sessionWithUser(
+    id: string,
+    now: Date,
+  ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
+    if (this.#builtInUsers && this.#signIns.sessionWithUser) return this.#signIns.sessionWithUser(id, now);
+    const session = await this.stores.sessions.get(id, now);
+    return session && { session, user: await this.#getUser(session.userId) };
   }
 
   /**

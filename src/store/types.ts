@@ -196,6 +196,15 @@ export interface SignInWritten {
  */
 export interface SignInStore {
   record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'>;
+  /**
+   * A live session and its user in one read (every request that shows a session: `/me`), as
+   * `sessions.get` then `users.get` would answer them; `user` is undefined when the user record is gone.
+   * Optional: without it the SP makes those two calls.
+   */
+  sessionWithUser?(
+    id: string,
+    now: Date,
+  ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined>;
 }
 
 /** Everything the SP needs from storage, chosen once from DATABASE_URL / REDIS_URL. */

@@ -65,6 +65,74 @@ export function signInStoreContract(
       expect(await stores().sessions.get('s2', at(61))).toMatchObject({ userId: first.user.id });
     });
 
+    it('a later sign-in with the same profile moves only the times, and returns the user as it was', async () => {
+      const first = await record({ user: buildUser(), session: sessionOf('s1') }, at(0));
+      // An id given for an existing user (SCIM) does not replace the stored one, as in the upsert.
+      const second = await record(
+        { user: buildUser({ id: '6f1c2b9e-6a53-4c8e-9a43-0d7b3f2a1e55' }), session: sessionOf('s2') },
+        at(60),
+      );
+      expect(second.before).toEqual(first.user);
+      expect(second.user).toEqual({
+        ...first.user,
+        updatedAt: at(60).toISOString(),
+        lastLoginAt: at(60).toISOString(),
+      });
+      expect(second.session.userId).toBe(first.user.id);
+      expect(await stores().users.get(first.user.id)).toEqual(second.user);
+    });
+
+    it('clears a profile field the next assertion drops, and changes nothing else', async () => {
+      const first = await record({ user: buildUser(), session: sessionOf('s1') }, at(0));
+      const { displayName: _, ...withoutName } = buildUser();
+      const second = await record({ user: withoutName, session: sessionOf('s2') }, at(60));
+      expect(second.before).toEqual(first.user);
+      expect(second.user.displayName).toBeUndefined();
+      expect(second.user).toMatchObject({
+        id: first.user.id,
+        email: 'alice@acme.test',
+        groups: ['engineering'],
+      });
+      expect(await stores().users.get(first.user.id)).toEqual(second.user);
+      // The same attributes in another order: written again (a cheaper path may only skip identical text).
+      const third = await record(
+        {
+          user: { ...withoutName, attributes: { groups: ['engineering'], email: ['alice@acme.test'] } },
+          session: sessionOf('s3'),
+        },
+        at(120),
+      );
+      expect(third.before).toEqual(second.user);
+      expect(await stores().users.get(first.user.id)).toEqual(third.user);
+    });
+
+    it('reads a session with its user as sessions.get and users.get would (when the adapter can)', async (ctx) => {
+      const { signIns, sessions, users } = stores();
+      if (!signIns.sessionWithUser) return ctx.skip();
+      const written = await record({ user: buildUser(), session: sessionOf('s1') }, at(0));
+      // Another user's session beside it: the join must pair each session with its own user.
+      const bob = await record(
+        { user: buildUser({ nameId: 'bob@acme.test', email: 'bob@acme.test' }), session: sessionOf('s2') },
+        at(1),
+      );
+      const read = await signIns.sessionWithUser('s1', at(2));
+      expect(read).toEqual({
+        session: await sessions.get('s1', at(2)),
+        user: await users.get(written.user.id),
+      });
+      expect(read).toEqual({ session: written.session, user: written.user });
+      expect(await signIns.sessionWithUser('s2', at(2))).toEqual({ session: bob.session, user: bob.user });
+      // Unknown, expired (at its expiry: `get` treats it as gone), and a session whose user record is gone.
+      expect(await signIns.sessionWithUser('nope', at(2))).toBeUndefined();
+      expect(await signIns.sessionWithUser('s1', written.session.expiresAt)).toBeUndefined();
+      const { userId: _, ...orphan } = buildSession({ id: 's3' });
+      await sessions.create({ ...orphan, userId: 'no-such-user' });
+      expect(await signIns.sessionWithUser('s3', at(2))).toEqual({
+        session: await sessions.get('s3', at(2)),
+        user: undefined,
+      });
+    });
+
     it('takes the id it is given for a new user (a SCIM-provisioned one)', async () => {
       const id = '6f1c2b9e-6a53-4c8e-9a43-0d7b3f2a1e55';
       const written = await record({ user: buildUser({ id }), session: sessionOf('s1') }, at(0));

@@ -4,7 +4,7 @@ import type { NameId } from '../../core/types.ts';
 import { decodeSessionAuthn, encodeSessionAuthn } from '../authn-columns.ts';
 import type { SessionRecord, SessionStore } from '../types.ts';
 
-interface SessionRow {
+export interface SessionRow {
   id: string;
   user_id: string;
   connection_id: string;
@@ -15,7 +15,8 @@ interface SessionRow {
   authn: string | null;
 }
 
-const COLUMNS = 'id, user_id, connection_id, name_id, session_index, created_at, expires_at, authn';
+export const SESSION_COLUMNS =
+  'id, user_id, connection_id, name_id, session_index, created_at, expires_at, authn';
 
 /**
  * A PostgreSQL {@link SessionStore}. `sessionIndexes` undefined or empty matches every live session of the
@@ -59,10 +60,10 @@ export class PostgresSessionStore implements SessionStore {
 
   async get(id: string, now: Date): Promise<SessionRecord | undefined> {
     const { rows } = await this.#pool.query<SessionRow>(
-      `SELECT ${COLUMNS} FROM sessions WHERE id = $1 AND expires_at > $2`,
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1 AND expires_at > $2`,
       [id, now],
     );
-    return rows[0] === undefined ? undefined : toRecord(rows[0]);
+    return rows[0] === undefined ? undefined : sessionFromRow(rows[0]);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -78,13 +79,13 @@ export class PostgresSessionStore implements SessionStore {
   ): Promise<SessionRecord[]> {
     const all = sessionIndexes === undefined || sessionIndexes.length === 0;
     const { rows } = await this.#pool.query<SessionRow>(
-      `SELECT ${COLUMNS} FROM sessions
+      `SELECT ${SESSION_COLUMNS} FROM sessions
        WHERE connection_id = $1 AND name_id_value = $2 AND expires_at > $3
          ${all ? '' : 'AND session_index = ANY($4::text[])'}
        ORDER BY created_at, seq`,
       all ? [connectionId, nameIdValue, now] : [connectionId, nameIdValue, now, sessionIndexes],
     );
-    return rows.map(toRecord);
+    return rows.map(sessionFromRow);
   }
 
   async purgeExpired(now: Date): Promise<number> {
@@ -93,7 +94,8 @@ export class PostgresSessionStore implements SessionStore {
   }
 }
 
-function toRecord(row: SessionRow): SessionRecord {
+/** A session from its row (the columns of {@link SESSION_COLUMNS}). */
+export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
     id: row.id,
     userId: row.user_id,

@@ -6,9 +6,11 @@
  * serialised by the replay table's primary key (the second waits for the first's commit, then writes nothing).
  */
 import type { Pool } from 'pg';
+import type { UserRecord } from '../../core/types.ts';
 import { encodeSessionAuthn } from '../authn-columns.ts';
-import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
+import type { SessionRecord, SignInStore, SignInWrite, SignInWritten } from '../types.ts';
 import { type PostgresReplayCache, replayInsertSql } from './replay.ts';
+import { SESSION_COLUMNS, type SessionRow, sessionFromRow } from './sessions.ts';
 import {
   toRecord,
   USER_COLUMNS,
@@ -17,6 +19,13 @@ import {
   type UserRow,
   upsertParameters,
 } from './users.ts';
+
+/** The user's columns, renamed `u_<column>` beside the session's in the join of `sessionWithUser`. */
+const USER_NAMES = USER_COLUMNS.split(',').map((c) => c.trim()) as (keyof UserRow)[];
+const JOINED_USER_COLUMNS = USER_NAMES.map((c) => `u.${c} AS u_${c}`).join(', ');
+const JOINED_SESSION_COLUMNS = SESSION_COLUMNS.split(',')
+  .map((c) => `s.${c.trim()}`)
+  .join(', ');
 
 /**
  * A PostgreSQL {@link SignInStore}. Every part of the statement sees the same snapshot, so `before` is the
@@ -87,5 +96,26 @@ export class PostgresSignInStore implements SignInStore {
       user: written,
       session: { ...session, userId: written.id },
     };
+  }
+
+  /** The session and its user in one round trip (a LEFT JOIN on the user's primary key). */
+  async sessionWithUser(
+    id: string,
+    now: Date,
+  ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
+    const { rows } = await this.#pool.query<SessionRow & Record<string, unknown>>(
+      `SELECT ${JOINED_SESSION_COLUMNS}, ${JOINED_USER_COLUMNS}
+       FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+       WHERE s.id = $1 AND s.expires_at > $2`,
+      [id, now],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    // A LEFT JOIN without a user gives NULL in every user column, its id included.
+    const user =
+      row.u_id === null
+        ? undefined
+        : toRecord(Object.fromEntries(USER_NAMES.map((c) => [c, row[`u_${c}`]])) as unknown as UserRow);
+    return { session: sessionFromRow(row), user };
   }
 }

@@ -2,11 +2,42 @@
  * The change counters of migration 15: one integer per kind of configuration the sign-in path keeps parsed
  * between requests (connections, organizations, SP keys). Triggers bump it inside every writing transaction, on
  * every process sharing the file, so "has anything of this kind changed since I read it?" is one point read of
- * an integer: no row read, no JSON compared or hashed.
+ * an integer: no row read, no JSON compared or hashed. The three are read together, and inside a request of
+ * the sign-in path (`withConfigSnapshot`, src/store/config-snapshot.ts) once per request: a login asks about
+ * the connection and the SP keys, an ACS about those and the organization, each read of the file costs its
+ * locks.
  */
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { noteConfigWrite, snapshotOf } from '../config-snapshot.ts';
 
 export type CountedKind = 'connections' | 'organizations' | 'sp_keys';
+
+type Counters = Readonly<Record<CountedKind, number>>;
+
+/** Every kind's counter of one database, in one statement. */
+class ChangeCounters {
+  readonly #read: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#read = db.prepare(`
+      SELECT (SELECT version FROM change_counters WHERE name = 'connections') AS connections,
+             (SELECT version FROM change_counters WHERE name = 'organizations') AS organizations,
+             (SELECT version FROM change_counters WHERE name = 'sp_keys') AS sp_keys`);
+  }
+
+  version(kind: CountedKind): number {
+    const version = snapshotOf(this, () => this.#readAll())[kind];
+    if (typeof version !== 'number') throw new Error(`SQLite change counter "${kind}" is missing`);
+    return version;
+  }
+
+  #readAll(): Counters {
+    const row = this.#read.get();
+    return row as unknown as Counters;
+  }
+}
+
+const countersOf = new WeakMap<DatabaseSync, ChangeCounters>();
 
 /**
  * A reader of one kind's counter. Read it BEFORE the rows it versions: a write that lands between the two
@@ -19,10 +50,17 @@ export type CountedKind = 'connections' | 'organizations' | 'sp_keys';
  * ```
  */
 export function changeCounter(db: DatabaseSync, kind: CountedKind): () => number {
-  const read = db.prepare('SELECT version FROM change_counters WHERE name = ?');
-  return () => {
-    const version = read.get(kind)?.version;
-    if (typeof version !== 'number') throw new Error(`SQLite change counter "${kind}" is missing`);
-    return version;
-  };
+  let counters = countersOf.get(db);
+  if (!counters) {
+    counters = new ChangeCounters(db);
+    countersOf.set(db, counters);
+  }
+  const of = counters;
+  return () => of.version(kind);
 }
+
+/**
+ * To be called by a store after each write to a counted table (the triggers bump the counters in the file):
+ * a snapshot taken earlier in a request of this process is then read again.
+ */
+export const countedWrite = noteConfigWrite;

@@ -2,7 +2,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Connection } from '../../core/types.ts';
 import type { ConnectionStore, ConnectionVersion } from '../types.ts';
-import { changeCounter } from './change-counters.ts';
+import { changeCounter, countedWrite } from './change-counters.ts';
 import { text } from './database.ts';
 
 /**
@@ -55,11 +55,19 @@ export class SqliteConnectionStore implements ConnectionStore {
   }
 
   async put(connection: Connection): Promise<void> {
-    this.#put.run(connection.id, JSON.stringify(connection));
+    try {
+      this.#put.run(connection.id, JSON.stringify(connection));
+    } finally {
+      countedWrite();
+    }
   }
 
   async delete(id: string): Promise<boolean> {
-    return Number(this.#delete.run(id).changes) > 0;
+    try {
+      return Number(this.#delete.run(id).changes) > 0;
+    } finally {
+      countedWrite();
+    }
   }
 }
 

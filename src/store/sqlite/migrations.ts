@@ -475,6 +475,47 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'sp_keys'; END;
     `,
   },
+  {
+    version: 16,
+    name: 'fewer pages per sign-in: sessions and replay cache WITHOUT ROWID, users_email dropped',
+    // A sign-in's commit costs what it writes, about one page per B-tree it touches. A rowid table with a TEXT
+    // primary key is two B-trees (the rows, and the key's index); WITHOUT ROWID keeps the rows in the key's
+    // B-tree, one fewer page per insert: sessions 4 -> 3, replay cache 3 -> 2. No query reads users by email
+    // (users_email was written at every sign-in's upsert for nothing). Nothing references these tables.
+    // Rows keep their values; session ties within one millisecond now list in id order (there is no rowid).
+    sql: `
+      CREATE TABLE sessions_16 (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        name_id TEXT NOT NULL,
+        name_id_value TEXT NOT NULL,
+        session_index TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        authn TEXT CHECK (authn IS NULL OR json_valid(authn))
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO sessions_16
+        (id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at, authn)
+      SELECT id, user_id, connection_id, name_id, name_id_value, session_index, created_at, expires_at, authn
+      FROM sessions ORDER BY rowid;
+      DROP TABLE sessions;
+      ALTER TABLE sessions_16 RENAME TO sessions;
+      CREATE INDEX sessions_name_id ON sessions (connection_id, name_id_value, session_index);
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+
+      CREATE TABLE replay_cache_16 (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO replay_cache_16 (key, expires_at) SELECT key, expires_at FROM replay_cache;
+      DROP TABLE replay_cache;
+      ALTER TABLE replay_cache_16 RENAME TO replay_cache;
+      CREATE INDEX replay_cache_expires_at ON replay_cache (expires_at);
+
+      DROP INDEX users_email;
+    `,
+  },
 ];
 
 /**

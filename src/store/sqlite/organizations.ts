@@ -5,7 +5,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Organization } from '../../core/organization.ts';
 import { DomainTakenError, type OrganizationStore } from '../organizations.ts';
-import { changeCounter } from './change-counters.ts';
+import { changeCounter, countedWrite } from './change-counters.ts';
 import { text } from './database.ts';
 import { writeTransaction } from './transaction.ts';
 
@@ -80,7 +80,11 @@ export class SqliteOrganizationStore implements OrganizationStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return Number(this.#delete.run(id).changes) > 0;
+    try {
+      return Number(this.#delete.run(id).changes) > 0;
+    } finally {
+      countedWrite();
+    }
   }
 
   async findByDomain(domain: string): Promise<Organization | undefined> {
@@ -90,6 +94,14 @@ export class SqliteOrganizationStore implements OrganizationStore {
 
   /** Runs synchronously from BEGIN to COMMIT, so no other call on this connection can interleave. */
   #write(organization: Organization, onlyIfAbsent: boolean): boolean {
+    try {
+      return this.#writeNow(organization, onlyIfAbsent);
+    } finally {
+      countedWrite();
+    }
+  }
+
+  #writeNow(organization: Organization, onlyIfAbsent: boolean): boolean {
     return writeTransaction(this.#db, () => {
       // Nothing written yet: committing this empty transaction is as good as rolling it back.
       if (onlyIfAbsent && this.#exists.get(organization.id) !== undefined) return false;

@@ -32,12 +32,12 @@ export class SqliteSessionStore implements SessionStore {
     this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
     this.#findAll = db.prepare(`
       SELECT * FROM sessions WHERE connection_id = ? AND name_id_value = ? AND expires_at > ?
-      ORDER BY created_at, rowid`);
+      ORDER BY created_at, id`);
     // The indexes travel as one JSON array: a single prepared statement serves any number of them.
     this.#findByIndexes = db.prepare(`
       SELECT * FROM sessions WHERE connection_id = ? AND name_id_value = ? AND expires_at > ?
         AND session_index IN (SELECT value FROM json_each(?))
-      ORDER BY created_at, rowid`);
+      ORDER BY created_at, id`);
     this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
   }
 
@@ -62,7 +62,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async get(id: string, now: Date): Promise<SessionRecord | undefined> {
     const row = this.#get.get(id, now.getTime());
-    return row === undefined ? undefined : toRecord(row);
+    return row === undefined ? undefined : sessionFromRow(row);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -79,7 +79,7 @@ export class SqliteSessionStore implements SessionStore {
       sessionIndexes === undefined || sessionIndexes.length === 0
         ? this.#findAll.all(connectionId, nameIdValue, now.getTime())
         : this.#findByIndexes.all(connectionId, nameIdValue, now.getTime(), JSON.stringify(sessionIndexes));
-    return rows.map(toRecord);
+    return rows.map(sessionFromRow);
   }
 
   async purgeExpired(now: Date): Promise<number> {
@@ -87,7 +87,8 @@ export class SqliteSessionStore implements SessionStore {
   }
 }
 
-function toRecord(row: Record<string, SQLOutputValue>): SessionRecord {
+/** A session from its row (`SELECT *`, or the sessions columns of a join under their own names). */
+export function sessionFromRow(row: Record<string, SQLOutputValue>): SessionRecord {
   const sessionIndex = optionalText(row.session_index);
   return {
     id: text(row.id),

@@ -1,13 +1,18 @@
 /**
  * A sign-in's writes in one SQLite transaction: the replay record, the user upsert and the session commit
- * together (one durable commit per sign-in instead of two).
+ * together (one durable commit per sign-in instead of two). And the read every later request makes: the session
+ * with its user, in one statement.
  */
-import type { DatabaseSync } from 'node:sqlite';
-import type { SignInStore, SignInWrite, SignInWritten } from '../types.ts';
+import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
+import type { UserRecord } from '../../core/types.ts';
+import type { SessionRecord, SignInStore, SignInWrite, SignInWritten } from '../types.ts';
 import type { SqliteReplayCache } from './replay.ts';
-import type { SqliteSessionStore } from './sessions.ts';
+import { type SqliteSessionStore, sessionFromRow } from './sessions.ts';
 import { writeTransaction } from './transaction.ts';
-import type { SqliteUserStore } from './users.ts';
+import { type SqliteUserStore, userColumnsAs } from './users.ts';
+
+/** The user's columns in the session join, renamed so that none collides with a session column (`user_id`). */
+const JOINED_USER = userColumnsAs('u', 'u_');
 
 /**
  * A SQLite {@link SignInStore} over the replay, user and session stores of the same database. Every statement
@@ -27,6 +32,7 @@ export class SqliteSignInStore implements SignInStore {
   readonly #users: SqliteUserStore;
   readonly #sessions: SqliteSessionStore;
   readonly #replay: SqliteReplayCache;
+  readonly #sessionWithUser: StatementSync;
 
   constructor(
     db: DatabaseSync,
@@ -38,6 +44,19 @@ export class SqliteSignInStore implements SignInStore {
     this.#users = users;
     this.#sessions = sessions;
     this.#replay = replay;
+    this.#sessionWithUser = db.prepare(`
+      SELECT s.*, ${JOINED_USER.select}
+      FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+      WHERE s.id = ? AND s.expires_at > ?`);
+  }
+
+  /** One statement for what `sessions.get` and `users.get` would read (two point lookups by primary key). */
+  async sessionWithUser(
+    id: string,
+    now: Date,
+  ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
+    const row: Record<string, SQLOutputValue> | undefined = this.#sessionWithUser.get(id, now.getTime());
+    return row === undefined ? undefined : { session: sessionFromRow(row), user: JOINED_USER.read(row) };
   }
 
   async record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'> {
@@ -45,8 +64,7 @@ export class SqliteSignInStore implements SignInStore {
       const { replay } = write;
       // Nothing written yet: the COMMIT of an empty transaction is a no-op.
       if (replay && !this.#replay.rememberNow(replay.key, replay.expiresAt, now)) return 'replayed';
-      const before = this.#users.findByNameIdNow(write.user.connectionId, write.user.nameId);
-      const user = this.#users.upsertNow(write.user, now);
+      const { before, user } = this.#users.signInNow(write.user, now);
       const session = { ...write.session, userId: user.id };
       this.#sessions.createNow(session);
       return { before, user, session };

@@ -8,7 +8,7 @@ import {
   type SpKeyStore,
   type SpKeyUse,
 } from '../sp-keys.ts';
-import { changeCounter } from './change-counters.ts';
+import { changeCounter, countedWrite } from './change-counters.ts';
 
 /**
  * A SQLite {@link SpKeyStore}.
@@ -60,6 +60,14 @@ export class SqliteSpKeyStore implements SpKeyStore {
   }
 
   async put(r: SpKeyRecord): Promise<void> {
+    try {
+      this.#putNow(r);
+    } finally {
+      countedWrite();
+    }
+  }
+
+  #putNow(r: SpKeyRecord): void {
     this.#put.run(
       r.id,
       r.use,

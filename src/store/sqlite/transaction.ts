@@ -1,5 +1,27 @@
 /** One write transaction on the shared SQLite connection. */
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+/** BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared once per connection (`exec` would parse them at every call). */
+interface TransactionStatements {
+  begin: StatementSync;
+  commit: StatementSync;
+  rollback: StatementSync;
+}
+
+const prepared = new WeakMap<DatabaseSync, TransactionStatements>();
+
+function statementsOf(db: DatabaseSync): TransactionStatements {
+  let statements = prepared.get(db);
+  if (!statements) {
+    statements = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+    };
+    prepared.set(db, statements);
+  }
+  return statements;
+}
 
 /**
  * Runs `work` between `BEGIN IMMEDIATE` and `COMMIT`, and rolls back when it throws. `work` must be synchronous:
@@ -13,13 +35,14 @@ import type { DatabaseSync } from 'node:sqlite';
  * ```
  */
 export function writeTransaction<T>(db: DatabaseSync, work: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
+  const { begin, commit, rollback } = statementsOf(db);
+  begin.run();
   try {
     const result = work();
-    db.exec('COMMIT');
+    commit.run();
     return result;
   } catch (error) {
-    if (db.isTransaction) db.exec('ROLLBACK');
+    if (db.isTransaction) rollback.run();
     throw error;
   }
 }

@@ -20,6 +20,8 @@ export class SqliteUserStore implements UserStore {
   readonly #upsert: StatementSync;
   readonly #get: StatementSync;
   readonly #findByNameId: StatementSync;
+  readonly #findForSignIn: StatementSync;
+  readonly #touch: StatementSync;
   readonly #listAll: StatementSync;
   readonly #listByConnection: StatementSync;
 
@@ -37,6 +39,9 @@ export class SqliteUserStore implements UserStore {
       RETURNING *`);
     this.#get = db.prepare('SELECT * FROM users WHERE id = ?');
     this.#findByNameId = db.prepare('SELECT * FROM users WHERE connection_id = ? AND name_id = ?');
+    this.#findForSignIn = db.prepare('SELECT rowid, * FROM users WHERE connection_id = ? AND name_id = ?');
+    // Only the two times: no indexed column is assigned, so only the row's own page is written.
+    this.#touch = db.prepare('UPDATE users SET updated_at = ?, last_login_at = ? WHERE rowid = ?');
     // rowid order is insertion order: an upsert's UPDATE keeps the row, so this is creation order.
     this.#listAll = db.prepare('SELECT * FROM users ORDER BY rowid');
     this.#listByConnection = db.prepare('SELECT * FROM users WHERE connection_id = ? ORDER BY rowid');
@@ -66,6 +71,22 @@ export class SqliteUserStore implements UserStore {
     return toRecord(row);
   }
 
+  /**
+   * A sign-in's read and write of its user, synchronously (inside SqliteSignInStore's transaction): the user as
+   * it was (undefined for a first sign-in) and as it is now. The usual sign-in brings the same profile as the
+   * last one: the row is then kept and only its times move (one row page written, no index touched, nothing
+   * parsed twice). A new user or a changed profile takes {@link upsertNow}, with the same result as before.
+   */
+  signInNow(user: UserUpsert, now: Date): { before: UserRecord | undefined; user: UserRecord } {
+    const row = this.#findForSignIn.get(user.connectionId, user.nameId);
+    if (row === undefined) return { before: undefined, user: this.upsertNow(user, now) };
+    const before = toRecord(row);
+    if (!sameProfile(row, user)) return { before, user: this.upsertNow(user, now) };
+    const at = now.toISOString();
+    this.#touch.run(at, at, row.rowid ?? null);
+    return { before, user: { ...before, updatedAt: at, lastLoginAt: at } };
+  }
+
   async get(id: string): Promise<UserRecord | undefined> {
     const row = this.#get.get(id);
     return row === undefined ? undefined : toRecord(row);
@@ -87,28 +108,87 @@ export class SqliteUserStore implements UserStore {
       options.connectionId === undefined
         ? this.#listAll.all()
         : this.#listByConnection.all(options.connectionId);
-    return rows.map(toRecord);
+    return rows.map((row) => toRecord(row));
   }
 }
 
-function toRecord(row: Record<string, SQLOutputValue>): UserRecord {
+/** Whether the upsert would write the stored row's profile columns unchanged (the times aside). */
+function sameProfile(row: Record<string, SQLOutputValue>, user: UserUpsert): boolean {
+  return (
+    row.name_id_format === (user.nameIdFormat ?? null) &&
+    row.email === (user.email ?? null) &&
+    row.first_name === (user.firstName ?? null) &&
+    row.last_name === (user.lastName ?? null) &&
+    row.display_name === (user.displayName ?? null) &&
+    row.external_id === (user.externalId ?? null) &&
+    row.groups === JSON.stringify(user.groups) &&
+    row.attributes === JSON.stringify(user.attributes)
+  );
+}
+
+/** The users table's columns, in the order `SELECT *` returns them. */
+export const USER_COLUMNS = [
+  'id',
+  'connection_id',
+  'name_id',
+  'name_id_format',
+  'email',
+  'first_name',
+  'last_name',
+  'display_name',
+  'groups',
+  'external_id',
+  'attributes',
+  'created_at',
+  'updated_at',
+  'last_login_at',
+] as const;
+
+type UserColumn = (typeof USER_COLUMNS)[number];
+
+/** Where each column is in a row: its own name, or a prefixed alias in a join (see {@link userColumnsAs}). */
+type UserColumnNames = Readonly<Record<UserColumn, string>>;
+
+const OWN_NAMES = columnNames('');
+
+function columnNames(prefix: string): UserColumnNames {
+  return Object.fromEntries(USER_COLUMNS.map((c) => [c, `${prefix}${c}`])) as UserColumnNames;
+}
+
+/**
+ * The select list of the users table aliased `table`, each column renamed `prefix` + its name, and the reader
+ * of such a row: for a join that reads a user beside another table's row (SqliteSignInStore.sessionWithUser).
+ */
+export function userColumnsAs(
+  table: string,
+  prefix: string,
+): { select: string; read: (row: Record<string, SQLOutputValue>) => UserRecord | undefined } {
+  const names = columnNames(prefix);
+  return {
+    select: USER_COLUMNS.map((c) => `${table}.${c} AS ${names[c]}`).join(', '),
+    // A LEFT JOIN without a user gives NULL in every column, id included.
+    read: (row) => (row[names.id] === null ? undefined : toRecord(row, names)),
+  };
+}
+
+function toRecord(row: Record<string, SQLOutputValue>, names: UserColumnNames = OWN_NAMES): UserRecord {
   const record: UserRecord = {
-    id: text(row.id),
-    connectionId: text(row.connection_id),
-    nameId: text(row.name_id),
-    groups: JSON.parse(text(row.groups)) as string[],
-    attributes: JSON.parse(text(row.attributes)) as Record<string, string[]>,
-    createdAt: text(row.created_at),
-    updatedAt: text(row.updated_at),
-    lastLoginAt: text(row.last_login_at),
+    id: text(row[names.id]),
+    connectionId: text(row[names.connection_id]),
+    nameId: text(row[names.name_id]),
+    groups: JSON.parse(text(row[names.groups])) as string[],
+    attributes: JSON.parse(text(row[names.attributes])) as Record<string, string[]>,
+    createdAt: text(row[names.created_at]),
+    updatedAt: text(row[names.updated_at]),
+    lastLoginAt: text(row[names.last_login_at]),
   };
   const optional = {
-    nameIdFormat: optionalText(row.name_id_format),
-    email: optionalText(row.email),
-    firstName: optionalText(row.first_name),
-    lastName: optionalText(row.last_name),
-    displayName: optionalText(row.display_name),
-    externalId: optionalText(row.external_id),
+    nameIdFormat: optionalText(row[names.name_id_format]),
+    email: optionalText(row[names.email]),
+    firstName: optionalText(row[names.first_name]),
+    lastName: optionalText(row[names.last_name]),
+    displayName: optionalText(row[names.display_name]),
+    externalId: optionalText(row[names.external_id]),
   };
   for (const [field, value] of Object.entries(optional)) {
     if (value !== undefined) Object.assign(record, { [field]: value });

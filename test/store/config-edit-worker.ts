@@ -1,0 +1,42 @@
+/**
+ * A worker thread for config-snapshot.test.ts: another instance on the same SQLite file, with its own
+ * connection and its own module state (nothing it does reaches the main thread except through the file), like
+ * another process. Each message is one admin edit; the reply comes after it committed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Connection } from '../../src/core/types.ts';
+import { openSqliteStores } from '../../src/store/sqlite/index.ts';
+
+export type ConfigEdit =
+  | { kind: 'connection'; connection: Connection }
+  | { kind: 'delete-connection'; id: string }
+  | { kind: 'organization-jit'; id: string; jit: boolean }
+  | { kind: 'sp-key'; id: string };
+
+const stores = openSqliteStores((workerData as { file: string }).file);
+parentPort?.on('message', async (edit: ConfigEdit | 'close') => {
+  if (edit === 'close') {
+    await stores.close();
+    parentPort?.close();
+    return;
+  }
+  if (edit.kind === 'connection') await stores.connections.put(edit.connection);
+  if (edit.kind === 'delete-connection') await stores.connections.delete(edit.id);
+  if (edit.kind === 'organization-jit') {
+    const organization = await stores.organizations?.get(edit.id);
+    if (organization)
+      await stores.organizations?.put({ ...organization, policy: { ...organization.policy, jit: edit.jit } });
+  }
+  if (edit.kind === 'sp-key') {
+    await stores.spKeys?.put({
+      id: edit.id,
+      use: 'signing',
+      state: 'next',
+      certificatePem: 'PEM',
+      keyRef: `file:${edit.id}`,
+      createdAt: new Date(0),
+    });
+  }
+  parentPort?.postMessage('done');
+});
+parentPort?.postMessage('ready');
