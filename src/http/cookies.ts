@@ -34,6 +34,22 @@ export function requestBindingCookieOptions(secure: boolean): CookieOptions {
 }
 
 const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' } as const;
+
+/** Recent Expires texts by whole second: formatting a date is most of a cookie's cost, and seconds repeat. */
+const httpDates = new Map<number, string>();
+
+/** `new Date(ms).toUTCString()`, formatted once per second. */
+function httpDate(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  let text = httpDates.get(second);
+  if (text === undefined) {
+    // Two cookie lifetimes are in use at a time (the request binding's and the session's): a few entries do.
+    if (httpDates.size >= 8) httpDates.clear();
+    text = new Date(second * 1000).toUTCString();
+    httpDates.set(second, text);
+  }
+  return text;
+}
 const TOKEN_VALUE = /^[A-Za-z0-9_-]+$/;
 
 /**
@@ -54,7 +70,7 @@ export function setTokenCookie(res: Response, name: string, token: string, optio
   const maxAge = options.maxAge;
   if (maxAge !== undefined) header += `; Max-Age=${Math.floor(maxAge / 1000)}`;
   header += `; Path=${options.path ?? '/'}`;
-  if (maxAge !== undefined) header += `; Expires=${new Date(Date.now() + maxAge).toUTCString()}`;
+  if (maxAge !== undefined) header += `; Expires=${httpDate(Date.now() + maxAge)}`;
   if (options.httpOnly) header += '; HttpOnly';
   if (options.secure) header += '; Secure';
   if (typeof options.sameSite === 'string') header += `; SameSite=${SAME_SITE[options.sameSite]}`;
