@@ -401,6 +401,21 @@ export async function createAppServer(
   if (prometheus && config.metrics)
     app.use(metricsRoute({ token: config.metrics.token, handle: prometheus.handle }));
 
+  // The routes of every sign-in (login, ACS, /me) before the admin, setup, SCIM and page routers: Express
+  // tries each mounted layer in order, and none of those claims a path under /saml or /me or /logout.
+  app.use(
+    '/saml',
+    samlRouter(sp, {
+      sessionCookieName: config.sessionCookieName,
+      logger,
+      onMetadataFetch: (connectionId, by) => keyRing.noteMetadataFetch(connectionId, by),
+      traces,
+      supportContact: config.supportContact,
+      testSignIns: tests,
+    }),
+  );
+  app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
+
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
     devIdp = await mountDevIdp(app, config, sp, organizations, logger);
@@ -452,20 +467,8 @@ export async function createAppServer(
       ...(devIdp ? { note: DEV_IDP_NOTE } : {}),
     }),
   );
-  app.use(
-    '/saml',
-    samlRouter(sp, {
-      sessionCookieName: config.sessionCookieName,
-      logger,
-      onMetadataFetch: (connectionId, by) => keyRing.noteMetadataFetch(connectionId, by),
-      traces,
-      supportContact: config.supportContact,
-      testSignIns: tests,
-    }),
-  );
   // The OpenID bridge answers /.well-known/openid-configuration and /oidc/* only.
   if (oidc) app.use(oidc.bridge.router);
-  app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
   app.use(notFoundHandler({ supportContact: config.supportContact }));

@@ -6,7 +6,7 @@
  * carries on. Listeners run after the outbox write and are not awaited by `emit`, so a slow listener cannot
  * slow a sign-in down either (`settled()` waits for them, for tests and shutdown).
  */
-import { randomBytes } from 'node:crypto';
+import { pooledRandomString } from '../core/crypto/random-pool.ts';
 import type { WebhookEndpointRecord, WebhookStore } from '../store/events.ts';
 import {
   EVENT_VERSION,
@@ -39,7 +39,7 @@ const silent: EventLogger = { warn() {} };
 
 /** A new event id: `evt_` and 128 random bits, base64url. */
 export function newEventId(): string {
-  return `evt_${randomBytes(16).toString('base64url')}`;
+  return `evt_${pooledRandomString(16, 'base64url')}`;
 }
 
 /**

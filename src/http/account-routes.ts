@@ -19,6 +19,7 @@ import { readCookie, sessionCookieOptions } from './cookies.ts';
 import { currentSession } from './current-session.ts';
 import { errorHandler } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
+import { sendJsonNoStore } from './json-response.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { sendLogoutConfirm, sendLogoutNotice } from './logout-pages.ts';
 import { redirectToReturnTo } from './redirect.ts';
@@ -69,10 +70,10 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
     res.setHeader('Cache-Control', 'no-store');
     const current = await currentSession(sp, req, cookieName);
     if (!current) {
-      res.status(401).json({ error: { code: 'NOT_SIGNED_IN', message: 'No signed-in session.' } });
+      sendJsonNoStore(res, 401, { error: { code: 'NOT_SIGNED_IN', message: 'No signed-in session.' } });
       return;
     }
-    res.json(meJson(current));
+    sendJsonNoStore(res, 200, meJson(current));
   });
 
   const logoutService = options.logout ?? new LogoutService(sp);

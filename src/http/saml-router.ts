@@ -18,8 +18,9 @@ import type { TestSignIns } from '../sp/test-sign-in.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { isStoreUnavailable } from '../store/errors.ts';
 import { newTraceId } from '../trace/index.ts';
+import { acsForm } from './acs-form.ts';
 import { clientFacts } from './client-facts.ts';
-import { readCookie, requestBindingCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { readCookie, requestBindingCookieOptions, sessionCookieOptions, setTokenCookie } from './cookies.ts';
 import { discoveryRoutes } from './discovery-routes.ts';
 import type { EndUserContext } from './end-user-page.ts';
 import { errorHandler, methodNotAllowed } from './error-response.ts';
@@ -66,11 +67,7 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
   const logger = options.logger ?? silentLogger;
   const secure = sp.baseUrl.startsWith('https:');
   const router = express.Router();
-  const form = express.urlencoded({
-    extended: false,
-    limit: options.maxBodyBytes ?? 512 * 1024,
-    parameterLimit: 10,
-  });
+  const form = acsForm({ limit: options.maxBodyBytes ?? 512 * 1024, parameterLimit: 10 });
 
   const support = options.supportContact ? { supportContact: options.supportContact } : {};
   /** The error page's context: the connection's name and a fresh sign-in to it, keeping a safe returnTo. */
@@ -88,44 +85,14 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
       retryUrl: `${path}?returnTo=${encodeURIComponent(safeReturnTo(returnTo))}`,
     };
   };
-  // GET and POST /discover: sign in by work email.
-  router.use(discoveryRoutes(sp, { logger }));
-
-  router.get('/:connectionId/metadata', async (req, res) => {
-    try {
-      const xml = await sp.metadata(req.params.connectionId);
-      res.type('application/samlmetadata+xml').send(xml);
-      if (options.onMetadataFetch) {
-        const by = `${req.ip ?? 'unknown'} ${String(req.headers['user-agent'] ?? '').slice(0, 200)}`.trim();
-        Promise.resolve()
-          .then(() => options.onMetadataFetch?.(req.params.connectionId, by))
-          .catch((error: unknown) => logger.warn('metadata.fetch_record_failed', { message: String(error) }));
-      }
-    } catch (err) {
-      sendSamlError(req, res, err, logger, { route: 'metadata' }, { endUser: support });
-    }
-  });
-  router.all('/:connectionId/metadata', methodNotAllowed(['GET', 'HEAD'], support));
-
-  // The SP signing certificate for IdP consoles that want a file (AD FS, Entra): public, as in the metadata.
-  router.get('/:connectionId/certificate.pem', async (req, res) => {
-    try {
-      const connection = await sp.connection(req.params.connectionId);
-      res
-        .type('application/x-pem-file')
-        .attachment(`${connection.id}-sp-signing.pem`)
-        .send(sp.spIdentity(connection).signing.certificatePem);
-    } catch (err) {
-      sendSamlError(req, res, err, logger, { route: 'certificate' });
-    }
-  });
-
+  // The two routes of every sign-in come first: a request walks the router's layers in order, and these paths
+  // (two segments, fixed last one) cannot be claimed by the routes below.
   router.get('/:connectionId/login', async (req, res) => {
     try {
       let browserKey = readCookie(req, bindingCookie);
       if (!looksLikeToken(browserKey)) {
         browserKey = newToken();
-        res.cookie(bindingCookie, browserKey, requestBindingCookieOptions(secure));
+        setTokenCookie(res, bindingCookie, browserKey, requestBindingCookieOptions(secure));
       }
       const start = await sp.startLogin(req.params.connectionId, {
         returnTo: req.query.returnTo,
@@ -152,17 +119,6 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     }
   });
   router.all('/:connectionId/login', methodNotAllowed(['GET', 'HEAD'], support));
-
-  // GET and POST /:connectionId/slo: Single Logout (Redirect, POST and SOAP bindings).
-  router.use(
-    sloRouter(sp, {
-      sessionCookieName: cookieName,
-      logger,
-      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-      ...(options.supportContact ? { supportContact: options.supportContact } : {}),
-      ...(options.traces ? { traces: options.traces } : {}),
-    }),
-  );
 
   router.post('/:connectionId/acs', (req, res, next) => {
     form(req, res, (err?: unknown) => {
@@ -234,7 +190,7 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         return;
       }
       const maxAge = result.session.expiresAt.getTime() - Date.now();
-      res.cookie(cookieName, result.sessionToken, sessionCookieOptions(secure, Math.max(0, maxAge)));
+      setTokenCookie(res, cookieName, result.sessionToken, sessionCookieOptions(secure, Math.max(0, maxAge)));
       redirectToReturnTo(res, result.returnTo);
     } catch (err) {
       sendSamlError(
@@ -248,6 +204,49 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
     }
   });
   router.all('/:connectionId/acs', methodNotAllowed(['POST'], support));
+
+  // GET and POST /discover: sign in by work email.
+  router.use(discoveryRoutes(sp, { logger }));
+
+  router.get('/:connectionId/metadata', async (req, res) => {
+    try {
+      const xml = await sp.metadata(req.params.connectionId);
+      res.type('application/samlmetadata+xml').send(xml);
+      if (options.onMetadataFetch) {
+        const by = `${req.ip ?? 'unknown'} ${String(req.headers['user-agent'] ?? '').slice(0, 200)}`.trim();
+        Promise.resolve()
+          .then(() => options.onMetadataFetch?.(req.params.connectionId, by))
+          .catch((error: unknown) => logger.warn('metadata.fetch_record_failed', { message: String(error) }));
+      }
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'metadata' }, { endUser: support });
+    }
+  });
+  router.all('/:connectionId/metadata', methodNotAllowed(['GET', 'HEAD'], support));
+
+  // The SP signing certificate for IdP consoles that want a file (AD FS, Entra): public, as in the metadata.
+  router.get('/:connectionId/certificate.pem', async (req, res) => {
+    try {
+      const connection = await sp.connection(req.params.connectionId);
+      res
+        .type('application/x-pem-file')
+        .attachment(`${connection.id}-sp-signing.pem`)
+        .send(sp.spIdentity(connection).signing.certificatePem);
+    } catch (err) {
+      sendSamlError(req, res, err, logger, { route: 'certificate' });
+    }
+  });
+
+  // GET and POST /:connectionId/slo: Single Logout (Redirect, POST and SOAP bindings).
+  router.use(
+    sloRouter(sp, {
+      sessionCookieName: cookieName,
+      logger,
+      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      ...(options.supportContact ? { supportContact: options.supportContact } : {}),
+      ...(options.traces ? { traces: options.traces } : {}),
+    }),
+  );
 
   // Whatever escapes the handlers above is answered here, never by the host app's default error page.
   router.use(errorHandler({ logger, ...support }));

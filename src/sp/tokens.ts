@@ -2,11 +2,12 @@
  * Random tokens for cookies. The server stores only a SHA-256 of a session token, so a leaked database does
  * not hand out live sessions.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { pooledRandomString } from '../core/crypto/random-pool.ts';
 
 /** 256 bits of randomness, base64url. */
 export function newToken(): string {
-  return randomBytes(32).toString('base64url');
+  return pooledRandomString(32, 'base64url');
 }
 
 /** The storage key for a token. */

@@ -4,13 +4,13 @@
  * retention even a million attempts a day collide with a chance of about 1 in 50,000; a collision only drops
  * the second trace (stores keep the first write), it never mixes two attempts.
  */
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../core/crypto/random-pool.ts';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** A new trace ID. */
 export function newTraceId(): string {
-  const bytes = randomBytes(10);
+  const bytes = pooledRandomBytes(10);
   let out = '';
   for (let i = 0; i < 10; i++) {
     out += ALPHABET[bytes[i]! & 31];

@@ -53,3 +53,27 @@ describe('safeReturnTo: ordinary paths', () => {
     for (const [value] of SAFE) expect(safeReturnTo(safeReturnTo(value))).toBe(safeReturnTo(value));
   });
 });
+
+describe('checkReturnTo: remembered answers (issue #16)', () => {
+  it('answers every safe and hostile form the same when asked again, also after the memory was cleared', () => {
+    const ask = () => [
+      ...SAFE.map(([value]) => checkReturnTo(value)),
+      ...HOSTILE_RETURN_TO.map(([value]) => checkReturnTo(value)),
+    ];
+    const first = ask();
+    expect(ask()).toEqual(first);
+    expect(first.slice(0, SAFE.length)).toEqual(SAFE.map(([, out]) => out));
+    expect(first.slice(SAFE.length).every((answer) => answer === undefined)).toBe(true);
+    // More distinct values than are remembered: the memory is cleared on the way, answers do not change.
+    for (let i = 0; i < 1_500; i++) expect(checkReturnTo(`/page/${i}?x=%2F`)).toBe(`/page/${i}?x=%2F`);
+    expect(ask()).toEqual(first);
+  });
+
+  it('keeps values that differ only in a lone surrogate apart', () => {
+    const lone = '/a\ud800';
+    const replaced = '/a\ufffd';
+    const loneAnswer = checkReturnTo(lone);
+    expect(checkReturnTo(replaced)).toBe('/a%EF%BF%BD');
+    expect(checkReturnTo(lone)).toBe(loneAnswer);
+  });
+});

@@ -3,7 +3,7 @@
  * header), then base64. Inflating is where a zip bomb would explode, so the output size is capped inside zlib
  * itself rather than checked after the fact.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { SamlSpError } from '../errors.ts';
 import { DEFAULT_MAX_XML_BYTES } from './parse.ts';
 
@@ -11,12 +11,12 @@ import { DEFAULT_MAX_XML_BYTES } from './parse.ts';
  * Deflates (raw) and base64-encodes an XML message for the HTTP-Redirect binding. The result still needs URL
  * encoding as a query value.
  *
- * The zlib state is sized to the message. zlib's defaults (32 KiB window, memLevel 8) allocate about 256 KiB
- * of state per call, and that allocation, not the compression, was the cost: a deflate per login showed as
- * 4.5% of the server's CPU in `bench:http` (issue #16). A window as large as the message finds every match the
- * default would (an LZ77 match cannot reach further back than the message's start), so the output is the same
- * size for the usual sub-KiB request; the state is a few KiB. Any inflater reads it (the window only bounds
- * match distances).
+ * Cost (issue #16, `bench:http`). zlib's per-call set-up, not the compression, is what a Redirect deflate
+ * costs: about 11 µs in a loop, and 40-90 µs in a live server, where zlib's state and code are cold between
+ * logins. Node's synchronous zlib API closes its stream after each call, so it cannot be kept warm; level,
+ * strategy (Z_HUFFMAN_ONLY, Z_FIXED) and fflate were measured and are no cheaper. But consecutive messages of
+ * one connection differ only in the root's `ID` and `IssueInstant`, so {@link deflateWithFreshSpan} deflates
+ * the rest once and reuses it; messages of a shape seen for the first time are deflated whole.
  *
  * @example
  * ```ts
@@ -24,10 +24,91 @@ import { DEFAULT_MAX_XML_BYTES } from './parse.ts';
  * ```
  */
 export function deflateAndEncode(xml: string): string {
-  const bytes = Buffer.from(xml, 'utf8');
+  return (deflateWithFreshSpan(xml) ?? deflateWhole(Buffer.from(xml, 'utf8'))).toString('base64');
+}
+
+/**
+ * One zlib call with its state sized to the input. zlib's defaults (32 KiB window, memLevel 8) allocate about
+ * 256 KiB of state per call; a window as large as the input finds every match the default would (a match
+ * cannot reach before the input's start), so the output is the same. Any inflater reads it.
+ */
+function deflateWhole(bytes: Buffer, options: { dictionary?: Buffer; syncFlush?: boolean } = {}): Buffer {
+  const reach = bytes.length + (options.dictionary?.length ?? 0);
   // 2^9 is raw deflate's smallest window, 2^15 its largest.
-  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(bytes.length + 1))));
-  return deflateRawSync(bytes, { windowBits, memLevel: Math.max(1, windowBits - 7) }).toString('base64');
+  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(reach + 1))));
+  return deflateRawSync(bytes, {
+    windowBits,
+    memLevel: Math.max(1, windowBits - 7),
+    ...(options.dictionary ? { dictionary: options.dictionary } : {}),
+    ...(options.syncFlush ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {}),
+  });
+}
+
+/** The deflated parts around the fresh span, per message shape (`span length, text before, text after`). */
+const shapes = new Map<string, { before: Buffer; after: Buffer }>();
+/** Shapes seen once: a shape is deflated in parts only when it comes back (a LogoutRequest names its user). */
+const seenOnce = new Set<string>();
+const MAX_SHAPES = 128;
+const MAX_SEEN_ONCE = 1024;
+/** A sync flush ends with an empty stored block: its header bits, then LEN 0x0000 and NLEN 0xFFFF. */
+const EMPTY_STORED_LENGTHS = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/**
+ * A raw DEFLATE stream of `xml` as three runs of blocks, all standard RFC 1951, or undefined when the
+ * message has no reusable shape yet:
+ *
+ * 1. the text before the root's `ID` value, deflated once per shape and ended with a sync flush (byte-aligned,
+ *    ending in an empty stored block);
+ * 2. the fresh span (from the `ID` value to the end of the `IssueInstant` value) as that stored block's
+ *    content: the flush's LEN/NLEN are replaced by the span's;
+ * 3. the text after the span, deflated once per shape as the final block, with the text before the span plus
+ *    as many zero bytes as the span has as its preset dictionary: its matches may reach back into the text
+ *    before (which every inflater has in its window at the same distance) but never into the span, because
+ *    the message holds no zero byte (checked) and a match is byte-for-byte.
+ *
+ * The stream inflates to the message for any split: where the span lies only decides whether a shape repeats.
+ *
+ * About 2 µs per message instead of a zlib call; the output is about 50 bytes longer than one whole deflate
+ * (the 60-byte span is stored, not compressed): about 530 base64 characters instead of 460 for the usual
+ * AuthnRequest.
+ */
+function deflateWithFreshSpan(xml: string): Buffer | undefined {
+  const rootEnd = xml.indexOf('>');
+  const id = xml.indexOf(' ID="');
+  const instant = xml.indexOf(' IssueInstant="');
+  if (id < 0 || instant < id || rootEnd < instant) return undefined;
+  const start = id + ' ID="'.length;
+  const end = xml.indexOf('"', instant + ' IssueInstant="'.length);
+  if (end < 0 || end > rootEnd) return undefined;
+  const span = Buffer.from(xml.slice(start, end), 'utf8');
+  const before = xml.slice(0, start);
+  const after = xml.slice(end);
+  if (span.length > 0xffff || xml.length > 16_384 || xml.includes('\u0000')) return undefined;
+  const key = `${span.length}\u0000${before}\u0000${after}`;
+  let shape = shapes.get(key);
+  if (!shape) {
+    if (!seenOnce.has(key)) {
+      if (seenOnce.size >= MAX_SEEN_ONCE) seenOnce.clear();
+      seenOnce.add(key);
+      return undefined;
+    }
+    seenOnce.delete(key);
+    shape = deflateShape(Buffer.from(before, 'utf8'), Buffer.from(after, 'utf8'), span.length);
+    if (!shape) return undefined;
+    if (shapes.size >= MAX_SHAPES) shapes.clear();
+    shapes.set(key, shape);
+  }
+  const lengths = Buffer.allocUnsafe(4);
+  lengths.writeUInt16LE(span.length, 0);
+  lengths.writeUInt16LE(~span.length & 0xffff, 2);
+  return Buffer.concat([shape.before, lengths, span, shape.after]);
+}
+
+function deflateShape(before: Buffer, after: Buffer, spanLength: number) {
+  const head = deflateWhole(before, { syncFlush: true });
+  if (!head.subarray(-4).equals(EMPTY_STORED_LENGTHS)) return undefined;
+  const dictionary = Buffer.concat([before, Buffer.alloc(spanLength)]);
+  return { before: head.subarray(0, -4), after: deflateWhole(after, { dictionary }) };
 }
 
 const BASE64_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
