@@ -65,6 +65,7 @@ export const SHA1_HINT =
  * ```
  */
 export function readSignatureParts(signature: Element, what: SignedElementName): SignatureParts {
+  assertSignatureChildren(signature, what);
   const signedInfo = singleChild(signature, NS.dsig, 'SignedInfo');
   const value = textOf(singleChild(signature, NS.dsig, 'SignatureValue'));
   if (!signedInfo || !value) throw malformed(what, 'The signature has no SignedInfo or no SignatureValue.');
@@ -88,6 +89,36 @@ export function readSignatureParts(signature: Element, what: SignedElementName):
     signatureValue: base64Value(value, what, 'SignatureValue'),
     keyInfoCertificates: keyInfoCertificates(signature),
   };
+}
+
+/**
+ * The element children of a ds:Signature must be, in order, SignedInfo, SignatureValue, an optional KeyInfo and
+ * ds:Object elements (XMLDSig's schema; ds:Object is refused just after). Checked here as well as by the
+ * response's schema-shape step, so that every caller of the verifier (logout messages, metadata) refuses what
+ * xmlsec1 refuses: an unknown element before SignedInfo was accepted by the verifier alone
+ * (test/fuzz/xmlsec-differential.test.ts).
+ */
+function assertSignatureChildren(signature: Element, what: SignedElementName): void {
+  const expected = ['SignedInfo', 'SignatureValue', 'KeyInfo'];
+  let next = 0;
+  for (let n = signature.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType !== 1) continue;
+    const child = n as Element;
+    const name = child.localName ?? '';
+    if (child.namespaceURI === NS.dsig && name === 'Object') continue;
+    const at = child.namespaceURI === NS.dsig ? expected.indexOf(name, next) : -1;
+    // SignedInfo and SignatureValue are required in their places; KeyInfo may be skipped.
+    if (at === -1 || (at > next && expected[next] !== 'KeyInfo')) {
+      throw new SamlSpError(
+        'SAML_STRUCTURE_INVALID',
+        `The ${what} signature has <${child.nodeName}> where XML Signature requires ${next < expected.length ? `<ds:${expected[next]}>` : 'no further element'}.`,
+        {
+          hint: 'A ds:Signature holds SignedInfo, SignatureValue and an optional KeyInfo, in that order. Anything else is a broken IdP or a signature-wrapping attempt.',
+        },
+      );
+    }
+    next = at + 1;
+  }
 }
 
 /**

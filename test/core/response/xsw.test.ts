@@ -239,4 +239,24 @@ describe('the signature step alone reads only signed bytes', () => {
     expect(nameId.childNodes.length).toBe(1);
     expect(new XMLSerializer().serializeToString(verified.signed)).not.toContain('<!--');
   });
+
+  // Found by test/fuzz/xmlsec-differential.test.ts: the verifier alone accepted an unknown element before
+  // SignedInfo (schema-shape refuses it in a response, but logout messages and metadata use the verifier too).
+  it.each([
+    ['an unknown element before SignedInfo', '<ds:Signature$1><x:d xmlns:x="urn:x"/>'],
+    ['a second SignedInfo', '<ds:Signature$1><ds:SignedInfo/>'],
+    ['KeyInfo before SignatureValue', '<ds:Signature$1><ds:KeyInfo/>'],
+  ])('refuses a Signature whose children are out of the XMLDSig order: %s', async (_name, replacement) => {
+    const xml = (await buildResponseXml()).replace(/<ds:Signature([^>]*)>/, replacement);
+    const doc = new DOMParser().parseFromString(xml, 'text/xml');
+    const assertion = doc.getElementsByTagNameNS(NS.assertion, 'Assertion').item(0)!;
+    expect(() =>
+      verifyEnvelopedSignature(first(assertion, NS.dsig, 'Signature'), {
+        element: assertion,
+        what: 'Assertion',
+        certificates,
+        allowSha1: false,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'SAML_STRUCTURE_INVALID' }));
+  });
 });
