@@ -2,7 +2,7 @@
  * Small helpers for writing SAML XML as text: escaping, message IDs and timestamps. The SP builds its few
  * documents with template strings, so every interpolated value must pass through {@link escapeXml}.
  */
-import { randomBytes } from 'node:crypto';
+import { pooledRandomString } from '../crypto/random-pool.ts';
 import { InvalidOptionError } from '../errors.ts';
 
 const ENTITIES: Record<string, string> = {
@@ -41,7 +41,7 @@ export function escapeXml(value: string): string {
  * ```
  */
 export function newSamlId(): string {
-  return `_${randomBytes(20).toString('hex')}`;
+  return `_${pooledRandomString(20, 'hex')}`;
 }
 
 /**
