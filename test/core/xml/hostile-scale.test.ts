@@ -76,7 +76,11 @@ const SHAPES: Record<string, { build: (n: number) => string; n: number }> = {
 describe('the reader is linear on hostile input', () => {
   for (const [name, { build, n }] of Object.entries(SHAPES)) {
     it(name, () => {
-      expect(growth(build, n)).toBeLessThan(32);
+      // A burst of load from another process can stretch one measurement; a change of complexity stretches
+      // every one. So a ratio over the bound is measured again, up to three times in all, and the best counts.
+      let ratio = growth(build, n);
+      for (let retry = 0; retry < 2 && ratio >= 32; retry++) ratio = Math.min(ratio, growth(build, n));
+      expect(ratio).toBeLessThan(32);
     });
   }
 });
