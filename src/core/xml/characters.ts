@@ -18,7 +18,8 @@ const REFERENCE = /&#(x[0-9A-Fa-f]+|[0-9]+);/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const MAYBE_ILLEGAL_LITERAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
 
-function isXmlChar(code: number): boolean {
+/** XML 1.0 production [2] Char, for a code point (a character reference's, or a literal's). */
+export function isXmlChar(code: number): boolean {
   return (
     code === 0x9 ||
     code === 0xa ||

@@ -26,6 +26,7 @@
  * refuses those on the whole text before any parse, in one scan.
  */
 import { NAMESPACE } from '@xmldom/xmldom';
+import { isXmlChar } from './characters.ts';
 
 /** A refusal: what is wrong and the offset (UTF-16 units into the text) where it was found. */
 export class XmlSyntaxError extends Error {
@@ -147,18 +148,6 @@ function nameEnd(s: string, i: number): number {
 
 function isSpace(c: number): boolean {
   return c < 128 && (ASCII[c]! & SPACE) !== 0;
-}
-
-/** XML 1.0 production [2] Char, for a character reference's code point. */
-function isXmlChar(code: number): boolean {
-  return (
-    code === 0x9 ||
-    code === 0xa ||
-    code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) ||
-    (code >= 0x10000 && code <= 0x10ffff)
-  );
 }
 
 /** CRLF and lone CR to LF (XML 1.0 section 2.11). */
