@@ -172,6 +172,14 @@ describe('XSW variants are refused', () => {
 
 describe('the signature step alone reads only signed bytes', () => {
   const certificates = [trustedCertificate(testKey('idp').certPem)];
+  /** The verifier alone on `assertion`'s own enveloped signature, under the default algorithm policy. */
+  const verifyAssertion = (assertion: Element) =>
+    verifyEnvelopedSignature(first(assertion, NS.dsig, 'Signature'), {
+      element: assertion,
+      what: 'Assertion',
+      certificates,
+      allowSha1: false,
+    });
 
   it('returns the signed assertion, not the evil one wrapped around it', async () => {
     const xml = rewrite(await buildResponseXml(), (doc) => {
@@ -189,12 +197,7 @@ describe('the signature step alone reads only signed bytes', () => {
     expect(evil.getAttribute('ID')).toBe('_evil');
 
     // The nested (genuine) assertion verifies, and what comes back is its own content only.
-    const verified = verifyEnvelopedSignature(first(nested, NS.dsig, 'Signature'), {
-      element: nested,
-      what: 'Assertion',
-      certificates,
-      allowSha1: false,
-    });
+    const verified = verifyAssertion(nested);
     expect(verified.signed.getAttribute('ID')).toBe(SIGNED_ID);
     expect(first(verified.signed, NS.assertion, 'NameID').textContent).toBe('alice@example.com');
     expect(verified.signed.getElementsByTagNameNS(NS.assertion, 'Advice').length).toBe(0);
@@ -212,14 +215,7 @@ describe('the signature step alone reads only signed bytes', () => {
     });
     const doc = new DOMParser().parseFromString(xml, 'text/xml');
     const evil = doc.getElementsByTagNameNS(NS.assertion, 'Assertion').item(0)!;
-    expect(() =>
-      verifyEnvelopedSignature(first(evil, NS.dsig, 'Signature'), {
-        element: evil,
-        what: 'Assertion',
-        certificates,
-        allowSha1: false,
-      }),
-    ).toThrow(expect.objectContaining({ code: 'SAML_SIGNATURE_INVALID' }));
+    expect(() => verifyAssertion(evil)).toThrow(expect.objectContaining({ code: 'SAML_SIGNATURE_INVALID' }));
   });
 
   it('strips a comment from the signed bytes', async () => {
@@ -229,12 +225,7 @@ describe('the signature step alone reads only signed bytes', () => {
     );
     const doc = new DOMParser().parseFromString(xml, 'text/xml');
     const assertion = doc.getElementsByTagNameNS(NS.assertion, 'Assertion').item(0)!;
-    const verified = verifyEnvelopedSignature(first(assertion, NS.dsig, 'Signature'), {
-      element: assertion,
-      what: 'Assertion',
-      certificates,
-      allowSha1: false,
-    });
+    const verified = verifyAssertion(assertion);
     const nameId = first(verified.signed, NS.assertion, 'NameID');
     expect(nameId.childNodes.length).toBe(1);
     expect(new XMLSerializer().serializeToString(verified.signed)).not.toContain('<!--');
@@ -250,13 +241,8 @@ describe('the signature step alone reads only signed bytes', () => {
     const xml = (await buildResponseXml()).replace(/<ds:Signature([^>]*)>/, replacement);
     const doc = new DOMParser().parseFromString(xml, 'text/xml');
     const assertion = doc.getElementsByTagNameNS(NS.assertion, 'Assertion').item(0)!;
-    expect(() =>
-      verifyEnvelopedSignature(first(assertion, NS.dsig, 'Signature'), {
-        element: assertion,
-        what: 'Assertion',
-        certificates,
-        allowSha1: false,
-      }),
-    ).toThrow(expect.objectContaining({ code: 'SAML_STRUCTURE_INVALID' }));
+    expect(() => verifyAssertion(assertion)).toThrow(
+      expect.objectContaining({ code: 'SAML_STRUCTURE_INVALID' }),
+    );
   });
 });
