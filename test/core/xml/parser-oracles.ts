@@ -108,6 +108,16 @@ export function ours(xml: string, readerAlone = false): Outcome {
  * rules), which XML 1.0, libxml2 and parseXml do not.
  */
 export function reference(xml: string): Outcome {
+  const stock = stockVerdict(xml);
+  return 'refused' in stock ? stock : { tree: describeTree(stock.doc) };
+}
+
+/**
+ * Stock xmldom's verdict, with the rules of {@link reference}, without describing its tree: where parseXml
+ * refuses, only the verdicts are compared, and a tree stock xmldom builds past parseXml's depth cap (a fuzzed
+ * nesting thousands deep) would overflow the stack of describeTree's recursive walk.
+ */
+export function stockVerdict(xml: string): { doc: Document } | { refused: string } {
   try {
     assertSafeXmlText(unmarked(xml), LIMITS);
   } catch (err) {
@@ -126,7 +136,7 @@ export function reference(xml: string): Outcome {
     return { refused: 'SAML_MALFORMED' };
   }
   if (problem !== undefined) return { refused: 'SAML_MALFORMED' };
-  return { tree: describeTree(doc) };
+  return { doc };
 }
 
 let scratch: string | undefined;
