@@ -9,7 +9,7 @@
  * bench/memory/clock.ts, loaded with --import, is the only change to the server process), so the replay
  * window fills and turns over within the run: RSS must rise while the window fills and stay flat after.
  *
- * Prints the server's RSS every BENCH_REPORT_EVERY sign-ins, the RSS after 100,000 sign-ins, and the heap
+ * Prints the server's RSS every BENCH_REPORT_EVERY sign-ins with its V8 heap spaces (bench/memory/heap-report.ts), the RSS after 100,000 sign-ins, and the heap
  * bytes one live replay entry and one pending request cost (measured in this process, on the stores the
  * server uses, with keys of the server's shape).
  *
@@ -18,16 +18,17 @@
  * BENCH_REPORT_EVERY (10000), BENCH_SERVER_ROOT (another checkout's server, for a before/after comparison).
  * Run it with `nice` on a shared machine.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { inflateRawSync } from 'node:zlib';
 import { MemoryReplayCache, MemoryRequestIdStore } from '../src/store/memory/index.ts';
 import { freePort } from '../test/helpers/server.ts';
 import { type BenchChild, mb, productServerEnv, rssOf, startChild } from './lib/child.ts';
+import { authnRequestIdOf, BenchClient, firstCookie } from './lib/client.ts';
 import { warpedNow } from './memory/clock.ts';
+import type { HeapReport } from './memory/heap-report.ts';
 import { createBenchIdp } from './memory/mint.ts';
 
 const SIGNINS = Number(process.env.BENCH_SIGNINS ?? 100_000);
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     const baselineRss = await rssOf(server.child);
     console.log(`\nserver RSS before the first sign-in: ${mb(baselineRss)}`);
     console.log(
-      'sign-ins   real s   sign-ins/s   RSS      live window (sign-ins in the last hour of server time)',
+      'sign-ins   real s   sign-ins/s   RSS      live window   server heap, committed MB: new old code large; external',
     );
 
     const finishedAt: number[] = [];
@@ -92,38 +93,33 @@ async function main(): Promise<void> {
     const samples: { done: number; rss: number; live: number }[] = [];
     let nextReport = REPORT_EVERY;
 
+    // node:http with keep-alive (bench/lib/client.ts): the load generator's core, not fetch, was the limit.
+    const client = new BenchClient(CONCURRENCY);
+    const acsUrl = connection.acsUrl.replace(/^https?:\/\/[^/]+/, base);
     const signIn = async (n: number): Promise<void> => {
       // 1. Start the login as a new browser: a pending request and its browser-key cookie.
-      const login = await fetch(`${base}/saml/bench/login?returnTo=/home`, { redirect: 'manual' });
-      const browserCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-      const location = new URL(login.headers.get('location') ?? '');
-      const authnRequest = inflateRawSync(
-        Buffer.from(location.searchParams.get('SAMLRequest') ?? '', 'base64'),
-      ).toString('utf8');
-      const requestId = /\bID="([^"]+)"/.exec(authnRequest)?.[1];
-      if (login.status !== 302 || !requestId) throw new Error(`login: ${login.status}`);
+      const login = await client.request('GET', `${base}/saml/bench/login?returnTo=/home`);
+      if (login.status !== 302) throw new Error(`login: ${login.status} ${login.body.slice(0, 200)}`);
       // 2. The IdP answers it; the browser posts the answer to the ACS.
       const samlResponse = idp.mint({
-        inResponseTo: requestId,
+        inResponseTo: authnRequestIdOf(String(login.headers.location)),
         audience: connection.spEntityId,
         acsUrl: connection.acsUrl,
         nameId: `user${n % USERS}@bench.example`,
         now: now(),
         lifetimeSeconds: LIFETIME_SECONDS,
       });
-      const acs = await fetch(connection.acsUrl.replace(/^https?:\/\/[^/]+/, base), {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browserCookie },
-        body: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: '/home' }).toString(),
+      const acs = await client.request('POST', acsUrl, {
+        cookie: firstCookie(login),
+        form: { SAMLResponse: samlResponse, RelayState: '/home' },
       });
-      const session = (acs.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-      if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${(await acs.text()).slice(0, 300)}`);
-      await acs.arrayBuffer();
+      if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${acs.body.slice(0, 300)}`);
       // 3. The signed-in browser reads who it is.
-      const me = await fetch(`${base}/me`, { headers: { cookie: session, accept: 'application/json' } });
+      const me = await client.request('GET', `${base}/me`, {
+        cookie: firstCookie(acs),
+        accept: 'application/json',
+      });
       if (me.status !== 200) throw new Error(`me: ${me.status}`);
-      await me.arrayBuffer();
     };
 
     const worker = async (): Promise<void> => {
@@ -147,12 +143,13 @@ async function main(): Promise<void> {
           samples.push({ done, rss, live: finishedAt.length });
           if (done === 100_000) rssAt100k = rss;
           console.log(
-            `${String(done).padStart(8)}   ${seconds.toFixed(0).padStart(6)}   ${(done / seconds).toFixed(0).padStart(10)}   ${mb(rss).padStart(7)}  ${finishedAt.length}`,
+            `${String(done).padStart(8)}   ${seconds.toFixed(0).padStart(6)}   ${(done / seconds).toFixed(0).padStart(10)}   ${mb(rss).padStart(7)}  ${String(finishedAt.length).padStart(11)}   ${await heapLine(dir)}`,
           );
         }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    client.close();
 
     const exit = server.exitCode();
     console.log('');
@@ -215,6 +212,19 @@ function measureEntryCosts(): { replay: number; request: number } {
   return { replay: replayBytes, request: requestBytes };
 }
 
+function heapFileOf(dir: string): string {
+  return path.join(dir, 'server-heap.json');
+}
+
+/** The server's latest heap report (bench/memory/heap-report.ts): which V8 space holds the RSS. */
+async function heapLine(dir: string): Promise<string> {
+  const text = await readFile(heapFileOf(dir), 'utf8').catch(() => '');
+  if (!text) return '(no heap report yet)';
+  const r = JSON.parse(text) as HeapReport;
+  const space = (name: string) => ((r.spaces[name]?.committed ?? 0) / 1048576).toFixed(0);
+  return `${space('new_space')} ${space('old_space')} ${space('code_space')} ${space('large_object_space')}; ${(r.external / 1048576).toFixed(0)}`;
+}
+
 async function startServer(dir: string, port: number, epoch: number): Promise<BenchChild> {
   return startChild({
     cwd: dir,
@@ -222,6 +232,8 @@ async function startServer(dir: string, port: number, epoch: number): Promise<Be
       ...(MAX_OLD_SPACE_MB ? [`--max-old-space-size=${MAX_OLD_SPACE_MB}`] : []),
       '--import',
       path.join(ROOT, 'bench/memory/clock.ts'),
+      '--import',
+      path.join(ROOT, 'bench/memory/heap-report.ts'),
       path.join(SERVER_ROOT, 'src/cli/main.ts'),
       'serve',
     ],
@@ -230,6 +242,7 @@ async function startServer(dir: string, port: number, epoch: number): Promise<Be
       BENCH_CLOCK_INSTALL: '1',
       BENCH_CLOCK_FACTOR: String(FACTOR),
       BENCH_CLOCK_EPOCH: String(epoch),
+      BENCH_HEAP_FILE: heapFileOf(dir),
     },
   });
 }
