@@ -141,7 +141,7 @@ async function main(): Promise<void> {
           while (finishedAt.length && (finishedAt[0] ?? 0) < horizon) finishedAt.shift();
           const seconds = (performance.now() - t0) / 1000;
           samples.push({ done, rss, live: finishedAt.length });
-          if (done === 100_000) rssAt100k = rss;
+          if (rssAt100k === undefined && done >= 100_000) rssAt100k = rss; // reports land a few sign-ins late
           console.log(
             `${String(done).padStart(8)}   ${seconds.toFixed(0).padStart(6)}   ${(done / seconds).toFixed(0).padStart(10)}   ${mb(rss).padStart(7)}  ${String(finishedAt.length).padStart(11)}   ${await heapLine(dir)}`,
           );
