@@ -24,7 +24,7 @@ import { RESPONSE_CHECKS } from '../core/response/checklist.ts';
 import { decodeResponse } from '../core/response/decode.ts';
 import { type CheckTrace, validateResponse } from '../core/response/validate-response.ts';
 import type { Connection, MappedProfile } from '../core/types.ts';
-import { DEFAULT_MAX_XML_BYTES, DEFAULT_MAX_XML_DEPTH, parseXml } from '../core/xml/parse.ts';
+import { DEFAULT_MAX_XML_BYTES, rootAttribute } from '../core/xml/parse.ts';
 import { MemoryStateStore } from '../store/memory/shared-state.ts';
 import type { StateStore } from '../store/shared-state.ts';
 import type { PendingRequest } from '../store/types.ts';
@@ -383,13 +383,12 @@ function unverifiedInResponseTo(samlResponse: string): string | undefined {
     // Every ACS request comes through here: read the root's start tag alone, from the head of the base64
     // (the whole message, decoded strictly, only when that is unusual), not a second full decode and parse
     // of every response beside the validation's own.
+    // The strict reader stops after the root's start tag: no tree is built for one attribute.
     const tag = rootStartTagOfBase64(samlResponse) ?? wholeRootTag(samlResponse);
-    const root = parseXml(tag, {
-      maxBytes: DEFAULT_MAX_XML_BYTES,
-      maxDepth: DEFAULT_MAX_XML_DEPTH,
-      what: 'SAML response',
-    }).documentElement;
-    return root?.getAttribute('InResponseTo') || undefined;
+    return (
+      rootAttribute(tag, 'InResponseTo', { maxBytes: DEFAULT_MAX_XML_BYTES, what: 'SAML response' }) ||
+      undefined
+    );
   } catch {
     return undefined;
   }

@@ -105,17 +105,67 @@ export function parseXml(xml: string, options: ParseXmlOptions = {}): Document {
   try {
     tokenizeXml(text, builder);
   } catch (cause) {
-    if (cause instanceof SamlSpError) throw cause; // the guard's own refusals (depth, processing instruction)
-    if (cause instanceof XmlSyntaxError) {
-      if (cause.kind === 'doctype') throw dtdForbidden(what);
-      const { line, column } = lineAndColumn(text, cause.offset);
-      throw malformed(what, `${cause.message} (line ${line}, column ${column})`, cause);
-    }
-    // xmldom's factories refusing a name the reader let through (namespaceWellFormed, dom-builder.ts).
-    if (cause instanceof DOMException) throw malformed(what, cause.message, cause);
-    throw cause;
+    throw asParseError(cause, text, what);
   }
   return builder.doc;
+}
+
+/** What the reader or the builder threw, as the coded error parseXml reports. */
+function asParseError(cause: unknown, text: string, what: string): unknown {
+  if (cause instanceof SamlSpError) return cause; // the guard's own refusals (depth, processing instruction)
+  if (cause instanceof XmlSyntaxError) {
+    if (cause.kind === 'doctype') return dtdForbidden(what);
+    const { line, column } = lineAndColumn(text, cause.offset);
+    return malformed(what, `${cause.message} (line ${line}, column ${column})`, cause);
+  }
+  // xmldom's factories refusing a name the reader let through (namespaceWellFormed, dom-builder.ts).
+  if (cause instanceof DOMException) return malformed(what, cause.message, cause);
+  return cause;
+}
+
+/** Thrown by {@link rootAttribute}'s handler to stop the reader once the root's start tag is read. */
+const ROOT_READ = Symbol('root read');
+
+/**
+ * One unqualified attribute of the root element, read by parseXml's strict reader without building a tree:
+ * the reader stops after the root's start tag, so nothing after it is judged. Undefined when the root has no
+ * such attribute. Throws what parseXml throws for what comes before (a DTD, a malformed prolog or start tag).
+ *
+ * @example
+ * ```ts
+ * rootAttribute('<p:Response xmlns:p="urn:p" InResponseTo="_1"/>', 'InResponseTo'); // '_1'
+ * ```
+ */
+export function rootAttribute(
+  xml: string,
+  localName: string,
+  options: ParseXmlOptions = {},
+): string | undefined {
+  const what = options.what ?? 'XML document';
+  const unmarked = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
+  const text = assertSafeXmlText(unmarked, options);
+  let value: string | undefined;
+  const ignore = () => {};
+  try {
+    tokenizeXml(text, {
+      startElement(_ns, _local, _qName, attrs) {
+        for (let i = 0; i < attrs.length; i++) {
+          if (attrs.qNames[i] === localName && attrs.namespaces[i] === null) value = attrs.values[i];
+        }
+        throw ROOT_READ;
+      },
+      endElement: ignore,
+      text: ignore,
+      cdata: ignore,
+      comment: ignore,
+      processingInstruction(target) {
+        if (target !== 'xml') throw processingInstruction(what, target);
+      },
+    });
+  } catch (cause) {
+    if (cause !== ROOT_READ) throw asParseError(cause, text, what);
+  }
+  return value;
 }
 
 /**
