@@ -163,7 +163,7 @@ describe('the capture switch across instances', () => {
     return { stores, traces, attempt };
   }
 
-  it("applies at once where the admin switched it, and within captureCheckMs on the other instance", async () => {
+  it('applies at once where the admin switched it, and within captureCheckMs on the other instance', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'saml-sp-capture-'));
     const file = path.join(dir, 'shared.db');
     const CHECK_MS = 300;
