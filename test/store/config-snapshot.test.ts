@@ -6,48 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceProvider } from '../../src/sp/service-provider.ts';
 import { withConfigSnapshot } from '../../src/store/config-snapshot.ts';
 import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { testKeyPair } from '../core/sp-fixtures.ts';
-import type { ConfigEdit } from './config-edit-worker.ts';
 import { buildConnection } from './harness.ts';
 import { buildOrganization } from './organizations.contract.ts';
-
-/** The other instance: resolves once its edit committed. */
-class OtherInstance {
-  readonly #worker: Worker;
-  readonly #ready: Promise<void>;
-
-  constructor(file: string) {
-    this.#worker = new Worker(new URL('./config-edit-worker.ts', import.meta.url), { workerData: { file } });
-    this.#ready = this.#reply();
-  }
-
-  async edit(edit: ConfigEdit): Promise<void> {
-    await this.#ready;
-    const done = this.#reply();
-    this.#worker.postMessage(edit);
-    await done;
-  }
-
-  async close(): Promise<void> {
-    await this.#ready;
-    const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
-    this.#worker.postMessage('close');
-    await exited;
-  }
-
-  #reply(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#worker.once('message', () => resolve());
-      this.#worker.once('error', reject);
-    });
-  }
-}
+import { OtherInstance } from './other-instance.ts';
 
 describe('one configuration snapshot per request (SQLite change counters)', () => {
   let dir: string;

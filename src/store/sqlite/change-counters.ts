@@ -1,6 +1,7 @@
 /**
- * The change counters of migration 15: one integer per kind of configuration the sign-in path keeps parsed
- * between requests (connections, organizations, SP keys). Triggers bump it inside every writing transaction, on
+ * The change counters of migrations 15 and 17: one integer per kind of configuration the sign-in path keeps
+ * parsed between requests (connections, organizations, SP keys), and one for the SCIM directory, whose answers
+ * about a signing-in user it keeps too. Triggers bump it inside every writing transaction, on
  * every process sharing the file, so "has anything of this kind changed since I read it?" is one point read of
  * an integer: no row read, no JSON compared or hashed. The three are read together, and inside a request of
  * the sign-in path (`withConfigSnapshot`, src/store/config-snapshot.ts) once per request: a login asks about
@@ -10,7 +11,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { noteConfigWrite, snapshotOf } from '../config-snapshot.ts';
 
-export type CountedKind = 'connections' | 'organizations' | 'sp_keys';
+export type CountedKind = 'connections' | 'organizations' | 'sp_keys' | 'scim';
 
 type Counters = Readonly<Record<CountedKind, number>>;
 
@@ -22,7 +23,8 @@ class ChangeCounters {
     this.#read = db.prepare(`
       SELECT (SELECT version FROM change_counters WHERE name = 'connections') AS connections,
              (SELECT version FROM change_counters WHERE name = 'organizations') AS organizations,
-             (SELECT version FROM change_counters WHERE name = 'sp_keys') AS sp_keys`);
+             (SELECT version FROM change_counters WHERE name = 'sp_keys') AS sp_keys,
+             (SELECT version FROM change_counters WHERE name = 'scim') AS scim`);
   }
 
   version(kind: CountedKind): number {

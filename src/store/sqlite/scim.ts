@@ -9,7 +9,9 @@ import {
   type ScimTokenRow,
   type ScimUserRow,
 } from '../scim.ts';
+import { countedWrite } from './change-counters.ts';
 import { date, optionalText, text } from './database.ts';
+import { ScimSignInLookups } from './scim-sign-ins.ts';
 import { writeTransaction } from './transaction.ts';
 
 type Row = Record<string, SQLOutputValue>;
@@ -26,12 +28,13 @@ type Row = Record<string, SQLOutputValue>;
  */
 export class SqliteScimStore implements ScimStore {
   readonly #db: DatabaseSync;
-  /** findUserForSignIn's statement per number of keys (one or two at every sign-in): prepared once each. */
-  readonly #forSignIn = new Map<number, StatementSync>();
+  /** findUserForSignIn's answers, kept behind the `scim` change counter (migration 17). */
+  readonly #forSignIn: ScimSignInLookups;
   readonly #q: Record<string, StatementSync>;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#forSignIn = new ScimSignInLookups(db);
     const p = (sql: string) => db.prepare(sql);
     this.#q = {
       insertUser:
@@ -85,13 +88,13 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async insertUser(row: ScimUserRow): Promise<boolean> {
-    return Number(this.#q.insertUser?.run(userParams(row)).changes) === 1;
+    return counted(() => Number(this.#q.insertUser?.run(userParams(row)).changes) === 1);
   }
 
   async updateUser(row: ScimUserRow): Promise<boolean> {
     try {
       const { createdAt: _, ...params } = userParams(row);
-      return Number(this.#q.updateUser?.run(params).changes) === 1;
+      return counted(() => Number(this.#q.updateUser?.run(params).changes) === 1);
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;
@@ -99,7 +102,7 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async purgeUser(organizationId: string, id: string): Promise<boolean> {
-    return Number(this.#q.purgeUser?.run(organizationId, id).changes) === 1;
+    return counted(() => Number(this.#q.purgeUser?.run(organizationId, id).changes) === 1);
   }
 
   async getUser(organizationId: string, id: string): Promise<ScimUserRow | undefined> {
@@ -117,19 +120,7 @@ export class SqliteScimStore implements ScimStore {
   async findUserForSignIn(organizationId: string, keys: string[]): Promise<ScimUserRow | undefined> {
     const lowered = [...new Set(keys.map((k) => k.toLowerCase()))];
     if (lowered.length === 0) return undefined;
-    let statement = this.#forSignIn.get(lowered.length);
-    if (!statement) {
-      const marks = lowered.map(() => '?').join(', ');
-      // Few keys (a NameID and an email), each an index probe; a live user wins over a tombstone.
-      statement = this.#db.prepare(
-        `SELECT * FROM scim_users WHERE organization_id = ? AND (user_name_key IN (${marks}) OR email_key IN (${marks}))
-         ORDER BY deleted, rowid LIMIT 1`,
-      );
-      // The keys come from one assertion (a NameID, an email): a handful of lengths, never an unbounded set.
-      if (lowered.length <= 8) this.#forSignIn.set(lowered.length, statement);
-    }
-    const row = statement.get(organizationId, ...lowered, ...lowered);
-    return optional(row, toUser);
+    return optional(this.#forSignIn.find(organizationId, lowered), toUser);
   }
 
   async listUsers(
@@ -164,7 +155,7 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async deleteGroup(organizationId: string, id: string): Promise<boolean> {
-    return Number(this.#q.deleteGroup?.run(organizationId, id).changes) === 1;
+    return counted(() => Number(this.#q.deleteGroup?.run(organizationId, id).changes) === 1);
   }
 
   async getGroup(organizationId: string, id: string): Promise<ScimGroupRow | undefined> {
@@ -242,8 +233,22 @@ export class SqliteScimStore implements ScimStore {
     for (const m of row.members) this.#q.addMember?.run(row.id, row.organizationId, m.value);
   }
 
+  /** Group writes (the row and its member index together); counted like every directory write. */
   #transaction<T>(work: () => T): T {
-    return writeTransaction(this.#db, work);
+    return counted(() => writeTransaction(this.#db, work));
+  }
+}
+
+/**
+ * Runs a write of the directory, then tells this process's request snapshots that the `scim` change counter
+ * moved (the triggers of migration 17 bump it in the file): a request that writes and then asks about a
+ * signing-in user sees its write. Told even when the write failed (a snapshot read again costs one read).
+ */
+function counted<T>(write: () => T): T {
+  try {
+    return write();
+  } finally {
+    countedWrite();
   }
 }
 
