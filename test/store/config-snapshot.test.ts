@@ -96,6 +96,27 @@ describe('one configuration snapshot per request (SQLite change counters)', () =
     }
   });
 
+  it("a session read carries the counters: the request's later questions use them, a later request sees the edit", async () => {
+    const before = await withConfigSnapshot(versions);
+    const versionBefore = versionOf(before.connections);
+    await withConfigSnapshot(async () => {
+      // /me: the session read (none live here: the counters come along all the same) ...
+      expect(await stores.signIns?.sessionWithUser?.('no-such-session', new Date())).toBeUndefined();
+      await other.edit({
+        kind: 'connection',
+        connection: buildConnection({ organizationId: 'acme', displayName: 'Edited' }),
+      });
+      // ... then "has the connection changed?" is answered from the counters that read carried.
+      expect(await stores.connections.getIfChanged?.('acme', versionBefore)).toBe('unchanged');
+    });
+    await withConfigSnapshot(async () => {
+      await stores.signIns?.sessionWithUser?.('no-such-session', new Date());
+      expect(await stores.connections.getIfChanged?.('acme', versionBefore)).toMatchObject({
+        connection: { displayName: 'Edited' },
+      });
+    });
+  });
+
   it('outside a request every question reads the counters', async () => {
     const first = await versions();
     await other.edit({ kind: 'sp-key', id: 'k1' });

@@ -9,22 +9,35 @@
  * locks.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { noteConfigWrite, snapshotOf } from '../config-snapshot.ts';
+import { noteConfigWrite, primeSnapshot, snapshotOf } from '../config-snapshot.ts';
 
 export type CountedKind = 'connections' | 'organizations' | 'sp_keys' | 'scim';
 
 type Counters = Readonly<Record<CountedKind, number>>;
+
+const KINDS: readonly CountedKind[] = ['connections', 'organizations', 'sp_keys', 'scim'];
+
+/**
+ * Every counter as a column of a select list, each named `prefix` + its kind: a statement the request makes
+ * anyway can carry them (see {@link offerCounters}).
+ */
+export function counterColumns(prefix: string): string {
+  return KINDS.map((k) => `(SELECT version FROM change_counters WHERE name = '${k}') AS ${prefix}${k}`).join(
+    ', ',
+  );
+}
 
 /** Every kind's counter of one database, in one statement. */
 class ChangeCounters {
   readonly #read: StatementSync;
 
   constructor(db: DatabaseSync) {
-    this.#read = db.prepare(`
-      SELECT (SELECT version FROM change_counters WHERE name = 'connections') AS connections,
-             (SELECT version FROM change_counters WHERE name = 'organizations') AS organizations,
-             (SELECT version FROM change_counters WHERE name = 'sp_keys') AS sp_keys,
-             (SELECT version FROM change_counters WHERE name = 'scim') AS scim`);
+    this.#read = db.prepare(`SELECT ${counterColumns('')}`);
+  }
+
+  /** The counters a statement of this request read anyway, offered as the request's view of them. */
+  offer(counters: Counters): void {
+    primeSnapshot(this, counters);
   }
 
   version(kind: CountedKind): number {
@@ -41,6 +54,15 @@ class ChangeCounters {
 
 const countersOf = new WeakMap<DatabaseSync, ChangeCounters>();
 
+function countersFor(db: DatabaseSync): ChangeCounters {
+  let counters = countersOf.get(db);
+  if (!counters) {
+    counters = new ChangeCounters(db);
+    countersOf.set(db, counters);
+  }
+  return counters;
+}
+
 /**
  * A reader of one kind's counter. Read it BEFORE the rows it versions: a write that lands between the two
  * reads then shows as a changed counter at the next request (one extra read), never as a stale row kept.
@@ -52,13 +74,29 @@ const countersOf = new WeakMap<DatabaseSync, ChangeCounters>();
  * ```
  */
 export function changeCounter(db: DatabaseSync, kind: CountedKind): () => number {
-  let counters = countersOf.get(db);
-  if (!counters) {
-    counters = new ChangeCounters(db);
-    countersOf.set(db, counters);
-  }
-  const of = counters;
+  const of = countersFor(db);
   return () => of.version(kind);
+}
+
+/**
+ * Hands the counters that a statement read beside its own rows (select list from {@link counterColumns}) to the
+ * request's snapshot: inside `withConfigSnapshot`, the request's later questions are answered from them, with
+ * no read of their own. The statement must come before the rows those questions version (as any counter read).
+ *
+ * @example
+ * ```ts
+ * const row = db.prepare(`SELECT s.*, ${counterColumns('cc_')} FROM ...`).get(id);
+ * offerCounters(db, row, 'cc_');
+ * ```
+ */
+export function offerCounters(db: DatabaseSync, row: Record<string, unknown>, prefix: string): void {
+  const counters: Record<string, number> = {};
+  for (const kind of KINDS) {
+    const value = row[prefix + kind];
+    if (typeof value !== 'number') return;
+    counters[kind] = value;
+  }
+  countersFor(db).offer(counters as Counters);
 }
 
 /**
