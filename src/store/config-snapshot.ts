@@ -59,7 +59,10 @@ export function primeSnapshot(owner: object, value: unknown): void {
   if (scope && (!held || held.localWrites !== localWrites)) scope.held.set(owner, { localWrites, value });
 }
 
-/** Called by an adapter after it wrote configuration that snapshots cover (connections, organizations, SP keys). */
+/**
+ * Called by an adapter after it wrote what snapshots cover (connections, organizations, SP keys, the SCIM
+ * directory).
+ */
 export function noteConfigWrite(): void {
   localWrites++;
 }

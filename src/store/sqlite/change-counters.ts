@@ -3,10 +3,10 @@
  * parsed between requests (connections, organizations, SP keys), and one for the SCIM directory, whose answers
  * about a signing-in user it keeps too. Triggers bump it inside every writing transaction, on
  * every process sharing the file, so "has anything of this kind changed since I read it?" is one point read of
- * an integer: no row read, no JSON compared or hashed. The three are read together, and inside a request of
+ * an integer: no row read, no JSON compared or hashed. They are read together, and inside a request of
  * the sign-in path (`withConfigSnapshot`, src/store/config-snapshot.ts) once per request: a login asks about
- * the connection and the SP keys, an ACS about those and the organization, each read of the file costs its
- * locks.
+ * the connection and the SP keys, an ACS about those, the organization and the directory, each read of the file
+ * costs its locks; `/me`'s session read carries them ({@link offerCounters}).
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { noteConfigWrite, primeSnapshot, snapshotOf } from '../config-snapshot.ts';
