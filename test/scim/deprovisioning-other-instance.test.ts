@@ -74,6 +74,26 @@ describe('SCIM deprovisioning on another instance (one SQLite file)', () => {
     expect((await me(b)).json.id).toBe(aliceId);
   });
 
+  it("group changes there show in the session's /me here at once", async () => {
+    const b = new TestBrowser();
+    expect((await signIn(b, 'alice')).status).toBe(303);
+    // No group in the directory: the asserted groups stay.
+    expect((await me(b)).json.groups).toEqual(['engineering', 'admins']);
+    const group = {
+      id: randomUUID(),
+      organizationId: 'dev',
+      displayName: 'scim-oncall',
+      members: [{ value: aliceId }],
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await other.edit({ kind: 'scim-group', row: group });
+    expect((await me(b)).json.groups).toEqual(['scim-oncall']);
+    await other.edit({ kind: 'scim-group', row: { ...group, members: [] } });
+    expect((await me(b)).json.groups).toEqual([]);
+  });
+
   it('deactivated there: the live session here ends at its next request, the next sign-in is refused', async () => {
     const b = new TestBrowser();
     expect((await signIn(b, 'alice')).status).toBe(303);

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Connection } from '../../src/core/types.ts';
-import type { ScimUserRow } from '../../src/store/scim.ts';
+import type { ScimGroupRow, ScimUserRow } from '../../src/store/scim.ts';
 import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 
 export type ConfigEdit =
@@ -16,6 +16,8 @@ export type ConfigEdit =
   | { kind: 'sp-key'; id: string }
   /** A SCIM user written as the SCIM service would: inserted, or the stored one replaced at the next version. */
   | { kind: 'scim-user'; row: ScimUserRow }
+  /** A SCIM group with its members, inserted or replacing the stored one at the next version. */
+  | { kind: 'scim-group'; row: ScimGroupRow }
   | {
       kind: 'scim-user-change';
       organizationId: string;
@@ -51,6 +53,11 @@ parentPort?.on('message', async (edit: ConfigEdit | 'close') => {
     const stored = await stores.scim?.getUser(edit.row.organizationId, edit.row.id);
     if (!stored) await stores.scim?.insertUser(edit.row);
     else await stores.scim?.updateUser({ ...edit.row, version: stored.version + 1 });
+  }
+  if (edit.kind === 'scim-group') {
+    const stored = await stores.scim?.getGroup(edit.row.organizationId, edit.row.id);
+    if (!stored) await stores.scim?.insertGroup(edit.row);
+    else await stores.scim?.updateGroup({ ...edit.row, version: stored.version + 1 });
   }
   if (edit.kind === 'scim-user-change') {
     const stored = await stores.scim?.getUser(edit.organizationId, edit.id);

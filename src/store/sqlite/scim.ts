@@ -11,7 +11,7 @@ import {
 } from '../scim.ts';
 import { countedWrite } from './change-counters.ts';
 import { date, optionalText, text } from './database.ts';
-import { ScimSignInLookups } from './scim-sign-ins.ts';
+import { ScimSignInAnswers } from './scim-sign-ins.ts';
 import { writeTransaction } from './transaction.ts';
 
 type Row = Record<string, SQLOutputValue>;
@@ -28,13 +28,13 @@ type Row = Record<string, SQLOutputValue>;
  */
 export class SqliteScimStore implements ScimStore {
   readonly #db: DatabaseSync;
-  /** findUserForSignIn's answers, kept behind the `scim` change counter (migration 17). */
-  readonly #forSignIn: ScimSignInLookups;
+  /** The sign-in path's questions (user lookup, group count, a member's groups), kept behind the `scim` counter. */
+  readonly #answers: ScimSignInAnswers;
   readonly #q: Record<string, StatementSync>;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
-    this.#forSignIn = new ScimSignInLookups(db);
+    this.#answers = new ScimSignInAnswers(db);
     const p = (sql: string) => db.prepare(sql);
     this.#q = {
       insertUser:
@@ -74,9 +74,6 @@ export class SqliteScimStore implements ScimStore {
       groupsByExternalId: p(
         'SELECT * FROM scim_groups WHERE organization_id = ? AND external_id = ? ORDER BY rowid',
       ),
-      groupsOfMember: p(`SELECT g.* FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id
-        WHERE m.organization_id = ? AND m.member_id = ? ORDER BY g.rowid`),
-      countGroups: p('SELECT count(*) AS n FROM scim_groups WHERE organization_id = ?'),
       listGroups: p('SELECT * FROM scim_groups WHERE organization_id = ? ORDER BY rowid LIMIT ? OFFSET ?'),
       insertToken: p(`INSERT INTO scim_tokens (id, organization_id, secret_hash, name, created_at)
         VALUES (?, ?, ?, ?, ?)`),
@@ -120,7 +117,7 @@ export class SqliteScimStore implements ScimStore {
   async findUserForSignIn(organizationId: string, keys: string[]): Promise<ScimUserRow | undefined> {
     const lowered = [...new Set(keys.map((k) => k.toLowerCase()))];
     if (lowered.length === 0) return undefined;
-    return optional(this.#forSignIn.find(organizationId, lowered), toUser);
+    return optional(this.#answers.userFor(organizationId, lowered), toUser);
   }
 
   async listUsers(
@@ -174,7 +171,7 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async groupsOfMember(organizationId: string, memberId: string): Promise<ScimGroupRow[]> {
-    return (this.#q.groupsOfMember?.all(organizationId, memberId) ?? []).map(toGroup);
+    return this.#answers.groupsOf(organizationId, memberId).map(toGroup);
   }
 
   async groupsOfMembers(organizationId: string, memberIds: string[]): Promise<Map<string, ScimGroupRow[]>> {
@@ -197,8 +194,12 @@ export class SqliteScimStore implements ScimStore {
     organizationId: string,
     range: { offset: number; limit: number },
   ): Promise<Page<ScimGroupRow>> {
-    const total = Number(this.#q.countGroups?.get(organizationId)?.n);
-    const rows = (this.#q.listGroups?.all(organizationId, range.limit, range.offset) ?? []).map(toGroup);
+    const total = this.#answers.groupCount(organizationId);
+    // limit 0: the session read asks only whether the directory pushes groups.
+    const rows =
+      range.limit === 0
+        ? []
+        : (this.#q.listGroups?.all(organizationId, range.limit, range.offset) ?? []).map(toGroup);
     return { total, rows };
   }
 
