@@ -20,6 +20,7 @@ import type { UserRecord } from '../core/types.ts';
 import { ConnectionCache } from '../sp/connection-cache.ts';
 import type { SignInFacts } from '../sp/service-provider.ts';
 import type { UserDirectory } from '../sp/user-directory.ts';
+import { withConfigSnapshot } from '../store/config-snapshot.ts';
 import type { ScimStore, ScimUserRow, SessionStore, Stores, UserStore } from '../store/types.ts';
 import type { OrganizationDirectory } from './organizations.ts';
 
@@ -70,7 +71,15 @@ export class ScimUserLinks implements UserDirectory {
     return sameUser ? { userId: row.id } : {};
   }
 
-  async current(user: UserRecord): Promise<UserRecord | undefined> {
+  /**
+   * The user as the directory has them now; undefined when it deprovisioned them. Runs at every session read:
+   * its questions (the connection changed? the directory changed?) share one read of the change counters.
+   */
+  current(user: UserRecord): Promise<UserRecord | undefined> {
+    return withConfigSnapshot(() => this.#current(user));
+  }
+
+  async #current(user: UserRecord): Promise<UserRecord | undefined> {
     const found = await this.#scimUserOf(user);
     if (found === undefined) return user;
     const { organizationId, row } = found;

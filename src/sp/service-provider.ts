@@ -615,10 +615,13 @@ export class ServiceProvider {
   async session(
     sessionToken: string,
   ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
-    const found = await this.#sessionWithUser(tokenKey(sessionToken), this.#now());
-    if (!found) return undefined;
-    const { session, user } = found;
-    return { session, user: user && this.#directory ? await this.#directory.current(user) : user };
+    // One configuration snapshot for the request: on SQLite the session read carries the change counters.
+    return withConfigSnapshot(async () => {
+      const found = await this.#sessionWithUser(tokenKey(sessionToken), this.#now());
+      if (!found) return undefined;
+      const { session, user } = found;
+      return { session, user: user && this.#directory ? await this.#directory.current(user) : user };
+    });
   }
 
   /** With the built-in user store and a store that reads both at once (SQLite: one join), one read. */

@@ -30,6 +30,8 @@ let localWrites = 0;
  * ```
  */
 export function withConfigSnapshot<T>(work: () => Promise<T>): Promise<T> {
+  // Nested (a step of the request that also takes one): the same request, the same view.
+  if (scopes.getStore()) return work();
   return scopes.run({ held: new Map() }, work);
 }
 
@@ -46,7 +48,21 @@ export function snapshotOf<T>(owner: object, read: () => T): T {
   return value;
 }
 
-/** Called by an adapter after it wrote configuration that snapshots cover (connections, organizations, SP keys). */
+/**
+ * Offers `owner`'s value read by a statement the request made anyway (SQLite: the session read of `/me` carries
+ * the change counters), so that its first question later in the request needs no read of its own. Ignored
+ * outside {@link withConfigSnapshot}, and when the request already holds a current value.
+ */
+export function primeSnapshot(owner: object, value: unknown): void {
+  const scope = scopes.getStore();
+  const held = scope?.held.get(owner);
+  if (scope && (!held || held.localWrites !== localWrites)) scope.held.set(owner, { localWrites, value });
+}
+
+/**
+ * Called by an adapter after it wrote what snapshots cover (connections, organizations, SP keys, the SCIM
+ * directory).
+ */
 export function noteConfigWrite(): void {
   localWrites++;
 }

@@ -16,6 +16,16 @@ import { type CaptureKey, MAX_CAPTURE_MINUTES, seal, unseal } from './raw-captur
 export const DEFAULT_TRACE_RETENTION_DAYS = 7;
 export const DEFAULT_TRACE_MAX_COUNT = 100_000;
 export const DEFAULT_UNVERIFIED_TRACES_PER_MINUTE = 60;
+/**
+ * How long an ACS attempt trusts this instance's last read of a connection's capture switch, in ms. The switch
+ * was one shared-state read per attempt (on SQLite a read transaction of the file, 2% of a sign-in's CPU) for
+ * a value an admin changes a few times a year. With this, an admin's change applies at once on the instance
+ * that made it, and within this long on every other one: a capture switched on starts keeping messages within
+ * a second everywhere; one switched off may keep a second's more (sealed, and purged with its trace).
+ */
+export const DEFAULT_CAPTURE_CHECK_MS = 1_000;
+/** Connections whose capture switch is remembered; past that the memory is dropped and read again. */
+const CAPTURE_CHECKS_KEPT = 1_000;
 
 export interface TraceServiceOptions {
   store: TraceStore;
@@ -30,6 +40,8 @@ export interface TraceServiceOptions {
   /** Unverified attempts traced per connection and minute; default {@link DEFAULT_UNVERIFIED_TRACES_PER_MINUTE}. */
   unverifiedPerMinute?: number;
   now?: () => Date;
+  /** How long an attempt trusts the last read of the capture switch; default {@link DEFAULT_CAPTURE_CHECK_MS}. 0: every attempt reads it. */
+  captureCheckMs?: number;
   /** Told when a trace could not be written or unverified attempts went untraced (budget spent). */
   onProblem?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -61,6 +73,9 @@ export class TraceService {
   readonly #budget: UnverifiedTraceBudget;
   readonly #now: () => Date;
   readonly #onProblem: NonNullable<TraceServiceOptions['onProblem']>;
+  readonly #captureCheckMs: number;
+  /** Per connection: the capture switch as last read, and when (performance.now(), not the injectable clock). */
+  readonly #captureChecks = new Map<string, { until: Date | undefined; readAt: number }>();
 
   constructor(options: TraceServiceOptions) {
     this.store = options.store;
@@ -73,6 +88,7 @@ export class TraceService {
     );
     this.#now = options.now ?? (() => new Date());
     this.#onProblem = options.onProblem ?? (() => {});
+    this.#captureCheckMs = options.captureCheckMs ?? DEFAULT_CAPTURE_CHECK_MS;
   }
 
   /**
@@ -118,7 +134,7 @@ export class TraceService {
       if (claims?.nameId) trace.nameId = claims.nameId;
       if (claims) trace.attributeNames = claims.attributeNames;
     }
-    if (attempt.samlResponse && (await this.captureUntil(event.connectionId).catch(() => undefined))) {
+    if (attempt.samlResponse && (await this.#capturing(event.connectionId))) {
       trace.rawMessage = seal(attempt.samlResponse, this.#key, attempt.traceId);
     }
     await this.#put(trace);
@@ -177,17 +193,47 @@ export class TraceService {
     const now = this.#now();
     const until = new Date(now.getTime() + minutes * 60_000);
     await this.#state.set(captureKeyOf(connectionId), until.toISOString(), until, now);
+    this.#rememberCapture(connectionId, until);
     return until;
   }
 
   async stopCapture(connectionId: string): Promise<void> {
     await this.#state.delete(captureKeyOf(connectionId));
+    this.#rememberCapture(connectionId, undefined);
   }
 
   /** When raw capture for the connection ends, or undefined when it is off. */
   async captureUntil(connectionId: string): Promise<Date | undefined> {
     const value = await this.#state.get(captureKeyOf(connectionId), this.#now());
     return value ? new Date(value) : undefined;
+  }
+
+  /**
+   * Whether an attempt on the connection keeps its raw message: the switch as read at most `captureCheckMs`
+   * ago ({@link DEFAULT_CAPTURE_CHECK_MS}). A read that fails counts as off, and is not remembered.
+   */
+  async #capturing(connectionId: string): Promise<boolean> {
+    const known = this.#captureChecks.get(connectionId);
+    let until = known?.until;
+    if (!known || performance.now() - known.readAt >= this.#captureCheckMs) {
+      const read = await this.captureUntil(connectionId).then(
+        (value) => ({ value }),
+        () => undefined,
+      );
+      if (!read) return false;
+      until = read.value;
+      this.#rememberCapture(connectionId, until);
+    }
+    // The window's end is judged at every attempt: a capture ends on time, whenever the switch was read.
+    return until !== undefined && until.getTime() > this.#now().getTime();
+  }
+
+  #rememberCapture(connectionId: string, until: Date | undefined): void {
+    if (this.#captureCheckMs <= 0) return;
+    // Connection IDs of attempts include unknown ones a stranger made up: the memory is bounded.
+    if (this.#captureChecks.size >= CAPTURE_CHECKS_KEPT && !this.#captureChecks.has(connectionId))
+      this.#captureChecks.clear();
+    this.#captureChecks.set(connectionId, { until, readAt: performance.now() });
   }
 
   /** The captured raw message of a trace, opened; undefined when none was captured. Throws on a key mismatch. */

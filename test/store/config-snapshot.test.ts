@@ -6,48 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceProvider } from '../../src/sp/service-provider.ts';
 import { withConfigSnapshot } from '../../src/store/config-snapshot.ts';
 import { openSqliteStores } from '../../src/store/sqlite/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { testKeyPair } from '../core/sp-fixtures.ts';
-import type { ConfigEdit } from './config-edit-worker.ts';
 import { buildConnection } from './harness.ts';
 import { buildOrganization } from './organizations.contract.ts';
-
-/** The other instance: resolves once its edit committed. */
-class OtherInstance {
-  readonly #worker: Worker;
-  readonly #ready: Promise<void>;
-
-  constructor(file: string) {
-    this.#worker = new Worker(new URL('./config-edit-worker.ts', import.meta.url), { workerData: { file } });
-    this.#ready = this.#reply();
-  }
-
-  async edit(edit: ConfigEdit): Promise<void> {
-    await this.#ready;
-    const done = this.#reply();
-    this.#worker.postMessage(edit);
-    await done;
-  }
-
-  async close(): Promise<void> {
-    await this.#ready;
-    const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
-    this.#worker.postMessage('close');
-    await exited;
-  }
-
-  #reply(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#worker.once('message', () => resolve());
-      this.#worker.once('error', reject);
-    });
-  }
-}
+import { OtherInstance } from './other-instance.ts';
 
 describe('one configuration snapshot per request (SQLite change counters)', () => {
   let dir: string;
@@ -127,6 +94,27 @@ describe('one configuration snapshot per request (SQLite change counters)', () =
     } finally {
       await second.close();
     }
+  });
+
+  it("a session read carries the counters: the request's later questions use them, a later request sees the edit", async () => {
+    const before = await withConfigSnapshot(versions);
+    const versionBefore = versionOf(before.connections);
+    await withConfigSnapshot(async () => {
+      // /me: the session read (none live here: the counters come along all the same) ...
+      expect(await stores.signIns?.sessionWithUser?.('no-such-session', new Date())).toBeUndefined();
+      await other.edit({
+        kind: 'connection',
+        connection: buildConnection({ organizationId: 'acme', displayName: 'Edited' }),
+      });
+      // ... then "has the connection changed?" is answered from the counters that read carried.
+      expect(await stores.connections.getIfChanged?.('acme', versionBefore)).toBe('unchanged');
+    });
+    await withConfigSnapshot(async () => {
+      await stores.signIns?.sessionWithUser?.('no-such-session', new Date());
+      expect(await stores.connections.getIfChanged?.('acme', versionBefore)).toMatchObject({
+        connection: { displayName: 'Edited' },
+      });
+    });
   });
 
   it('outside a request every question reads the counters', async () => {

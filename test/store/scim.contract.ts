@@ -115,6 +115,33 @@ export function scimStoreContract(name: string, factory: Factory<ScimStore>): vo
       expect(await store().findUserForSignIn('globex', ['carol@acme.test'])).toBeUndefined();
     });
 
+    it('the sign-in lookup answers after every write as the directory is now (adapters may keep answers)', async () => {
+      const keys = ['dave@acme.test'];
+      // Asked before the organization has any user, and asked again: none.
+      expect(await store().findUserForSignIn('acme', keys)).toBeUndefined();
+      expect(await store().findUserForSignIn('acme', keys)).toBeUndefined();
+      const dave = user({ userName: 'dave@acme.test' });
+      await store().insertUser(dave);
+      expect(await store().findUserForSignIn('acme', keys)).toEqual(dave);
+      expect(await store().findUserForSignIn('globex', keys)).toBeUndefined();
+      const off = { ...dave, active: false, version: 2 };
+      await store().updateUser(off);
+      expect(await store().findUserForSignIn('acme', keys)).toEqual(off);
+      const gone = { ...off, deleted: true, version: 3 };
+      await store().updateUser(gone);
+      expect(await store().findUserForSignIn('acme', keys)).toEqual(gone);
+      // A group write leaves the answer as it is.
+      await store().insertGroup(group({ members: [{ value: dave.id }] }));
+      expect(await store().findUserForSignIn('acme', keys)).toEqual(gone);
+      await store().purgeUser('acme', dave.id);
+      expect(await store().findUserForSignIn('acme', keys)).toBeUndefined();
+      // Answers are the caller's to change: a changed copy does not change the next answer.
+      await store().insertUser(dave);
+      const first = await store().findUserForSignIn('acme', keys);
+      if (first) first.resource.active = false;
+      expect(await store().findUserForSignIn('acme', keys)).toEqual(dave);
+    });
+
     it('stores groups with members, finds the groups of a member, and keeps displayName unique', async () => {
       const g = group({
         displayName: 'Engineering',

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, StatementSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   appliedVersions,
@@ -162,6 +162,56 @@ describe('migrations', () => {
       expect(() => migrate(db, [m(1), m(1)])).toThrow(/strictly increasing/);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('SQLite SCIM sign-in lookup (migration 17)', () => {
+  /** Runs `work` and returns how many statements read `scim_users`. */
+  async function directoryReads(work: () => Promise<unknown>): Promise<number> {
+    const get = StatementSync.prototype.get;
+    let reads = 0;
+    StatementSync.prototype.get = function (this: StatementSync, ...args: unknown[]) {
+      if (/FROM scim_users/.test(this.sourceSQL)) reads++;
+      return Reflect.apply(get, this, args);
+    } as typeof get;
+    try {
+      await work();
+    } finally {
+      StatementSync.prototype.get = get;
+    }
+    return reads;
+  }
+
+  it('reads an empty directory once, a user once, and again after a write', async () => {
+    const stores = openSqliteStores(file);
+    const scim = stores.scim;
+    if (!scim) throw new Error('no SCIM store');
+    try {
+      const find = () => scim.findUserForSignIn('acme', ['erin@acme.test', 'Erin@Mail.acme.test']);
+      expect(await directoryReads(find)).toBe(1);
+      expect(await directoryReads(async () => [await find(), await find(), await find()])).toBe(0);
+      const erin = {
+        id: 'u-erin',
+        organizationId: 'acme',
+        userName: 'erin@acme.test',
+        active: true,
+        deleted: false,
+        resource: { userName: 'erin@acme.test' },
+        version: 1,
+        createdAt: at(0),
+        updatedAt: at(0),
+      };
+      await scim.insertUser(erin);
+      // The organization now has a user: is there one? then the lookup itself; then neither.
+      expect(await directoryReads(find)).toBe(2);
+      expect(await directoryReads(async () => [await find(), await find()])).toBe(0);
+      expect(await find()).toEqual(erin);
+      await scim.updateUser({ ...erin, active: false, version: 2 });
+      expect(await directoryReads(find)).toBe(2);
+      expect((await find())?.active).toBe(false);
+    } finally {
+      await stores.close();
     }
   });
 });

@@ -3,9 +3,14 @@
  * capture (tamper and key mismatch), the error families of the end-user page, retention and the size cap, the
  * capture window, and the budget of unverified traces.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorFamily } from '../../src/http/end-user-page.ts';
 import { MemoryStateStore, MemoryTraceStore } from '../../src/store/memory/index.ts';
+import { openSqliteStores } from '../../src/store/sqlite/index.ts';
+import type { StateStore } from '../../src/store/types.ts';
 import { captureKey, newTraceId, normalizeTraceId, TraceService } from '../../src/trace/index.ts';
 import { seal, unseal } from '../../src/trace/raw-capture.ts';
 import { testKeyPair } from '../core/sp-fixtures.ts';
@@ -131,5 +136,81 @@ describe('TraceService', () => {
     await attempt(false);
     expect(await traces.list({ limit: 500 })).toHaveLength(9);
     expect((await traces.list())[0]).toMatchObject({ errorCode: 'INTERNAL_ERROR', verified: false });
+  });
+});
+
+describe('the capture switch across instances', () => {
+  /** Two instances: each its own TraceService and its own connection to one SQLite file. */
+  function instance(file: string, captureCheckMs: number) {
+    const stores = openSqliteStores(file);
+    const traces = new TraceService({
+      store: new MemoryTraceStore(),
+      state: stores.state as StateStore,
+      captureKey: captureKey({ spPrivateKeyPem: testKeyPair('sp').privateKeyPem }),
+      captureCheckMs,
+    });
+    const attempt = async () => {
+      const traceId = newTraceId();
+      await traces.recordSignIn({
+        ok: false,
+        connectionId: 'acme',
+        at: new Date(),
+        error: new Error('x'),
+        attempt: { traceId, checks: [], verified: true, samlResponse: 'PHNhbWxwOlJlc3BvbnNlLz4=' },
+      });
+      return (await traces.get(traceId))?.rawMessage !== undefined;
+    };
+    return { stores, traces, attempt };
+  }
+
+  it('applies at once where the admin switched it, and within captureCheckMs on the other instance', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'saml-sp-capture-'));
+    const file = path.join(dir, 'shared.db');
+    const CHECK_MS = 300;
+    const a = instance(file, CHECK_MS);
+    const b = instance(file, CHECK_MS);
+    try {
+      expect(await a.attempt()).toBe(false); // A has read the switch: off
+      await b.traces.startCapture('acme', 5);
+      expect(await b.attempt()).toBe(true); // at once where it was switched
+      const switchedAt = performance.now();
+      // A trusts its read for at most CHECK_MS: then it captures, without a restart or an admin action.
+      let seenAfter: number | undefined;
+      while (performance.now() - switchedAt < CHECK_MS * 4) {
+        if (await a.attempt()) {
+          seenAfter = performance.now() - switchedAt;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(seenAfter).toBeDefined();
+      expect(seenAfter).toBeLessThanOrEqual(CHECK_MS + 100);
+      await b.traces.stopCapture('acme');
+      expect(await b.attempt()).toBe(false);
+      await new Promise((r) => setTimeout(r, CHECK_MS + 20));
+      expect(await a.attempt()).toBe(false);
+    } finally {
+      await a.stores.close();
+      await b.stores.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with captureCheckMs 0, every attempt reads the switch', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'saml-sp-capture-'));
+    const file = path.join(dir, 'shared.db');
+    const a = instance(file, 0);
+    const b = instance(file, 0);
+    try {
+      expect(await a.attempt()).toBe(false);
+      await b.traces.startCapture('acme', 5);
+      expect(await a.attempt()).toBe(true);
+      await b.traces.stopCapture('acme');
+      expect(await a.attempt()).toBe(false);
+    } finally {
+      await a.stores.close();
+      await b.stores.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

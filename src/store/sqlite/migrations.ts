@@ -516,6 +516,35 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX users_email;
     `,
   },
+  {
+    version: 17,
+    name: 'change counter: the SCIM directory',
+    // Every sign-in asks the organization's SCIM directory about the user, at the ACS and at every session read
+    // (src/scim/linking.ts): one indexed read each, for a directory that changes a few times a day, and none at
+    // all for an organization without SCIM users. The SQLite adapter keeps its answers behind this counter,
+    // bumped inside every writing transaction on every instance sharing the file, as migration 15's are.
+    sql: `
+      INSERT INTO change_counters (name, version) VALUES ('scim', 0);
+      CREATE TRIGGER scim_users_insert_counted AFTER INSERT ON scim_users
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_users_update_counted AFTER UPDATE ON scim_users
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_users_delete_counted AFTER DELETE ON scim_users
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_groups_insert_counted AFTER INSERT ON scim_groups
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_groups_update_counted AFTER UPDATE ON scim_groups
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_groups_delete_counted AFTER DELETE ON scim_groups
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_group_members_insert_counted AFTER INSERT ON scim_group_members
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_group_members_update_counted AFTER UPDATE ON scim_group_members
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+      CREATE TRIGGER scim_group_members_delete_counted AFTER DELETE ON scim_group_members
+        BEGIN UPDATE change_counters SET version = version + 1 WHERE name = 'scim'; END;
+    `,
+  },
 ];
 
 /**

@@ -9,7 +9,9 @@ import {
   type ScimTokenRow,
   type ScimUserRow,
 } from '../scim.ts';
+import { countedWrite } from './change-counters.ts';
 import { date, optionalText, text } from './database.ts';
+import { ScimSignInAnswers } from './scim-sign-ins.ts';
 import { writeTransaction } from './transaction.ts';
 
 type Row = Record<string, SQLOutputValue>;
@@ -26,12 +28,13 @@ type Row = Record<string, SQLOutputValue>;
  */
 export class SqliteScimStore implements ScimStore {
   readonly #db: DatabaseSync;
-  /** findUserForSignIn's statement per number of keys (one or two at every sign-in): prepared once each. */
-  readonly #forSignIn = new Map<number, StatementSync>();
+  /** The sign-in path's questions (user lookup, group count, a member's groups), kept behind the `scim` counter. */
+  readonly #answers: ScimSignInAnswers;
   readonly #q: Record<string, StatementSync>;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#answers = new ScimSignInAnswers(db);
     const p = (sql: string) => db.prepare(sql);
     this.#q = {
       insertUser:
@@ -71,9 +74,6 @@ export class SqliteScimStore implements ScimStore {
       groupsByExternalId: p(
         'SELECT * FROM scim_groups WHERE organization_id = ? AND external_id = ? ORDER BY rowid',
       ),
-      groupsOfMember: p(`SELECT g.* FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id
-        WHERE m.organization_id = ? AND m.member_id = ? ORDER BY g.rowid`),
-      countGroups: p('SELECT count(*) AS n FROM scim_groups WHERE organization_id = ?'),
       listGroups: p('SELECT * FROM scim_groups WHERE organization_id = ? ORDER BY rowid LIMIT ? OFFSET ?'),
       insertToken: p(`INSERT INTO scim_tokens (id, organization_id, secret_hash, name, created_at)
         VALUES (?, ?, ?, ?, ?)`),
@@ -85,13 +85,13 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async insertUser(row: ScimUserRow): Promise<boolean> {
-    return Number(this.#q.insertUser?.run(userParams(row)).changes) === 1;
+    return counted(() => Number(this.#q.insertUser?.run(userParams(row)).changes) === 1);
   }
 
   async updateUser(row: ScimUserRow): Promise<boolean> {
     try {
       const { createdAt: _, ...params } = userParams(row);
-      return Number(this.#q.updateUser?.run(params).changes) === 1;
+      return counted(() => Number(this.#q.updateUser?.run(params).changes) === 1);
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;
@@ -99,7 +99,7 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async purgeUser(organizationId: string, id: string): Promise<boolean> {
-    return Number(this.#q.purgeUser?.run(organizationId, id).changes) === 1;
+    return counted(() => Number(this.#q.purgeUser?.run(organizationId, id).changes) === 1);
   }
 
   async getUser(organizationId: string, id: string): Promise<ScimUserRow | undefined> {
@@ -117,19 +117,7 @@ export class SqliteScimStore implements ScimStore {
   async findUserForSignIn(organizationId: string, keys: string[]): Promise<ScimUserRow | undefined> {
     const lowered = [...new Set(keys.map((k) => k.toLowerCase()))];
     if (lowered.length === 0) return undefined;
-    let statement = this.#forSignIn.get(lowered.length);
-    if (!statement) {
-      const marks = lowered.map(() => '?').join(', ');
-      // Few keys (a NameID and an email), each an index probe; a live user wins over a tombstone.
-      statement = this.#db.prepare(
-        `SELECT * FROM scim_users WHERE organization_id = ? AND (user_name_key IN (${marks}) OR email_key IN (${marks}))
-         ORDER BY deleted, rowid LIMIT 1`,
-      );
-      // The keys come from one assertion (a NameID, an email): a handful of lengths, never an unbounded set.
-      if (lowered.length <= 8) this.#forSignIn.set(lowered.length, statement);
-    }
-    const row = statement.get(organizationId, ...lowered, ...lowered);
-    return optional(row, toUser);
+    return optional(this.#answers.userFor(organizationId, lowered), toUser);
   }
 
   async listUsers(
@@ -164,7 +152,7 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async deleteGroup(organizationId: string, id: string): Promise<boolean> {
-    return Number(this.#q.deleteGroup?.run(organizationId, id).changes) === 1;
+    return counted(() => Number(this.#q.deleteGroup?.run(organizationId, id).changes) === 1);
   }
 
   async getGroup(organizationId: string, id: string): Promise<ScimGroupRow | undefined> {
@@ -183,7 +171,7 @@ export class SqliteScimStore implements ScimStore {
   }
 
   async groupsOfMember(organizationId: string, memberId: string): Promise<ScimGroupRow[]> {
-    return (this.#q.groupsOfMember?.all(organizationId, memberId) ?? []).map(toGroup);
+    return this.#answers.groupsOf(organizationId, memberId).map(toGroup);
   }
 
   async groupsOfMembers(organizationId: string, memberIds: string[]): Promise<Map<string, ScimGroupRow[]>> {
@@ -206,8 +194,12 @@ export class SqliteScimStore implements ScimStore {
     organizationId: string,
     range: { offset: number; limit: number },
   ): Promise<Page<ScimGroupRow>> {
-    const total = Number(this.#q.countGroups?.get(organizationId)?.n);
-    const rows = (this.#q.listGroups?.all(organizationId, range.limit, range.offset) ?? []).map(toGroup);
+    const total = this.#answers.groupCount(organizationId);
+    // limit 0: the session read asks only whether the directory pushes groups.
+    const rows =
+      range.limit === 0
+        ? []
+        : (this.#q.listGroups?.all(organizationId, range.limit, range.offset) ?? []).map(toGroup);
     return { total, rows };
   }
 
@@ -242,8 +234,22 @@ export class SqliteScimStore implements ScimStore {
     for (const m of row.members) this.#q.addMember?.run(row.id, row.organizationId, m.value);
   }
 
+  /** Group writes (the row and its member index together); counted like every directory write. */
   #transaction<T>(work: () => T): T {
-    return writeTransaction(this.#db, work);
+    return counted(() => writeTransaction(this.#db, work));
+  }
+}
+
+/**
+ * Runs a write of the directory, then tells this process's request snapshots that the `scim` change counter
+ * moved (the triggers of migration 17 bump it in the file): a request that writes and then asks about a
+ * signing-in user sees its write. Told even when the write failed (a snapshot read again costs one read).
+ */
+function counted<T>(write: () => T): T {
+  try {
+    return write();
+  } finally {
+    countedWrite();
   }
 }
 

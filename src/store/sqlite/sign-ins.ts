@@ -6,6 +6,7 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
 import type { UserRecord } from '../../core/types.ts';
 import type { SessionRecord, SignInStore, SignInWrite, SignInWritten } from '../types.ts';
+import { counterColumns, offerCounters } from './change-counters.ts';
 import type { SqliteReplayCache } from './replay.ts';
 import { type SqliteSessionStore, sessionFromRow } from './sessions.ts';
 import { writeTransaction } from './transaction.ts';
@@ -13,6 +14,8 @@ import { type SqliteUserStore, userColumnsAs } from './users.ts';
 
 /** The user's columns in the session join, renamed so that none collides with a session column (`user_id`). */
 const JOINED_USER = userColumnsAs('u', 'u_');
+/** The change counters' columns in the session read, renamed likewise. */
+const COUNTERS = 'cc_';
 
 /**
  * A SQLite {@link SignInStore} over the replay, user and session stores of the same database. Every statement
@@ -44,19 +47,27 @@ export class SqliteSignInStore implements SignInStore {
     this.#users = users;
     this.#sessions = sessions;
     this.#replay = replay;
+    // One row always (the counters), with the session and its user when there is a live one. The counters ride
+    // along for the rest of the request: a session read is followed by "has the connection (or the SCIM
+    // directory) changed?" (src/scim/linking.ts), which then needs no read transaction of its own.
     this.#sessionWithUser = db.prepare(`
-      SELECT s.*, ${JOINED_USER.select}
-      FROM sessions s LEFT JOIN users u ON u.id = s.user_id
-      WHERE s.id = ? AND s.expires_at > ?`);
+      SELECT ${counterColumns(COUNTERS)}, s.*, ${JOINED_USER.select}
+      FROM (SELECT 1) LEFT JOIN sessions s ON s.id = ? AND s.expires_at > ?
+      LEFT JOIN users u ON u.id = s.user_id`);
   }
 
-  /** One statement for what `sessions.get` and `users.get` would read (two point lookups by primary key). */
+  /**
+   * One statement for what `sessions.get` and `users.get` would read (two point lookups by primary key), and
+   * the change counters for the request's snapshot (`offerCounters`).
+   */
   async sessionWithUser(
     id: string,
     now: Date,
   ): Promise<{ session: SessionRecord; user: UserRecord | undefined } | undefined> {
     const row: Record<string, SQLOutputValue> | undefined = this.#sessionWithUser.get(id, now.getTime());
-    return row === undefined ? undefined : { session: sessionFromRow(row), user: JOINED_USER.read(row) };
+    if (row === undefined) return undefined;
+    offerCounters(this.#db, row, COUNTERS);
+    return row.id === null ? undefined : { session: sessionFromRow(row), user: JOINED_USER.read(row) };
   }
 
   async record(write: SignInWrite, now: Date): Promise<SignInWritten | 'replayed'> {
