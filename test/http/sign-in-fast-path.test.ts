@@ -17,7 +17,9 @@ import {
 } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentTraceId, logContext, setTraceId } from '../../src/http/log-context.ts';
 import { createLogger } from '../../src/http/logger.ts';
+import { securityHeaders } from '../../src/http/security-headers.ts';
 import { type HotHandler, type HotRoute, signInFastPath } from '../../src/http/sign-in-fast-path.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { parseForm, TestBrowser } from '../helpers/browser.ts';
@@ -44,7 +46,8 @@ const lines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   t = await startTestServer(
-    {},
+    // The SAML router's error handler shows it, /me's does not: a request answered by the wrong one differs.
+    { SUPPORT_CONTACT: 'it-help@example.com' },
     {
       now: () => new Date(Date.now() + skewMs),
       logger: createLogger('debug', (line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
@@ -352,7 +355,10 @@ describe('signInFastPath, the dispatcher', () => {
         log.push([name, 'second']);
         if (req.query.fail === 'throw') throw new Error('thrown');
         if (req.query.fail === 'reject') return Promise.reject(new Error('rejected'));
-        res.type('text').send(`${name} ${req.params.connectionId ?? ''}`);
+        // The log context is this request's own: empty at first, then holding what the request set.
+        const before = currentTraceId() ?? 'none';
+        setTraceId(`${name}-trace`);
+        res.type('text').send(`${name} ${req.params.connectionId ?? ''} ${before} ${currentTraceId()}`);
       }) as HotHandler,
     ],
     onError: ((err: Error, _req, res, next) => {
@@ -364,6 +370,9 @@ describe('signInFastPath, the dispatcher', () => {
   it('takes the plain form of the three routes under a custom mount, and hands everything else to the app', async () => {
     const log: unknown[] = [];
     const app = express();
+    // The server's first two middlewares, which the fast path stands in for.
+    app.use(logContext());
+    app.use(securityHeaders());
     const login = route('login', log);
     const acs = route('acs', log);
     const me = route('me', log);
@@ -394,7 +403,11 @@ describe('signInFastPath, the dispatcher', () => {
     const call = async (port: number, method: string, path: string) => {
       const before = log.length;
       const r = await fetch(`http://127.0.0.1:${port}${path}`, { method });
-      return { status: r.status, body: await r.text(), log: log.slice(before) };
+      const headers: string[] = [];
+      r.headers.forEach((value, name) => {
+        if (!VOLATILE.has(name)) headers.push(`${name}: ${value}`);
+      });
+      return { status: r.status, headers, body: await r.text(), log: log.slice(before) };
     };
     try {
       const cases: [string, string, boolean][] = [
