@@ -100,6 +100,8 @@ export function samlRouterParts(
   // The two routes of every sign-in come first: a request walks the router's layers in order, and these paths
   // (two segments, fixed last one) cannot be claimed by the routes below.
   const login: HotHandler = async (req, res) => {
+    // Express parses the query string anew at every read of req.query: read it once.
+    const query = req.query;
     try {
       let browserKey = readCookie(req, bindingCookie);
       if (!looksLikeToken(browserKey)) {
@@ -107,11 +109,11 @@ export function samlRouterParts(
         setTokenCookie(res, bindingCookie, browserKey, requestBindingCookieOptions(secure));
       }
       const start = await sp.startLogin(req.params.connectionId, {
-        returnTo: req.query.returnTo,
+        returnTo: query.returnTo,
         browserKey,
-        ...stepUpQuery(req.query),
+        ...stepUpQuery(query),
         // The email typed on the discovery page, forwarded where the IdP reads one (core/request/login-hint.ts).
-        loginHint: req.query.login_hint,
+        loginHint: query.login_hint,
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {
@@ -126,7 +128,7 @@ export function samlRouterParts(
         err,
         logger,
         { route: 'login', connectionId: req.params.connectionId },
-        { endUser: await endUser(req.params.connectionId, req.query.returnTo) },
+        { endUser: await endUser(req.params.connectionId, query.returnTo) },
       );
     }
   };
