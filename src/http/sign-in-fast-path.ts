@@ -9,7 +9,12 @@
  * Express does before them: the app's request/response prototypes (res.type, req.accepts, req.ip keep working
  * on error pages), the log context, the security headers, req.params / req.baseUrl / req.url as the router
  * sets them, and the router's error handler for whatever a handler throws. So the answers are the same bytes;
- * test/http/sign-in-fast-path.test.ts compares both paths request by request.
+ * test/http/sign-in-fast-path.test.ts compares both paths request by request. Not set: `req.route` and
+ * `req.next` (no handler of these routes reads them).
+ *
+ * Measured (README, "Complete sign-ins over HTTP"): the walk costs about 5 µs of server CPU per request, 1-2%
+ * of a sign-in; the prototypes below cost Express and this path alike (changing a live object's prototype is
+ * slow in V8, but building the messages on them from the start measured slower still).
  *
  * Only the plain form of each path is taken here: an exact lower-case path, a connection ID without
  * percent-encoding, GET or POST. Everything else (HEAD, other methods and their 405, a trailing slash, other
