@@ -18,7 +18,9 @@
  * Options (environment): BENCH_CONCURRENCY ("1,4,16"), BENCH_ROUNDS (3), BENCH_SECONDS per cell (4),
  * BENCH_TARGETS ("product,passport"), BENCH_SERVER_CPU ("1"), BENCH_CLIENT_CPU ("0"; "" to not pin),
  * BENCH_SERVER_ROOT (another checkout's product server instead of this one), BENCH_BASELINE_ROOT (another
- * checkout's product server as a third contender, "baseline": before/after as a ratio in one run), BENCH_CPU_PROF (a
+ * checkout's product server as a third contender, "baseline": before/after as a ratio in one run),
+ * BENCH_BASELINE_ENV (settings for the baseline only: `BENCH_BASELINE_ROOT=. BENCH_BASELINE_ENV=HTTP_FAST_PATH=off`
+ * measures the sign-in fast path against plain Express), BENCH_CPU_PROF (a
  * directory: the product server writes a V8 CPU profile there when it stops).
  * `npm run bench:http -- --memory` then runs bench:memory (RSS after 100,000 sign-ins, bytes per live replay
  * entry): the memory line.
@@ -49,6 +51,16 @@ const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
 const BASELINE_ROOT = process.env.BENCH_BASELINE_ROOT
   ? path.resolve(process.env.BENCH_BASELINE_ROOT)
   : undefined;
+/**
+ * Settings for the baseline server only, `NAME=value` separated by commas: with BENCH_BASELINE_ROOT=. this
+ * compares two settings of one checkout (HTTP_FAST_PATH=off: the sign-in fast path against plain Express).
+ */
+const BASELINE_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_BASELINE_ENV ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 
 interface Contender {
   name: string;
@@ -229,7 +241,7 @@ async function startProduct(dir: string, idp: BenchIdp, root: string, name: stri
       path.join(root, 'src/cli/main.ts'),
       'serve',
     ],
-    env: productServerEnv(own, port, ADMIN_TOKEN),
+    env: { ...productServerEnv(own, port, ADMIN_TOKEN), ...(name === 'baseline' ? BASELINE_ENV : {}) },
   });
   const created = await fetch(`${base}/admin/api/connections`, {
     method: 'POST',

@@ -121,6 +121,8 @@ const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: millis(10_000, 100, 600_000),
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000, 100, 600_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(5_000, 100, 3_600_000),
+  // The sign-in routes (login, ACS, /me) answered without walking Express's stack (src/http/sign-in-fast-path.ts).
+  HTTP_FAST_PATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on'),
   SHUTDOWN_TIMEOUT_MS: millis(10_000, 100, 600_000),
   // Sign-in traces (issue #13): how long they are kept, how many at most, and how many unverified attempts
   // (anybody's POSTs) are traced per connection and minute.
@@ -230,6 +232,12 @@ export interface ResolvedConfig {
    * list would reveal the customer list); the home page offers "Sign in with your work email" instead.
    */
   homeListsConnections?: boolean;
+  /**
+   * HTTP_FAST_PATH: the three requests of a sign-in (GET /saml/:id/login, POST /saml/:id/acs, GET /me) go
+   * straight to their handlers instead of through Express's stack; same answers. Default on; off is for
+   * comparing the two (tests, bench:http). Unset counts as on.
+   */
+  httpFastPath?: boolean;
   /** OIDC_BRIDGE and friends: the OpenID Provider in front of the SAML connections (README "OpenID bridge"). */
   oidc?: { issuer: string; resources: readonly string[]; keyRotationDays: number };
 }
@@ -318,5 +326,6 @@ export function loadConfig(
     healthFlushMs: e.HEALTH_FLUSH_MS,
     ...(e.DNS_SERVERS ? { dnsServers: Object.freeze(e.DNS_SERVERS) } : {}),
     homeListsConnections: ['true', 'on', '1'].includes(e.HOME_LISTS_CONNECTIONS ?? 'false'),
+    httpFastPath: isOn(e.HTTP_FAST_PATH),
   });
 }

@@ -13,7 +13,7 @@ import type { ResolvedConfig } from './config.ts';
 import type { KeyPair } from './core/types.ts';
 import type { DevIdp } from './dev-idp/index.ts';
 import { CertificateWatch, EventBus, WebhookDeliveryWorker, WebhookService } from './events/index.ts';
-import { accountRoutes } from './http/account-routes.ts';
+import { accountRouterParts } from './http/account-routes.ts';
 import { AdminSessions, adminRouter, LoginThrottle } from './http/admin/index.ts';
 import { errorHandler, notFoundHandler } from './http/error-response.ts';
 import { healthRoutes } from './http/health.ts';
@@ -22,13 +22,15 @@ import { createHttpServer, type DrainResult } from './http/http-server.ts';
 import { logContext } from './http/log-context.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { metricsRoute } from './http/metrics-route.ts';
-import { samlRouter } from './http/saml-router.ts';
+import { samlRouterParts } from './http/saml-router.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import {
   draftPortalConnections,
   organizationPortalDomains,
   PortalSessions,
   setupPortal,
 } from './http/setup/index.ts';
+import { signInFastPath } from './http/sign-in-fast-path.ts';
 import type { KeyResolver } from './keys/index.ts';
 import { KeyRing } from './keys/index.ts';
 import { createSpMetrics, type SpMetrics } from './metrics/index.ts';
@@ -383,18 +385,13 @@ export async function createAppServer(
   });
 
   const app = express();
-  const http = createHttpServer(app, config.http);
   app.disable('x-powered-by');
-  // First: every log line of a request carries its trace ID once it has one.
+  // First: every log line of a request carries its trace ID once it has one. The sign-in fast path
+  // (src/http/sign-in-fast-path.ts) does the same as these two middlewares: keep them first, and alike.
   app.use(logContext());
   // Whose X-Forwarded-For to believe (TRUST_PROXY): req.ip keys the admin sign-in throttle.
   app.set('trust proxy', config.trustProxy);
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    res.setHeader('X-Frame-Options', 'DENY');
-    next();
-  });
+  app.use(securityHeaders());
 
   // Before everything else: probes must not depend on sessions, cookies or the dev IdP.
   app.use(healthRoutes({ checks: stores.checks, draining: () => http.draining, logger }));
@@ -403,18 +400,17 @@ export async function createAppServer(
 
   // The routes of every sign-in (login, ACS, /me) before the admin, setup, SCIM and page routers: Express
   // tries each mounted layer in order, and none of those claims a path under /saml or /me or /logout.
-  app.use(
-    '/saml',
-    samlRouter(sp, {
-      sessionCookieName: config.sessionCookieName,
-      logger,
-      onMetadataFetch: (connectionId, by) => keyRing.noteMetadataFetch(connectionId, by),
-      traces,
-      supportContact: config.supportContact,
-      testSignIns: tests,
-    }),
-  );
-  app.use(accountRoutes(sp, { sessionCookieName: config.sessionCookieName, logger }));
+  const saml = samlRouterParts(sp, {
+    sessionCookieName: config.sessionCookieName,
+    logger,
+    onMetadataFetch: (connectionId, by) => keyRing.noteMetadataFetch(connectionId, by),
+    traces,
+    supportContact: config.supportContact,
+    testSignIns: tests,
+  });
+  app.use(sp.routePrefix, saml.router);
+  const account = accountRouterParts(sp, { sessionCookieName: config.sessionCookieName, logger });
+  app.use(account.router);
 
   let devIdp: DevIdp | undefined;
   if (config.devIdp) {
@@ -472,7 +468,21 @@ export async function createAppServer(
   // One answer for whatever no route handled or every route let through: never Express's default page,
   // which shows the stack trace and file paths outside production.
   app.use(notFoundHandler({ supportContact: config.supportContact }));
-  app.use(errorHandler({ logger, supportContact: config.supportContact }));
+  const appError = errorHandler({ logger, supportContact: config.supportContact });
+  app.use(appError);
+  // Login, ACS and /me straight to the handlers above, the rest through the app (HTTP_FAST_PATH).
+  const listener =
+    config.httpFastPath === false
+      ? app
+      : signInFastPath(app, {
+          samlMount: sp.routePrefix,
+          login: saml.login,
+          acs: saml.acs,
+          me: account.me,
+          appError,
+        });
+  // Made once the routes exist; /readyz asks it whether it drains (above) only when requests arrive, by then.
+  const http = createHttpServer(listener, config.http);
 
   let stopSweeper: (() => void) | undefined;
   let stopTraceSweeper: (() => void) | undefined;

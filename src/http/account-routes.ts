@@ -25,6 +25,7 @@ import { sendLogoutConfirm, sendLogoutNotice } from './logout-pages.ts';
 import { redirectToReturnTo } from './redirect.ts';
 import { checkSameOriginPost, LOGOUT_TOKEN_FIELD, logoutToken } from './same-origin.ts';
 import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
+import type { HotHandler, HotRoute } from './sign-in-fast-path.ts';
 import { sendOutgoing } from './slo-router.ts';
 
 export interface AccountRoutesOptions {
@@ -61,12 +62,23 @@ export function meJson(
 
 /** Creates the router with /me and /logout. */
 export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions = {}): Router {
+  return accountRouterParts(sp, options).router;
+}
+
+/**
+ * {@link accountRoutes}, and apart the handler of GET /me with the router's error handler: the server's fast
+ * path (src/http/sign-in-fast-path.ts) runs that very function, so both paths answer alike.
+ */
+export function accountRouterParts(
+  sp: ServiceProvider,
+  options: AccountRoutesOptions = {},
+): { router: Router; me: HotRoute } {
   const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
   const secure = sp.baseUrl.startsWith('https:');
   const router = express.Router();
 
   const logger = options.logger ?? silentLogger;
-  router.get('/me', async (req, res) => {
+  const me: HotHandler = async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const current = await currentSession(sp, req, cookieName);
     if (!current) {
@@ -74,7 +86,8 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
       return;
     }
     sendJsonNoStore(res, 200, meJson(current));
-  });
+  };
+  router.get('/me', me);
 
   const logoutService = options.logout ?? new LogoutService(sp);
   // Only the logout token travels in the body; a form that does not parse is judged without it.
@@ -115,8 +128,9 @@ export function accountRoutes(sp: ServiceProvider, options: AccountRoutesOptions
     await signOut(req, res);
   });
   // A store outage under /me (503 STORE_UNAVAILABLE), or any other failure, answered without internals.
-  router.use(errorHandler({ logger }));
-  return router;
+  const onError = errorHandler({ logger });
+  router.use(onError);
+  return { router, me: { handlers: [me], onError } };
 
   async function signOut(req: Request, res: Response): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');

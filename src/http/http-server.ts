@@ -9,8 +9,7 @@
  * Drain: stop accepting, answer the requests already received (each with `Connection: close`), close idle
  * connections as they become idle, and cut whatever is left at the deadline.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { Express } from 'express';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 
 export interface HttpTimeouts {
   headersTimeoutMs: number;
@@ -27,7 +26,7 @@ export interface DrainResult {
   ms: number;
 }
 
-/** A node:http server for `app` with the given timeouts, and the means to drain it. */
+/** A node:http server for `app` (an Express app or any request listener) with the given timeouts, and the means to drain it. */
 export interface DrainableServer {
   server: Server;
   /** True once {@link drain} has been called. */
@@ -48,7 +47,7 @@ export interface DrainableServer {
  * process.once('SIGTERM', () => http.drain(Date.now() + 10_000));
  * ```
  */
-export function createHttpServer(app: Express, timeouts: HttpTimeouts): DrainableServer {
+export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts): DrainableServer {
   const shortest = Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs);
   const server = createServer(
     {

@@ -27,6 +27,7 @@ import { errorHandler, methodNotAllowed } from './error-response.ts';
 import { sendSamlError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { redirectToReturnTo, sendRedirect } from './redirect.ts';
+import type { HotHandler, HotRoute } from './sign-in-fast-path.ts';
 import { type SloRouterOptions, sloRouter } from './slo-router.ts';
 import { stepUpQuery } from './step-up-query.ts';
 
@@ -62,6 +63,17 @@ export interface SamlRouterOptions {
 
 /** Creates the router with GET /:id/metadata, GET /:id/login, POST /:id/acs and GET|POST /:id/slo. */
 export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {}): Router {
+  return samlRouterParts(sp, options).router;
+}
+
+/**
+ * {@link samlRouter}, and apart the handlers of its two sign-in routes with the router's error handler: the
+ * server's fast path (src/http/sign-in-fast-path.ts) runs those very functions, so both paths answer alike.
+ */
+export function samlRouterParts(
+  sp: ServiceProvider,
+  options: SamlRouterOptions = {},
+): { router: Router; login: HotRoute; acs: HotRoute } {
   const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
   const bindingCookie = `${cookieName}_req`;
   const logger = options.logger ?? silentLogger;
@@ -87,7 +99,9 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
   };
   // The two routes of every sign-in come first: a request walks the router's layers in order, and these paths
   // (two segments, fixed last one) cannot be claimed by the routes below.
-  router.get('/:connectionId/login', async (req, res) => {
+  const login: HotHandler = async (req, res) => {
+    // Express parses the query string anew at every read of req.query: read it once.
+    const query = req.query;
     try {
       let browserKey = readCookie(req, bindingCookie);
       if (!looksLikeToken(browserKey)) {
@@ -95,11 +109,11 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         setTokenCookie(res, bindingCookie, browserKey, requestBindingCookieOptions(secure));
       }
       const start = await sp.startLogin(req.params.connectionId, {
-        returnTo: req.query.returnTo,
+        returnTo: query.returnTo,
         browserKey,
-        ...stepUpQuery(req.query),
+        ...stepUpQuery(query),
         // The email typed on the discovery page, forwarded where the IdP reads one (core/request/login-hint.ts).
-        loginHint: req.query.login_hint,
+        loginHint: query.login_hint,
       });
       res.setHeader('Cache-Control', 'no-store');
       if (start.binding === 'redirect') {
@@ -114,13 +128,15 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         err,
         logger,
         { route: 'login', connectionId: req.params.connectionId },
-        { endUser: await endUser(req.params.connectionId, req.query.returnTo) },
+        { endUser: await endUser(req.params.connectionId, query.returnTo) },
       );
     }
-  });
+  };
+  router.get('/:connectionId/login', login);
   router.all('/:connectionId/login', methodNotAllowed(['GET', 'HEAD'], support));
 
-  router.post('/:connectionId/acs', (req, res, next) => {
+  // The ACS in two steps, as two routes: the form body, then the sign-in.
+  const acsBody: HotHandler = (req, res, next) => {
     form(req, res, (err?: unknown) => {
       if (!err) {
         next();
@@ -142,8 +158,8 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         );
       })();
     });
-  });
-  router.post('/:connectionId/acs', async (req, res) => {
+  };
+  const acs: HotHandler = async (req, res) => {
     const connectionId = req.params.connectionId;
     // One ID for the attempt: its trace, its log lines and the error page all carry it.
     const traceId = newTraceId();
@@ -202,7 +218,9 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
         { traceId, endUser: await endUser(connectionId, body.RelayState) },
       );
     }
-  });
+  };
+  router.post('/:connectionId/acs', acsBody);
+  router.post('/:connectionId/acs', acs);
   router.all('/:connectionId/acs', methodNotAllowed(['POST'], support));
 
   // GET and POST /discover: sign in by work email.
@@ -249,8 +267,9 @@ export function samlRouter(sp: ServiceProvider, options: SamlRouterOptions = {})
   );
 
   // Whatever escapes the handlers above is answered here, never by the host app's default error page.
-  router.use(errorHandler({ logger, ...support }));
-  return router;
+  const onError = errorHandler({ logger, ...support });
+  router.use(onError);
+  return { router, login: { handlers: [login], onError }, acs: { handlers: [acsBody, acs], onError } };
 }
 
 /** body-parser's errors, in our vocabulary. */
