@@ -182,16 +182,19 @@ function toRecord(row: Record<string, SQLOutputValue>, names: UserColumnNames = 
     updatedAt: text(row[names.updated_at]),
     lastLoginAt: text(row[names.last_login_at]),
   };
-  const optional = {
-    nameIdFormat: optionalText(row[names.name_id_format]),
-    email: optionalText(row[names.email]),
-    firstName: optionalText(row[names.first_name]),
-    lastName: optionalText(row[names.last_name]),
-    displayName: optionalText(row[names.display_name]),
-    externalId: optionalText(row[names.external_id]),
-  };
-  for (const [field, value] of Object.entries(optional)) {
-    if (value !== undefined) Object.assign(record, { [field]: value });
-  }
+  // Absent, not undefined, when NULL (exactOptionalPropertyTypes; the record's JSON has no nulls). Assigned
+  // one by one: this runs at every sign-in and every /me, where an entries/assign loop showed in the profile.
+  const nameIdFormat = optionalText(row[names.name_id_format]);
+  if (nameIdFormat !== undefined) record.nameIdFormat = nameIdFormat;
+  const email = optionalText(row[names.email]);
+  if (email !== undefined) record.email = email;
+  const firstName = optionalText(row[names.first_name]);
+  if (firstName !== undefined) record.firstName = firstName;
+  const lastName = optionalText(row[names.last_name]);
+  if (lastName !== undefined) record.lastName = lastName;
+  const displayName = optionalText(row[names.display_name]);
+  if (displayName !== undefined) record.displayName = displayName;
+  const externalId = optionalText(row[names.external_id]);
+  if (externalId !== undefined) record.externalId = externalId;
   return record;
 }
