@@ -32,7 +32,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/server.ts';
 import { type BenchChild, cpuMsOf, productServerEnv, startChild } from './lib/child.ts';
-import { authnRequestIdOf, BenchClient, firstCookie } from './lib/client.ts';
+import { authnRequestIdOf, BenchClient, firstCookie, productSignIn } from './lib/client.ts';
 import { type BenchIdp, createBenchIdp } from './memory/mint.ts';
 
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
@@ -265,33 +265,18 @@ async function startProduct(dir: string, idp: BenchIdp, root: string, name: stri
   });
   if (created.status !== 201) throw new Error(`connection: ${created.status} ${await created.text()}`);
   const connection = (await created.json()) as { spEntityId: string; acsUrl: string };
-  const acsUrl = connection.acsUrl.replace(/^https?:\/\/[^/]+/, base);
   return {
     name,
     server,
-    signIn: async (client, n) => {
-      const login = await client.request('GET', `${base}/saml/bench/login?returnTo=/home`);
-      if (login.status !== 302) throw new Error(`login: ${login.status} ${login.body.slice(0, 200)}`);
-      const requestId = authnRequestIdOf(String(login.headers.location));
-      const samlResponse = idp.mint({
-        inResponseTo: requestId,
-        audience: connection.spEntityId,
-        acsUrl: connection.acsUrl,
-        nameId: `user${n % USERS}@bench.example`,
-        now: Date.now(),
-        lifetimeSeconds: LIFETIME_SECONDS,
-      });
-      const acs = await client.request('POST', acsUrl, {
-        cookie: firstCookie(login),
-        form: { SAMLResponse: samlResponse, RelayState: '/home' },
-      });
-      if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${acs.body.slice(0, 300)}`);
-      const me = await client.request('GET', `${base}/me`, {
-        cookie: firstCookie(acs),
-        accept: 'application/json',
-      });
-      if (me.status !== 200) throw new Error(`me: ${me.status} ${me.body.slice(0, 200)}`);
-    },
+    signIn: (client, n) =>
+      productSignIn(client, { base, ...connection }, (request) =>
+        idp.mint({
+          ...request,
+          nameId: `user${n % USERS}@bench.example`,
+          now: Date.now(),
+          lifetimeSeconds: LIFETIME_SECONDS,
+        }),
+      ),
   };
 }
 

@@ -26,7 +26,7 @@ import { runInNewContext } from 'node:vm';
 import { MemoryReplayCache, MemoryRequestIdStore } from '../src/store/memory/index.ts';
 import { freePort } from '../test/helpers/server.ts';
 import { type BenchChild, mb, productServerEnv, rssOf, startChild } from './lib/child.ts';
-import { authnRequestIdOf, BenchClient, firstCookie } from './lib/client.ts';
+import { BenchClient, productSignIn } from './lib/client.ts';
 import { warpedNow } from './memory/clock.ts';
 import type { HeapReport } from './memory/heap-report.ts';
 import { createBenchIdp } from './memory/mint.ts';
@@ -95,32 +95,16 @@ async function main(): Promise<void> {
 
     // node:http with keep-alive (bench/lib/client.ts): the load generator's core, not fetch, was the limit.
     const client = new BenchClient(CONCURRENCY);
-    const acsUrl = connection.acsUrl.replace(/^https?:\/\/[^/]+/, base);
-    const signIn = async (n: number): Promise<void> => {
-      // 1. Start the login as a new browser: a pending request and its browser-key cookie.
-      const login = await client.request('GET', `${base}/saml/bench/login?returnTo=/home`);
-      if (login.status !== 302) throw new Error(`login: ${login.status} ${login.body.slice(0, 200)}`);
-      // 2. The IdP answers it; the browser posts the answer to the ACS.
-      const samlResponse = idp.mint({
-        inResponseTo: authnRequestIdOf(String(login.headers.location)),
-        audience: connection.spEntityId,
-        acsUrl: connection.acsUrl,
-        nameId: `user${n % USERS}@bench.example`,
-        now: now(),
-        lifetimeSeconds: LIFETIME_SECONDS,
-      });
-      const acs = await client.request('POST', acsUrl, {
-        cookie: firstCookie(login),
-        form: { SAMLResponse: samlResponse, RelayState: '/home' },
-      });
-      if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${acs.body.slice(0, 300)}`);
-      // 3. The signed-in browser reads who it is.
-      const me = await client.request('GET', `${base}/me`, {
-        cookie: firstCookie(acs),
-        accept: 'application/json',
-      });
-      if (me.status !== 200) throw new Error(`me: ${me.status}`);
-    };
+    // One sign-in as a new browser; the IdP answers each login with a one-hour assertion.
+    const signIn = (n: number): Promise<void> =>
+      productSignIn(client, { base, ...connection }, (request) =>
+        idp.mint({
+          ...request,
+          nameId: `user${n % USERS}@bench.example`,
+          now: now(),
+          lifetimeSeconds: LIFETIME_SECONDS,
+        }),
+      );
 
     const worker = async (): Promise<void> => {
       while (started < SIGNINS && server.exitCode() === undefined) {

@@ -71,3 +71,42 @@ export function authnRequestIdOf(location: string): string {
   if (!id) throw new Error(`no AuthnRequest ID in ${location.slice(0, 200)}`);
   return id;
 }
+
+/** The product's connection as the admin API created it, and the server's own base URL. */
+export interface ProductTarget {
+  base: string;
+  spEntityId: string;
+  /** The ACS URL as the SP announces it (the response's Destination and Recipient). */
+  acsUrl: string;
+}
+
+/**
+ * One complete sign-in at the product (`saml-sp serve`), as a new browser: GET the login route (a pending
+ * request and its browser-key cookie) -> the IdP's answer to that request POSTed to the ACS -> GET /me with the
+ * session cookie. Throws with the step and status on any unexpected answer. Shared by bench:http and
+ * bench:memory.
+ */
+export async function productSignIn(
+  client: BenchClient,
+  target: ProductTarget,
+  mint: (input: { inResponseTo: string; audience: string; acsUrl: string }) => string,
+): Promise<void> {
+  const login = await client.request('GET', `${target.base}/saml/bench/login?returnTo=/home`);
+  if (login.status !== 302) throw new Error(`login: ${login.status} ${login.body.slice(0, 200)}`);
+  const samlResponse = mint({
+    inResponseTo: authnRequestIdOf(String(login.headers.location)),
+    audience: target.spEntityId,
+    acsUrl: target.acsUrl,
+  });
+  // The ACS on this server, whatever host the SP's base URL names.
+  const acs = await client.request('POST', target.acsUrl.replace(/^https?:\/\/[^/]+/, target.base), {
+    cookie: firstCookie(login),
+    form: { SAMLResponse: samlResponse, RelayState: '/home' },
+  });
+  if (acs.status !== 303) throw new Error(`acs: ${acs.status} ${acs.body.slice(0, 300)}`);
+  const me = await client.request('GET', `${target.base}/me`, {
+    cookie: firstCookie(acs),
+    accept: 'application/json',
+  });
+  if (me.status !== 200) throw new Error(`me: ${me.status} ${me.body.slice(0, 200)}`);
+}
