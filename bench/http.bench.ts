@@ -12,7 +12,8 @@
  * Rounds are interleaved (round 1: every concurrency, each contender in turn; round 2 ...) so that a burst of
  * load from another process hurts both alike. Prints, per contender and concurrency: sign-ins/s, p50 and p99
  * of a complete sign-in, and the server's CPU per sign-in (utime + stime of its /proc/<pid>/stat, every
- * thread, before/after each cell); then the product's ratio to passport-saml. Any failed sign-in is counted,
+ * thread, before/after each cell) and this load generator's (process.cpuUsage: near 1 ms per ms of the cell, the
+ * load generator, not the server, is the limit); then the product's ratio to passport-saml. Any failed sign-in is counted,
  * printed, and makes the exit code 1.
  *
  * Options (environment): BENCH_CONCURRENCY ("1,4,16"), BENCH_ROUNDS (3), BENCH_SECONDS per cell (4),
@@ -82,6 +83,8 @@ interface Cell {
   failures: number;
   seconds: number;
   cpuMs: number;
+  /** This load generator's CPU (user + system) over the cell: near one core's worth, it is the limit, not the server. */
+  clientCpuMs: number;
   latencies: number[];
 }
 
@@ -116,7 +119,9 @@ async function main(): Promise<void> {
       failures += warm.failures;
       firstFailure ||= warm.firstFailure;
     }
-    console.log('\nround  contender        conc   sign-ins/s   p50 ms   p99 ms   server CPU ms/sign-in');
+    console.log(
+      '\nround  contender        conc   sign-ins/s   p50 ms   p99 ms   server CPU ms/sign-in   client CPU ms/sign-in',
+    );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const concurrency of CONCURRENCIES) {
         // Alternate who goes first, so neither always runs right after the other's garbage collection.
@@ -126,11 +131,19 @@ async function main(): Promise<void> {
           failures += cell.failures;
           firstFailure ||= cell.firstFailure;
           const key = `${contender.name}|${concurrency}`;
-          const sum = cells.get(key) ?? { signIns: 0, failures: 0, seconds: 0, cpuMs: 0, latencies: [] };
+          const sum = cells.get(key) ?? {
+            signIns: 0,
+            failures: 0,
+            seconds: 0,
+            cpuMs: 0,
+            clientCpuMs: 0,
+            latencies: [],
+          };
           sum.signIns += cell.signIns;
           sum.failures += cell.failures;
           sum.seconds += cell.seconds;
           sum.cpuMs += cell.cpuMs;
+          sum.clientCpuMs += cell.clientCpuMs;
           sum.latencies.push(...cell.latencies);
           cells.set(key, sum);
           console.log(line(String(round), contender.name, concurrency, cell));
@@ -149,7 +162,9 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
 
-  console.log('\nall rounds  contender        conc   sign-ins/s   p50 ms   p99 ms   server CPU ms/sign-in');
+  console.log(
+    '\nall rounds  contender        conc   sign-ins/s   p50 ms   p99 ms   server CPU ms/sign-in   client CPU ms/sign-in',
+  );
   for (const concurrency of CONCURRENCIES) {
     for (const contender of contenders) {
       const cell = cells.get(`${contender.name}|${concurrency}`);
@@ -212,6 +227,7 @@ async function runCell(
   let firstFailure = '';
   let started = 0;
   const cpuBefore = await cpuMsOf(contender.server.child);
+  const clientBefore = process.cpuUsage();
   const t0 = performance.now();
   const deadline = 'seconds' in until ? t0 + until.seconds * 1000 : Number.POSITIVE_INFINITY;
   const limit = 'signIns' in until ? until.signIns : Number.POSITIVE_INFINITY;
@@ -230,9 +246,11 @@ async function runCell(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(clientBefore);
+  const clientCpuMs = (used.user + used.system) / 1000;
   const cpuMs = (await cpuMsOf(contender.server.child).catch(() => cpuBefore)) - cpuBefore;
   client.close();
-  return { signIns: latencies.length, failures, seconds, cpuMs, latencies, firstFailure };
+  return { signIns: latencies.length, failures, seconds, cpuMs, clientCpuMs, latencies, firstFailure };
 }
 
 async function startProduct(dir: string, idp: BenchIdp, root: string, name: string): Promise<Contender> {
@@ -333,6 +351,7 @@ function line(round: string, name: string, concurrency: number, cell: Cell): str
     `${round.padEnd(5)}  ${name.padEnd(15)}  ${String(concurrency).padStart(4)}   ` +
     `${(cell.signIns / cell.seconds).toFixed(0).padStart(10)}   ${q(0.5).toFixed(2).padStart(6)}   ` +
     `${q(0.99).toFixed(2).padStart(6)}   ${(cell.cpuMs / Math.max(1, cell.signIns)).toFixed(2).padStart(8)}` +
+    `   ${(cell.clientCpuMs / Math.max(1, cell.signIns)).toFixed(2).padStart(19)}` +
     (cell.failures ? `   FAILED: ${cell.failures}` : '')
   );
 }
