@@ -100,7 +100,20 @@ export function offerCounters(db: DatabaseSync, row: Record<string, unknown>, pr
 }
 
 /**
- * To be called by a store after each write to a counted table (the triggers bump the counters in the file):
- * a snapshot taken earlier in a request of this process is then read again.
+ * Runs a store's write to a counted table, then tells this process's request snapshots that the counters moved
+ * (the triggers bump them in the file): a snapshot taken earlier in a request is then read again, so a request
+ * that writes and then asks sees its write. Told even when the write failed (a snapshot read again costs one
+ * read).
+ *
+ * @example
+ * ```ts
+ * return counted(() => Number(this.#delete.run(id).changes) > 0);
+ * ```
  */
-export const countedWrite = noteConfigWrite;
+export function counted<T>(write: () => T): T {
+  try {
+    return write();
+  } finally {
+    noteConfigWrite();
+  }
+}

@@ -2,7 +2,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Connection } from '../../core/types.ts';
 import type { ConnectionStore, ConnectionVersion } from '../types.ts';
-import { changeCounter, countedWrite } from './change-counters.ts';
+import { changeCounter, counted } from './change-counters.ts';
 import { text } from './database.ts';
 
 /**
@@ -55,19 +55,11 @@ export class SqliteConnectionStore implements ConnectionStore {
   }
 
   async put(connection: Connection): Promise<void> {
-    try {
-      this.#put.run(connection.id, JSON.stringify(connection));
-    } finally {
-      countedWrite();
-    }
+    counted(() => this.#put.run(connection.id, JSON.stringify(connection)));
   }
 
   async delete(id: string): Promise<boolean> {
-    try {
-      return Number(this.#delete.run(id).changes) > 0;
-    } finally {
-      countedWrite();
-    }
+    return counted(() => Number(this.#delete.run(id).changes) > 0);
   }
 }
 

@@ -5,7 +5,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Organization } from '../../core/organization.ts';
 import { DomainTakenError, type OrganizationStore } from '../organizations.ts';
-import { changeCounter, countedWrite } from './change-counters.ts';
+import { changeCounter, counted } from './change-counters.ts';
 import { text } from './database.ts';
 import { writeTransaction } from './transaction.ts';
 
@@ -80,11 +80,7 @@ export class SqliteOrganizationStore implements OrganizationStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    try {
-      return Number(this.#delete.run(id).changes) > 0;
-    } finally {
-      countedWrite();
-    }
+    return counted(() => Number(this.#delete.run(id).changes) > 0);
   }
 
   async findByDomain(domain: string): Promise<Organization | undefined> {
@@ -94,11 +90,7 @@ export class SqliteOrganizationStore implements OrganizationStore {
 
   /** Runs synchronously from BEGIN to COMMIT, so no other call on this connection can interleave. */
   #write(organization: Organization, onlyIfAbsent: boolean): boolean {
-    try {
-      return this.#writeNow(organization, onlyIfAbsent);
-    } finally {
-      countedWrite();
-    }
+    return counted(() => this.#writeNow(organization, onlyIfAbsent));
   }
 
   #writeNow(organization: Organization, onlyIfAbsent: boolean): boolean {

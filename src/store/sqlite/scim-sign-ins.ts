@@ -9,7 +9,7 @@
  * `scim_groups` or `scim_group_members`, on every instance sharing the file, and it is read BEFORE the rows
  * (a write landing between the two shows as a changed counter at the next question, never as a row kept). So a
  * user deprovisioned on another instance is refused at the next request here, as an edited connection is. A
- * write of this process drops the request's counter snapshot (`countedWrite`), so it is seen at once too.
+ * write of this process drops the request's counter snapshot (`counted`), so it is seen at once too.
  */
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
 import { changeCounter } from './change-counters.ts';

@@ -9,7 +9,7 @@ import {
   type ScimTokenRow,
   type ScimUserRow,
 } from '../scim.ts';
-import { countedWrite } from './change-counters.ts';
+import { counted } from './change-counters.ts';
 import { date, optionalText, text } from './database.ts';
 import { ScimSignInAnswers } from './scim-sign-ins.ts';
 import { writeTransaction } from './transaction.ts';
@@ -237,19 +237,6 @@ export class SqliteScimStore implements ScimStore {
   /** Group writes (the row and its member index together); counted like every directory write. */
   #transaction<T>(work: () => T): T {
     return counted(() => writeTransaction(this.#db, work));
-  }
-}
-
-/**
- * Runs a write of the directory, then tells this process's request snapshots that the `scim` change counter
- * moved (the triggers of migration 17 bump it in the file): a request that writes and then asks about a
- * signing-in user sees its write. Told even when the write failed (a snapshot read again costs one read).
- */
-function counted<T>(write: () => T): T {
-  try {
-    return write();
-  } finally {
-    countedWrite();
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type SpKeyStore,
   type SpKeyUse,
 } from '../sp-keys.ts';
-import { changeCounter, countedWrite } from './change-counters.ts';
+import { changeCounter, counted } from './change-counters.ts';
 
 /**
  * A SQLite {@link SpKeyStore}.
@@ -60,11 +60,7 @@ export class SqliteSpKeyStore implements SpKeyStore {
   }
 
   async put(r: SpKeyRecord): Promise<void> {
-    try {
-      this.#putNow(r);
-    } finally {
-      countedWrite();
-    }
+    counted(() => this.#putNow(r));
   }
 
   #putNow(r: SpKeyRecord): void {
