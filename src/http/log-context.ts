@@ -11,9 +11,7 @@ const storage = new AsyncLocalStorage<Record<string, unknown>>();
 
 /** Express middleware: opens this request's log context. Mount it first. */
 export function logContext() {
-  return (_req: Request, _res: Response, next: NextFunction): void => {
-    storage.run({}, next);
-  };
+  return (_req: Request, _res: Response, next: NextFunction): void => withLogContext(next);
 }
 
 /** Runs `fn` in a fresh log context, as {@link logContext} runs the rest of a request (the server's fast path). */
