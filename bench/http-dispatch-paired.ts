@@ -1,5 +1,5 @@
 /**
- * `node bench/http-dispatch-paired.ts`: the CPU the fast path saves per request, measured in pairs so that the
+ * `npm run bench:dispatch`: the CPU the fast path saves per request, measured in pairs so that the
  * load of a shared machine cancels out. One process builds the server as `saml-sp serve` does (fast path on)
  * and a second node:http server on the same Express app (every request through Express); GET /me without a
  * cookie (401 JSON, no store read) goes to one, then the other, one request at a time. Each request's cost is
