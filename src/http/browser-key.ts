@@ -11,6 +11,17 @@ export function browserKeyCookieName(sessionCookieName: string): string {
   return `${sessionCookieName}_req`;
 }
 
+/**
+ * The cookie that says "this browser started a test sign-in" (`${sessionCookieName}_test`), set by
+ * sendTestSignIn for as long as a run stays readable. Without it the ACS does not look for a test run: finding
+ * one means reading the response's (unverified) InResponseTo and looking up its request, about 80 µs of every
+ * sign-in in a live server (issue #16), for a test that almost never exists. It decides nothing else: a
+ * response to a test request that arrives without it meets the real ACS, which refuses test requests.
+ */
+export function testSignInCookieName(sessionCookieName: string): string {
+  return `${sessionCookieName}_test`;
+}
+
 /** This browser's key, when it has a well-formed one. */
 export function browserKeyOf(req: Request, cookieName: string): string | undefined {
   const value = readCookie(req, cookieName);

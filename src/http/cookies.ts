@@ -4,9 +4,13 @@ import type { CookieOptions, Request, Response } from 'express';
 
 /** Reads one cookie from the request without a cookie-parser middleware. */
 export function readCookie(req: Request, name: string): string | undefined {
+  return cookiesOf(req)[name];
+}
+
+/** Every cookie of the request, parsed once, for a handler that reads several. */
+export function cookiesOf(req: Request): Record<string, string | undefined> {
   const header = req.headers.cookie;
-  if (!header) return undefined;
-  return parse(header)[name];
+  return header ? parse(header) : {};
 }
 
 /**

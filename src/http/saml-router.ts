@@ -19,8 +19,15 @@ import { looksLikeToken, newToken } from '../sp/tokens.ts';
 import { isStoreUnavailable } from '../store/errors.ts';
 import { newTraceId } from '../trace/index.ts';
 import { acsForm } from './acs-form.ts';
+import { browserKeyCookieName, testSignInCookieName } from './browser-key.ts';
 import { clientFacts } from './client-facts.ts';
-import { readCookie, requestBindingCookieOptions, sessionCookieOptions, setTokenCookie } from './cookies.ts';
+import {
+  cookiesOf,
+  readCookie,
+  requestBindingCookieOptions,
+  sessionCookieOptions,
+  setTokenCookie,
+} from './cookies.ts';
 import { discoveryRoutes } from './discovery-routes.ts';
 import type { EndUserContext } from './end-user-page.ts';
 import { errorHandler, methodNotAllowed } from './error-response.ts';
@@ -75,7 +82,8 @@ export function samlRouterParts(
   options: SamlRouterOptions = {},
 ): { router: Router; login: HotRoute; acs: HotRoute } {
   const cookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
-  const bindingCookie = `${cookieName}_req`;
+  const bindingCookie = browserKeyCookieName(cookieName);
+  const testCookie = testSignInCookieName(cookieName);
   const logger = options.logger ?? silentLogger;
   const secure = sp.baseUrl.startsWith('https:');
   const router = express.Router();
@@ -165,8 +173,11 @@ export function samlRouterParts(
     const traceId = newTraceId();
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const browserKey = readCookie(req, bindingCookie);
-      const tested = await options.testSignIns
+      const cookies = cookiesOf(req);
+      const browserKey = cookies[bindingCookie];
+      // Only a browser that started a test sign-in can be finishing one (its cookie: src/http/browser-key.ts).
+      const tests = cookies[testCookie] === undefined ? undefined : options.testSignIns;
+      const tested = await tests
         ?.receive(connectionId, { samlResponse: body.SAMLResponse, browserKey })
         // A store outage is the real ACS's to report (503, and recorded in the connection's health): it
         // meets the same store at once.

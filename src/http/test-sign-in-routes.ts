@@ -7,12 +7,13 @@ import { renderAutoPostForm } from '../core/request/post-form.ts';
 import type { ChangeContext } from '../sp/change-context.ts';
 import type { TestSignIns } from '../sp/test-sign-in.ts';
 import { looksLikeToken, newToken } from '../sp/tokens.ts';
-import { readCookie, requestBindingCookieOptions } from './cookies.ts';
+import { browserKeyCookieName, testSignInCookieName } from './browser-key.ts';
+import { readCookie, requestBindingCookieOptions, setTokenCookie } from './cookies.ts';
 import { DEFAULT_SESSION_COOKIE } from './saml-router.ts';
 
 /** The request-binding cookie's name for a session cookie name (the SAML router uses the same rule). */
 export function bindingCookieName(sessionCookieName: string = DEFAULT_SESSION_COOKIE): string {
-  return `${sessionCookieName}_req`;
+  return browserKeyCookieName(sessionCookieName);
 }
 
 /**
@@ -36,16 +37,20 @@ export async function sendTestSignIn(
     onStarted?: (run: string) => Promise<void>;
   },
 ): Promise<string> {
-  const cookie = bindingCookieName(options.sessionCookieName);
+  const sessionCookieName = options.sessionCookieName ?? DEFAULT_SESSION_COOKIE;
+  const cookie = bindingCookieName(sessionCookieName);
+  const secure = options.tests.connections.sp.baseUrl.startsWith('https:');
   let browserKey = readCookie(req, cookie);
   if (!looksLikeToken(browserKey)) {
     browserKey = newToken();
-    res.cookie(
-      cookie,
-      browserKey,
-      requestBindingCookieOptions(options.tests.connections.sp.baseUrl.startsWith('https:')),
-    );
+    res.cookie(cookie, browserKey, requestBindingCookieOptions(secure));
   }
+  // The ACS looks for a test run only in a browser that carries this (src/http/browser-key.ts). It goes wherever
+  // the browser key goes (the IdP's cross-site POST included) and lives as long as the run.
+  setTokenCookie(res, testSignInCookieName(sessionCookieName), '1', {
+    ...requestBindingCookieOptions(secure),
+    maxAge: options.tests.ttlMs,
+  });
   const { run, login } = await options.tests.start(
     options.connectionId,
     { browserKey, resultPath: options.resultPath },

@@ -109,12 +109,13 @@ export interface TestSignInsOptions {
 export class TestSignIns {
   readonly connections: ConnectionService;
   readonly #store: StateStore;
-  readonly #ttlMs: number;
+  /** How long a run stays readable (and the browser's test-sign-in cookie with it). */
+  readonly ttlMs: number;
 
   constructor(options: TestSignInsOptions) {
     this.connections = options.connections;
     this.#store = options.store ?? new MemoryStateStore({ maxEntries: 1000 });
-    this.#ttlMs = options.ttlMs ?? 30 * 60_000;
+    this.ttlMs = options.ttlMs ?? 30 * 60_000;
   }
 
   /**
@@ -347,7 +348,7 @@ export class TestSignIns {
   }
 
   async #save(record: TestRun, now: Date): Promise<void> {
-    const expiresAt = new Date(Date.parse(record.startedAt) + this.#ttlMs);
+    const expiresAt = new Date(Date.parse(record.startedAt) + this.ttlMs);
     await this.#store.set(key(record.run), JSON.stringify(record), expiresAt, now);
   }
 }

@@ -214,6 +214,28 @@ describe('test sign-in', () => {
     const other = await adminBrowser();
     expect((await other.b.get(`${t.baseUrl}${resultPath}`)).status).toBe(404);
   });
+
+  it('is looked for only in a browser marked by its start: without the mark the answer meets the real ACS', async () => {
+    const { b } = await adminBrowser();
+    const start = await b.get(`${t.baseUrl}/admin/connections/acme/test`);
+    expect(start.status).toBe(303);
+    const mark = start.headers.getSetCookie().find((c) => c.startsWith('saml_sp_session_test='));
+    // As long as the run stays readable (30 min), sent wherever the browser key is (Path=/).
+    expect(mark).toMatch(
+      /^saml_sp_session_test=1; Max-Age=1800; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/,
+    );
+    const atIdp = await b.follow(start);
+    const answer = parseForm(atIdp).fields.SAMLResponse
+      ? atIdp
+      : await b.submit(parseForm(atIdp), { username: 'alice', password: 'alice-pass' });
+    b.cookies.get('localhost')?.delete('saml_sp_session_test');
+    const form = parseForm(answer);
+    const acs = await b.post(form.action, form.fields, { accept: 'application/json' });
+    // The real ACS: the test request answers no sign-in, and nobody is signed in.
+    expect(acs.status).toBe(400);
+    expect((JSON.parse(acs.body) as { error: { code: string } }).error.code).toMatch(/^SAML_/);
+    expect(sessionCookieOf(b)).toBeUndefined();
+  });
 });
 
 describe('safe admin actions', () => {
