@@ -381,7 +381,8 @@ function wholeRootTag(samlResponse: string): string {
  */
 function unverifiedInResponseTo(samlResponse: string): string | undefined {
   try {
-    // Every ACS request comes through here: read the root's start tag alone, from the head of the base64
+    // Every ACS request of a browser that started a test comes through here (the HTTP adapter asks only then:
+    // src/http/browser-key.ts): read the root's start tag alone, from the head of the base64
     // (the whole message, decoded strictly, only when that is unusual), not a second full decode and parse
     // of every response beside the validation's own.
     // The strict reader stops after the root's start tag: no tree is built for one attribute.
