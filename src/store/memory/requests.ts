@@ -57,18 +57,18 @@ export class MemoryRequestIdStore implements RequestIdStore {
   }
 
   async save(request: PendingRequest): Promise<void> {
-    // structuredClone copies every string flat: nothing the caller's strings were cut from stays alive.
-    const stored: StoredRequest = structuredClone({
-      requestId: request.requestId,
-      connectionId: request.connectionId,
-      browserKey: request.browserKey,
-      returnTo: request.returnTo,
+    // Every string copied flat: nothing the caller's strings were cut from stays alive.
+    const stored: StoredRequest = {
+      requestId: detached(request.requestId),
+      connectionId: detached(request.connectionId),
+      browserKey: detached(request.browserKey),
+      returnTo: detached(request.returnTo),
       createdAt: request.createdAt.getTime(),
       expiresAt: request.expiresAt.getTime(),
-      // Absent on ordinary requests, so they cost no extra bytes.
-      ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
-      ...(request.authn ? { authn: request.authn } : {}),
-    });
+    };
+    // Absent on ordinary requests, so they cost no extra bytes.
+    if (request.testRun !== undefined) stored.testRun = detached(request.testRun);
+    if (request.authn) stored.authn = copyAuthn(request.authn);
     // Expiry is judged against the request's own creation time: the caller gives no `now` here.
     this.#requests.set(stored.requestId, stored, request.expiresAt, request.createdAt);
     const ids = this.#byBrowser.get(stored.browserKey);
@@ -121,4 +121,22 @@ function toPending(request: StoredRequest): PendingRequest {
     expiresAt: new Date(request.expiresAt),
     ...(request.testRun !== undefined ? { testRun: request.testRun } : {}),
   };
+}
+
+/**
+ * A copy of `text` that shares no memory with a string it may have been cut from: V8 keeps a slice (the browser
+ * key out of the Cookie header, the returnTo out of the URL) as a view that holds its whole parent alive. A
+ * JSON round trip makes a new string; it costs about a third of the structuredClone of the whole record it
+ * replaced, which was 1% of a sign-in's server CPU (issue #16).
+ */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
+/** The request's step-up demands, field by field (numbers and booleans: nothing to detach). */
+function copyAuthn(authn: RequestAuthn): RequestAuthn {
+  const copy: RequestAuthn = {};
+  if (authn.forceAuthn !== undefined) copy.forceAuthn = authn.forceAuthn;
+  if (authn.maxAgeSeconds !== undefined) copy.maxAgeSeconds = authn.maxAgeSeconds;
+  return copy;
 }
