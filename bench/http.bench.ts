@@ -111,6 +111,8 @@ async function main(): Promise<void> {
   );
   const contenders: Contender[] = [];
   const cells = new Map<string, Cell>();
+  /** Each round's cell, by contender and concurrency: the contenders of one round ran minutes apart at most. */
+  const perRound = new Map<string, Cell[]>();
   let failures = 0;
   let firstFailure = '';
   try {
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
           sum.clientCpuMs += cell.clientCpuMs;
           sum.latencies.push(...cell.latencies);
           cells.set(key, sum);
+          perRound.set(key, [...(perRound.get(key) ?? []), cell]);
           console.log(line(String(round), contender.name, concurrency, cell));
         }
       }
@@ -177,10 +180,15 @@ async function main(): Promise<void> {
   }
   const product = (c: number) => cells.get(`product|${c}`);
   const passport = (c: number) => cells.get(`passport-saml|${c}`);
-  const baseline = (c: number) => cells.get(`baseline|${c}`);
-  if (BASELINE_ROOT) printRatios(`product vs baseline (${BASELINE_ROOT})`, product, baseline, 2);
+  const ratios = (title: string, other: string, digits: number) =>
+    printRatios(title, digits, (c) => ({
+      a: product(c),
+      b: cells.get(`${other}|${c}`),
+      rounds: pairUp(perRound.get(`product|${c}`), perRound.get(`${other}|${c}`)),
+    }));
+  if (BASELINE_ROOT) ratios(`product vs baseline (${BASELINE_ROOT})`, 'baseline', 2);
   if (product(CONCURRENCIES[0] ?? 1) && passport(CONCURRENCIES[0] ?? 1)) {
-    printRatios('product vs passport-saml', product, passport, 1);
+    ratios('product vs passport-saml', 'passport-saml', 1);
   }
   const ceiling = (c: number) => cells.get(`null SP|${c}`);
   for (const c of CONCURRENCIES) {
@@ -415,24 +423,41 @@ function pin(pid: number, cpus: string): void {
   if (r.status !== 0) throw new Error(`taskset failed: ${r.stderr}`);
 }
 
-/** Sign-ins per second and server CPU per sign-in of `a` against `b`, at each concurrency, within this run. */
+/**
+ * Sign-ins per second and server CPU per sign-in of `a` against `b`, at each concurrency, within this run: over
+ * all rounds, then the median (and range) of the rounds' own ratios. The two contenders of one round ran back
+ * to back, so a drift of the machine's speed over the run (up to 40% within an hour here) cancels out of each
+ * round's ratio, where it does not out of the sums.
+ */
 function printRatios(
   title: string,
-  a: (c: number) => Cell | undefined,
-  b: (c: number) => Cell | undefined,
   digits: number,
+  of: (c: number) => { a: Cell | undefined; b: Cell | undefined; rounds: [Cell, Cell][] },
 ): void {
   console.log(`\n${title}, same run:`);
   for (const c of CONCURRENCIES) {
-    const x = a(c);
-    const y = b(c);
+    const { a: x, b: y, rounds } = of(c);
     if (!x || !y) continue;
-    const rate = x.signIns / x.seconds / (y.signIns / y.seconds);
-    const cpu = y.cpuMs / y.signIns / (x.cpuMs / x.signIns);
+    const perRound = rounds.map(([ra, rb]) => cpuPerSignIn(rb) / cpuPerSignIn(ra)).sort((p, q) => p - q);
+    const median = perRound[Math.floor((perRound.length - 1) / 2)] ?? Number.NaN;
     console.log(
-      `  concurrency ${String(c).padStart(2)}: ×${rate.toFixed(digits)} sign-ins/s, ×${cpu.toFixed(digits)} less server CPU per sign-in`,
+      `  concurrency ${String(c).padStart(2)}: ×${(rate(x) / rate(y)).toFixed(digits)} sign-ins/s, ` +
+        `×${(cpuPerSignIn(y) / cpuPerSignIn(x)).toFixed(digits)} less server CPU per sign-in; ` +
+        `per round: median ×${median.toFixed(digits)} less CPU ` +
+        `(×${(perRound[0] ?? Number.NaN).toFixed(digits)} to ×${(perRound.at(-1) ?? Number.NaN).toFixed(digits)}, ${perRound.length} rounds)`,
     );
   }
+}
+
+function cpuPerSignIn(cell: Cell): number {
+  return cell.cpuMs / Math.max(1, cell.signIns);
+}
+
+/** The cells of the same round of two contenders, side by side. */
+function pairUp(a: Cell[] | undefined, b: Cell[] | undefined): [Cell, Cell][] {
+  const pairs: [Cell, Cell][] = [];
+  for (let i = 0; i < Math.min(a?.length ?? 0, b?.length ?? 0); i++) pairs.push([a![i]!, b![i]!]);
+  return pairs;
 }
 
 await main();
