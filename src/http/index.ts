@@ -19,4 +19,5 @@ export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { SamlSpStrategy, type SamlSpStrategyOptions } from './passport-strategy.ts';
 export { DEFAULT_SESSION_COOKIE, type SamlRouterOptions, samlRouter } from './saml-router.ts';
 export { type SloRouterOptions, sloRouter } from './slo-router.ts';
+export { testSignInCookieName } from './browser-key.ts';
 export { bindingCookieName, sendTestSignIn } from './test-sign-in-routes.ts';

@@ -102,7 +102,8 @@ export interface TestSignInsOptions {
  *   browserKey,
  *   resultPath: (run) => `/admin/connections/acme/test/result?run=${run}`,
  * }, { actor: { kind: 'admin-session', name: 'admin' } });
- * // ... the IdP posts to /saml/acme/acs; samlRouter({ testSignIns: tests }) hands it to tests.receive()
+ * // ... the IdP posts to /saml/acme/acs; samlRouter({ testSignIns: tests }) hands it to tests.receive() when
+ * // the browser carries the test sign-in cookie (testSignInCookieName; sendTestSignIn sets it, else set it too)
  * const { result } = (await tests.get(run))!;
  * ```
  */
