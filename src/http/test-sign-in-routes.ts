@@ -45,17 +45,17 @@ export async function sendTestSignIn(
     browserKey = newToken();
     res.cookie(cookie, browserKey, requestBindingCookieOptions(secure));
   }
+  const { run, login } = await options.tests.start(
+    options.connectionId,
+    { browserKey, resultPath: options.resultPath },
+    options.context ?? {},
+  );
   // The ACS looks for a test run only in a browser that carries this (src/http/browser-key.ts). It goes wherever
   // the browser key goes (the IdP's cross-site POST included) and lives as long as the run.
   setTokenCookie(res, testSignInCookieName(sessionCookieName), '1', {
     ...requestBindingCookieOptions(secure),
     maxAge: options.tests.ttlMs,
   });
-  const { run, login } = await options.tests.start(
-    options.connectionId,
-    { browserKey, resultPath: options.resultPath },
-    options.context ?? {},
-  );
   await options.onStarted?.(run);
   res.setHeader('Cache-Control', 'no-store');
   if (login.binding === 'redirect') res.redirect(303, login.url);
