@@ -1,6 +1,7 @@
 /** Express adapters: mount these in your app. */
 export { type AccountRoutesOptions, accountRoutes, meJson } from './account-routes.ts';
 export { type AdminRouterOptions, adminRouter } from './admin/index.ts';
+export { testSignInCookieName } from './browser-key.ts';
 export { type CurrentSession, currentSession } from './current-session.ts';
 export { type EndUserContext, errorFamily, renderEndUserErrorPage } from './end-user-page.ts';
 export {
@@ -19,5 +20,4 @@ export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { SamlSpStrategy, type SamlSpStrategyOptions } from './passport-strategy.ts';
 export { DEFAULT_SESSION_COOKIE, type SamlRouterOptions, samlRouter } from './saml-router.ts';
 export { type SloRouterOptions, sloRouter } from './slo-router.ts';
-export { testSignInCookieName } from './browser-key.ts';
 export { bindingCookieName, sendTestSignIn } from './test-sign-in-routes.ts';
