@@ -46,6 +46,9 @@ function refusedCode(answer: { status: number; body: string }): string | undefin
 describe('SCIM deprovisioning on another instance (one SQLite file)', () => {
   const aliceId = randomUUID();
   const now = new Date();
+  /** The other instance changes alice's directory entry (its own connection to the file). */
+  const changeAliceThere = (change: { active?: boolean; deleted?: boolean }) =>
+    other.edit({ kind: 'scim-user-change', organizationId: 'dev', id: aliceId, change });
   const alice: ScimUserRow = {
     id: aliceId,
     organizationId: 'dev',
@@ -99,32 +102,17 @@ describe('SCIM deprovisioning on another instance (one SQLite file)', () => {
     expect((await signIn(b, 'alice')).status).toBe(303);
     expect((await me(b)).status).toBe(200);
     expect((await me(b)).status).toBe(200);
-    await other.edit({
-      kind: 'scim-user-change',
-      organizationId: 'dev',
-      id: aliceId,
-      change: { active: false },
-    });
+    await changeAliceThere({ active: false });
     expect((await me(b)).status).toBe(401);
     expect(refusedCode(await signIn(new TestBrowser(), 'alice'))).toBe('SAML_USER_DEPROVISIONED');
   });
 
   it('reactivated there: signs in here; deleted there: refused here at once', async () => {
-    await other.edit({
-      kind: 'scim-user-change',
-      organizationId: 'dev',
-      id: aliceId,
-      change: { active: true },
-    });
+    await changeAliceThere({ active: true });
     const b = new TestBrowser();
     expect((await signIn(b, 'alice')).status).toBe(303);
     expect((await me(b)).status).toBe(200);
-    await other.edit({
-      kind: 'scim-user-change',
-      organizationId: 'dev',
-      id: aliceId,
-      change: { deleted: true },
-    });
+    await changeAliceThere({ deleted: true });
     expect((await me(b)).status).toBe(401);
     expect(refusedCode(await signIn(new TestBrowser(), 'alice'))).toBe('SAML_USER_DEPROVISIONED');
   });
