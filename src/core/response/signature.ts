@@ -22,7 +22,7 @@
 import { createHash, verify as cryptoVerify, timingSafeEqual } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import type { SignatureMethodSpec } from '../algorithms.ts';
-import { canonicalizeExclusive } from '../crypto/exc-c14n.ts';
+import { canonicalizeExclusive, digestExclusive } from '../crypto/exc-c14n.ts';
 import { fingerprintOfBase64Der, type TrustedCertificate } from '../crypto/key-cache.ts';
 import { reduceToCanonicalView } from '../crypto/signed-view.ts';
 import { SamlSpError } from '../errors.ts';
@@ -122,11 +122,14 @@ export function verifyEnvelopedSignature(signature: Element, input: VerifySignat
   );
   if (!matched) throw noTrustedKey(what, keyInfoFingerprints, trustedFingerprints, details);
 
-  const signedBytes = canonicalizeExclusive(element, {
-    prefixList: facts.transformPrefixes,
-    exclude: signature,
-  });
-  const digest = createHash(facts.digest).update(signedBytes, 'utf8').digest();
+  const c14n = { prefixList: facts.transformPrefixes, exclude: signature };
+  // Read in place, the signed bytes are only hashed: as they are produced (a 15 MB aggregate is never one
+  // string). Parsed again, they are kept.
+  const signedBytes = input.reduceInPlace ? undefined : canonicalizeExclusive(element, c14n);
+  const digest =
+    signedBytes === undefined
+      ? digestExclusive(element, c14n, facts.digest)
+      : createHash(facts.digest).update(signedBytes, 'utf8').digest();
   if (digest.length !== facts.digestValue.length || !timingSafeEqual(digest, facts.digestValue)) {
     throw new SamlSpError(
       'SAML_SIGNATURE_INVALID',
@@ -139,9 +142,10 @@ export function verifyEnvelopedSignature(signature: Element, input: VerifySignat
   }
 
   // The digest matched: from here on the element is read as the bytes that matched it.
-  const signed = input.reduceInPlace
-    ? reduceToCanonicalView(element, { exclude: signature })
-    : reparse(signedBytes, `signed ${what}`);
+  const signed =
+    signedBytes === undefined
+      ? reduceToCanonicalView(element, { exclude: signature })
+      : reparse(signedBytes, `signed ${what}`);
   if (signed.localName !== element.localName || signed.namespaceURI !== element.namespaceURI) {
     // Unreachable by construction; kept so that a canonicaliser change cannot turn into an accept.
     throw new SamlSpError('SAML_SIGNATURE_INVALID', `The ${what} signature covers a different element.`, {
