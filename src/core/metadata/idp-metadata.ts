@@ -143,11 +143,14 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
     // Metadata is a document an admin imports, not a message; some federations add an <?xml-stylesheet?>.
     allowProcessingInstructions: true,
   });
-  const documentRoot = doc.documentElement!;
-  let root = documentRoot;
+  let root = doc.documentElement!;
+  // Read from the document as received, before the verification below reduces it to its signed bytes (which
+  // no longer hold their own Signature).
+  const rootSignature = describeMetadataSignature(root);
   let signature: ParsedIdpMetadata['signature'];
   if (options.signature) {
-    const verified = verifyMetadataSignature(root, options.signature);
+    // One parse: the root is reduced in place to what the signature covers, not parsed again from it.
+    const verified = verifyMetadataSignature(root, { ...options.signature, reduceInPlace: true });
     root = verified.root;
     signature = { certificateFingerprint: verified.certificateFingerprint, algorithm: verified.algorithm };
   }
@@ -195,8 +198,6 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
     .map((el) => el.getAttribute('cacheDuration'))
     .filter((value): value is string => !!value)
     .at(-1);
-  // Read from the document as received: the signed copy no longer carries its own Signature.
-  const rootSignature = describeMetadataSignature(documentRoot);
 
   return {
     entityId: entity.entityId,

@@ -9,6 +9,8 @@ import { describeCertificate } from '../../../src/core/keys.ts';
 import { parseIdpMetadata } from '../../../src/core/metadata/idp-metadata.ts';
 import { verifyMetadataSignature } from '../../../src/core/metadata/metadata-signature.ts';
 import { parseXml } from '../../../src/core/xml/parse.ts';
+import { aggregateEntityId, federationAggregateXml } from '../../fixtures/federation-aggregate.ts';
+import { shape } from '../response/signed-view-shape.ts';
 import { testKeyPair } from '../sp-fixtures.ts';
 import { XMLSEC1, xmlsecVerify } from '../xmlsec.ts';
 
@@ -146,6 +148,75 @@ describe('ADFS-style signed metadata', () => {
     const verified = verifyMetadataSignature(root, { certificates: [idp.certificatePem] });
     expect(verified.root).not.toBe(root);
     expect(verified.root.getAttribute('entityID')).toBe('http://adfs.example.com/adfs/services/trust');
+  });
+});
+
+describe('one parse of signed metadata (issue #16): reduced in place, it reads what the re-parse reads', () => {
+  const pin = { certificates: [idp.certificatePem] };
+  const aggregatePin = { certificates: [testKeyPair('idp-next').certificatePem] };
+  const documents = {
+    'the ADFS fixture': { xml: fixture('adfs-signed.xml'), pin, entity: undefined },
+    'a signed aggregate of 300 entities': {
+      xml: federationAggregateXml({ entities: 300, signed: true }),
+      pin: aggregatePin,
+      entity: aggregateEntityId(100),
+    },
+  };
+  // Edits exclusive c14n does not see: the signature still verifies, and only the view can tell them apart.
+  const invisible: Record<string, (xml: string) => string> = {
+    none: (x) => x,
+    'comments between every element': (x) => x.replace(/></g, '><!--between--><'),
+    'a comment splitting every certificate': (x) =>
+      x.replace(/(<ds:X509Certificate>[A-Za-z0-9+/]{12})/g, '$1<!--split-->'),
+    'every certificate as text and CDATA': (x) =>
+      x.replace(/<ds:X509Certificate>([A-Za-z0-9+/]{20})/g, '<ds:X509Certificate>$1<![CDATA[]]>'),
+  };
+
+  for (const [name, doc] of Object.entries(documents)) {
+    for (const [edit, apply] of Object.entries(invisible)) {
+      it(`${name}, ${edit}`, () => {
+        const xml = apply(doc.xml);
+        if (edit !== 'none') expect(xml).not.toBe(doc.xml);
+        const viaReparse = verifyMetadataSignature(
+          parseXml(xml, { maxBytes: 1 << 26 }).documentElement!,
+          doc.pin,
+        );
+        const inPlace = verifyMetadataSignature(parseXml(xml, { maxBytes: 1 << 26 }).documentElement!, {
+          ...doc.pin,
+          reduceInPlace: true,
+        });
+        expect(shape(inPlace.root)).toEqual(shape(viaReparse.root));
+        expect(inPlace.certificateFingerprint).toBe(viaReparse.certificateFingerprint);
+        // parseIdpMetadata reads through the reduced view: the edited document says what the original says.
+        const options = {
+          now: NOW,
+          maxBytes: 1 << 26,
+          signature: doc.pin,
+          ...(doc.entity ? { idpEntityId: doc.entity } : {}),
+        };
+        const { facts: editedFacts, ...edited } = parseIdpMetadata(xml, options);
+        const { facts: originalFacts, ...original } = parseIdpMetadata(doc.xml, options);
+        expect(edited).toEqual(original);
+        expect(editedFacts.signatureAlgorithm).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+        expect(editedFacts.entityCount).toBe(originalFacts.entityCount);
+      });
+    }
+  }
+
+  it('still refuses an aggregate changed after signing, and reads nothing of it', () => {
+    const xml = documents['a signed aggregate of 300 entities'].xml.replace(
+      'https://idp100.example.edu/idp/profile/SAML2/Redirect/SSO',
+      'https://evil.example/sso',
+    );
+    expect(
+      errorOf(() =>
+        parseIdpMetadata(xml, {
+          maxBytes: 1 << 26,
+          signature: aggregatePin,
+          idpEntityId: aggregateEntityId(100),
+        }),
+      ).code,
+    ).toBe('SAML_SIGNATURE_INVALID');
   });
 });
 
