@@ -16,7 +16,9 @@
  * load from another process hurts both alike. Prints, per contender and concurrency: sign-ins/s, p50 and p99
  * of a complete sign-in, and the server's CPU per sign-in (utime + stime of its /proc/<pid>/stat, every
  * thread, before/after each cell) and this load generator's (process.cpuUsage: near 1 ms per ms of the cell, the
- * load generator, not the server, is the limit); then the product's ratio to passport-saml. Any failed sign-in is counted,
+ * load generator, not the server, is the limit); then the product's ratio to passport-saml, and at concurrency
+ * 4 how busy the product's server was and the most a closed loop of four clients over the two measured CPU
+ * costs allows (mean value analysis: at concurrency 4 neither core is kept busy). Any failed sign-in is counted,
  * printed, and makes the exit code 1.
  *
  * Options (environment): BENCH_CONCURRENCY ("1,4,16"), BENCH_ROUNDS (3), BENCH_SECONDS per cell (4),
@@ -213,6 +215,14 @@ async function main(): Promise<void> {
     console.log(
       `\ntarget ≥ 1,000 sign-ins/s at concurrency 4 (server on one core): ${rate(at4).toFixed(0)}/s ${verdict(1000, rate(at4))}`,
     );
+    const serverMs = at4.cpuMs / at4.signIns;
+    const clientMs = at4.clientCpuMs / at4.signIns;
+    console.log(
+      `  the server was busy ${((at4.cpuMs / (at4.seconds * 1000)) * 100).toFixed(0)}% of its core at ` +
+        `${serverMs.toFixed(2)} ms per sign-in (${(1000 / serverMs).toFixed(0)}/s if it were kept busy); four ` +
+        `clients taking turns with it, the load generator at ${clientMs.toFixed(2)} ms per sign-in on the other ` +
+        `core, allow at most ${closedLoopRate([clientMs, serverMs], 4).toFixed(0)}/s (mean value analysis)`,
+    );
     if (p4) {
       const needed = 8 * rate(p4);
       console.log(
@@ -243,6 +253,24 @@ async function main(): Promise<void> {
         'bytes per live replay entry; BENCH_MAX_OLD_SPACE_MB=128 BENCH_SIGNINS=200000 for the constrained run.',
     );
   }
+}
+
+/**
+ * The throughput of a closed loop of `clients` clients over stations that each serve one at a time, with these
+ * demands in ms per sign-in (here the load generator's core and the server's core), by exact mean value
+ * analysis (Reiser and Lavenberg, 1980), in sign-ins per second. At concurrency 4 neither core can be kept busy:
+ * each client waits for its own answers. The measured rate stays somewhat below this (wake-ups, the loopback
+ * network, bursts), never above it.
+ */
+function closedLoopRate(demandsMs: readonly number[], clients: number): number {
+  let queues = demandsMs.map(() => 0);
+  let rate = 0;
+  for (let n = 1; n <= clients; n++) {
+    const residence = demandsMs.map((d, i) => d * (1 + queues[i]!));
+    rate = n / residence.reduce((a, b) => a + b, 0);
+    queues = residence.map((r) => rate * r);
+  }
+  return rate * 1000;
 }
 
 /** Sign-ins per second of a cell. */
