@@ -16,7 +16,7 @@ import { NS } from '../xml/namespaces.ts';
 import { assertSafeXmlText, checkedMaxDepth, childElements, parseXml } from '../xml/parse.ts';
 import { excerptEntity } from './aggregate-scan.ts';
 import { collectEntities, idpDescriptor, metadataInvalid, selectEntity } from './entities.ts';
-import { DEFAULT_MAX_METADATA_BYTES, metadataTooLarge } from './limits.ts';
+import { assertHeapForWholeParse, DEFAULT_MAX_METADATA_BYTES, metadataTooLarge } from './limits.ts';
 import {
   describeMetadataSignature,
   type MetadataSignatureOptions,
@@ -136,6 +136,9 @@ export function parseIdpMetadata(xml: string, options: ParseIdpMetadataOptions =
           },
         )
       : undefined;
+  // Parsed whole (signed, or small): refused up front if the heap cannot hold it, rather than dying midway.
+  if (!excerpt)
+    assertHeapForWholeParse(xml, options.signature ? 'The signed IdP metadata' : 'The IdP metadata');
   const doc = parseXml(excerpt?.xml ?? xml, {
     what,
     maxBytes,
