@@ -11,7 +11,8 @@
  * - import from the same aggregate signed and pinned (the signature covers the whole document, so it is parsed,
  *   canonicalised and verified whole);
  * - the sign-in's read of the stored connection (only the chosen entity is stored);
- * and the peak RSS after the unsigned imports and at the end.
+ * and the peak RSS after the unsigned imports and at the end. Each import line also gives the longest the event
+ * loop was blocked meanwhile: documents over 512 Ki are read on a worker thread (src/sp/metadata-thread.ts).
  *
  * Options (environment): BENCH_ENTITIES (default 10000), BENCH_RUNS (7), BENCH_SIGNED_RUNS (3; 0 skips it).
  * Run it with `nice` on a shared machine.
@@ -22,6 +23,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isSamlSpError } from '../src/core/errors.ts';
 import { parseXml } from '../src/core/xml/parse.ts';
 import { ConnectionService } from '../src/sp/connection-service.ts';
@@ -48,25 +50,37 @@ function summary(ms: number[]): string {
 
 const peakRssMb = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
 
-/** Wall-clock ms per run, and this process's CPU ms (user + system) per run: on a shared machine the CPU
- * time moves much less with the load than the wall time. */
+/** Wall-clock ms per run, this process's CPU ms (user + system, every thread) per run (on a shared machine the
+ * CPU time moves much less with the load than the wall time), and the longest the event loop was blocked
+ * during the run: what a sign-in arriving meanwhile would have waited at most. */
 async function timed(
   runs: number,
   work: (i: number) => Promise<unknown> | unknown,
-): Promise<number[] & { cpu: number[] }> {
-  const out = Object.assign([] as number[], { cpu: [] as number[] });
+): Promise<number[] & { cpu: number[]; blocked: number[] }> {
+  const out = Object.assign([] as number[], { cpu: [] as number[], blocked: [] as number[] });
   for (let i = 0; i < runs; i++) {
+    // With --expose-gc, the garbage of the run before (the signed fixture's DOM) is not collected during this one.
+    (globalThis as { gc?: () => void }).gc?.();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    // The monitor records the gaps between its own ticks: let it tick once before the work starts.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const cpu = process.cpuUsage();
     const start = performance.now();
     await work(i);
     out.push(performance.now() - start);
     const used = process.cpuUsage(cpu);
+    // A block that ended the run is recorded when the monitor's late timer fires: let it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    loop.disable();
     out.cpu.push((used.user + used.system) / 1000);
+    out.blocked.push(loop.max / 1e6);
   }
   return out;
 }
 
-const both = (ms: number[] & { cpu: number[] }) => `wall ${summary(ms)}; CPU ${summary(ms.cpu)}`;
+const both = (ms: number[] & { cpu: number[]; blocked: number[] }) =>
+  `wall ${summary(ms)}; CPU ${summary(ms.cpu)}; event loop blocked at most ${summary(ms.blocked)}`;
 
 async function main(): Promise<void> {
   const plain = federationAggregateXml({ entities: ENTITIES });

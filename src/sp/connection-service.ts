@@ -17,6 +17,7 @@ import {
 } from '../core/connection-lifecycle.ts';
 import { isSamlSpError, SamlSpError } from '../core/errors.ts';
 import { describeCertificate } from '../core/keys.ts';
+import type { ParsedIdpMetadata } from '../core/metadata/idp-metadata.ts';
 import { metadataLimits } from '../core/metadata/limits.ts';
 import { type LintWarning, lintConnection } from '../core/metadata/lint.ts';
 import type { Connection, ConnectionPolicy, IdpCertificate } from '../core/types.ts';
@@ -32,10 +33,11 @@ import {
   updateConnectionSchema,
 } from './connection-input.ts';
 import { type ConnectionView, connectionView } from './connection-view.ts';
-import { applyMetadata, connectionFromMetadata, draftConnection, readMetadata } from './connections.ts';
+import { applyMetadata, connectionFromMetadata, draftConnection } from './connections.ts';
 import { freeId } from './free-id.ts';
 import { fetchMetadata } from './metadata-fetch.ts';
 import { failedRefreshStatus } from './metadata-status.ts';
+import { readMetadataOffThread } from './metadata-thread.ts';
 import { OrganizationService } from './organization-service.ts';
 import type { ServiceProvider } from './service-provider.ts';
 
@@ -203,7 +205,7 @@ export class ConnectionService {
     const probe =
       metadataXml === undefined
         ? undefined
-        : readMetadata(metadataXml, {
+        : await readMetadataOffThread(metadataXml, {
             now,
             idpEntityId: input.idpEntityId,
             pinned,
@@ -352,7 +354,7 @@ export class ConnectionService {
       if (rereadStored && next.metadataStatus?.aggregate) assertExcerptRereadable(before, input);
       if (newText !== undefined || rereadStored) {
         const xml = (newText ?? next.metadataXml) as string;
-        const parsed = readMetadata(xml, {
+        const parsed = await readMetadataOffThread(xml, {
           now,
           idpEntityId: input.idpEntityId ?? (newText === undefined ? next.idpEntityId : undefined),
           pinned: next.metadataSigningCertificates,
@@ -552,11 +554,11 @@ export class ConnectionService {
     }
     const now = this.#now();
     let xml: string;
-    let parsed: ReturnType<typeof readMetadata>;
+    let parsed: ParsedIdpMetadata;
     try {
       const limits = metadataLimits(current.policy);
       xml = await this.#fetch(url, { maxBytes: limits.downloadBytes });
-      parsed = readMetadata(xml, {
+      parsed = await readMetadataOffThread(xml, {
         now,
         idpEntityId: current.idpEntityId,
         pinned: current.metadataSigningCertificates,

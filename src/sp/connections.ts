@@ -124,18 +124,18 @@ export function draftConnection(input: DraftConnectionInput, now: Date): Connect
   };
 }
 
+/** How a connection reads its metadata (plain data: it also crosses to the metadata thread, metadata-thread.ts). */
+export interface ReadMetadataOptions {
+  now: Date;
+  idpEntityId?: string | undefined;
+  pinned?: readonly IdpCertificate[] | undefined;
+  allowSha1?: boolean | undefined;
+  /** The connection's document limit (metadataLimits(policy).maxBytes). Default 1 MiB. */
+  maxBytes?: number | undefined;
+}
+
 /** Parses metadata the way a connection reads it: pinned signature, chosen entity, clock. */
-export function readMetadata(
-  xml: string,
-  options: {
-    now: Date;
-    idpEntityId?: string | undefined;
-    pinned?: readonly IdpCertificate[] | undefined;
-    allowSha1?: boolean | undefined;
-    /** The connection's document limit (metadataLimits(policy).maxBytes). Default 1 MiB. */
-    maxBytes?: number | undefined;
-  },
-): ParsedIdpMetadata {
+export function readMetadata(xml: string, options: ReadMetadataOptions): ParsedIdpMetadata {
   return parseIdpMetadata(xml, {
     now: options.now,
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
