@@ -64,11 +64,7 @@ export interface ExcC14nOptions {
  * ```
  */
 export function canonicalizeExclusive(element: Element, options: ExcC14nOptions = {}): string {
-  const exclude = options.exclude;
-  if (exclude && !isInside(exclude, element)) {
-    throw new Error('The node to exclude is not inside the element being canonicalised.');
-  }
-  return new Walk(element, options.prefixList ?? [], exclude).run(undefined);
+  return walkOf(element, options).run(undefined);
 }
 
 /**
@@ -89,15 +85,18 @@ const DIGEST_CHUNK = 64 * 1024;
  * ```
  */
 export function digestExclusive(element: Element, options: ExcC14nOptions, algorithm: string): Buffer {
+  const hash = createHash(algorithm);
+  const rest = walkOf(element, options).run((piece) => hash.update(piece, 'utf8'));
+  return hash.update(rest, 'utf8').digest();
+}
+
+/** The canonicalisation of `element` with `options`, once the node to exclude is known to be inside it. */
+function walkOf(element: Element, options: ExcC14nOptions): Walk {
   const exclude = options.exclude;
   if (exclude && !isInside(exclude, element)) {
     throw new Error('The node to exclude is not inside the element being canonicalised.');
   }
-  const hash = createHash(algorithm);
-  const rest = new Walk(element, options.prefixList ?? [], exclude).run((piece) =>
-    hash.update(piece, 'utf8'),
-  );
-  return hash.update(rest, 'utf8').digest();
+  return new Walk(element, options.prefixList ?? [], exclude);
 }
 
 /** One canonicalisation: the output and the namespace bindings in force in it. */
