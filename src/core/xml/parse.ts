@@ -100,6 +100,7 @@ export function parseXml(xml: string, options: ParseXmlOptions = {}): Document {
   const builder = new GuardedBuilder({
     what,
     maxDepth,
+    maxElements: Math.ceil((options.maxBytes ?? DEFAULT_MAX_XML_BYTES) / BYTES_PER_ELEMENT_MIN),
     allowProcessingInstructions: options.allowProcessingInstructions ?? false,
   });
   try {
@@ -185,10 +186,19 @@ export function checkedMaxDepth(maxDepth: number | undefined): number {
   return maxDepth;
 }
 
+/**
+ * The fewest bytes per element a document at its size limit may average: at most `maxBytes / 16` elements are
+ * built (16,384 for a 256 KiB message). A genuine element is 40 bytes and more (`<saml:AttributeValue>x</…>`),
+ * so a genuine document stays far under the count; one of empty elements (`<a/>`, 4 bytes) would build about
+ * 800 bytes of DOM per element, 200 per byte of input, and is stopped at a quarter of its size.
+ */
+const BYTES_PER_ELEMENT_MIN = 16;
+
 /** What the builder enforces on the way. */
 interface ParseGuard {
   what: string;
   maxDepth: number;
+  maxElements: number;
   allowProcessingInstructions: boolean;
 }
 
@@ -199,6 +209,7 @@ interface ParseGuard {
 class GuardedBuilder extends DomBuilder {
   readonly #guard: ParseGuard;
   #depth = 0;
+  #elements = 0;
 
   constructor(guard: ParseGuard) {
     super();
@@ -212,6 +223,7 @@ class GuardedBuilder extends DomBuilder {
     attrs: TokenAttributes,
   ): void {
     if (++this.#depth > this.#guard.maxDepth) throw tooDeep(this.#guard);
+    if (++this.#elements > this.#guard.maxElements) throw tooManyElements(this.#guard);
     super.startElement(namespaceURI, localName, qName, attrs);
   }
 
@@ -244,6 +256,14 @@ function tooDeep({ what, maxDepth }: ParseGuard): SamlSpError {
       details: { maxDepth },
     },
   );
+}
+
+function tooManyElements({ what, maxElements }: ParseGuard): SamlSpError {
+  return new SamlSpError('SAML_MESSAGE_TOO_LARGE', `The ${what} holds more than ${maxElements} elements.`, {
+    hint: `A genuine SAML message averages 40 bytes and more per element; this one was refused while parsing, at element ${maxElements + 1}: it is built to make the parser allocate. If an IdP really sends that many (tens of thousands of group values), raise the size limit for this connection: the element count allowed grows with it.`,
+    details: { maxElements },
+    status: 413,
+  });
 }
 
 function processingInstruction(what: string, target: string): SamlSpError {
