@@ -24,6 +24,7 @@
  * Options (environment): BENCH_CONCURRENCY ("1,4,16"), BENCH_ROUNDS (3), BENCH_SECONDS per cell (4),
  * BENCH_WARMUP_SECONDS per contender before the rounds (8),
  * BENCH_TARGETS ("product,passport,null"), BENCH_SERVER_CPU ("1"), BENCH_CLIENT_CPU ("0"; "" to not pin),
+ * BENCH_HTTP_CLIENT ("lean", the load generator's own HTTP/1.1 client, or "node": node:http; bench/lib/client.ts),
  * BENCH_SERVER_ROOT (another checkout's product server instead of this one), BENCH_BASELINE_ROOT (another
  * checkout's product server as a third contender, "baseline": before/after as a ratio in one run),
  * BENCH_BASELINE_ENV (settings for the baseline only: `BENCH_BASELINE_ROOT=. BENCH_BASELINE_ENV=HTTP_FAST_PATH=off`
@@ -38,7 +39,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/server.ts';
 import { type BenchChild, cpuMsOf, productServerEnv, startChild } from './lib/child.ts';
-import { authnRequestIdOf, BenchClient, firstCookie, productSignIn } from './lib/client.ts';
+import { authnRequestIdOf, type BenchClient, benchClient, firstCookie, productSignIn } from './lib/client.ts';
 import { type BenchIdp, createBenchIdp } from './memory/mint.ts';
 
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
@@ -97,7 +98,8 @@ async function main(): Promise<void> {
   if (CLIENT_CPU) pin(process.pid, CLIENT_CPU);
   console.log(
     `node ${process.version}; server on cpu ${SERVER_CPU}, load generator on cpu ${CLIENT_CPU || '(any)'}; ` +
-      `${ROUNDS} interleaved rounds of ${SECONDS} s per contender and concurrency` +
+      `${ROUNDS} interleaved rounds of ${SECONDS} s per contender and concurrency; ` +
+      `HTTP client ${process.env.BENCH_HTTP_CLIENT ?? 'lean'}` +
       (SERVER_ROOT === ROOT ? '' : `; product server from ${SERVER_ROOT}`),
   );
   console.log(
@@ -298,7 +300,7 @@ async function runCell(
   concurrency: number,
   until: { seconds: number } | { signIns: number },
 ): Promise<Cell & { firstFailure: string }> {
-  const client = new BenchClient(concurrency);
+  const client = benchClient(concurrency);
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure = '';

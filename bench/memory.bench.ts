@@ -26,7 +26,7 @@ import { runInNewContext } from 'node:vm';
 import { MemoryReplayCache, MemoryRequestIdStore } from '../src/store/memory/index.ts';
 import { freePort } from '../test/helpers/server.ts';
 import { type BenchChild, mb, productServerEnv, rssOf, startChild } from './lib/child.ts';
-import { BenchClient, productSignIn } from './lib/client.ts';
+import { benchClient, productSignIn } from './lib/client.ts';
 import { warpedNow } from './memory/clock.ts';
 import type { HeapReport } from './memory/heap-report.ts';
 import { createBenchIdp } from './memory/mint.ts';
@@ -93,8 +93,8 @@ async function main(): Promise<void> {
     const samples: { done: number; rss: number; live: number }[] = [];
     let nextReport = REPORT_EVERY;
 
-    // node:http with keep-alive (bench/lib/client.ts): the load generator's core, not fetch, was the limit.
-    const client = new BenchClient(CONCURRENCY);
+    // The lean keep-alive client (bench/lib/client.ts): the load generator's core, not fetch, was the limit.
+    const client = benchClient(CONCURRENCY);
     // One sign-in as a new browser; the IdP answers each login with a one-hour assertion.
     const signIn = (n: number): Promise<void> =>
       productSignIn(client, { base, ...connection }, (request) =>
