@@ -171,14 +171,15 @@ class LeanConnection {
   constructor(hostname: string, port: number) {
     this.socket = connect({ host: hostname, port, noDelay: true });
     this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    const fail = (error: Error) => {
-      this.closed = true;
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
-      waiter?.reject(error);
-    };
-    this.socket.on('error', fail);
-    this.socket.on('close', () => fail(new Error('the server closed the connection')));
+    this.socket.on('error', (error) => this.#fail(error));
+    this.socket.on('close', () => this.#fail(new Error('the server closed the connection')));
+  }
+
+  #fail(error: Error): void {
+    this.closed = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(error);
   }
 
   exchange(request: string): Promise<BenchResponse> {
@@ -191,6 +192,17 @@ class LeanConnection {
 
   #onData(chunk: Buffer): void {
     this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+    try {
+      this.#complete();
+    } catch (error) {
+      // A response this parser cannot read: the exchange fails (a failed sign-in), the connection is dropped.
+      this.#fail(error as Error);
+      this.socket.destroy();
+    }
+  }
+
+  /** Resolves the waiting exchange once the buffered bytes hold a whole response. */
+  #complete(): void {
     if (!this.#head) {
       const end = this.#buffered.indexOf(HEAD_END);
       if (end < 0) return;
@@ -239,7 +251,11 @@ function dechunk(buffer: Buffer, start: number): string | undefined {
   for (;;) {
     const lineEnd = buffer.indexOf('\r\n', at);
     if (lineEnd < 0) return undefined;
-    const size = Number.parseInt(buffer.toString('latin1', at, lineEnd), 16);
+    const sizeLine = buffer.toString('latin1', at, lineEnd);
+    const size = Number.parseInt(sizeLine, 16);
+    if (!/^[0-9a-f]+(;.*)?$/i.test(sizeLine) || !Number.isSafeInteger(size)) {
+      throw new Error(`malformed chunk size line "${sizeLine.slice(0, 40)}"`);
+    }
     if (size === 0) {
       return buffer.indexOf(HEAD_END, lineEnd) >= 0 ? Buffer.concat(parts).toString('utf8') : undefined;
     }

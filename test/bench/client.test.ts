@@ -25,7 +25,8 @@ beforeAll(async () => {
       if (req.url === '/chunked') {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
         res.write('héllo, ');
-        setTimeout(() => res.end('wörld ✓'), 5);
+        // The body arrives in two reads, the second longer than the first.
+        setTimeout(() => res.end(`wörld ✓ ${'ü'.repeat(300)}`), 5);
       } else if (req.url === '/cookies') {
         res.writeHead(303, {
           location: '/home',
@@ -99,6 +100,6 @@ describe('the lean benchmark client', () => {
     delete process.env.BENCH_HTTP_CLIENT;
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[0]!.responses[0]!.status).toBeGreaterThan(0);
-    if (path === '/chunked') expect(answers[1]!.responses[0]!.body).toBe('héllo, wörld ✓');
+    if (path === '/chunked') expect(answers[1]!.responses[0]!.body).toBe(`héllo, wörld ✓ ${'ü'.repeat(300)}`);
   });
 });
