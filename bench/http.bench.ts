@@ -39,7 +39,14 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/server.ts';
 import { type BenchChild, cpuMsOf, productServerEnv, startChild } from './lib/child.ts';
-import { authnRequestIdOf, type BenchClient, benchClient, firstCookie, productSignIn } from './lib/client.ts';
+import {
+  authnRequestIdOf,
+  type BenchClient,
+  benchClient,
+  benchClientKind,
+  firstCookie,
+  productSignIn,
+} from './lib/client.ts';
 import { type BenchIdp, createBenchIdp } from './memory/mint.ts';
 
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
@@ -99,7 +106,7 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}; server on cpu ${SERVER_CPU}, load generator on cpu ${CLIENT_CPU || '(any)'}; ` +
       `${ROUNDS} interleaved rounds of ${SECONDS} s per contender and concurrency; ` +
-      `HTTP client ${process.env.BENCH_HTTP_CLIENT ?? 'lean'}` +
+      `HTTP client ${benchClientKind()}` +
       (SERVER_ROOT === ROOT ? '' : `; product server from ${SERVER_ROOT}`),
   );
   console.log(

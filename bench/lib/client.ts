@@ -34,12 +34,18 @@ export interface BenchClient {
   close(): void;
 }
 
-/** The client BENCH_HTTP_CLIENT names (`lean`, the default, or `node`). */
-export function benchClient(maxSockets: number): BenchClient {
+export type BenchClientKind = 'lean' | 'node';
+
+/** The client BENCH_HTTP_CLIENT names: `lean` (the default) or `node`. */
+export function benchClientKind(): BenchClientKind {
   const kind = process.env.BENCH_HTTP_CLIENT ?? 'lean';
-  if (kind === 'node') return new NodeHttpClient(maxSockets);
-  if (kind === 'lean') return new LeanHttpClient(maxSockets);
+  if (kind === 'lean' || kind === 'node') return kind;
   throw new Error(`BENCH_HTTP_CLIENT must be "lean" or "node", not "${kind}"`);
+}
+
+/** A client of `kind` (by default the one BENCH_HTTP_CLIENT names) with at most `maxSockets` connections. */
+export function benchClient(maxSockets: number, kind: BenchClientKind = benchClientKind()): BenchClient {
+  return kind === 'node' ? new NodeHttpClient(maxSockets) : new LeanHttpClient(maxSockets);
 }
 
 /** A form body as browsers send it (application/x-www-form-urlencoded). */
